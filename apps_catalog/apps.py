@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AppsCatalogConfig(AppConfig):
+    name = "apps_catalog"
+    verbose_name = "Apps"

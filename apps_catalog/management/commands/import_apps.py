@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps_catalog.definition import DefinitionError, parse_documents
+from apps_catalog.services import app_save_source
+
+YAML_SUFFIXES = {".yml", ".yaml"}
+
+
+def _yaml_files(paths: list[str]) -> Iterator[Path]:
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES)
+        else:
+            yield path
+
+
+def _split_sources(text: str) -> list[str]:
+    """The source of each YAML document, so each app keeps exactly its own text."""
+    parts: list[list[str]] = [[]]
+    for line in text.splitlines(keepends=True):
+        if line.rstrip() == "---":
+            parts.append([])
+        else:
+            parts[-1].append(line)
+    return ["".join(part) for part in parts if "".join(part).strip()]
+
+
+class Command(BaseCommand):
+    help = "Create or update apps from YAML files or folders (one app per document)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("paths", nargs="+", help="YAML files or folders holding them")
+
+    def handle(self, *args: Any, paths: list[str], **options: Any) -> None:
+        failures = 0
+        for path in _yaml_files(paths):
+            failures += self._import_file(path)
+        if failures:
+            raise CommandError(f"{failures} app(s) could not be imported")
+
+    def _import_file(self, path: Path) -> int:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.stderr.write(f"{path}: cannot read: {exc}")
+            return 1
+        failures = 0
+        sources = _split_sources(text)
+        for index, (source, result) in enumerate(zip(sources, parse_documents(text), strict=False)):
+            where = f"{path}" if len(sources) == 1 else f"{path} [document {index + 1}]"
+            if isinstance(result, DefinitionError):
+                failures += 1
+                for issue in result.issues:
+                    line = f"line {issue.line}: " if issue.line else ""
+                    self.stderr.write(
+                        f"{where}: {line}{issue.path or '(document)'}: {issue.message}"
+                    )
+                continue
+            app, created = app_save_source(source=source, definition=result)
+            verb = "created" if created else "updated"
+            self.stdout.write(f"{where}: {verb} {app.namespace}.{app.app_id} (uid {app.uid})")
+        return failures

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from apps_catalog.definition import AppDefinition
+from apps_catalog.ids import new_uid
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class App(models.Model):
+    """An app definition: the YAML as written, and the normalised form the runtime reads."""
+
+    class Access(models.TextChoices):
+        PUBLIC = "PUBLIC", "Public"
+        PRIVATE = "PRIVATE", "Private"
+
+    uid = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
+    app_id = models.CharField("id", max_length=100)
+    namespace = models.CharField(max_length=150)
+    flow_id = models.CharField(max_length=100)
+    display_name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    access = models.CharField(max_length=10, choices=Access.choices, default=Access.PRIVATE)
+    catalog = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True)
+    expiration_start = models.DateTimeField(null=True, blank=True)
+    expiration_end = models.DateTimeField(null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="apps")
+    source = models.TextField(help_text="The YAML definition, stored exactly as written.")
+    definition = models.JSONField(editable=False)
+    flow_snapshot = models.JSONField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The flow as Kestra last served it, so forms still work while Kestra is down.",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["display_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["namespace", "app_id"], name="app_unique_id_in_namespace"
+            )
+        ]
+        permissions = [("use_app", "Can use the app")]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.namespace}.{self.app_id})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("executions:app", kwargs={"uid": self.uid})
+
+    @property
+    def parsed(self) -> AppDefinition:
+        return AppDefinition.from_dict(self.definition)
+
+    @property
+    def is_public(self) -> bool:
+        return self.access == self.Access.PUBLIC
+
+    def is_available(self, now: datetime | None = None) -> bool:
+        """Enabled and inside its expiration window."""
+        now = now or timezone.now()
+        if not self.enabled:
+            return False
+        if self.expiration_start and now < self.expiration_start:
+            return False
+        return not (self.expiration_end and now >= self.expiration_end)
+
+
+class AppUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(App, on_delete=models.CASCADE)
+
+
+class AppGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(App, on_delete=models.CASCADE)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps_catalog import views
+
+app_name = "apps_catalog"
+
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+]

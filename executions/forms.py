@@ -1,0 +1,201 @@
+"""Forms built from a flow's inputs. Kestra's validation endpoint decides what is valid."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.http import QueryDict
+
+from apps_catalog.models import App
+from executions.kestra import KestraUnavailable, get_client
+
+FLOW_CACHE_SECONDS = 30
+FIELD_PREFIX = "input."
+
+_WIDGETS = {
+    "STRING": "text",
+    "EMAIL": "email",
+    "URI": "url",
+    "SECRET": "password",
+    "INT": "number",
+    "FLOAT": "number",
+    "BOOL": "toggle",
+    "BOOLEAN": "toggle",
+    "SELECT": "select",
+    "ENUM": "select",
+    "MULTISELECT": "multiselect",
+    "DATE": "date",
+    "DATETIME": "datetime",
+    "TIME": "time",
+    "DURATION": "text",
+    "JSON": "textarea",
+    "YAML": "textarea",
+    "ARRAY": "textarea",
+    "FILE": "file",
+}
+
+
+@dataclass
+class Field:
+    """One form field as the page shows it."""
+
+    id: str
+    type: str
+    label: str
+    description: str = ""
+    required: bool = True
+    value: str = ""
+    values: list[str] = field(default_factory=list)
+    selected: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return f"{FIELD_PREFIX}{self.id}"
+
+    @property
+    def widget(self) -> str:
+        if self.type == "SELECT" and self.attrs.get("isRadio"):
+            return "radio"
+        return _WIDGETS.get(self.type, "text")
+
+
+def flow_definition(app: App) -> dict[str, Any]:
+    """The app's flow from Kestra, cached briefly: forms need its inputs on every page view.
+
+    While Kestra cannot be reached, the copy kept from the last time it answered is used.
+    """
+    definition = app.parsed
+    key = f"flow:{app.uid}:{definition.flow_revision or ''}"
+    flow = cache.get(key)
+    if flow is not None:
+        return flow
+    try:
+        flow = get_client().flow(definition.namespace, definition.flow_id, definition.flow_revision)
+    except KestraUnavailable:
+        if app.flow_snapshot:
+            return app.flow_snapshot
+        raise
+    cache.set(key, flow, FLOW_CACHE_SECONDS)
+    if flow != app.flow_snapshot:
+        App.objects.filter(pk=app.pk).update(flow_snapshot=flow)
+        app.flow_snapshot = flow
+    return flow
+
+
+def fields_from_flow(flow: Mapping[str, Any]) -> list[Field]:
+    """Fields straight from the flow's input definitions, for when Kestra cannot validate."""
+    return [
+        _field(definition, definition.get("defaults"), [])
+        for definition in flow.get("inputs") or []
+        if not definition.get("dependsOn")
+    ]
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
+
+
+def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Field:
+    input_type = str(definition.get("type", "STRING"))
+    values = [
+        _as_text(v.get("value") if isinstance(v, dict) else v)
+        for v in definition.get("values") or []
+    ]
+    selected = [_as_text(v) for v in value] if isinstance(value, list) else [_as_text(value)]
+    return Field(
+        id=str(definition["id"]),
+        type=input_type,
+        label=str(definition.get("displayName") or definition["id"]),
+        description=str(definition.get("description") or ""),
+        required=bool(definition.get("required", True)),
+        value="" if input_type == "SECRET" else _as_text(value),
+        values=values,
+        selected=selected,
+        errors=errors,
+        attrs={
+            key: definition[key]
+            for key in (
+                "min",
+                "max",
+                "isRadio",
+                "allowedFileExtensions",
+                "validator",
+                "after",
+                "before",
+            )
+            if key in definition
+        },
+    )
+
+
+def fields_from_validation(
+    result: Mapping[str, Any], submitted: Mapping[str, str] | None = None
+) -> list[Field]:
+    """Fields for the enabled inputs, in Kestra's order, holding what the person typed."""
+    fields = []
+    for entry in result.get("inputs") or []:
+        if not entry.get("enabled", True):
+            continue
+        definition = entry.get("input") or {}
+        input_id = str(definition.get("id", ""))
+        value = entry.get("value")
+        if submitted is not None and input_id in submitted:
+            value = submitted[input_id]
+            if definition.get("type") == "MULTISELECT":
+                value = _json_list(value)
+        errors = [str(e.get("message")) for e in entry.get("errors") or [] if e.get("message")]
+        fields.append(_field(definition, value, errors))
+    return fields
+
+
+def _json_list(value: str) -> list[Any]:
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return [value]
+    return parsed if isinstance(parsed, list) else [parsed]
+
+
+def has_errors(fields: list[Field]) -> bool:
+    return any(f.errors for f in fields)
+
+
+def read_values(post: QueryDict, inputs: list[Mapping[str, Any]]) -> dict[str, str]:
+    """The form's values as Kestra's multipart text, one per input that was filled in."""
+    values: dict[str, str] = {}
+    for definition in inputs:
+        input_id = str(definition.get("id", ""))
+        name = f"{FIELD_PREFIX}{input_id}"
+        input_type = definition.get("type")
+        if input_type == "MULTISELECT":
+            chosen = post.getlist(name)
+            if chosen:
+                values[input_id] = json.dumps(chosen)
+            continue
+        if input_type in {"BOOL", "BOOLEAN"}:
+            values[input_id] = "true" if post.get(name) in {"true", "on"} else "false"
+            continue
+        raw = post.get(name, "")
+        if input_type == "DATETIME" and raw and not raw.endswith("Z") and "+" not in raw:
+            raw = f"{raw}:00Z" if len(raw) == 16 else f"{raw}Z"
+        if raw != "":
+            values[input_id] = raw
+    return values
+
+
+def shown_values(values: Mapping[str, str], inputs: list[Mapping[str, Any]]) -> dict[str, str]:
+    """What may be shown back to people: the submitted values without secrets."""
+    secret = {str(d.get("id")) for d in inputs if d.get("type") == "SECRET"}
+    return {key: ("******" if key in secret else value) for key, value in values.items()}

@@ -1,0 +1,230 @@
+"""A small client for Kestra's REST API that speaks the 1.3 and the 2.x dialects.
+
+The dialect is read from `GET /api/v1/configs`, never guessed: a 2.x server answers many
+1.x-style requests with a silent wrong result instead of an error.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import IO, Any
+
+import requests
+from django.conf import settings
+
+from executions.kestra.errors import (
+    KestraNotFound,
+    KestraRejected,
+    KestraUnavailable,
+    error_message,
+)
+
+VERSION_TTL_SECONDS = 300.0
+
+FileField = tuple[str, IO[bytes], str]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    version: str
+
+    @property
+    def v2(self) -> bool:
+        major = self.version.split(".", 1)[0]
+        return major.isdigit() and int(major) >= 2
+
+
+_versions: dict[str, tuple[Dialect, float]] = {}
+_versions_lock = threading.Lock()
+
+
+class KestraClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        tenant: str = "main",
+        username: str = "",
+        password: str = "",
+        token: str = "",
+        timeout: float = 10.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.tenant = tenant
+        self.timeout = timeout
+        self.session = requests.Session()
+        if username:
+            self.session.auth = (username, password)
+        elif token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    # transport
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        try:
+            response = self.session.request(method, f"{self.base_url}{path}", **kwargs)
+        except requests.RequestException as exc:
+            raise KestraUnavailable(f"Kestra could not be reached: {type(exc).__name__}") from None
+        if response.status_code >= 500:
+            response.close()
+            raise KestraUnavailable(f"Kestra answered {response.status_code}")
+        if response.status_code >= 400:
+            self._raise_rejected(response)
+        return response
+
+    @staticmethod
+    def _raise_rejected(response: requests.Response) -> None:
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text[:500]
+        message = error_message(body, f"Kestra answered {response.status_code}")
+        error = KestraNotFound if response.status_code == 404 else KestraRejected
+        raise error(response.status_code, message, body)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise KestraUnavailable("Kestra answered with a body that is not JSON") from None
+
+    def _api(self, path: str) -> str:
+        return f"/api/v1/{self.tenant}{path}"
+
+    # dialect
+
+    def dialect(self) -> Dialect:
+        with _versions_lock:
+            cached = _versions.get(self.base_url)
+        if cached and time.monotonic() - cached[1] < VERSION_TTL_SECONDS:
+            return cached[0]
+        body = self._json("GET", "/api/v1/configs") or {}
+        version = str(body.get("version") or "")
+        if not version:
+            raise KestraUnavailable("Kestra did not say which version it runs")
+        dialect = Dialect(version)
+        with _versions_lock:
+            _versions[self.base_url] = (dialect, time.monotonic())
+        return dialect
+
+    def _action(self, execution_id: str, action: str) -> str:
+        if self.dialect().v2:
+            return self._api(f"/executions/{execution_id}/actions/{action}")
+        return self._api(f"/executions/{execution_id}/{action}")
+
+    # flows
+
+    def flow(self, namespace: str, flow_id: str, revision: int | None = None) -> dict[str, Any]:
+        params = {"revision": revision} if revision else None
+        return self._json("GET", self._api(f"/flows/{namespace}/{flow_id}"), params=params)
+
+    # executions
+
+    @staticmethod
+    def _multipart(
+        values: Mapping[str, str], files: Mapping[str, FileField] | None
+    ) -> list[tuple[str, Any]]:
+        parts: list[tuple[str, Any]] = [(name, (None, value)) for name, value in values.items()]
+        parts += [(name, spec) for name, spec in (files or {}).items()]
+        return parts
+
+    @staticmethod
+    def _labels(labels: Mapping[str, str] | None) -> list[tuple[str, str]]:
+        return [("labels", f"{key}:{value}") for key, value in (labels or {}).items()]
+
+    def validate_inputs(
+        self,
+        namespace: str,
+        flow_id: str,
+        values: Mapping[str, str],
+        files: Mapping[str, FileField] | None = None,
+        revision: int | None = None,
+    ) -> dict[str, Any]:
+        params: list[tuple[str, Any]] = [("revision", revision)] if revision else []
+        return self._json(
+            "POST",
+            self._api(f"/executions/{namespace}/{flow_id}/validate"),
+            params=params,
+            files=self._multipart(values, files) or None,
+        )
+
+    def create_execution(
+        self,
+        namespace: str,
+        flow_id: str,
+        values: Mapping[str, str],
+        files: Mapping[str, FileField] | None = None,
+        labels: Mapping[str, str] | None = None,
+        revision: int | None = None,
+    ) -> dict[str, Any]:
+        params = self._labels(labels) + ([("revision", str(revision))] if revision else [])
+        return self._json(
+            "POST",
+            self._api(f"/executions/{namespace}/{flow_id}"),
+            params=params,
+            files=self._multipart(values, files) or None,
+        )
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        return self._json("GET", self._api(f"/executions/{execution_id}"))
+
+    def find_executions(
+        self, namespace: str, flow_id: str, labels: Mapping[str, str]
+    ) -> list[dict[str, Any]]:
+        """Executions of a flow carrying all these labels (the newest first, one page)."""
+        if self.dialect().v2:
+            params: list[tuple[str, str]] = [
+                ("filters[namespace][EQUALS]", namespace),
+                ("filters[flowId][EQUALS]", flow_id),
+            ]
+            params += [(f"filters[labels][EQUALS][{k}]", v) for k, v in labels.items()]
+        else:
+            params = [("namespace", namespace), ("flowId", flow_id), *self._labels(labels)]
+        params += [("page", "1"), ("size", "100")]
+        body = self._json("GET", self._api("/executions/search"), params=params) or {}
+        return list(body.get("results") or [])
+
+    def execution_outputs(self, execution: Mapping[str, Any]) -> dict[str, Any]:
+        """The flow-level outputs: in the execution up to 1.3, at their own endpoint in 2.x."""
+        if not self.dialect().v2:
+            return dict(execution.get("outputs") or {})
+        body = self._json("GET", self._api(f"/outputs/executions/{execution['id']}"))
+        return dict(body or {})
+
+    def kill(self, execution_id: str) -> None:
+        self._request("DELETE", self._action(execution_id, "kill")).close()
+
+    def logs(self, execution_id: str, min_level: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, str] = {}
+        if min_level:
+            key = "filters[level][GREATER_THAN_OR_EQUAL_TO]" if self.dialect().v2 else "minLevel"
+            params[key] = min_level
+        return list(self._json("GET", self._api(f"/logs/{execution_id}"), params=params) or [])
+
+    def download(self, execution_id: str, path: str) -> tuple[Iterator[bytes], dict[str, str]]:
+        """Stream a kestra:// file of an execution: (chunks, response headers)."""
+        response = self._request(
+            "GET",
+            self._api(f"/executions/{execution_id}/file"),
+            params={"path": path},
+            stream=True,
+        )
+        return response.iter_content(chunk_size=64 * 1024), dict(response.headers)
+
+
+def get_client() -> KestraClient:
+    return KestraClient(
+        base_url=settings.KESTRA_URL,
+        tenant=settings.KESTRA_TENANT,
+        username=settings.KESTRA_USERNAME,
+        password=settings.KESTRA_PASSWORD,
+        token=settings.KESTRA_API_TOKEN,
+        timeout=settings.KESTRA_TIMEOUT,
+    )

@@ -1,0 +1,162 @@
+"""Which blocks an app shows for a stage, with their expressions rendered. Pure: no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from apps_catalog.definition import AppDefinition, Block
+from executions import expressions, stages
+
+# Properties holding Markdown: rendered with escaping, since a user's value may land in them.
+_MARKUP_PROPS = {("Markdown", "content"), ("Alert", "content")}
+_URL_PROPS = {("Button", "url"), ("RedirectTo", "url"), ("Image", "url")}
+
+_BUILT_IN: dict[str, tuple[Block, ...]] = {
+    stages.OPEN: (
+        Block("CreateExecutionForm", {}),
+        Block("CreateExecutionButton", {"text": "Submit", "style": "INFO", "size": "DEFAULT"}),
+    ),
+    stages.CREATED: (
+        Block(
+            "Markdown",
+            {"content": "Thanks for submitting your request! It is queued and will start shortly."},
+        ),
+        Block("Loading", {}),
+    ),
+    stages.RUNNING: (
+        Block("Markdown", {"content": "Your request is running."}),
+        Block("Loading", {}),
+        Block("Logs", {}),
+    ),
+    stages.PAUSE: (
+        Block("Markdown", {"content": "This request is waiting for a decision."}),
+        Block("Inputs", {}),
+        Block("ResumeExecutionForm", {}),
+        Block("ResumeExecutionButton", {"text": "Approve", "style": "SUCCESS", "size": "DEFAULT"}),
+        Block("CancelExecutionButton", {"text": "Reject", "style": "DANGER", "size": "DEFAULT"}),
+    ),
+    stages.RESUME: (
+        Block("Markdown", {"content": "The request was resumed and is running again."}),
+        Block("Loading", {}),
+    ),
+    stages.SUCCESS: (
+        Block(
+            "Alert", {"content": "Your request completed.", "style": "SUCCESS", "showIcon": True}
+        ),
+        Block("Inputs", {}),
+        Block("Outputs", {}),
+    ),
+    stages.FAILURE: (
+        Block(
+            "Alert",
+            {"content": "Your request did not complete.", "style": "ERROR", "showIcon": True},
+        ),
+        Block("Logs", {"filter": {"logLevel": "WARN"}}),
+    ),
+    stages.ERROR: (
+        Block(
+            "Alert",
+            {
+                "content": "Something went wrong with this request.",
+                "style": "ERROR",
+                "showIcon": True,
+            },
+        ),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ResolvedBlock:
+    type: str
+    props: dict[str, Any]
+
+    @property
+    def template(self) -> str:
+        return f"blocks/{self.type.lower()}.html"
+
+
+def blocks_for_stage(definition: AppDefinition, stage: str) -> tuple[Block, ...]:
+    """The stage's own layout, else FALLBACK, else the built-in page for that stage."""
+    layout = definition.layout
+    if stage in layout:
+        return layout[stage]
+    if stages.FALLBACK in layout and stage != stages.OPEN:
+        return layout[stages.FALLBACK]
+    return _BUILT_IN.get(stage, ())
+
+
+def safe_url(url: str) -> str | None:
+    """Only http(s) and same-site relative URLs may be followed from a page."""
+    url = url.strip()
+    if url.startswith("/") and not url.startswith("//"):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        return url
+    return None
+
+
+def _render_value(block: str, key: str, value: Any, context: Mapping[str, Any]) -> Any:
+    if isinstance(value, str):
+        rendered = expressions.render(value, context, markup=(block, key) in _MARKUP_PROPS)
+        return safe_url(rendered) if (block, key) in _URL_PROPS else rendered
+    if isinstance(value, list):
+        return [_render_value(block, key, item, context) for item in value]
+    if isinstance(value, dict):
+        return {k: _render_value(block, k, v, context) for k, v in value.items()}
+    return value
+
+
+def resolve(
+    definition: AppDefinition, stage: str, context: Mapping[str, Any]
+) -> list[ResolvedBlock]:
+    return [
+        ResolvedBlock(
+            block.type,
+            {k: _render_value(block.type, k, v, context) for k, v in block.props.items()},
+        )
+        for block in blocks_for_stage(definition, stage)
+    ]
+
+
+def expression_context(
+    *,
+    definition: AppDefinition,
+    uid: str,
+    app_url: str,
+    execution: Mapping[str, Any] | None = None,
+    outputs: Mapping[str, Any] | None = None,
+    task_outputs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The variables an expression may read (SPEC section 3, Expressions)."""
+    snapshot = execution or {}
+    state = snapshot.get("state") or {}
+    return {
+        "app": {
+            "id": definition.id,
+            "uid": uid,
+            "url": app_url,
+            "displayName": definition.display_name,
+            "namespace": definition.namespace,
+            "flowId": definition.flow_id,
+        },
+        "execution": {
+            "id": snapshot.get("id", ""),
+            "state": state.get("current", ""),
+            "startDate": state.get("startDate", ""),
+            "endDate": state.get("endDate", ""),
+            "labels": {lb.get("key"): lb.get("value") for lb in snapshot.get("labels") or []},
+            "outputs": dict(outputs or {}),
+        },
+        "inputs": dict(snapshot.get("inputs") or {}),
+        "outputs": dict(task_outputs or {}),
+        "flow": {
+            "id": definition.flow_id,
+            "namespace": definition.namespace,
+            "revision": snapshot.get("flowRevision", definition.flow_revision),
+        },
+    }

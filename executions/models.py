@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps_catalog.ids import new_uid
+from apps_catalog.models import App
+from executions import stages
+
+
+class Execution(models.Model):
+    """One execution of an app's flow, as the portal tracks it: from submission to final state."""
+
+    class Delivery(models.TextChoices):
+        QUEUED = stages.DELIVERY_QUEUED, "Queued"
+        DELIVERED = stages.DELIVERY_DELIVERED, "Delivered"
+        FAILED = stages.DELIVERY_FAILED, "Failed"
+
+    app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="executions")
+    token = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
+    kestra_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.QUEUED)
+    state = models.CharField(max_length=20, blank=True)
+    stage = models.CharField(max_length=10, default=stages.CREATED)
+    inputs = models.JSONField(default=dict, blank=True, help_text="What the person submitted.")
+    payload = models.JSONField(
+        default=dict, blank=True, help_text="Form values still to deliver; cleared once delivered."
+    )
+    snapshot = models.JSONField(
+        default=dict, blank=True, help_text="Kestra's execution, as polled."
+    )
+    outputs = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    session_key = models.CharField(max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.app.app_id} {self.public_id} ({self.stage})"
+
+    @property
+    def public_id(self) -> str:
+        """What URLs name: Kestra's id once known, the submission token before."""
+        return self.kestra_id or self.token
+
+    @property
+    def is_final(self) -> bool:
+        return stages.is_final(self.stage)
+
+    def refresh_stage(self) -> None:
+        history = [h.get("state", "") for h in self.snapshot.get("state", {}).get("histories", [])]
+        self.stage = stages.stage_for(delivery=self.delivery, state=self.state, history=history)
+
+
+class ExecutionLog(models.Model):
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="logs")
+    position = models.PositiveIntegerField()
+    timestamp = models.DateTimeField(null=True)
+    level = models.CharField(max_length=10)
+    task_id = models.CharField(max_length=150, blank=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["execution", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "position"], name="log_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.task_id}: {self.message[:80]}"

@@ -1,0 +1,56 @@
+"""System checks for settings that parse but cannot work (`manage.py check` reports them)."""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Warning
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.netloc)
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    problems: list[Error | Warning] = []
+    if not _is_http_url(settings.KESTRA_URL):
+        problems.append(
+            Error(
+                f"KESTRA_URL must be an http(s) URL, got {settings.KESTRA_URL!r}.",
+                hint="For example http://127.0.0.1:8080",
+                id="kestra.E001",
+            )
+        )
+    if not settings.KESTRA_TENANT or "/" in settings.KESTRA_TENANT:
+        problems.append(
+            Error("KESTRA_TENANT must be a tenant id such as 'main'.", id="kestra.E002")
+        )
+    if bool(settings.KESTRA_USERNAME) != bool(settings.KESTRA_PASSWORD):
+        problems.append(
+            Error(
+                "KESTRA_USERNAME and KESTRA_PASSWORD must be set together.",
+                hint="Basic auth needs both; leave both empty to use KESTRA_API_TOKEN or no auth.",
+                id="kestra.E003",
+            )
+        )
+    if settings.KESTRA_USERNAME and settings.KESTRA_API_TOKEN:
+        problems.append(
+            Error(
+                "Set either KESTRA_USERNAME/KESTRA_PASSWORD or KESTRA_API_TOKEN, not both.",
+                id="kestra.E004",
+            )
+        )
+    if settings.PORTAL_BASE_URL and not _is_http_url(settings.PORTAL_BASE_URL):
+        problems.append(
+            Error(
+                "PORTAL_BASE_URL must be an absolute http(s) URL,"
+                f" got {settings.PORTAL_BASE_URL!r}.",
+                id="kestra.E005",
+            )
+        )
+    if settings.KESTRA_TIMEOUT <= 0 or settings.EXECUTION_POLL_SECONDS <= 0:
+        problems.append(
+            Error("KESTRA_TIMEOUT and EXECUTION_POLL_SECONDS must be positive.", id="kestra.E006")
+        )
+    return problems

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="apps_catalog:catalog", permanent=False)),
+    path("apps/", include("apps_catalog.urls")),
+    path("apps/", include("executions.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "kestra_apps.views.not_found"
+handler500 = "kestra_apps.views.server_error"

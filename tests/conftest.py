@@ -1,0 +1,129 @@
+"""Fixtures shared by the portal's tests: the emulator over HTTP, a real Celery worker, apps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+
+
+@pytest.fixture(scope="session")
+def emulator_url() -> Iterator[str]:
+    """A Kestra emulator (2.0 dialect) serving the example flows, over real HTTP on loopback."""
+    from kestra_emulator.server import create_app, start_in_thread
+
+    emulator = create_app(flows_dir=EXAMPLES / "flows", dialect="2.0")
+    server, base_url = start_in_thread(emulator)
+    yield base_url
+    server.shutdown()
+    emulator.shutdown()
+
+
+@pytest.fixture
+def kestra(settings, emulator_url: str) -> str:
+    """Point the portal at the emulator for this test."""
+    from executions.kestra import client
+
+    settings.KESTRA_URL = emulator_url
+    client._versions.clear()
+    return emulator_url
+
+
+def _database_url(settings_dict: dict) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    user = settings_dict.get("USER") or ""
+    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{auth}{settings_dict['HOST']}{port}/{settings_dict['NAME']}"
+
+
+class Worker:
+    """A `celery worker --beat` process on the test database and the configured broker."""
+
+    def __init__(self, kestra_url: str) -> None:
+        from django.db import connection
+
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(connection.settings_dict),
+            "KESTRA_URL": kestra_url,
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.lines: list[str] = []
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> None:
+        from kestra_apps.celery import app
+
+        app.control.purge()
+        self.lines.clear()
+        self.process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "kestra_apps",
+                "worker",
+                "--beat",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--without-mingle",
+                "--without-gossip",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
+        deadline = time.monotonic() + 60
+        while not any(" ready." in line for line in self.lines):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Celery worker did not start:\n" + "".join(self.lines[-40:]))
+            time.sleep(0.1)
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            self.lines.append(line)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def worker(kestra: str) -> Iterator[Worker]:
+    worker = Worker(kestra)
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def data_request_app():
+    from apps_catalog.services import app_save_source
+
+    source = (EXAMPLES / "apps" / "data_request.yml").read_text()
+    app, _ = app_save_source(source=source)
+    return app
