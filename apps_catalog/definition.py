@@ -358,18 +358,19 @@ class _Loader(yaml.SafeLoader):
                 self._depth -= 1
 
 
-def _anchored(pattern: re.Pattern[str]) -> re.Pattern[str]:
+def _install_yaml_1_2_resolvers() -> None:
     # PyYAML applies resolvers with .match(); anchoring at both ends makes it a full match.
-    return re.compile(rf"^(?:{pattern.pattern})$")
+    for tag, pattern, first_chars in (
+        (_NULL, _NULL_TEXT, ["~", "n", "N", ""]),
+        (_BOOL, _BOOL_TEXT, list("tTfF")),
+        (_INT, _INT_TEXT, list("-+0123456789")),
+        (_FLOAT, _FLOAT_TEXT, list("-+.0123456789")),
+    ):
+        anchored = re.compile(rf"^(?:{pattern.pattern})$")
+        _Loader.add_implicit_resolver(tag, anchored, first_chars)
 
 
-for _tag, _pattern, _first in (
-    (_NULL, _NULL_TEXT, ["~", "n", "N", ""]),
-    (_BOOL, _BOOL_TEXT, list("tTfF")),
-    (_INT, _INT_TEXT, list("-+0123456789")),
-    (_FLOAT, _FLOAT_TEXT, list("-+.0123456789")),
-):
-    _Loader.add_implicit_resolver(_tag, _anchored(_pattern), _first)
+_install_yaml_1_2_resolvers()
 
 
 def _check_size(source: str, limit: int) -> None:
@@ -380,8 +381,9 @@ def _check_size(source: str, limit: int) -> None:
 
 
 def _compose(text: str) -> Node | None:
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # its reader already refuses non-printable characters
         return loader.get_single_node()
     except _DepthExceeded as error:
         message = f"the document nests lists and mappings more than {MAX_DEPTH} levels deep"
@@ -393,7 +395,8 @@ def _compose(text: str) -> Node | None:
         line = None if position is None else text.count("\n", 0, position) + 1
         raise DefinitionError([Issue("", line, f"invalid YAML: {error}")]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _syntax_issue(error: yaml.MarkedYAMLError) -> Issue:
@@ -629,11 +632,12 @@ class _Checker:
         values = self.mapping(node, path, ("type", "groups", "catalog"))
         if values is None:
             return Access()
-        access_type = values.get("type")
+        type_node = values.get("type")
+        access_type = "PRIVATE"
+        if type_node is not None:
+            access_type = self.choice(type_node, _join(path, "type"), ACCESS_TYPES)
         return Access(
-            type="PRIVATE"
-            if access_type is None
-            else self.choice(access_type, path + ".type", ACCESS_TYPES),
+            type=access_type,
             groups=self.optional_at(values, path, "groups", self.groups) or (),
             catalog=self.optional_at(values, path, "catalog", self.flag) is not False,
         )
@@ -905,8 +909,8 @@ class _Checker:
 
 
 def _unknown_key_message(key: str, allowed: Collection[str]) -> str:
-    if not allowed:
-        return "is not a property of this block, which takes none"
+    if tuple(allowed) == ("type",):
+        return "is not a property of this block type, which takes none"
     expected = ", ".join(allowed)
     return f"is not a known property; expected one of {expected}{_suggest(key, allowed)}"
 
@@ -914,8 +918,17 @@ def _unknown_key_message(key: str, allowed: Collection[str]) -> str:
 def _unknown_block_message(name: str) -> str:
     bare = ", ".join(BLOCKS)
     return (
-        f"unknown block type {_quote(name)}{_suggest(name, accepted_block_types())}; "
+        f"unknown block type {_quote(name)}{_block_suggestion(name)}; "
         f"a block type is a bare name ({bare}) or its class name: "
         "io.kestra.plugin.ee.apps.core.blocks.<Name> for core blocks, "
         "io.kestra.plugin.ee.apps.execution.blocks.<Name> for execution blocks"
     )
+
+
+def _block_suggestion(name: str) -> str:
+    # A known block under the wrong package or in the wrong case: name the right spelling.
+    last = name.rsplit(".", 1)[-1].lower()
+    known = next((spec for spec in BLOCKS.values() if spec.name.lower() == last), None)
+    if known is not None:
+        return f" (did you mean {known.class_name if '.' in name else known.name}?)"
+    return _suggest(name, accepted_block_types())
