@@ -271,8 +271,13 @@ def parse_app(source: str) -> AppDefinition:
 
 
 def parse_documents(source: str) -> list[AppDefinition | DefinitionError]:
-    """Parse a multi-document YAML stream ("---" between apps), one entry per non-empty
-    document in order, so an import can report which ones failed and keep the others.
+    """Parse a multi-document YAML stream ("---" between apps): one result per app."""
+    return [result for _, result in read_documents(source)]
+
+
+def read_documents(source: str) -> list[tuple[str, AppDefinition | DefinitionError]]:
+    """Each non-empty document of a stream as (its own source text, its parse result), in
+    order, so an import can store each app's text as written and report which ones failed.
 
     Documents are cut at their "---" lines before parsing, so a syntax error in one does
     not hide the ones after it; line numbers stay those of the whole stream.
@@ -280,16 +285,17 @@ def parse_documents(source: str) -> list[AppDefinition | DefinitionError]:
     try:
         _check_size(source, MAX_IMPORT_BYTES)
     except DefinitionError as error:
-        return [error]
-    results: list[AppDefinition | DefinitionError] = []
+        return [(source, error)]
+    results: list[tuple[str, AppDefinition | DefinitionError]] = []
     for text in _split_documents(source):
+        own_text = _DOCUMENT_START.sub("", text.lstrip("\n"), count=1).lstrip(" \t\r").lstrip("\n")
         try:
             _check_size(text.lstrip("\n"), MAX_SOURCE_BYTES)
             root = _compose(text)
             if root is not None and not _is_null(root):  # a stray "---" is not an app
-                results.append(_validate(root))
+                results.append((own_text, _validate(root)))
         except DefinitionError as error:
-            results.append(error)
+            results.append((own_text, error))
     return results
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -18,9 +18,12 @@ class Faults:
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
-            data = asdict(self)
-        data.pop("_lock", None)
-        return data
+            return {
+                "latency_ms": self.latency_ms,
+                "fail_rate": self.fail_rate,
+                "unreachable": self.unreachable,
+                "fail_after_create_rate": self.fail_after_create_rate,
+            }
 
     def update(self, data: dict[str, Any]) -> None:
         """Partial update; raises ValueError naming the bad field before changing anything."""

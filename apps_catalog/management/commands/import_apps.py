@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps_catalog.definition import DefinitionError, parse_documents
+from apps_catalog.definition import DefinitionError, read_documents
 from apps_catalog.services import app_save_source
 
 YAML_SUFFIXES = {".yml", ".yaml"}
@@ -19,17 +19,6 @@ def _yaml_files(paths: list[str]) -> Iterator[Path]:
             yield from sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES)
         else:
             yield path
-
-
-def _split_sources(text: str) -> list[str]:
-    """The source of each YAML document, so each app keeps exactly its own text."""
-    parts: list[list[str]] = [[]]
-    for line in text.splitlines(keepends=True):
-        if line.rstrip() == "---":
-            parts.append([])
-        else:
-            parts[-1].append(line)
-    return ["".join(part) for part in parts if "".join(part).strip()]
 
 
 class Command(BaseCommand):
@@ -52,9 +41,9 @@ class Command(BaseCommand):
             self.stderr.write(f"{path}: cannot read: {exc}")
             return 1
         failures = 0
-        sources = _split_sources(text)
-        for index, (source, result) in enumerate(zip(sources, parse_documents(text), strict=False)):
-            where = f"{path}" if len(sources) == 1 else f"{path} [document {index + 1}]"
+        documents = read_documents(text)
+        for index, (source, result) in enumerate(documents):
+            where = f"{path}" if len(documents) == 1 else f"{path} [document {index + 1}]"
             if isinstance(result, DefinitionError):
                 failures += 1
                 for issue in result.issues:
