@@ -29,7 +29,7 @@ def _finalize(value: Any) -> Any:
     # Pebble prints Java values: true/false, nothing for null, JSON-ish for maps and lists.
     if isinstance(value, bool):
         return "true" if value else "false"
-    if value is None or isinstance(value, Undefined):
+    if value is None:
         return ""
     if isinstance(value, dict | list):
         return json.dumps(jsonable(value))

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import yamlutil
 from .jsonutil import jsonable, to_text
 
 
@@ -71,8 +70,8 @@ class FlowRepository:
         for path in sorted(self.folder.glob("**/*.y*ml")):
             try:
                 source = path.read_text(encoding="utf-8")
-                definition = yaml.safe_load(source)
-            except (OSError, yaml.YAMLError):
+                definition = yamlutil.load(source)
+            except (OSError, yamlutil.yaml.YAMLError):
                 continue  # a broken file must not take the other flows down
             if not isinstance(definition, dict) or "id" not in definition:
                 continue

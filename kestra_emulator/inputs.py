@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from . import yamlutil
 from .expressions import ExpressionError, is_truthy, render_typed
 from .flows import input_to_json
 from .jsonutil import iso_duration, iso_instant, jsonable, parse_iso_duration, to_text
@@ -132,7 +133,7 @@ def _as_list(text: str) -> list[Any]:
         try:
             parsed = json.loads(stripped)
         except json.JSONDecodeError:
-            parsed = yaml.safe_load(stripped)
+            parsed = yamlutil.load(stripped)
         if not isinstance(parsed, list):
             raise InvalidValue(f"it must be a list, got `{text}`")
         return parsed
@@ -194,7 +195,9 @@ def _parse_time(definition: dict[str, Any], text: str) -> str:
     except ValueError:
         raise InvalidValue(f"Text '{text}' could not be parsed as a time (HH:MM:SS)") from None
     _check_temporal_bounds(definition, value, dt.time.fromisoformat)
-    return value.isoformat()
+    # Java's LocalTime.toString leaves out zero seconds: 09:30, 09:30:15.
+    spec = "minutes" if not value.second and not value.microsecond else "auto"
+    return value.isoformat(timespec=spec)
 
 
 def _parse_duration(definition: dict[str, Any], text: str) -> str:
@@ -218,7 +221,7 @@ def _parse_json(definition: dict[str, Any], text: str) -> Any:
 
 def _parse_yaml(definition: dict[str, Any], text: str) -> Any:
     try:
-        return jsonable(yaml.safe_load(text))
+        return jsonable(yamlutil.load(text))
     except yaml.YAMLError as exc:
         raise InvalidValue(f"Invalid YAML: {exc}") from None
 
