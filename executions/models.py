@@ -30,6 +30,14 @@ class Execution(models.Model):
         default=dict, blank=True, help_text="Kestra's execution, as polled."
     )
     outputs = models.JSONField(default=dict, blank=True)
+    task_outputs = models.JSONField(
+        default=dict, blank=True, help_text="Outputs of the task runs, by task id."
+    )
+    resume_form = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Kestra's validation of the paused task's onResume inputs, while PAUSED.",
+    )
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)

@@ -164,18 +164,48 @@ def _store_new_logs(execution: Execution, entries: list[dict[str, Any]]) -> None
     )
 
 
+def _task_runs(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (run.get("id", ""), run.get("state", {}).get("current", ""))
+        for run in snapshot.get("taskRunList") or []
+    ]
+
+
+def _refresh_from_kestra(client: KestraClient, execution: Execution) -> None:
+    """State and logs on every poll; task outputs when a task run changed; the resume form
+    when the execution pauses; flow outputs at the end."""
+    kestra_id = execution.kestra_id or ""
+    before = _task_runs(execution.snapshot)
+    was_paused = execution.state == "PAUSED"
+    _apply_snapshot(execution, client.execution(kestra_id))
+    _store_new_logs(execution, client.logs(kestra_id))
+    if _task_runs(execution.snapshot) != before:
+        execution.task_outputs = client.task_outputs(execution.snapshot)
+    if execution.state == "PAUSED" and not was_paused:
+        execution.resume_form = client.validate_resume(kestra_id, {})
+    elif execution.state != "PAUSED":
+        execution.resume_form = {}
+    if execution.state in stages.TERMINAL_STATES:
+        execution.outputs = client.execution_outputs(execution.snapshot)
+
+
 def execution_poll(*, execution_id: int) -> Next | None:
     """Refresh state, logs and (when final) outputs from Kestra; None once it is final."""
     execution = _claim(execution_id, delivery=Execution.Delivery.DELIVERED)
     if execution is None:
         return None
     client = get_client()
-    fields = ["snapshot", "state", "outputs", "error", "last_polled_at"]
+    fields = [
+        "snapshot",
+        "state",
+        "outputs",
+        "task_outputs",
+        "resume_form",
+        "error",
+        "last_polled_at",
+    ]
     try:
-        _apply_snapshot(execution, client.execution(execution.kestra_id or ""))
-        _store_new_logs(execution, client.logs(execution.kestra_id or ""))
-        if execution.state in stages.TERMINAL_STATES:
-            execution.outputs = client.execution_outputs(execution.snapshot)
+        _refresh_from_kestra(client, execution)
     except (KestraUnavailable, KestraRejected) as exc:
         # A 404 right after creation is normal on an eventually consistent 2.x server.
         execution.error = str(exc)
@@ -193,14 +223,6 @@ def execution_poll(*, execution_id: int) -> Next | None:
     delay = settings.EXECUTION_POLL_SECONDS
     _release(execution, next_action_at=timezone.now() + timedelta(seconds=delay), fields=fields)
     return Next("poll", delay)
-
-
-def execution_cancel(*, execution: Execution) -> None:
-    """Ask Kestra to kill the execution; the next poll shows the result."""
-    if execution.kestra_id is None or execution.is_final:
-        return
-    get_client().kill(execution.kestra_id)
-    Execution.objects.filter(pk=execution.pk).update(next_action_at=timezone.now())
 
 
 def overdue_executions(*, grace_seconds: float) -> list[tuple[int, str]]:

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.access import LoginRequired, app_for_request, can_act_on
 from apps_catalog.models import App
-from executions import forms, layout, presenters, services, stages
+from executions import actions, forms, layout, presenters, services, stages
 from executions.kestra import (
     KestraError,
     KestraNotFound,
@@ -275,7 +275,7 @@ def execution_cancel(request: HttpRequest, app: App, execution_id: str) -> HttpR
     if not can_act_on(request, app, execution):
         return render(request, "errors/403.html", status=403)
     try:
-        services.execution_cancel(execution=execution)
+        actions.execution_cancel(execution=execution)
     except KestraError:
         return render(request, "errors/kestra_unavailable.html", status=503)
     execution.refresh_from_db()

@@ -198,6 +198,57 @@ class KestraClient:
         body = self._json("GET", self._api(f"/outputs/executions/{execution['id']}"))
         return dict(body or {})
 
+    def task_outputs(self, execution: Mapping[str, Any]) -> dict[str, Any]:
+        """Outputs of the execution's task runs by task id (the last run of a task wins)."""
+        if not self.dialect().v2:
+            return {
+                run["taskId"]: run["outputs"]
+                for run in execution.get("taskRunList") or []
+                if run.get("outputs")
+            }
+        execution_id = execution["id"]
+        runs = self._json("GET", self._api(f"/outputs/tasks/{execution_id}")) or []
+        outputs: dict[str, Any] = {}
+        for run in runs:
+            path = f"/outputs/tasks/{execution_id}/{run['taskRunId']}"
+            values = self._json("GET", self._api(path))
+            if values:
+                outputs[run["taskId"]] = values
+        return outputs
+
+    def validate_resume(
+        self,
+        execution_id: str,
+        values: Mapping[str, str],
+        files: Mapping[str, FileField] | None = None,
+    ) -> dict[str, Any]:
+        """The paused task's onResume inputs checked against these values; nothing resumes."""
+        body = self._json(
+            "POST",
+            self._action(execution_id, "resume") + "/validate",
+            files=self._multipart(values, files) or None,
+        )
+        # The 2.0 spec shows a list where the server sends one object.
+        return body[0] if isinstance(body, list) and body else dict(body or {})
+
+    def resume(
+        self,
+        execution_id: str,
+        values: Mapping[str, str],
+        files: Mapping[str, FileField] | None = None,
+    ) -> None:
+        self._request(
+            "POST",
+            self._action(execution_id, "resume"),
+            files=self._multipart(values, files) or None,
+        ).close()
+
+    def preview(self, execution_id: str, path: str, max_rows: int = 100) -> dict[str, Any]:
+        params = {"path": path, "maxRows": str(max_rows), "encoding": "UTF-8"}
+        return self._json(
+            "GET", self._api(f"/executions/{execution_id}/file/preview"), params=params
+        )
+
     def kill(self, execution_id: str) -> None:
         self._request("DELETE", self._action(execution_id, "kill")).close()
 
