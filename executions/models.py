@@ -86,3 +86,25 @@ class ExecutionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.level} {self.task_id}: {self.message[:80]}"
+
+
+def _upload_path(instance: SubmissionFile, filename: str) -> str:
+    return f"submissions/{instance.execution.token}/{instance.input_id}/{filename}"
+
+
+class SubmissionFile(models.Model):
+    """A file a person uploaded with a submission, kept until Kestra has it."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="files")
+    input_id = models.CharField(max_length=150)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=150, default="application/octet-stream")
+    file = models.FileField(upload_to=_upload_path, max_length=500)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["execution", "input_id"], name="one_file_per_input")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.input_id}: {self.name}"

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps_catalog.models import App
-from executions import stages
+from executions import stages, uploads
 from executions.kestra import KestraClient, KestraRejected, KestraUnavailable, get_client
 from executions.models import Execution, ExecutionLog
 
@@ -118,13 +118,15 @@ def execution_deliver(*, execution_id: int) -> Next | None:
     fields = ["kestra_id", "delivery", "payload", "error", "snapshot", "state", "attempts"]
     try:
         earlier = _find_earlier_delivery(client, execution) if execution.attempts > 1 else None
-        created = earlier or client.create_execution(
-            definition.namespace,
-            definition.flow_id,
-            execution.payload,
-            labels={SUBMISSION_LABEL: execution.token, APP_LABEL: definition.id},
-            revision=definition.flow_revision,
-        )
+        with uploads.opened(execution) as files:
+            created = earlier or client.create_execution(
+                definition.namespace,
+                definition.flow_id,
+                execution.payload,
+                files=files,
+                labels={SUBMISSION_LABEL: execution.token, APP_LABEL: definition.id},
+                revision=definition.flow_revision,
+            )
     except KestraUnavailable as exc:
         if execution.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
             execution.delivery = Execution.Delivery.FAILED
@@ -141,6 +143,7 @@ def execution_deliver(*, execution_id: int) -> Next | None:
         _release(execution, next_action_at=None, fields=fields)
         return None
     _adopt(execution, created)
+    uploads.discard(execution)
     _release(execution, next_action_at=timezone.now(), fields=fields)
     return Next("poll", 0.0)
 

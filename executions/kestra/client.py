@@ -14,6 +14,7 @@ from typing import IO, Any
 
 import requests
 from django.conf import settings
+from requests_toolbelt.multipart.encoder import MultipartEncoder
 
 from executions.kestra.errors import (
     KestraNotFound,
@@ -130,10 +131,15 @@ class KestraClient:
     @staticmethod
     def _multipart(
         values: Mapping[str, str], files: Mapping[str, FileField] | None
-    ) -> list[tuple[str, Any]]:
-        parts: list[tuple[str, Any]] = [(name, (None, value)) for name, value in values.items()]
-        parts += [(name, spec) for name, spec in (files or {}).items()]
-        return parts
+    ) -> dict[str, Any]:
+        """Request arguments for a multipart body, one part per input; files are streamed
+        from their handles rather than read into memory. No inputs → no body at all."""
+        fields: list[tuple[str, Any]] = list(values.items())
+        fields += [(name, spec) for name, spec in (files or {}).items()]
+        if not fields:
+            return {}
+        encoder = MultipartEncoder(fields=fields)
+        return {"data": encoder, "headers": {"Content-Type": encoder.content_type}}
 
     @staticmethod
     def _labels(labels: Mapping[str, str] | None) -> list[tuple[str, str]]:
@@ -152,7 +158,7 @@ class KestraClient:
             "POST",
             self._api(f"/executions/{namespace}/{flow_id}/validate"),
             params=params,
-            files=self._multipart(values, files) or None,
+            **self._multipart(values, files),
         )
 
     def create_execution(
@@ -169,7 +175,7 @@ class KestraClient:
             "POST",
             self._api(f"/executions/{namespace}/{flow_id}"),
             params=params,
-            files=self._multipart(values, files) or None,
+            **self._multipart(values, files),
         )
 
     def execution(self, execution_id: str) -> dict[str, Any]:
@@ -226,7 +232,7 @@ class KestraClient:
         body = self._json(
             "POST",
             self._action(execution_id, "resume") + "/validate",
-            files=self._multipart(values, files) or None,
+            **self._multipart(values, files),
         )
         # The 2.0 spec shows a list where the server sends one object.
         return body[0] if isinstance(body, list) and body else dict(body or {})
@@ -240,7 +246,7 @@ class KestraClient:
         self._request(
             "POST",
             self._action(execution_id, "resume"),
-            files=self._multipart(values, files) or None,
+            **self._multipart(values, files),
         ).close()
 
     def preview(self, execution_id: str, path: str, max_rows: int = 100) -> dict[str, Any]:
