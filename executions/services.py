@@ -7,11 +7,13 @@ UPDATE first, so two workers never act on the same execution at the same moment.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -64,6 +66,7 @@ def execution_submit(
     app: App,
     values: dict[str, str],
     shown: dict[str, str],
+    files: Mapping[str, UploadedFile] | None = None,
     user: AbstractBaseUser | AnonymousUser | None = None,
     session_key: str = "",
 ) -> Execution:
@@ -78,6 +81,7 @@ def execution_submit(
         session_key=session_key,
         next_action_at=timezone.now(),
     )
+    uploads.store(execution, files or {})
     deliver.delay_on_commit(execution.pk)
     return execution
 
