@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from django.db import models
 from django.urls import reverse
@@ -40,6 +41,8 @@ class App(models.Model):
     expiration_start = models.DateTimeField(null=True, blank=True)
     expiration_end = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="apps")
+    # The YAML's `thumbnail`, kept in a column so the catalog need not load the definition.
+    thumbnail = models.TextField(blank=True, default="", editable=False)
     source = models.TextField(help_text="The YAML definition, stored exactly as written.")
     definition = models.JSONField(editable=False)
     flow_snapshot = models.JSONField(
@@ -69,6 +72,14 @@ class App(models.Model):
     @property
     def parsed(self) -> AppDefinition:
         return AppDefinition.from_dict(self.definition)
+
+    @property
+    def thumbnail_url(self) -> str | None:
+        """The thumbnail when it is an absolute http(s) URL: nothing else is put in a page."""
+        parts = urlsplit(self.thumbnail.strip())
+        if parts.scheme in {"http", "https"} and parts.netloc:
+            return self.thumbnail.strip()
+        return None
 
     @property
     def is_public(self) -> bool:

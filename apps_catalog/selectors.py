@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from apps_catalog.models import App
+from apps_catalog.models import App, Tag
+
+# Columns a catalog card never shows: the source and the flow copy may be large.
+_NOT_ON_CARDS = ("source", "definition", "flow_snapshot")
 
 
 def catalog_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[App]:
@@ -23,3 +28,36 @@ def catalog_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[App]
         user, "apps_catalog.use_app", klass=App, accept_global_perms=False
     ).values("pk")
     return apps.filter(Q(access=App.Access.PUBLIC) | Q(pk__in=granted)).prefetch_related("tags")
+
+
+def catalog_search(
+    apps: QuerySet[App], *, tags: Sequence[str] = (), text: str = ""
+) -> QuerySet[App]:
+    """The apps that carry every one of `tags` and match every word of `text` somewhere
+    in their name, description, id, namespace or tags (case-insensitive)."""
+    wanted = sorted({tag for tag in tags if tag})
+    if wanted:
+        # One grouped subquery rather than a join per tag: the SQL stays the same size.
+        tagged = (
+            App.tags.through.objects.filter(tag__name__in=wanted)
+            .values("app_id")
+            .annotate(matched=Count("tag_id", distinct=True))
+            .filter(matched=len(wanted))
+            .values("app_id")
+        )
+        apps = apps.filter(pk__in=tagged)
+    for word in text.split():
+        with_tag = App.tags.through.objects.filter(tag__name__icontains=word).values("app_id")
+        apps = apps.filter(
+            Q(display_name__icontains=word)
+            | Q(description__icontains=word)
+            | Q(app_id__icontains=word)
+            | Q(namespace__icontains=word)
+            | Q(pk__in=with_tag)
+        )
+    return apps.defer(*_NOT_ON_CARDS)
+
+
+def catalog_tags(apps: QuerySet[App]) -> QuerySet[Tag]:
+    """The tags worth offering as filters: those carried by at least one of these apps."""
+    return Tag.objects.filter(apps__in=apps.values("pk")).distinct()

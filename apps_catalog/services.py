@@ -1,13 +1,18 @@
-"""Writes on app definitions: create or update from YAML source."""
+"""Writes on app definitions: create or update from YAML source, enable and disable."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import Group
 from django.db import transaction
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from apps_catalog.definition import AppDefinition, parse_app
 from apps_catalog.models import App, Tag
+from apps_catalog.sources import with_disabled
+
+USE_PERMISSION = "apps_catalog.use_app"
 
 
 def _apply(app: App, definition: AppDefinition, source: str) -> None:
@@ -21,28 +26,69 @@ def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.access = definition.access.type
     app.catalog = definition.access.catalog
     app.enabled = not definition.disabled
+    app.thumbnail = definition.thumbnail or ""
     app.expiration_start = definition.expiration_start
     app.expiration_end = definition.expiration_end
 
 
-def _grant_groups(app: App, group_names: tuple[str, ...]) -> None:
-    for name in group_names:
+def _groups_of(stored: dict[str, Any] | None) -> set[str]:
+    return set(((stored or {}).get("access") or {}).get("groups") or ())
+
+
+def _sync_groups(app: App, before: set[str], after: tuple[str, ...]) -> None:
+    """Grant use to the groups the YAML names; take it back from the ones it no longer
+    names. Grants made by hand in the admin to other groups are left alone."""
+    for name in after:
         group, _ = Group.objects.get_or_create(name=name)
-        assign_perm("apps_catalog.use_app", group, app)
+        assign_perm(USE_PERMISSION, group, app)
+    for group in Group.objects.filter(name__in=before - set(after)):
+        remove_perm(USE_PERMISSION, group, app)
 
 
 @transaction.atomic
-def app_save_source(*, source: str, definition: AppDefinition | None = None) -> tuple[App, bool]:
-    """Create or update the app that the source defines, keyed by (namespace, id).
+def app_save_source(
+    *,
+    source: str,
+    definition: AppDefinition | None = None,
+    app: App | None = None,
+    flow: dict[str, Any] | None = None,
+) -> tuple[App, bool]:
+    """Create or update the app that the source defines. Returns (app, created).
 
-    Raises DefinitionError when the source is not a valid app. Returns (app, created).
+    Without `app`, the app is found by (namespace, id), so importing the same file again
+    updates it. With `app` (the admin editing one app), that app is updated even when the
+    source renames it, so its uid, URLs and grants stay. `flow` is the flow Kestra just
+    served, kept for when Kestra is down. Raises DefinitionError when the source is not a
+    valid app; the source is stored exactly as given.
     """
     definition = definition or parse_app(source)
-    app = App.objects.filter(namespace=definition.namespace, app_id=definition.id).first()
-    created = app is None
+    if app is None:
+        app = App.objects.filter(namespace=definition.namespace, app_id=definition.id).first()
     app = app or App()
+    created = app.pk is None
+    groups_before = set() if created else _groups_of(app.definition)
     _apply(app, definition, source)
+    if flow is not None:
+        app.flow_snapshot = flow
     app.save()
     app.tags.set([Tag.objects.get_or_create(name=name)[0] for name in definition.tags])
-    _grant_groups(app, definition.access.groups)
+    _sync_groups(app, groups_before, definition.access.groups)
     return app, created
+
+
+@transaction.atomic
+def app_set_enabled(*, app: App, enabled: bool) -> bool:
+    """Enable or disable an app by setting `disabled` in its source, as Kestra does for
+    flows, so the state travels with the YAML (export, import). Returns whether it changed.
+
+    Raises SourceEditError when the source cannot be edited safely.
+    """
+    if app.enabled == enabled:
+        return False
+    source = with_disabled(app.source, not enabled)
+    definition = parse_app(source)
+    app.source = source
+    app.definition = definition.to_dict()
+    app.enabled = enabled
+    app.save(update_fields=["source", "definition", "enabled", "updated"])
+    return True

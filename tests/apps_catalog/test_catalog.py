@@ -1,0 +1,215 @@
+"""The catalog page (/apps/): who sees which apps, tag and text filters, pages, queries."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from guardian.shortcuts import assign_perm
+
+from apps_catalog.models import App
+from apps_catalog.services import app_save_source
+from tests.apps_catalog.conftest import app_yaml
+
+pytestmark = pytest.mark.django_db
+
+CATALOG = "/apps/"
+
+
+def save(source: str) -> App:
+    return app_save_source(source=source)[0]
+
+
+@pytest.fixture
+def apps(grantee) -> dict[str, App]:
+    """One app for each rule of the catalog."""
+    found = {
+        "public": save(app_yaml("public_app", access="PUBLIC", tags="[Reporting, Finance]")),
+        "group": save(
+            app_yaml("group_app", access="{type: PRIVATE, groups: [Analysts]}", tags="[Reporting]")
+        ),
+        "direct": save(app_yaml("direct_app", access="PRIVATE")),
+        "secret": save(app_yaml("secret_app")),
+        "disabled": save(app_yaml("disabled_app", access="PUBLIC", disabled="true")),
+        "expired": save(
+            app_yaml("expired_app", access="PUBLIC", expiration="{endDate: 2020-01-01T00:00:00Z}")
+        ),
+        "not_yet": save(
+            app_yaml("future_app", access="PUBLIC", expiration="{startDate: 2999-01-01T00:00:00Z}")
+        ),
+        "unlisted": save(app_yaml("unlisted_app", access="{type: PUBLIC, catalog: false}")),
+    }
+    assign_perm("apps_catalog.use_app", grantee, found["direct"])
+    return found
+
+
+def listed(response) -> set[str]:
+    """The ids of the apps on the page, read from their links."""
+    uids = set(re.findall(r'href="/apps/([A-Za-z0-9]{22})/"', response.content.decode()))
+    return set(App.objects.filter(uid__in=uids).values_list("app_id", flat=True))
+
+
+def test_it_sends_an_anonymous_visitor_to_the_login_page(client, apps):
+    response = client.get(CATALOG)
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/apps/"
+
+
+def test_it_rejects_post(client, outsider):
+    client.force_login(outsider)
+
+    assert client.post(CATALOG).status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("persona", "expected"),
+    [
+        ("outsider", {"public_app"}),
+        ("member", {"public_app", "group_app"}),
+        ("grantee", {"public_app", "direct_app"}),
+        ("superuser", {"public_app", "group_app", "direct_app", "secret_app"}),
+    ],
+)
+def test_each_person_sees_exactly_the_available_apps_they_may_use(
+    client, apps, persona, expected, request
+):
+    client.force_login(request.getfixturevalue(persona))
+
+    response = client.get(CATALOG)
+
+    assert response.status_code == 200
+    assert listed(response) == expected
+
+
+def test_a_card_shows_name_markdown_description_tags_and_thumbnail(client, outsider):
+    save(
+        app_yaml(
+            "card_app",
+            displayName="Monthly <report>",
+            access="PUBLIC",
+            description='"Pick a **month**. <script>alert(1)</script>"',
+            tags="[Finance]",
+            thumbnail="https://example.com/card.png",
+        )
+    )
+    client.force_login(outsider)
+
+    html = client.get(CATALOG).content.decode()
+
+    assert "Monthly &lt;report&gt;" in html
+    assert "<strong>month</strong>" in html and "<script>alert" not in html
+    assert '<a href="?tags=Finance">Finance</a>' in html
+    assert '<img class="card-thumbnail" src="https://example.com/card.png"' in html
+
+
+@pytest.mark.parametrize("thumbnail", ["javascript:alert(1)", "/local.png", "data:image/png,x"])
+def test_a_thumbnail_that_is_not_an_http_url_is_not_shown(client, outsider, thumbnail):
+    save(app_yaml("card_app", access="PUBLIC", thumbnail=f'"{thumbnail}"'))
+    client.force_login(outsider)
+
+    html = client.get(CATALOG).content.decode()
+
+    assert "card-thumbnail" not in html and thumbnail not in html
+
+
+def test_tags_filter_keeps_apps_having_all_the_chosen_tags(client, apps, superuser):
+    client.force_login(superuser)
+
+    one = client.get(CATALOG, {"tags": "Reporting"})
+    both = client.get(CATALOG, {"tags": ["Reporting", "Finance"]})
+    unknown = client.get(CATALOG, {"tags": ["Reporting", "Nope"]})
+
+    assert listed(one) == {"public_app", "group_app"}
+    assert listed(both) == {"public_app"}
+    assert listed(unknown) == set()
+    assert "No app matches your search." in unknown.content.decode()
+
+
+def test_the_tag_choices_are_those_of_the_apps_the_person_may_use(client, outsider, apps):
+    save(app_yaml("hidden_tagged", tags="[Secret]"))
+    client.force_login(outsider)
+
+    html = client.get(CATALOG, {"tags": "Finance"}).content.decode()
+
+    assert 'name="tags" value="Finance" checked' in html
+    assert 'value="Reporting"' in html
+    assert "Secret" not in html
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("group", {"group_app"}),  # display name "Group App"
+        ("DIRECT_app", {"direct_app"}),  # id, case-insensitive
+        ("finance", {"public_app"}),  # tag
+        ("demo", {"public_app", "group_app", "direct_app", "secret_app"}),  # namespace
+        ("reporting public", {"public_app"}),  # every word must match
+        ("quarterly", {"described_app"}),  # description
+        ("nothing-like-it", set()),
+    ],
+)
+def test_text_search_looks_at_name_description_id_namespace_and_tags(
+    client, apps, superuser, query, expected
+):
+    if "described_app" in expected:
+        save(app_yaml("described_app", description="The quarterly numbers"))
+    client.force_login(superuser)
+
+    assert listed(client.get(CATALOG, {"q": query})) == expected
+
+
+def test_search_and_tags_combine_and_survive_paging(client, superuser, monkeypatch):
+    monkeypatch.setattr("apps_catalog.views.PAGE_SIZE", 2)
+    for index in range(5):
+        save(app_yaml(f"report_{index}", tags="[Reporting]"))
+    save(app_yaml("report_untagged"))
+    client.force_login(superuser)
+
+    first = client.get(CATALOG, {"q": "report", "tags": "Reporting"})
+    last = client.get(CATALOG, {"q": "report", "tags": "Reporting", "page": 3})
+
+    html = first.content.decode()
+    assert "Page 1 of 3" in html
+    assert 'href="?q=report&amp;tags=Reporting&amp;page=2"' in html
+    assert listed(last) == {"report_4"}
+
+
+@pytest.mark.parametrize("page", ["0", "999", "abc", "-1"])
+def test_a_page_out_of_range_shows_a_valid_page(client, superuser, apps, page):
+    client.force_login(superuser)
+
+    response = client.get(CATALOG, {"page": page})
+
+    assert response.status_code == 200
+    assert listed(response)
+
+
+def _add_apps(start: int, stop: int, grantee) -> None:
+    """Apps that are, in turn, public, for the Analysts group, and granted to `grantee`."""
+    for index in range(start, stop):
+        access = ["PUBLIC", "{type: PRIVATE, groups: [Analysts]}", "PRIVATE"][index % 3]
+        app = save(app_yaml(f"bulk_{index}", access=access, tags=f"[t{index % 7}, common]"))
+        if index % 3 == 2:
+            assign_perm("apps_catalog.use_app", grantee, app)
+
+
+@pytest.mark.parametrize("persona", ["member", "grantee", "superuser"])
+def test_the_number_of_queries_does_not_grow_with_the_number_of_apps(
+    client, member, grantee, superuser, persona, django_assert_max_num_queries
+):
+    client.force_login({"member": member, "grantee": grantee, "superuser": superuser}[persona])
+    params = {"q": "bulk", "tags": "common"}
+    _add_apps(0, 12, grantee)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(CATALOG, params).status_code == 200
+    _add_apps(12, 90, grantee)
+
+    assert len(few) <= 8  # session, user, content type, count, tags, apps, their tags
+    with django_assert_max_num_queries(len(few)):
+        response = client.get(CATALOG, params)
+
+    assert response.context["page"].paginator.count >= 30
+    assert len(response.context["page"]) == 24  # a full page of cards, tags and all
