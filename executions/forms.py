@@ -7,14 +7,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
+from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 
 from apps_catalog.models import App
 from executions.kestra import KestraUnavailable, get_client
+from executions.kestra.client import FileField
 
 FLOW_CACHE_SECONDS = 30
 FIELD_PREFIX = "input."
+MASK = "******"
 
 _WIDGETS = {
     "STRING": "text",
@@ -88,13 +92,21 @@ def flow_definition(app: App) -> dict[str, Any]:
     return flow
 
 
-def fields_from_flow(flow: Mapping[str, Any]) -> list[Field]:
+def fields_from_flow(
+    flow: Mapping[str, Any],
+    submitted: Mapping[str, str] | None = None,
+    extra_errors: Mapping[str, str] | None = None,
+) -> list[Field]:
     """Fields straight from the flow's input definitions, for when Kestra cannot validate."""
-    return [
-        _field(definition, definition.get("defaults"), [])
-        for definition in flow.get("inputs") or []
-        if not definition.get("dependsOn")
-    ]
+    fields = []
+    for definition in flow.get("inputs") or []:
+        if definition.get("dependsOn"):
+            continue
+        input_id = str(definition.get("id", ""))
+        value = (submitted or {}).get(input_id, definition.get("defaults"))
+        errors = [extra_errors[input_id]] if extra_errors and input_id in extra_errors else []
+        fields.append(_field(definition, value, errors))
+    return fields
 
 
 def _as_text(value: Any) -> str:
@@ -141,9 +153,17 @@ def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Fiel
 
 
 def fields_from_validation(
-    result: Mapping[str, Any], submitted: Mapping[str, str] | None = None
+    result: Mapping[str, Any],
+    submitted: Mapping[str, str] | None = None,
+    *,
+    show_errors: bool = True,
+    extra_errors: Mapping[str, str] | None = None,
 ) -> list[Field]:
-    """Fields for the enabled inputs, in Kestra's order, holding what the person typed."""
+    """Fields for the enabled inputs, in Kestra's order, holding what the person typed.
+
+    Errors are left out before the person has submitted (show_errors=False): a form does
+    not open full of complaints about fields nobody has filled in yet.
+    """
     fields = []
     for entry in result.get("inputs") or []:
         if not entry.get("enabled", True):
@@ -156,7 +176,9 @@ def fields_from_validation(
             if definition.get("type") == "MULTISELECT":
                 value = _json_list(value)
         errors = [str(e.get("message")) for e in entry.get("errors") or [] if e.get("message")]
-        fields.append(_field(definition, value, errors))
+        if extra_errors and input_id in extra_errors:
+            errors = [extra_errors[input_id], *errors]
+        fields.append(_field(definition, value, errors if show_errors else []))
     return fields
 
 
@@ -166,6 +188,37 @@ def _json_list(value: str) -> list[Any]:
     except ValueError:
         return [value]
     return parsed if isinstance(parsed, list) else [parsed]
+
+
+def read_files(
+    uploaded: Mapping[str, UploadedFile], inputs: list[Mapping[str, Any]]
+) -> tuple[dict[str, UploadedFile], dict[str, str]]:
+    """The files chosen for FILE inputs, and an error for each one that is too large."""
+    files: dict[str, UploadedFile] = {}
+    too_large: dict[str, str] = {}
+    limit = settings.PORTAL_MAX_UPLOAD_MB * 1024 * 1024
+    for definition in inputs:
+        input_id = str(definition.get("id", ""))
+        upload = uploaded.get(f"{FIELD_PREFIX}{input_id}")
+        if definition.get("type") != "FILE" or upload is None:
+            continue
+        if upload.size is not None and upload.size > limit:
+            too_large[input_id] = (
+                f"The file is larger than the {settings.PORTAL_MAX_UPLOAD_MB} MB allowed."
+            )
+        else:
+            files[input_id] = upload
+    return files, too_large
+
+
+def file_fields(files: Mapping[str, UploadedFile]) -> dict[str, FileField]:
+    """Uploaded files as multipart file parts, rewound so each request sends them whole."""
+    parts: dict[str, FileField] = {}
+    for input_id, upload in files.items():
+        upload.seek(0)
+        name = upload.name or input_id
+        parts[input_id] = (name, upload, upload.content_type or "application/octet-stream")
+    return parts
 
 
 def has_errors(fields: list[Field]) -> bool:
@@ -184,6 +237,8 @@ def read_values(post: QueryDict, inputs: list[Mapping[str, Any]]) -> dict[str, s
             if chosen:
                 values[input_id] = json.dumps(chosen)
             continue
+        if input_type == "FILE":
+            continue
         if input_type in {"BOOL", "BOOLEAN"}:
             values[input_id] = "true" if post.get(name) in {"true", "on"} else "false"
             continue
@@ -198,4 +253,4 @@ def read_values(post: QueryDict, inputs: list[Mapping[str, Any]]) -> dict[str, s
 def shown_values(values: Mapping[str, str], inputs: list[Mapping[str, Any]]) -> dict[str, str]:
     """What may be shown back to people: the submitted values without secrets."""
     secret = {str(d.get("id")) for d in inputs if d.get("type") == "SECRET"}
-    return {key: ("******" if key in secret else value) for key, value in values.items()}
+    return {key: (MASK if key in secret else value) for key, value in values.items()}

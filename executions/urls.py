@@ -4,10 +4,15 @@ from executions import views
 
 app_name = "executions"
 
+EXECUTION = "<str:uid>/executions/<str:execution_id>/"
+
 urlpatterns = [
     path("<str:uid>/", views.app_page, name="app"),
-    path("<str:uid>/executions/<str:execution_id>/", views.execution_page, name="execution"),
-    path("<str:uid>/executions/<str:execution_id>/live/", views.execution_live, name="live"),
-    path("<str:uid>/executions/<str:execution_id>/files/", views.execution_file, name="file"),
-    path("<str:uid>/executions/<str:execution_id>/cancel/", views.execution_cancel, name="cancel"),
+    path("<str:uid>/validate/", views.app_validate, name="validate"),
+    path(EXECUTION, views.execution_page, name="execution"),
+    path(f"{EXECUTION}live/", views.execution_live, name="live"),
+    path(f"{EXECUTION}files/", views.execution_file, name="file"),
+    path(f"{EXECUTION}files/preview/", views.execution_file_preview, name="preview"),
+    path(f"{EXECUTION}cancel/", views.execution_cancel, name="cancel"),
+    path(f"{EXECUTION}resume/", views.execution_resume, name="resume"),
 ]

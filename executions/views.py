@@ -1,4 +1,4 @@
-"""The app pages: the form (OPEN), an execution's live page, its files, and cancel."""
+"""The app pages: the form (OPEN), an execution's live page, its files, and the actions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.http import (
     Http404,
@@ -28,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.access import LoginRequired, app_for_request, can_act_on
 from apps_catalog.models import App
 from executions import actions, forms, layout, presenters, services, stages
+from executions.adoption import execution_adopt
 from executions.kestra import (
     KestraError,
     KestraNotFound,
@@ -38,6 +40,17 @@ from executions.kestra import (
 from executions.models import Execution
 
 AppView = Callable[..., HttpResponse]
+
+UNAVAILABLE = (
+    "Kestra cannot be reached right now, so this form cannot be shown."
+    " Please try again in a minute."
+)
+QUEUED_NOTICE = (
+    "Kestra is not answering right now. You can still submit: your request is kept and sent"
+    " as soon as Kestra is back."
+)
+FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's administrator."
+FIX_FIELDS = "Please correct the fields below."
 
 
 def app_view(view: AppView) -> AppView:
@@ -59,11 +72,9 @@ def app_view(view: AppView) -> AppView:
 
 def _app_url(request: HttpRequest, app: App) -> str:
     path = app.get_absolute_url()
-    return (
-        f"{settings.PORTAL_BASE_URL}{path}"
-        if settings.PORTAL_BASE_URL
-        else request.build_absolute_uri(path)
-    )
+    if settings.PORTAL_BASE_URL:
+        return f"{settings.PORTAL_BASE_URL}{path}"
+    return request.build_absolute_uri(path)
 
 
 def _blocks(
@@ -79,11 +90,15 @@ def _blocks(
         app_url=_app_url(request, app),
         execution=snapshot,
         outputs=execution.outputs if execution else None,
+        task_outputs=execution.task_outputs if execution else None,
     )
     return [
         {"block": block, "data": presenters.block_data(block, execution)}
         for block in layout.resolve(definition, stage, context)
     ]
+
+
+# The form (OPEN)
 
 
 def _render_open(
@@ -104,48 +119,48 @@ def _render_open(
     return render(request, "executions/app.html", context, status=status)
 
 
-UNAVAILABLE = (
-    "Kestra cannot be reached right now, so this form cannot be shown."
-    " Please try again in a minute."
-)
-QUEUED_NOTICE = (
-    "Kestra is not answering right now. You can still submit: your request is kept and sent"
-    " as soon as Kestra is back."
-)
-FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's administrator."
+def _validate(app: App, values: dict[str, str], files: dict[str, UploadedFile]) -> dict[str, Any]:
+    definition = app.parsed
+    return get_client().validate_inputs(
+        definition.namespace,
+        definition.flow_id,
+        values,
+        forms.file_fields(files),
+        revision=definition.flow_revision,
+    )
 
 
 @require_http_methods(["GET", "POST"])
 @app_view
 def app_page(request: HttpRequest, app: App) -> HttpResponse:
+    execution_id = app.parsed.execution_id
+    if execution_id:
+        if request.method != "GET":
+            return HttpResponse("This app shows one execution and starts none.", status=405)
+        try:
+            return _render_execution(request, app, _execution_for(app, execution_id))
+        except KestraPageUnavailable:
+            return render(request, "errors/kestra_unavailable.html", status=503)
     if request.method == "POST":
         return _submit(request, app)
-    definition = app.parsed
     try:
         forms.flow_definition(app)  # refreshes the copy that serves while Kestra is down
-        result = get_client().validate_inputs(
-            definition.namespace, definition.flow_id, {}, revision=definition.flow_revision
-        )
+        result = _validate(app, {}, {})
     except KestraNotFound:
         return _render_open(request, app, [], notice=FLOW_MISSING, status=503)
     except KestraUnavailable:
         if not app.flow_snapshot:
             return _render_open(request, app, [], notice=UNAVAILABLE, status=503)
-        fields = forms.fields_from_flow(app.flow_snapshot)
-        return _render_open(request, app, fields, notice=QUEUED_NOTICE)
-    except KestraRejected as exc:
         return _render_open(
-            request, app, [], notice=f"Kestra refused the form: {exc.message}", status=503
+            request, app, forms.fields_from_flow(app.flow_snapshot), notice=QUEUED_NOTICE
         )
-    fields = forms.fields_from_validation(result)
-    for field in fields:
-        field.errors = []  # shown only once the person has submitted
-    return _render_open(request, app, fields)
+    except KestraRejected as exc:
+        notice = f"Kestra refused the form: {exc.message}"
+        return _render_open(request, app, [], notice=notice, status=503)
+    return _render_open(request, app, forms.fields_from_validation(result, show_errors=False))
 
 
 def _submit(request: HttpRequest, app: App) -> HttpResponse:
-    definition = app.parsed
-    client = get_client()
     try:
         inputs = list(forms.flow_definition(app).get("inputs") or [])
     except KestraNotFound:
@@ -153,72 +168,137 @@ def _submit(request: HttpRequest, app: App) -> HttpResponse:
     except KestraError:
         return _render_open(request, app, [], notice=UNAVAILABLE, status=503)
     values = forms.read_values(request.POST, inputs)
+    files, too_large = forms.read_files(request.FILES, inputs)
     try:
-        result = client.validate_inputs(
-            definition.namespace, definition.flow_id, values, revision=definition.flow_revision
-        )
+        result: dict[str, Any] | None = _validate(app, values, files)
     except KestraUnavailable:
         result = None  # stored and queued: a worker delivers it once Kestra answers again
     except KestraRejected as exc:
-        return _render_open(
-            request, app, [], notice=f"Kestra refused the form: {exc.message}", status=400
-        )
+        notice = f"Kestra refused the form: {exc.message}"
+        return _render_open(request, app, [], notice=notice, status=400)
     if result is not None:
-        fields = forms.fields_from_validation(result, values)
+        fields = forms.fields_from_validation(result, values, extra_errors=too_large)
         if forms.has_errors(fields):
-            return _render_open(
-                request, app, fields, notice="Please correct the fields below.", status=400
-            )
+            return _render_open(request, app, fields, notice=FIX_FIELDS, status=400)
         enabled = {f.id for f in fields}
         values = {key: value for key, value in values.items() if key in enabled}
+        files = {key: upload for key, upload in files.items() if key in enabled}
+    elif too_large:
+        fields = forms.fields_from_flow({"inputs": inputs}, values, extra_errors=too_large)
+        return _render_open(request, app, fields, notice=FIX_FIELDS, status=400)
     if not request.session.session_key:
         request.session.save()
     execution = services.execution_submit(
         app=app,
         values=values,
         shown=forms.shown_values(values, inputs),
+        files=files,
         user=request.user,
         session_key=request.session.session_key or "",
     )
-    return redirect(_execution_url(app, execution), permanent=False)
+    return redirect(_execution_url(app, execution))
+
+
+@require_POST
+@app_view
+def app_validate(request: HttpRequest, app: App) -> HttpResponse:
+    """The form's fields for what has been typed so far: conditional inputs and dynamic
+    values follow the answers. Files are not sent here; they are checked on submit."""
+    try:
+        inputs = list(forms.flow_definition(app).get("inputs") or [])
+        values = forms.read_values(request.POST, inputs)
+        result = _validate(app, values, {})
+    except KestraError:
+        return HttpResponse(status=204)  # keep the form as it is
+    fields = forms.fields_from_validation(result, values)
+    return render(request, "inputs/fields.html", {"fields": fields})
+
+
+# One execution
 
 
 def _execution_url(app: App, execution: Execution) -> str:
-    return reverse(
-        "executions:execution", kwargs={"uid": app.uid, "execution_id": execution.public_id}
-    )
+    kwargs = {"uid": app.uid, "execution_id": execution.public_id}
+    return reverse("executions:execution", kwargs=kwargs)
 
 
 def _execution_for(app: App, execution_id: str) -> Execution:
+    """The execution, tracked under this app; one started outside the portal is looked up
+    in Kestra once (it must be of the app's flow) and tracked from then on. An execution
+    tracked under another app is not shown here, even on the same flow: that app's access
+    rules apply to it."""
     execution = (
         Execution.objects.select_related("app")
         .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
         .first()
     )
+    if execution is None and not Execution.objects.filter(kestra_id=execution_id).exists():
+        try:
+            execution = execution_adopt(app=app, kestra_id=execution_id)
+        except KestraUnavailable:
+            raise KestraPageUnavailable from None
     if execution is None:
         raise Http404("No such execution for this app")
     return execution
 
 
-def _live_context(request: HttpRequest, app: App, execution: Execution) -> dict[str, Any]:
+class KestraPageUnavailable(Exception):
+    """The page needs Kestra once (an execution seen for the first time) and it is down."""
+
+
+def _live_context(
+    request: HttpRequest, app: App, execution: Execution, fields: list[forms.Field] | None = None
+) -> dict[str, Any]:
+    if fields is None and execution.stage == stages.PAUSE:
+        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
     return {
         "app": app,
         "execution": execution,
         "stage": execution.stage,
         "blocks": _blocks(request, app, execution.stage, execution),
         "can_act": can_act_on(request, app, execution),
-        "fields": [],
+        "fields": fields or [],
     }
+
+
+def _render_execution(
+    request: HttpRequest,
+    app: App,
+    execution: Execution,
+    *,
+    fields: list[forms.Field] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = _live_context(request, app, execution, fields)
+    context["notice"] = notice
+    context["live"] = render_to_string("executions/_live.html", context, request=request)
+    plain = context["live"]
+    if fields is not None or notice:
+        # The errors shown now stay until the execution itself changes.
+        plain_context = _live_context(request, app, execution)
+        plain = render_to_string("executions/_live.html", plain_context, request=request)
+    context["version"] = _version(plain)
+    return render(request, "executions/execution.html", context, status=status)
+
+
+def _with_execution(view: AppView) -> AppView:
+    @wraps(view)
+    def wrapper(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
+        try:
+            execution = _execution_for(app, execution_id)
+        except KestraPageUnavailable:
+            return render(request, "errors/kestra_unavailable.html", status=503)
+        return view(request, app, execution)
+
+    return wrapper
 
 
 @require_GET
 @app_view
-def execution_page(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
-    execution = _execution_for(app, execution_id)
-    context = _live_context(request, app, execution)
-    context["live"] = render_to_string("executions/_live.html", context, request=request)
-    context["version"] = _version(context["live"])
-    return render(request, "executions/execution.html", context)
+@_with_execution
+def execution_page(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    return _render_execution(request, app, execution)
 
 
 _CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
@@ -231,12 +311,11 @@ def _version(html: str) -> str:
 
 @require_GET
 @app_view
-def execution_live(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
+@_with_execution
+def execution_live(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     """The page's changing part; 204 when it is the same as the version the browser has."""
-    execution = _execution_for(app, execution_id)
-    html = render_to_string(
-        "executions/_live.html", _live_context(request, app, execution), request=request
-    )
+    context = _live_context(request, app, execution)
+    html = render_to_string("executions/_live.html", context, request=request)
     version = _version(html)
     response = HttpResponse(status=204) if request.GET.get("v") == version else HttpResponse(html)
     response["X-Live-Version"] = version
@@ -245,38 +324,108 @@ def execution_live(request: HttpRequest, app: App, execution_id: str) -> HttpRes
     return response
 
 
+def _file_path(request: HttpRequest, execution: Execution) -> str:
+    path = request.GET.get("path", "")
+    if path and (path not in presenters.known_files(execution) or not execution.kestra_id):
+        raise Http404("This execution has no such file")
+    return path
+
+
 @require_GET
 @app_view
-def execution_file(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
-    execution = _execution_for(app, execution_id)
-    path = request.GET.get("path", "")
+@_with_execution
+def execution_file(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    path = _file_path(request, execution)
     if not path:
         return HttpResponseBadRequest("The path of the file is missing.")
-    if path not in presenters.known_files(execution) or not execution.kestra_id:
-        raise Http404("This execution has no such file")
     try:
-        chunks, _headers = get_client().download(execution.kestra_id, path)
+        chunks, _headers = get_client().download(execution.kestra_id or "", path)
     except KestraNotFound:
         raise Http404("The file is no longer in Kestra") from None
     except KestraError:
         return render(request, "errors/kestra_unavailable.html", status=503)
-    name = path.rsplit("/", 1)[-1]
-    response = StreamingHttpResponse(
-        chunks, content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
-    )
+    name = presenters.file_name(path)
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = StreamingHttpResponse(chunks, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_GET
+@app_view
+@_with_execution
+def execution_file_preview(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    path = _file_path(request, execution)
+    if not path:
+        return HttpResponseBadRequest("The path of the file is missing.")
+    try:
+        rendered = get_client().preview(execution.kestra_id or "", path)
+    except KestraNotFound:
+        raise Http404("The file is no longer in Kestra") from None
+    except KestraRejected:
+        rendered = {}
+    except KestraError:
+        return render(request, "errors/kestra_unavailable.html", status=503)
+    context = {
+        "app": app,
+        "execution": execution,
+        "name": presenters.file_name(path),
+        "preview": presenters.preview(path, rendered),
+    }
+    template = (
+        "executions/_preview.html" if request.GET.get("partial") else "executions/preview.html"
+    )
+    return render(request, template, context)
+
+
+def _refuse_unless_allowed(
+    request: HttpRequest, app: App, execution: Execution
+) -> HttpResponse | None:
+    if not can_act_on(request, app, execution):
+        return render(request, "errors/403.html", status=403)
+    return None
 
 
 @require_POST
 @app_view
-def execution_cancel(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
-    execution = _execution_for(app, execution_id)
-    if not can_act_on(request, app, execution):
-        return render(request, "errors/403.html", status=403)
+@_with_execution
+def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    refused = _refuse_unless_allowed(request, app, execution)
+    if refused:
+        return refused
     try:
         actions.execution_cancel(execution=execution)
     except KestraError:
         return render(request, "errors/kestra_unavailable.html", status=503)
-    execution.refresh_from_db()
+    return redirect(_execution_url(app, execution))
+
+
+@require_POST
+@app_view
+@_with_execution
+def execution_resume(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    refused = _refuse_unless_allowed(request, app, execution)
+    if refused:
+        return refused
+    if execution.stage != stages.PAUSE or not execution.kestra_id:
+        notice = "This request is not waiting for a decision any more."
+        return _render_execution(request, app, execution, notice=notice, status=409)
+    inputs = [entry.get("input") or {} for entry in execution.resume_form.get("inputs") or []]
+    values = forms.read_values(request.POST, inputs)
+    files, too_large = forms.read_files(request.FILES, inputs)
+    client = get_client()
+    try:
+        result = client.validate_resume(execution.kestra_id, values, forms.file_fields(files))
+        fields = forms.fields_from_validation(result, values, extra_errors=too_large)
+        if forms.has_errors(fields):
+            return _render_execution(
+                request, app, execution, fields=fields, notice=FIX_FIELDS, status=400
+            )
+        actions.execution_resume(execution=execution, values=values, files=forms.file_fields(files))
+    except KestraUnavailable:
+        return render(request, "errors/kestra_unavailable.html", status=503)
+    except KestraRejected as exc:
+        notice = f"Kestra refused the decision: {exc.message}"
+        return _render_execution(request, app, execution, notice=notice, status=409)
     return redirect(_execution_url(app, execution))

@@ -142,6 +142,8 @@ PORTAL_BASE_URL = envstr("PORTAL_BASE_URL").rstrip("/")
 # retried while Kestra cannot be reached.
 EXECUTION_POLL_SECONDS = envfloat("EXECUTION_POLL_SECONDS", 1.0)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
+PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
+MEDIA_ROOT = DATA_DIR / "media"
 SWEEP_SECONDS = envfloat("SWEEP_SECONDS", 10.0)
 
 # Celery. The default broker keeps its queue in files under var/, so nothing needs a server.

@@ -1,0 +1,43 @@
+"""Executions the portal did not start: a flow run in Kestra that links a person to an app
+(an approver following `appLink()`), or the one execution an app is bound to."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps_catalog.models import App
+from executions.kestra import KestraNotFound, get_client
+from executions.models import Execution
+
+
+def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
+    """Start tracking a Kestra execution of the app's flow; None if it is not one.
+
+    Raises KestraUnavailable when Kestra cannot say. The row is polled from then on.
+    """
+    from executions.tasks import poll
+
+    try:
+        snapshot = get_client().execution(kestra_id)
+    except KestraNotFound:
+        return None
+    if (snapshot.get("namespace"), snapshot.get("flowId")) != (app.namespace, app.flow_id):
+        return None
+    try:
+        with transaction.atomic():
+            execution = Execution.objects.create(
+                app=app,
+                kestra_id=kestra_id,
+                delivery=Execution.Delivery.DELIVERED,
+                snapshot=snapshot,
+                state=snapshot.get("state", {}).get("current", ""),
+                next_action_at=timezone.now(),
+            )
+            execution.refresh_stage()
+            execution.save(update_fields=["stage"])
+    except IntegrityError:
+        # Someone else adopted it at the same moment (or it belongs to another app).
+        return Execution.objects.filter(app=app, kestra_id=kestra_id).first()
+    transaction.on_commit(lambda: poll.delay(execution.pk))
+    return execution
