@@ -24,8 +24,9 @@ def _rate(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m kestra_emulator",
-                                     description="Emulate a Kestra OSS server's REST API.")
+    parser = argparse.ArgumentParser(
+        prog="python -m kestra_emulator", description="Emulate a Kestra OSS server's REST API."
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--flows", type=Path, required=True, help="folder of flow YAML files")
@@ -43,10 +44,19 @@ def main(argv: list[str] | None = None) -> None:
     if not args.flows.is_dir():
         raise SystemExit(f"--flows {args.flows}: not a folder")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    emulator = create_app(flows_dir=args.flows, dialect=args.dialect,
-                          basic_auth=args.basic_auth, storage_dir=args.storage)
-    emulator.faults.update({"latency_ms": args.latency_ms, "fail_rate": args.fail_rate,
-                            "fail_after_create_rate": args.fail_after_create_rate})
+    emulator = create_app(
+        flows_dir=args.flows,
+        dialect=args.dialect,
+        basic_auth=args.basic_auth,
+        storage_dir=args.storage,
+    )
+    emulator.faults.update(
+        {
+            "latency_ms": args.latency_ms,
+            "fail_rate": args.fail_rate,
+            "fail_after_create_rate": args.fail_after_create_rate,
+        }
+    )
     serve(emulator, args.host, args.port)
 
 

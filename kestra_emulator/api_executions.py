@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from .server import Emulator
 
 FOLLOW_IDLE_TIMEOUT_S = 3600
-_STATE_ORDER = "desc"
 
 
 # --- create and validate --------------------------------------------------------------------
@@ -51,8 +50,7 @@ def _labels(flow: Flow, request: Request, execution_id: str) -> list[dict[str, s
         if key.startswith("system.") and key != "system.correlationId":
             raise ApiError(
                 "invalid-argument",
-                "System labels can only be set by Kestra itself, "
-                f"offending label: {key}={value}",
+                f"System labels can only be set by Kestra itself, offending label: {key}={value}",
             )
         labels.append({"key": key, "value": value})
     if not any(label["key"] == "system.correlationId" for label in labels):
@@ -70,8 +68,10 @@ def _resolve(
             execution["namespace"], execution["flowId"], execution["id"], input_id, file_name
         )
 
-    context = {"flow": {"id": execution["flowId"], "namespace": execution["namespace"]},
-               "execution": {"id": execution["id"]}}
+    context = {
+        "flow": {"id": execution["flowId"], "namespace": execution["namespace"]},
+        "execution": {"id": execution["id"]},
+    }
     return InputResolver(definitions, submitted, uploads, file_uri, context).resolve_all()
 
 
@@ -89,10 +89,14 @@ def create_execution(emu: Emulator, request: Request, namespace: str, flow_id: s
     results = _resolve(emu, flow.inputs, request, coordinates)
     _raise_invalid(results)
     execution = new_execution(
-        flow, execution_id=execution_id, labels=labels, resolver_results=results,
-        schedule_date=request.args.get("scheduleDate"), kind=request.args.get("kind"),
+        flow,
+        execution_id=execution_id,
+        labels=labels,
+        resolver_results=results,
+        schedule_date=request.args.get("scheduleDate"),
+        kind=request.args.get("kind"),
     )
-    store_uploads(emu.storage, execution, results, {})
+    store_uploads(emu.storage, execution, results)
     body = execution.to_json(dialect=emu.dialect)  # taken before the engine moves it on
     emu.engine.start(execution, flow)
     if request.args.get("wait", "false").lower() == "true":
@@ -145,8 +149,11 @@ def _matches(execution: Execution, field: str, op: str, key: str | None, value: 
             key, _, value = value.partition(":")
         found = any(lb["key"] == key and lb["value"] == value for lb in execution.labels)
         return not found if op == "NOT_EQUALS" else found
-    actual = {"namespace": execution.namespace, "flowId": execution.flow_id,
-              "state": execution.state.current}.get(field)
+    actual = {
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+        "state": execution.state.current,
+    }.get(field)
     if actual is None:
         return True  # fields the emulator does not index (timeRange, scope, …) filter nothing
     values = [v.strip() for v in value.split(",")]
@@ -181,16 +188,24 @@ def _flat_filters(request: Request) -> list[tuple[str, str, str | None, str]]:
     return out
 
 
+def _positive_int(request: Request, name: str, default: int) -> int:
+    try:
+        return max(int(request.args.get(name) or default), 1)
+    except ValueError:
+        raise ApiError("bad-request", f"Invalid value for `{name}`") from None
+
+
 def search_executions(emu: Emulator, request: Request) -> Response:
-    criteria = [(f, op, key, v) for f, items in parse_filters(request).items()
-                for op, key, v in items]
+    criteria = [
+        (f, op, key, v) for f, items in parse_filters(request).items() for op, key, v in items
+    ]
     if emu.dialect != "2.0":
         criteria += _flat_filters(request)
-    found = [e for e in emu.engine.all()
-             if all(_matches(e, f, op, key, v) for f, op, key, v in criteria)]
+    found = [
+        e for e in emu.engine.all() if all(_matches(e, f, op, key, v) for f, op, key, v in criteria)
+    ]
     found.sort(key=lambda e: e.created, reverse="asc" not in request.args.get("sort", ""))
-    page = max(int(request.args.get("page", "1") or 1), 1)
-    size = max(int(request.args.get("size", "10") or 10), 1)
+    page, size = _positive_int(request, "page", 1), _positive_int(request, "size", 10)
     chunk = found[(page - 1) * size : page * size]
     light = emu.dialect == "2.0"
     results = [execution_json(emu, e, light=light) for e in chunk]
@@ -223,8 +238,11 @@ def _paused_task(emu: Emulator, execution: Execution) -> tuple[Any, dict[str, An
 
 
 def _resume_inputs(emu: Emulator, request: Request, execution: Execution, task: dict[str, Any]):
-    coordinates = {"id": execution.id, "namespace": execution.namespace,
-                   "flowId": execution.flow_id}
+    coordinates = {
+        "id": execution.id,
+        "namespace": execution.namespace,
+        "flowId": execution.flow_id,
+    }
     return _resolve(emu, list(task.get("onResume") or []), request, coordinates)
 
 
@@ -233,7 +251,7 @@ def resume(emu: Emulator, request: Request, execution_id: str) -> Response:
     task_run, task = _paused_task(emu, execution)
     results = _resume_inputs(emu, request, execution, task)
     _raise_invalid(results)
-    store_uploads(emu.storage, execution, results, {})
+    store_uploads(emu.storage, execution, results)
     emu.engine.resume(execution, task_run, values_of(results, masked=False, keep_nulls=True))
     if emu.dialect == "2.0":
         return json_response(execution_json(emu, execution))

@@ -55,9 +55,12 @@ def get_flow(emu: Emulator, request: Request, namespace: str, flow_id: str) -> R
 def _log_criteria(emu: Emulator, request: Request) -> dict[str, str]:
     """One set of criteria from either dialect's parameters (2.0 ignores the flat ones)."""
     if emu.dialect != "2.0":
-        flat = {"level": request.args.get("minLevel"), "taskId": request.args.get("taskId"),
-                "taskRunId": request.args.get("taskRunId"),
-                "attemptNumber": request.args.get("attempt")}
+        flat = {
+            "level": request.args.get("minLevel"),
+            "taskId": request.args.get("taskId"),
+            "taskRunId": request.args.get("taskRunId"),
+            "attemptNumber": request.args.get("attempt"),
+        }
         return {k: v for k, v in flat.items() if v}
     criteria: dict[str, str] = {}
     for field, items in parse_filters(request).items():
@@ -123,8 +126,7 @@ def _checked_path(emu: Emulator, request: Request, execution: Execution) -> str 
     other = _other_execution(emu, path)
     if other is not None:
         # Files of another execution (a subflow's) are served at that execution's URL.
-        location = request.path.replace(f"/executions/{execution.id}/",
-                                        f"/executions/{other}/", 1)
+        location = request.path.replace(f"/executions/{execution.id}/", f"/executions/{other}/", 1)
         query = urllib.parse.urlencode(request.args, doseq=True)
         return redirect(f"{location}?{query}", code=301)
     raise ApiError("invalid-argument", "Invalid prefix path")
@@ -183,11 +185,19 @@ def file_render(path: str, content: bytes, *, max_rows: int, encoding: str) -> d
     name = path.rsplit("/", 1)[-1]
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension in IMAGE_EXTENSIONS:
-        return {"extension": extension, "type": "IMAGE",
-                "content": base64.b64encode(content).decode(), "truncated": False}
+        return {
+            "extension": extension,
+            "type": "IMAGE",
+            "content": base64.b64encode(content).decode(),
+            "truncated": False,
+        }
     if extension == "pdf":
-        return {"extension": extension, "type": "PDF",
-                "content": base64.b64encode(content).decode(), "truncated": False}
+        return {
+            "extension": extension,
+            "type": "PDF",
+            "content": base64.b64encode(content).decode(),
+            "truncated": False,
+        }
     try:
         text = content.decode(encoding, errors="replace")
     except LookupError:
@@ -195,8 +205,12 @@ def file_render(path: str, content: bytes, *, max_rows: int, encoding: str) -> d
     lines = text.splitlines(keepends=True)
     truncated = len(lines) > max_rows
     kind = "MARKDOWN" if extension == "md" else "TEXT"
-    return {"extension": extension, "type": kind, "content": "".join(lines[:max_rows]),
-            "truncated": truncated}
+    return {
+        "extension": extension,
+        "type": kind,
+        "content": "".join(lines[:max_rows]),
+        "truncated": truncated,
+    }
 
 
 # --- outputs (2.0) -------------------------------------------------------------------------
@@ -211,8 +225,11 @@ def execution_outputs(emu: Emulator, request: Request, execution_id: str) -> Res
 def task_outputs_information(emu: Emulator, request: Request, execution_id: str) -> Response:
     execution = execution_or_404(emu, execution_id)
     with emu.engine.lock:
-        items = [{"taskId": t.task_id, "taskRunId": t.id, "inline": True}
-                 for t in execution.task_runs if t.outputs]
+        items = [
+            {"taskId": t.task_id, "taskRunId": t.id, "inline": True}
+            for t in execution.task_runs
+            if t.outputs
+        ]
     return json_response(items)
 
 

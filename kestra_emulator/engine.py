@@ -15,7 +15,14 @@ from typing import Any
 
 from .expressions import ExpressionError, is_truthy, render, render_typed
 from .flows import Flow
-from .inputs import InputResolver, InvalidValue, Upload, context_values, parse_typed, values_of
+from .inputs import (
+    InputResolver,
+    InputResult,
+    InvalidValue,
+    context_values,
+    parse_typed,
+    values_of,
+)
 from .jsonutil import new_id, parse_iso_duration, to_text
 from .model import Execution, LogEntry, TaskRun
 from .storage import Storage, input_file_uri
@@ -70,7 +77,8 @@ class Engine:
             self.flows[execution.id] = flow
         runner = Runner(self, execution, flow)
         thread = threading.Thread(target=runner.run, name=f"execution-{execution.id}", daemon=True)
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        with self.lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
 
     def reset(self) -> None:
@@ -88,7 +96,9 @@ class Engine:
         with self.lock:
             for execution in self.executions.values():
                 execution.kill_requested.set()
-        for thread in self._threads:
+        with self.lock:
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout=2)
 
     # --- actions --------------------------------------------------------------------------
@@ -117,7 +127,7 @@ def new_execution(
     *,
     execution_id: str,
     labels: list[dict[str, str]],
-    resolver_results: list[Any],
+    resolver_results: list[InputResult],
     schedule_date: str | None,
     kind: str | None,
 ) -> Execution:
@@ -192,14 +202,23 @@ class Runner:
         entry = LogEntry(self.execution, task_run, level, message)
         self._change(lambda: self.execution.logs.append(entry))
 
-    def context(self, task: dict[str, Any] | None = None, task_run: TaskRun | None = None):
+    def context(
+        self, task: dict[str, Any] | None = None, task_run: TaskRun | None = None
+    ) -> dict[str, Any]:
         execution = self.execution
         ctx: dict[str, Any] = {
-            "flow": {"id": self.flow.id, "namespace": self.flow.namespace,
-                     "revision": self.flow.revision, "tenantId": "main"},
-            "execution": {"id": execution.id, "originalId": execution.id,
-                          "startDate": execution.state.to_json()["startDate"],
-                          "state": execution.state.current},
+            "flow": {
+                "id": self.flow.id,
+                "namespace": self.flow.namespace,
+                "revision": self.flow.revision,
+                "tenantId": "main",
+            },
+            "execution": {
+                "id": execution.id,
+                "originalId": execution.id,
+                "startDate": execution.state.to_json()["startDate"],
+                "state": execution.state.current,
+            },
             "inputs": execution.context_inputs,
             "outputs": self.outputs,
             "labels": {label["key"]: label["value"] for label in execution.labels},
@@ -207,8 +226,11 @@ class Runner:
         }
         if task is not None and task_run is not None:
             ctx["task"] = {"id": task.get("id"), "type": task.get("type")}
-            ctx["taskrun"] = {"id": task_run.id, "startDate": task_run.state.to_json()["startDate"],
-                              "attemptsCount": len(task_run.attempts or [])}
+            ctx["taskrun"] = {
+                "id": task_run.id,
+                "startDate": task_run.state.to_json()["startDate"],
+                "attemptsCount": len(task_run.attempts or []),
+            }
         return ctx
 
     def _check_killed(self) -> None:
@@ -265,7 +287,8 @@ class Runner:
         name = short_type(task)
         flowable = name == "If"
         task_run = TaskRun(
-            id=new_id(), task_id=str(task.get("id")),
+            id=new_id(),
+            task_id=str(task.get("id")),
             parent_task_run_id=parent.id if parent else None,
             attempts=None if flowable else [],
         )
@@ -333,8 +356,12 @@ class Runner:
     def _pause_elapsed(self, task: dict[str, Any], task_run: TaskRun) -> Outcome:
         """``behavior`` applies when the pause duration ends without a manual resume."""
         behavior = str(task.get("behavior") or "RESUME").upper()
-        state = {"RESUME": "SUCCESS", "WARN": "WARNING", "FAIL": "FAILED",
-                 "CANCEL": "CANCELLED"}.get(behavior, "SUCCESS")
+        state = {
+            "RESUME": "SUCCESS",
+            "WARN": "WARNING",
+            "FAIL": "FAILED",
+            "CANCEL": "CANCELLED",
+        }.get(behavior, "SUCCESS")
         results = InputResolver(
             list(task.get("onResume") or []), {}, {}, lambda i, n: "", self.context()
         ).resolve_all()
@@ -357,8 +384,10 @@ class Runner:
                 value = render_typed(output.get("value"), self.context())
                 kind = str(output.get("type") or "STRING")
                 rendered[str(output["id"])] = (
-                    value if kind in ("JSON", "ARRAY", "YAML", "MULTISELECT") and not
-                    isinstance(value, str) else parse_typed({"type": kind}, to_text(value))
+                    value
+                    if kind in ("JSON", "ARRAY", "YAML", "MULTISELECT")
+                    and not isinstance(value, str)
+                    else parse_typed({"type": kind}, to_text(value))
                 )
         except (ExpressionError, InvalidValue, KeyError) as exc:
             self.log(None, "ERROR", f"Failed to render the flow outputs: {exc}")
@@ -372,14 +401,15 @@ def _pause_outputs(values: dict[str, Any], to_state: str) -> dict[str, Any]:
     return {"onResume": values, "resumed": {"on": now, "to": to_state}}
 
 
-def store_uploads(
-    storage: Storage, execution: Execution, results: list[Any], uploads: dict[str, Upload]
-) -> None:
+def store_uploads(storage: Storage, execution: Execution, results: list[InputResult]) -> None:
     """Write the FILE inputs of a valid form to ``…/executions/{id}/inputs/{inputId}/{name}``."""
     for result in results:
         if result.enabled and result.upload is not None:
             uri = input_file_uri(
-                execution.namespace, execution.flow_id, execution.id, result.id,
+                execution.namespace,
+                execution.flow_id,
+                execution.id,
+                result.id,
                 result.upload.filename,
             )
             storage.write(uri, result.upload.content)

@@ -17,8 +17,12 @@ PROBLEM_BASE = "https://kestra.io/docs/api-reference/problems/"
 # status → (1.3 message prefix, 2.0 type slug, 2.0 title)
 _KINDS: dict[str, tuple[int, str, str, str]] = {
     "bad-request": (400, "Bad Request", "bad-request", "Bad Request"),
-    "invalid-query-filters": (400, "Invalid query filters", "invalid-query-filters",
-                              "Invalid query filters"),
+    "invalid-query-filters": (
+        400,
+        "Invalid query filters",
+        "invalid-query-filters",
+        "Invalid query filters",
+    ),
     "unauthenticated": (401, "Unauthorized", "unauthenticated", "Unauthenticated"),
     "not-found": (404, "Not Found", "not-found", "Not Found"),
     "method-not-allowed": (405, "Method Not Allowed", "method-not-allowed", "Method Not Allowed"),
@@ -26,8 +30,12 @@ _KINDS: dict[str, tuple[int, str, str, str]] = {
     "invalid-argument": (422, "Illegal argument", "invalid-argument", "Invalid argument"),
     "invalid-entity": (422, "Invalid entity", "invalid-entity", "Invalid entity"),
     "internal-error": (500, "Internal server error", "internal-error", "Internal Server Error"),
-    "service-unavailable": (503, "Service Unavailable", "service-unavailable",
-                            "Service Unavailable"),
+    "service-unavailable": (
+        503,
+        "Service Unavailable",
+        "service-unavailable",
+        "Service Unavailable",
+    ),
 }
 
 

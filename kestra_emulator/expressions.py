@@ -12,10 +12,11 @@ import json
 import re
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, Undefined
+from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from .jsonutil import iso_instant, jsonable, utcnow
+from .pebble import translate, translate_expression
 
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
 _FALSY_TEXT = {"", "false", "0", "-0", "null", "none"}
@@ -23,6 +24,18 @@ _FALSY_TEXT = {"", "false", "0", "-0", "null", "none"}
 
 class ExpressionError(ValueError):
     """A template that fails to parse or render (unknown variable, bad syntax)."""
+
+
+class _PebbleUndefined(ChainableUndefined, StrictUndefined):
+    """Kestra renders in strict mode: printing or comparing a missing variable is an error.
+
+    Chaining stays allowed (``outputs.missing.uri`` is undefined, not an error yet) so that
+    ``??``, ``default`` and ``is defined`` can still handle it.
+    """
+
+
+def _coalesce(value: Any, fallback: Any) -> Any:
+    return fallback if value is None or isinstance(value, Undefined) else value
 
 
 def _finalize(value: Any) -> Any:
@@ -43,9 +56,21 @@ def _to_json(value: Any) -> str:
 def _java_date_pattern(pattern: str) -> str:
     """Translate the common Java ``DateTimeFormatter`` letters into ``strftime`` codes."""
     codes = [
-        ("yyyy", "%Y"), ("yy", "%y"), ("MMMM", "%B"), ("MMM", "%b"), ("MM", "%m"),
-        ("dd", "%d"), ("HH", "%H"), ("hh", "%I"), ("mm", "%M"), ("ss", "%S"),
-        ("SSS", "%f"), ("EEEE", "%A"), ("EEE", "%a"), ("a", "%p"), ("XXX", "%z"),
+        ("yyyy", "%Y"),
+        ("yy", "%y"),
+        ("MMMM", "%B"),
+        ("MMM", "%b"),
+        ("MM", "%m"),
+        ("dd", "%d"),
+        ("HH", "%H"),
+        ("hh", "%I"),
+        ("mm", "%M"),
+        ("ss", "%S"),
+        ("SSS", "%f"),
+        ("EEEE", "%A"),
+        ("EEE", "%a"),
+        ("a", "%p"),
+        ("XXX", "%z"),
     ]
     out = pattern
     for java, py in codes:
@@ -83,7 +108,7 @@ class _PebbleEnvironment(SandboxedEnvironment):
 
 def _build_environment() -> SandboxedEnvironment:
     env = _PebbleEnvironment(
-        undefined=StrictUndefined, finalize=_finalize, autoescape=False, keep_trailing_newline=True
+        undefined=_PebbleUndefined, finalize=_finalize, autoescape=False, keep_trailing_newline=True
     )
     env.filters.update(
         {
@@ -93,6 +118,7 @@ def _build_environment() -> SandboxedEnvironment:
             "number": lambda v: float(v) if "." in str(v) else int(v),
             "startsWith": lambda v, p: str(v).startswith(p),
             "endsWith": lambda v, p: str(v).endswith(p),
+            "pebble_coalesce": _coalesce,
         }
     )
     env.globals.update({"null": None, "now": _now})
@@ -107,7 +133,7 @@ def render(template: str, context: dict[str, Any]) -> str:
     if "{{" not in template and "{%" not in template:
         return template
     try:
-        return _ENV.from_string(template).render(context)
+        return _ENV.from_string(translate(template)).render(context)
     except TemplateError as exc:
         raise ExpressionError(f"Unable to render `{template}`: {exc}") from exc
 
@@ -120,9 +146,8 @@ def render_typed(template: Any, context: dict[str, Any]) -> Any:
     if not match:
         return render(template, context)
     try:
-        value = _ENV.compile_expression(match.group("expr").strip(), undefined_to_none=False)(
-            **context
-        )
+        expression = translate_expression(match.group("expr").strip())
+        value = _ENV.compile_expression(expression, undefined_to_none=False)(**context)
     except TemplateError as exc:
         raise ExpressionError(f"Unable to render `{template}`: {exc}") from exc
     if isinstance(value, Undefined):

@@ -55,8 +55,11 @@ def _rules(dialect: str) -> list[tuple[str, str, Handler]]:
     if dialect == "2.0":
         return common + [
             ("POST", f"{TENANT}/executions/<execution_id>/actions/resume", ex.resume),
-            ("POST", f"{TENANT}/executions/<execution_id>/actions/resume/validate",
-             ex.validate_resume),
+            (
+                "POST",
+                f"{TENANT}/executions/<execution_id>/actions/resume/validate",
+                ex.validate_resume,
+            ),
             ("DELETE", f"{TENANT}/executions/<execution_id>/actions/kill", ex.kill),
             ("GET", f"{TENANT}/outputs/executions/<execution_id>", res.execution_outputs),
             ("GET", f"{TENANT}/outputs/tasks/<execution_id>", res.task_outputs_information),
@@ -85,8 +88,11 @@ class Emulator:
         self.dialect = dialect
         self.basic_auth = basic_auth
         self.flows = FlowRepository(Path(flows_dir))
-        self._tmp = None if storage_dir else tempfile.TemporaryDirectory(prefix="kestra-emu-")
-        root = Path(storage_dir) if storage_dir else Path(self._tmp.name)  # type: ignore[union-attr]
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        if storage_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="kestra-emulator-")
+            storage_dir = Path(self._tmp.name)
+        root = Path(storage_dir)
         root.mkdir(parents=True, exist_ok=True)
         self.storage = Storage(root)
         self.engine = Engine(self.storage)
@@ -114,8 +120,11 @@ class Emulator:
             else:
                 response = self._api(request)
         else:
-            response = Response("Kestra emulator: the API is under /api/v1/main/\n", status=404,
-                                content_type="text/plain")
+            response = Response(
+                "Kestra emulator: the API is under /api/v1/main/\n",
+                status=404,
+                content_type="text/plain",
+            )
         return response(environ, start_response)
 
     def shutdown(self) -> None:
@@ -141,17 +150,20 @@ class Emulator:
         except ApiError as error:
             return error_response(error, dialect=self.dialect, path=request.path)
         except MethodNotAllowed:
-            return error_response(ApiError("method-not-allowed"), dialect=self.dialect,
-                                  path=request.path)
+            return error_response(
+                ApiError("method-not-allowed"), dialect=self.dialect, path=request.path
+            )
         except NotFound:
-            return error_response(ApiError("not-found", "Page Not Found"), dialect=self.dialect,
-                                  path=request.path)
+            return error_response(
+                ApiError("not-found", "Page Not Found"), dialect=self.dialect, path=request.path
+            )
         except HTTPException as exc:
             return exc.get_response(request.environ)  # type: ignore[return-value]
         except Exception:
             logger.exception("Unhandled error on %s %s", request.method, request.path)
-            return error_response(ApiError("internal-error"), dialect=self.dialect,
-                                  path=request.path)
+            return error_response(
+                ApiError("internal-error"), dialect=self.dialect, path=request.path
+            )
 
     def _authorized(self, request: Request) -> bool:
         if self.basic_auth is None or request.path == "/api/v1/configs/login":
@@ -165,8 +177,9 @@ class Emulator:
 
     def _unauthorized(self, request: Request) -> Response:
         if self.dialect == "2.0":
-            response = error_response(ApiError("unauthenticated", "Unauthorized"), dialect="2.0",
-                                      path=request.path)
+            response = error_response(
+                ApiError("unauthenticated", "Unauthorized"), dialect="2.0", path=request.path
+            )
         else:
             response = Response(b"", status=401)  # 1.x: empty body
         response.headers["WWW-Authenticate"] = 'Basic realm="Kestra"'
@@ -229,8 +242,9 @@ def create_app(
     basic_auth: tuple[str, str] | None = None,
     storage_dir: Path | None = None,
 ) -> Emulator:
-    return Emulator(flows_dir=flows_dir, dialect=dialect, basic_auth=basic_auth,
-                    storage_dir=storage_dir)
+    return Emulator(
+        flows_dir=flows_dir, dialect=dialect, basic_auth=basic_auth, storage_dir=storage_dir
+    )
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -267,7 +281,9 @@ def start_in_thread(
     server = make_server(host, port, emulator, threaded=True, request_handler=_QuietHandler)
     # A short poll interval makes shutdown() quick, which keeps test suites fast.
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="kestra-emulator",
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="kestra-emulator",
         daemon=True,
     )
     thread.start()

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 import requests
 
-from .expressions import render, render_deep
+from .expressions import is_truthy, render, render_deep, render_typed
 from .jsonutil import parse_iso_duration
 from .storage import random_file_name, task_file_uri
 
@@ -72,10 +72,10 @@ def run_sleep(ctx: TaskContext, task: dict[str, Any]) -> Outcome:
 
 
 def run_fail(ctx: TaskContext, task: dict[str, Any]) -> Outcome:
-    message = task.get("errorMessage") or task.get("message") or "Flow failed"
     condition = task.get("condition")
-    if condition is not None and _text(ctx, condition).strip().lower() in ("", "false", "0"):
+    if condition is not None and not is_truthy(render_typed(condition, ctx.context())):
         return Outcome()
+    message = task.get("errorMessage") or task.get("message") or "Flow failed"
     raise TaskFailed(_text(ctx, message))
 
 
@@ -83,7 +83,11 @@ def run_write(ctx: TaskContext, task: dict[str, Any]) -> Outcome:
     content = _text(ctx, task.get("content"))
     extension = _text(ctx, task.get("extension") or ".ion")
     uri = task_file_uri(
-        ctx.namespace, ctx.flow_id, ctx.execution_id, str(task["id"]), ctx.task_run_id,
+        ctx.namespace,
+        ctx.flow_id,
+        ctx.execution_id,
+        str(task["id"]),
+        ctx.task_run_id,
         random_file_name(extension),
     )
     ctx.store(uri, content.encode("utf-8"))

@@ -26,8 +26,9 @@ def json_response(data: Any, status: int = 200) -> Response:
 def execution_or_404(emu: Emulator, execution_id: str, *, empty_13: bool = False) -> Execution:
     execution = emu.engine.get(execution_id)
     if execution is None:
-        raise ApiError("not-found", f"Execution '{execution_id}' not found.",
-                       empty_body_in_13=empty_13)
+        raise ApiError(
+            "not-found", f"Execution '{execution_id}' not found.", empty_body_in_13=empty_13
+        )
     return execution
 
 

@@ -7,7 +7,6 @@ suite stays fast while still running every example.
 from __future__ import annotations
 
 import re
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,12 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    # The editable install may predate this package; tests must import it from the checkout.
-    sys.path.insert(0, str(ROOT))
+from kestra_emulator.server import Emulator, create_app, start_in_thread
 
-from kestra_emulator.server import Emulator, create_app, start_in_thread  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 FLOWS = Path(__file__).parent / "flows"
 TERMINAL = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"}
@@ -116,7 +112,9 @@ def make_kestra(flows_dir: Path, tmp_path: Path) -> Iterator[KestraFactory]:
 
     def factory(dialect: str = "2.0", basic_auth: tuple[str, str] | None = None) -> Kestra:
         emulator = create_app(
-            flows_dir=flows_dir, dialect=dialect, basic_auth=basic_auth,
+            flows_dir=flows_dir,
+            dialect=dialect,
+            basic_auth=basic_auth,
             storage_dir=tmp_path / f"storage-{len(started)}",
         )
         server, base_url = start_in_thread(emulator)
@@ -145,5 +143,3 @@ def kestra13(make_kestra: KestraFactory) -> Kestra:
 def any_kestra(request: pytest.FixtureRequest, make_kestra: KestraFactory) -> Kestra:
     """The same test against both dialects."""
     return make_kestra(request.param)
-
-

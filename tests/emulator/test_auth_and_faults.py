@@ -30,10 +30,18 @@ def test_basic_auth_guards_the_api_only(make_kestra: KestraFactory, dialect: str
 def test_fault_settings_update_partially(kestra: Kestra) -> None:
     url = f"{kestra.base_url}/_emulator/faults"
     assert requests.get(url, timeout=5).json() == {
-        "latency_ms": 0, "fail_rate": 0.0, "unreachable": False, "fail_after_create_rate": 0.0}
+        "latency_ms": 0,
+        "fail_rate": 0.0,
+        "unreachable": False,
+        "fail_after_create_rate": 0.0,
+    }
     assert kestra.faults(latency_ms=10)["latency_ms"] == 10
     assert kestra.faults(fail_rate=0.5) == {
-        "latency_ms": 10, "fail_rate": 0.5, "unreachable": False, "fail_after_create_rate": 0.0}
+        "latency_ms": 10,
+        "fail_rate": 0.5,
+        "unreachable": False,
+        "fail_after_create_rate": 0.0,
+    }
     assert requests.post(url, json={"fail_rate": 2}, timeout=5).status_code == 400
     assert requests.post(url, json={"bogus": 1}, timeout=5).status_code == 400
     assert kestra.emulator.faults.fail_rate == 0.5

@@ -28,8 +28,9 @@ def test_it_serves_the_flow_with_inputs_defaults_as_strings(kestra: Kestra) -> N
 
 
 def test_it_runs_data_request_to_success_with_outputs_logs_and_file(kestra: Kestra) -> None:
-    created = kestra.create("data_request", {"rows": "5", "dataset": "products"},
-                            labels=["portal.submission:s-1"])
+    created = kestra.create(
+        "data_request", {"rows": "5", "dataset": "products"}, labels=["portal.submission:s-1"]
+    )
     assert created["state"]["current"] == "CREATED"
     assert created["inputs"] == {"dataset": "products", "since": "2024-12-03", "rows": 5}
     assert {"key": "portal.submission", "value": "s-1"} in created["labels"]
@@ -73,8 +74,10 @@ def test_it_finds_an_execution_by_its_label(kestra: Kestra) -> None:
 
 
 def test_it_rejects_invalid_inputs_with_422_per_input(kestra: Kestra) -> None:
-    response = kestra.post("/executions/demo/data_request",
-                           files={"rows": (None, "5000"), "dataset": (None, "planets")})
+    response = kestra.post(
+        "/executions/demo/data_request",
+        files={"rows": (None, "5000"), "dataset": (None, "planets")},
+    )
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
     body = response.json()

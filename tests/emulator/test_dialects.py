@@ -51,8 +51,9 @@ def test_execution_json_common_fields(any_kestra: Kestra) -> None:
 def test_13_search_takes_flat_parameters(kestra13: Kestra) -> None:
     one = kestra13.create("basics", labels=["k:1"])
     kestra13.create("feedback", {"email": "a@b.co", "rating": "3"})
-    by_flow = kestra13.get("/executions/search",
-                           params={"namespace": "test", "flowId": "basics"}).json()
+    by_flow = kestra13.get(
+        "/executions/search", params={"namespace": "test", "flowId": "basics"}
+    ).json()
     assert [e["id"] for e in by_flow["results"]] == [one["id"]]
     assert "taskRunList" in kestra13.wait_for(one["id"]) and by_flow["total"] == 1
     by_label = kestra13.get("/executions/search", params={"labels": "k:1"}).json()
@@ -67,15 +68,21 @@ def test_20_search_ignores_flat_parameters_and_takes_filters(kestra: Kestra) -> 
     kestra.create("feedback", {"email": "a@b.co", "rating": "3"})
     ignored = kestra.get("/executions/search", params={"flowId": "basics"}).json()
     assert ignored["total"] == 2  # the silent wrong answer a 2.x server gives
-    filtered = kestra.get("/executions/search", params={
-        "filters[namespace][EQUALS]": "test", "filters[flowId][EQUALS]": "basics"}).json()
+    filtered = kestra.get(
+        "/executions/search",
+        params={"filters[namespace][EQUALS]": "test", "filters[flowId][EQUALS]": "basics"},
+    ).json()
     assert [e["id"] for e in filtered["results"]] == [one["id"]]
     kestra.wait_for(one["id"])
-    in_states = kestra.get("/executions/search", params={
-        "filters[state][IN]": "SUCCESS,FAILED", "filters[flowId][EQUALS]": "basics"}).json()
+    in_states = kestra.get(
+        "/executions/search",
+        params={"filters[state][IN]": "SUCCESS,FAILED", "filters[flowId][EQUALS]": "basics"},
+    ).json()
     assert in_states["total"] == 1
-    running = kestra.get("/executions/search", params={"filters[state][EQUALS]": "RUNNING",
-                                                       "filters[flowId][EQUALS]": "basics"})
+    running = kestra.get(
+        "/executions/search",
+        params={"filters[state][EQUALS]": "RUNNING", "filters[flowId][EQUALS]": "basics"},
+    )
     assert running.json()["total"] == 0
 
 
@@ -154,3 +161,14 @@ def test_system_labels_are_rejected_except_correlation_id(any_kestra: Kestra) ->
 def test_20_flow_has_draft_flag(kestra: Kestra, kestra13: Kestra) -> None:
     assert kestra.get("/flows/test/basics").json()["draft"] is False
     assert "draft" not in kestra13.get("/flows/test/basics").json()
+
+
+def test_create_with_wait_answers_once_the_execution_ended(any_kestra: Kestra) -> None:
+    response = any_kestra.post("/executions/test/basics", params={"wait": "true"})
+    assert response.status_code == 200
+    assert response.json()["state"]["current"] == "SUCCESS"
+    assert response.json()["url"].endswith(response.json()["id"])
+
+
+def test_search_rejects_a_bad_page(kestra: Kestra) -> None:
+    assert kestra.get("/executions/search", params={"page": "x"}).status_code == 400

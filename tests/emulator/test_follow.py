@@ -51,8 +51,7 @@ def test_follow_keeps_the_stream_open_while_paused(kestra: Kestra) -> None:
     reader.start()
     reader.join(0.5)
     assert reader.is_alive()  # PAUSED does not end the stream
-    kestra.post(f"/executions/{created['id']}/actions/resume",
-                files={"approved": (None, "true")})
+    kestra.post(f"/executions/{created['id']}/actions/resume", files={"approved": (None, "true")})
     reader.join(5)
     assert not reader.is_alive()
     assert frames[-1][0] == "end" and frames[-1][1]["state"]["current"] == "SUCCESS"

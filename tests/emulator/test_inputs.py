@@ -9,11 +9,28 @@ import pytest
 from .conftest import Kestra
 
 GOOD = {
-    "s": "abc", "i": "5", "f": "1.5", "b": "true", "old_b": "FALSE", "sel": "a",
-    "custom": "zzz", "multi": '["x","z"]', "enum": "ON", "d": "2024-02-03",
-    "dt": "2024-02-03T10:00:00+02:00", "t": "09:30", "dur": "PT5M", "j": '{"a":[1,2]}',
-    "y": "a: 1\nb: [x]", "u": "https://example.com/x?y=1", "e": "me@example.com",
-    "secret": "hush", "arr": "[1, 2]", "must": "m", "person.name": "Bob", "person.age": "30",
+    "s": "abc",
+    "i": "5",
+    "f": "1.5",
+    "b": "true",
+    "old_b": "FALSE",
+    "sel": "a",
+    "custom": "zzz",
+    "multi": '["x","z"]',
+    "enum": "ON",
+    "d": "2024-02-03",
+    "dt": "2024-02-03T10:00:00+02:00",
+    "t": "09:30",
+    "dur": "PT5M",
+    "j": '{"a":[1,2]}',
+    "y": "a: 1\nb: [x]",
+    "u": "https://example.com/x?y=1",
+    "e": "me@example.com",
+    "secret": "hush",
+    "arr": "[1, 2]",
+    "must": "m",
+    "person.name": "Bob",
+    "person.age": "30",
 }
 
 
@@ -40,8 +57,9 @@ def test_valid_values_of_every_type_are_parsed(kestra: Kestra) -> None:
     assert inputs["arr"] == [1, 2]
     assert inputs["person"] == {"name": "Bob", "age": 30}  # dotted ids nest
     assert inputs["secret"] == "******"  # never echoed back
-    assert inputs["doc"] == (f"kestra:///test/all_inputs/executions/{created['id']}"
-                             "/inputs/doc/data.CSV")
+    assert inputs["doc"] == (
+        f"kestra:///test/all_inputs/executions/{created['id']}/inputs/doc/data.CSV"
+    )
     stored = kestra.get(f"/executions/{created['id']}/file", params={"path": inputs["doc"]})
     assert stored.content == b"a,b\n1,2\n"
     done = kestra.wait_for(created["id"])
@@ -91,8 +109,7 @@ def test_invalid_values_get_kestra_messages(
 
 def test_missing_required_input(kestra: Kestra) -> None:
     result = _validate(kestra, "all_inputs", {})
-    assert result["must"]["errors"] == [{"message": "missing required input",
-                                         "renderError": False}]
+    assert result["must"]["errors"] == [{"message": "missing required input", "renderError": False}]
     assert "value" not in result["must"]
 
 
@@ -146,13 +163,15 @@ def test_disabled_inputs_are_dropped_from_the_execution(kestra: Kestra) -> None:
 
 def test_it_ticket_conditional_system_input(kestra: Kestra) -> None:
     base = {"title": "Printer is broken", "kind": "Bug"}
-    response = kestra.post("/executions/demo/it_ticket/validate",
-                           files={k: (None, v) for k, v in base.items()})
+    response = kestra.post(
+        "/executions/demo/it_ticket/validate", files={k: (None, v) for k, v in base.items()}
+    )
     by_id = {i["input"]["id"]: i for i in response.json()["inputs"]}
     assert by_id["system"]["enabled"] is False
     access = {"title": "VPN", "kind": "Access request"}
-    response = kestra.post("/executions/demo/it_ticket/validate",
-                           files={k: (None, v) for k, v in access.items()})
+    response = kestra.post(
+        "/executions/demo/it_ticket/validate", files={k: (None, v) for k, v in access.items()}
+    )
     by_id = {i["input"]["id"]: i for i in response.json()["inputs"]}
     assert by_id["system"]["enabled"] is True
     assert by_id["system"]["errors"][0]["message"] == "missing required input"
@@ -160,10 +179,15 @@ def test_it_ticket_conditional_system_input(kestra: Kestra) -> None:
 
 
 def test_multiselect_accepts_repeated_parts(kestra: Kestra) -> None:
-    response = kestra.post("/executions/demo/feedback", files=[
-        ("email", (None, "a@b.co")), ("rating", (None, "4")),
-        ("topics", (None, "Talks")), ("topics", (None, "Food")),
-    ])
+    response = kestra.post(
+        "/executions/demo/feedback",
+        files=[
+            ("email", (None, "a@b.co")),
+            ("rating", (None, "4")),
+            ("topics", (None, "Talks")),
+            ("topics", (None, "Food")),
+        ],
+    )
     assert response.status_code == 200, response.text
     assert response.json()["inputs"]["topics"] == ["Talks", "Food"]
 

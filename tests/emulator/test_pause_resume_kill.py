@@ -6,8 +6,11 @@ import time
 
 from .conftest import Kestra
 
-VACATION = {"request.name": "Ann", "request.start_date": "2026-07-01",
-            "request.end_date": "2026-07-10"}
+VACATION = {
+    "request.name": "Ann",
+    "request.start_date": "2026-07-01",
+    "request.end_date": "2026-07-10",
+}
 
 
 def _action(kestra: Kestra, execution_id: str, action: str) -> str:
@@ -22,8 +25,11 @@ def _paused_vacation(kestra: Kestra) -> dict:
 
 def test_a_pause_task_pauses_the_execution_with_an_end_date(any_kestra: Kestra) -> None:
     paused = _paused_vacation(any_kestra)
-    assert paused["inputs"]["request"] == {"name": "Ann", "start_date": "2026-07-01",
-                                           "end_date": "2026-07-10"}
+    assert paused["inputs"]["request"] == {
+        "name": "Ann",
+        "start_date": "2026-07-01",
+        "end_date": "2026-07-10",
+    }
     runs = {t["taskId"]: t for t in paused["taskRunList"]}
     assert runs["wait_for_approval"]["state"]["current"] == "PAUSED"
     assert "endDate" in paused["state"] and "duration" in paused["state"]
@@ -31,8 +37,10 @@ def test_a_pause_task_pauses_the_execution_with_an_end_date(any_kestra: Kestra) 
 
 def test_resume_with_inputs_continues_and_exposes_on_resume_outputs(any_kestra: Kestra) -> None:
     paused = _paused_vacation(any_kestra)
-    response = any_kestra.post(_action(any_kestra, paused["id"], "resume"),
-                               files={"approved": (None, "true"), "comment": (None, "Have fun")})
+    response = any_kestra.post(
+        _action(any_kestra, paused["id"], "resume"),
+        files={"approved": (None, "true"), "comment": (None, "Have fun")},
+    )
     if any_kestra.dialect == "2.0":
         assert response.status_code == 200
         assert response.json()["id"] == paused["id"]
@@ -49,8 +57,9 @@ def test_resume_with_inputs_continues_and_exposes_on_resume_outputs(any_kestra: 
 
 def test_resume_uses_on_resume_defaults_and_rejection_fails(any_kestra: Kestra) -> None:
     paused = _paused_vacation(any_kestra)
-    response = any_kestra.post(_action(any_kestra, paused["id"], "resume"),
-                               files={"approved": (None, "false")})
+    response = any_kestra.post(
+        _action(any_kestra, paused["id"], "resume"), files={"approved": (None, "false")}
+    )
     assert response.status_code in (200, 204)
     done = any_kestra.wait_for(paused["id"])
     assert done["state"]["current"] == "FAILED"
@@ -60,8 +69,9 @@ def test_resume_uses_on_resume_defaults_and_rejection_fails(any_kestra: Kestra) 
 
 def test_resume_rejects_invalid_inputs_with_422(any_kestra: Kestra) -> None:
     paused = _paused_vacation(any_kestra)
-    response = any_kestra.post(_action(any_kestra, paused["id"], "resume"),
-                               files={"approved": (None, "perhaps")})
+    response = any_kestra.post(
+        _action(any_kestra, paused["id"], "resume"), files={"approved": (None, "perhaps")}
+    )
     assert response.status_code == 422
     assert "approved" in response.text
     assert any_kestra.execution(paused["id"])["state"]["current"] == "PAUSED"
@@ -69,8 +79,9 @@ def test_resume_rejects_invalid_inputs_with_422(any_kestra: Kestra) -> None:
 
 def test_validate_resume_reports_errors_inline_with_200(any_kestra: Kestra) -> None:
     paused = _paused_vacation(any_kestra)
-    response = any_kestra.post(_action(any_kestra, paused["id"], "resume/validate"),
-                               files={"approved": (None, "perhaps")})
+    response = any_kestra.post(
+        _action(any_kestra, paused["id"], "resume/validate"), files={"approved": (None, "perhaps")}
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["id"] == "vacation_request" and body["namespace"] == "demo"
@@ -118,12 +129,16 @@ def test_kill_of_a_paused_execution_goes_through_killing(any_kestra: Kestra) -> 
     any_kestra.delete(_action(any_kestra, paused["id"], "kill"))
     killed = any_kestra.wait_for(paused["id"])
     assert [h["state"] for h in killed["state"]["histories"]][-3:] == [
-        "PAUSED", "KILLING", "KILLED"]
+        "PAUSED",
+        "KILLING",
+        "KILLED",
+    ]
 
 
 def test_kill_of_a_finished_execution(any_kestra: Kestra) -> None:
-    done = any_kestra.wait_for(any_kestra.create("feedback", {"email": "a@b.co",
-                                                              "rating": "4"})["id"])
+    done = any_kestra.wait_for(
+        any_kestra.create("feedback", {"email": "a@b.co", "rating": "4"})["id"]
+    )
     path = _action(any_kestra, done["id"], "kill")
     assert any_kestra.delete(path).status_code == (200 if any_kestra.dialect == "2.0" else 202)
     assert any_kestra.execution(done["id"])["state"]["current"] == "SUCCESS"

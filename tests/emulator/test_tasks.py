@@ -42,8 +42,12 @@ def test_it_ticket_output_values_and_warn_log(kestra: Kestra) -> None:
     assert values == {"values": {"ticket": ticket}}
     logs = kestra.get(f"/logs/{created['id']}").json()
     assert logs == [
-        {**logs[0], "level": "WARN", "taskId": "route",
-         "message": f"Ticket {ticket} (Bug) routed to the help desk"}
+        {
+            **logs[0],
+            "level": "WARN",
+            "taskId": "route",
+            "message": f"Ticket {ticket} (Bug) routed to the help desk",
+        }
     ]
 
 
@@ -65,8 +69,9 @@ def test_nightly_job_fail_task_fails_the_execution(kestra: Kestra) -> None:
     assert runs["boom"]["state"]["current"] == "FAILED"
     assert runs["check"]["state"]["current"] == "FAILED"
     assert kestra.get(f"/outputs/executions/{created['id']}").json() == {}
-    assert _messages(kestra, created["id"], **{"filters[level][GREATER_THAN_OR_EQUAL_TO]":
-                                               "ERROR"}) == ["The nightly job failed on purpose"]
+    assert _messages(
+        kestra, created["id"], **{"filters[level][GREATER_THAN_OR_EQUAL_TO]": "ERROR"}
+    ) == ["The nightly job failed on purpose"]
 
 
 def test_sleep_takes_real_time(kestra: Kestra) -> None:
@@ -78,9 +83,14 @@ def test_sleep_takes_real_time(kestra: Kestra) -> None:
 def test_data_request_and_vacation_examples_run(kestra: Kestra) -> None:
     data = kestra.wait_for(kestra.create("data_request")["id"])
     assert data["state"]["current"] == "SUCCESS"
-    vacation = kestra.create("vacation_request", {
-        "request.name": "Bo", "request.start_date": "2026-08-01",
-        "request.end_date": "2026-08-02"})
+    vacation = kestra.create(
+        "vacation_request",
+        {
+            "request.name": "Bo",
+            "request.start_date": "2026-08-01",
+            "request.end_date": "2026-08-02",
+        },
+    )
     kestra.wait_for(vacation["id"], {"PAUSED"})
     kestra.post(f"/executions/{vacation['id']}/actions/resume")
     assert kestra.wait_for(vacation["id"])["state"]["current"] == "SUCCESS"
@@ -120,8 +130,9 @@ def file_server() -> Iterator[str]:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    ).start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
 
