@@ -1,55 +1,184 @@
+"""The admin for apps: the YAML in a code editor, errors at their line, a preview of every
+stage, enable/disable, and per-app grants to users and groups (guardian)."""
+
+from __future__ import annotations
+
+from typing import Any
+
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.forms import ModelForm
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import URLPattern, path
 from guardian.admin import GuardedModelAdmin
 
+from apps_catalog import preview
+from apps_catalog.definition import AppDefinition, DefinitionError, parse_app
+from apps_catalog.forms import AppSourceForm, issue_dicts, normalise_newlines
 from apps_catalog.models import App, Tag
+from apps_catalog.services import app_save_source, app_set_enabled
+from apps_catalog.sources import SourceEditError
+from executions.kestra import KestraError, KestraNotFound, get_client
+
+PREVIEW_UID = "preview"  # stands for the uid of an app not saved yet
 
 
 @admin.register(App)
 class AppAdmin(GuardedModelAdmin):
+    form = AppSourceForm
+    change_form_template = "admin/apps_catalog/app/change_form.html"
     list_display = [
         "display_name",
         "namespace",
         "app_id",
         "flow_id",
         "access",
+        "catalog",
         "enabled",
+        "tag_list",
         "updated",
     ]
-    list_filter = ["namespace", "access", "enabled", "tags"]
-    search_fields = ["display_name", "app_id", "namespace", "flow_id", "description"]
+    list_filter = ["namespace", "tags", "access", "catalog", "enabled"]
+    search_fields = ["display_name", "app_id", "namespace", "flow_id", "description", "tags__name"]
     readonly_fields = [
         "uid",
         "app_id",
         "namespace",
         "flow_id",
         "display_name",
+        "access",
+        "catalog",
+        "enabled",
+        "tag_list",
         "created",
         "updated",
     ]
-    fields = [
-        "uid",
-        "source",
-        "app_id",
-        "namespace",
-        "flow_id",
-        "display_name",
-        "enabled",
-        "created",
-        "updated",
+    fieldsets = [
+        (None, {"fields": ["source"]}),
+        (
+            "As parsed (read-only: change the YAML)",
+            {
+                "fields": [
+                    "uid",
+                    ("namespace", "app_id", "flow_id"),
+                    "display_name",
+                    ("access", "catalog", "enabled"),
+                    "tag_list",
+                    ("created", "updated"),
+                ]
+            },
+        ),
     ]
     actions = ["enable", "disable"]
+    list_per_page = 50
 
-    @admin.action(description="Enable the selected apps")
+    class Media:
+        css = {"all": ["vendor/codemirror/codemirror.css", "portal/admin-apps.css"]}
+        js = [
+            "vendor/codemirror/codemirror.js",
+            "vendor/codemirror/mode/yaml/yaml.js",
+            "portal/admin-apps.js",
+        ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
+        return super().get_queryset(request).prefetch_related("tags")
+
+    @admin.display(description="tags")
+    def tag_list(self, app: App) -> str:
+        return ", ".join(tag.name for tag in app.tags.all())
+
+    # -- saving ----------------------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: App, form: ModelForm, change: bool) -> None:
+        """Through the service, so the admin and import_apps store an app the same way;
+        `obj` is updated in place, so a renamed app keeps its uid."""
+        assert isinstance(form, AppSourceForm)
+        app_save_source(
+            source=form.cleaned_data["source"], definition=form.definition, app=obj, flow=form.flow
+        )
+        for warning in form.warnings:
+            messages.warning(request, warning)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Tags and group grants come from the YAML and were saved with the app."""
+
+    # -- actions ---------------------------------------------------------------------
+
+    @admin.action(description="Enable the selected apps", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
-        count = queryset.update(enabled=True)
-        self.message_user(request, f"{count} app(s) enabled.", messages.SUCCESS)
+        self._set_enabled(request, queryset, enabled=True)
 
-    @admin.action(description="Disable the selected apps")
+    @admin.action(description="Disable the selected apps", permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
-        count = queryset.update(enabled=False)
-        self.message_user(request, f"{count} app(s) disabled.", messages.SUCCESS)
+        self._set_enabled(request, queryset, enabled=False)
+
+    def _set_enabled(self, request: HttpRequest, queryset: QuerySet[App], *, enabled: bool) -> None:
+        changed, refused = 0, []
+        for app in queryset:
+            try:
+                changed += app_set_enabled(app=app, enabled=enabled)
+            except (SourceEditError, DefinitionError):
+                refused.append(str(app))
+        verb = "enabled" if enabled else "disabled"
+        self.message_user(request, f"{changed} app(s) {verb}.", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                f"Set `disabled` in the YAML by hand for: {', '.join(refused)}"
+                " (their `disabled` is not a plain true or false).",
+                messages.WARNING,
+            )
+
+    # -- preview ---------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        preview_url = path(
+            "preview/",
+            self.admin_site.admin_view(self.preview_view),
+            name="apps_catalog_app_preview",
+        )
+        return [preview_url, *super().get_urls()]
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """Parse the posted YAML; answer its issues, or every stage drawn with sample data."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        object_id = request.POST.get("object_id", "")
+        app = App.objects.filter(pk=object_id).first() if object_id.isdigit() else None
+        if not self._may_preview(request, app):
+            raise PermissionDenied
+        source = normalise_newlines(request.POST.get("source", ""), app.source if app else "")
+        try:
+            definition = parse_app(source)
+        except DefinitionError as error:
+            return JsonResponse({"valid": False, "issues": issue_dicts(error.issues), "html": ""})
+        flow, notice = _flow_for_preview(definition, app)
+        uid = app.uid if app else PREVIEW_UID
+        html = preview.render_preview(request, definition, uid=uid, flow=flow, notice=notice)
+        return JsonResponse({"valid": True, "issues": [], "html": html})
+
+    def _may_preview(self, request: HttpRequest, app: App | None) -> bool:
+        if app is not None:
+            return self.has_change_permission(request, app)
+        return self.has_add_permission(request)
+
+
+def _flow_for_preview(
+    definition: AppDefinition, app: App | None
+) -> tuple[dict[str, Any] | None, str]:
+    """The flow whose inputs the form shows: from Kestra, else the app's stored copy."""
+    name = f"{definition.namespace}.{definition.flow_id}"
+    try:
+        return get_client().flow(
+            definition.namespace, definition.flow_id, definition.flow_revision
+        ), ""
+    except KestraNotFound:
+        return None, f"There is no flow {name} in Kestra: the form shows sample fields."
+    except KestraError:
+        if app and app.flow_snapshot and app.flow_id == definition.flow_id:
+            return app.flow_snapshot, "Kestra cannot be reached: the form shows the last copy."
+        return None, "Kestra cannot be reached: the form shows sample fields."
 
 
 admin.site.register(Tag)
