@@ -69,17 +69,19 @@ def _replace_value(source: str, node: yaml.Node, value: str) -> str:
 
 def _append_key(source: str, root: MappingNode, line: str) -> str:
     """Add a line after the mapping's last entry, before any trailing comments or `...`."""
+    eol = "\r\n" if "\r\n" in source else "\n"  # keep the source's line endings
     _, last_value = root.value[-1]
     end = last_value.end_mark.index
     indent = " " * root.start_mark.column
     if end > 0 and source[end - 1] == "\n":  # block collections and scalars end a line
-        return f"{source[:end]}{indent}{line}\n{source[end:]}"
+        return f"{source[:end]}{indent}{line}{eol}{source[end:]}"
     newline = source.find("\n", end)
-    if newline == -1:
-        return f"{source}\n{line}\n"
-    if source[end:newline].strip() and not source[end:newline].lstrip().startswith("#"):
+    if newline == -1:  # the last line has no line break
+        return f"{source}{eol}{indent}{line}{eol}"
+    rest_of_line = source[end:newline].strip()
+    if rest_of_line and not rest_of_line.startswith("#"):
         raise SourceEditError("the last entry of the app does not end its line")
-    return f"{source[: newline + 1]}{indent}{line}\n{source[newline + 1 :]}"
+    return f"{source[: newline + 1]}{indent}{line}{eol}{source[newline + 1 :]}"
 
 
 def top_level_line(source: str, key: str) -> int | None:

@@ -36,9 +36,16 @@ class Command(BaseCommand):
 
     def _import_file(self, path: Path) -> int:
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            # Decoded by hand: read_text would turn \r\n into \n, and the source is
+            # stored exactly as written.
+            text = path.read_bytes().decode("utf-8")
+        except OSError as exc:
             self.stderr.write(f"{path}: cannot read: {exc}")
+            return 1
+        except UnicodeDecodeError as exc:
+            self.stderr.write(
+                f"{path}: not UTF-8 text (byte {exc.object[exc.start]:#04x} at {exc.start})"
+            )
             return 1
         failures = 0
         documents = read_documents(text)
