@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps_catalog.models import App
+from executions import stages
 from executions.kestra import KestraNotFound, get_client
 from executions.models import Execution
 
@@ -30,14 +31,17 @@ def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
                 app=app,
                 kestra_id=kestra_id,
                 delivery=Execution.Delivery.DELIVERED,
-                snapshot=snapshot,
-                state=snapshot.get("state", {}).get("current", ""),
+                stage=stages.stage_for(
+                    delivery=Execution.Delivery.DELIVERED,
+                    state=snapshot.get("state", {}).get("current", ""),
+                ),
                 next_action_at=timezone.now(),
             )
-            execution.refresh_stage()
-            execution.save(update_fields=["stage"])
     except IntegrityError:
         # Someone else adopted it at the same moment (or it belongs to another app).
         return Execution.objects.filter(app=app, kestra_id=kestra_id).first()
-    transaction.on_commit(lambda: poll.delay(execution.pk))
+    # The first poll runs here, so the page shows the full picture (task outputs, the
+    # resume form) at once; it schedules the next one itself.
+    poll(execution.pk)
+    execution.refresh_from_db()
     return execution

@@ -122,8 +122,12 @@ def worker(kestra: str) -> Iterator[Worker]:
 
 @pytest.fixture
 def data_request_app():
+    return import_example("data_request")
+
+
+def import_example(name: str):
+    """Create the example app `name` (a file in examples/apps) as an admin would."""
     from apps_catalog.services import app_save_source
 
-    source = (EXAMPLES / "apps" / "data_request.yml").read_text()
-    app, _ = app_save_source(source=source)
+    app, _ = app_save_source(source=(EXAMPLES / "apps" / f"{name}.yml").read_text())
     return app

@@ -32,7 +32,11 @@ def test_a_visitor_requests_a_dataset_and_downloads_it(
     dataset = page.get_by_label("Dataset")
     options = dataset.locator("option").all_inner_texts()
     assert [o for o in options if o != "Choose…"] == [
-        "customers", "employees", "products", "stores", "suppliers",
+        "customers",
+        "employees",
+        "products",
+        "stores",
+        "suppliers",
     ]
     assert page.get_by_label("Include records since").get_attribute("type") == "date"
     assert page.get_by_label("Number of rows").get_attribute("type") == "number"
@@ -62,7 +66,9 @@ def test_a_visitor_requests_a_dataset_and_downloads_it(
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
     assert saved.read_text().splitlines() == [
-        "id,dataset,since", "1,employees,2025-01-15", "2,employees,2025-01-15",
+        "id,dataset,since",
+        "1,employees,2025-01-15",
+        "2,employees,2025-01-15",
     ]
 
 
