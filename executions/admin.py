@@ -1,24 +1,70 @@
 from django.contrib import admin
+from django.http import HttpRequest
+from django.utils import timezone
 
 from executions.models import Execution
 
 
+class WatchedFilter(admin.SimpleListFilter):
+    title = "watched"
+    parameter_name = "watched"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Someone has the page open"), ("no", "Nobody watching")]
+
+    def queryset(self, request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(watched_until__gt=now)
+        if self.value() == "no":
+            return queryset.exclude(watched_until__gt=now)
+        return queryset
+
+
+class HeldFilter(admin.SimpleListFilter):
+    title = "held by a worker"
+    parameter_name = "held"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Held now"), ("overdue", "Due and nobody holds it")]
+
+    def queryset(self, request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
+        now = timezone.now()
+        if self.value() == "yes":
+            return queryset.filter(lease_until__gte=now)
+        if self.value() == "overdue":
+            return queryset.filter(next_action_at__lt=now).exclude(lease_until__gte=now)
+        return queryset
+
+
 @admin.register(Execution)
 class ExecutionAdmin(admin.ModelAdmin):
+    """The tracking queue as operators see it: where each execution is, when it was last
+    polled, how many delivery attempts it took, and the last error."""
+
     list_display = [
         "public_id",
         "app",
         "stage",
         "state",
         "delivery",
+        "origin",
         "attempts",
         "last_polled_at",
+        "next_action_at",
+        "short_error",
         "created",
     ]
-    list_filter = ["stage", "delivery", "app"]
-    search_fields = ["kestra_id", "token"]
+    list_filter = ["stage", "delivery", "origin", WatchedFilter, HeldFilter, "app"]
+    search_fields = ["kestra_id", "token", "error", "app__app_id", "app__display_name"]
+    date_hierarchy = "created"
+    list_select_related = ["app"]
     readonly_fields = [f.name for f in Execution._meta.get_fields() if f.concrete]
     exclude = ["payload"]
 
-    def has_add_permission(self, request: object) -> bool:
+    @admin.display(description="last error")
+    def short_error(self, execution: Execution) -> str:
+        return execution.error[:120]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

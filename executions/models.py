@@ -16,6 +16,10 @@ class Execution(models.Model):
         DELIVERED = stages.DELIVERY_DELIVERED, "Delivered"
         FAILED = stages.DELIVERY_FAILED, "Failed"
 
+    class Origin(models.TextChoices):
+        PORTAL = "PORTAL", "Submitted in the portal"
+        DISCOVERED = "DISCOVERED", "Started outside the portal"
+
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="executions")
     token = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
     kestra_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -43,6 +47,21 @@ class Execution(models.Model):
     next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # Who holds the lease: a token per claim, so a worker only writes back what it still holds.
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    watched_until = models.DateTimeField(
+        null=True, blank=True, help_text="Someone has the page open until then: poll every second."
+    )
+    poll_interval = models.FloatField(
+        default=0, help_text="Seconds between checks while nobody watches (grows while idle)."
+    )
+    poll_errors = models.PositiveIntegerField(
+        default=0, help_text="Polls in a row that failed; reset by a successful one."
+    )
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.PORTAL)
+    stage_since = models.DateTimeField(
+        null=True, blank=True, help_text="When the current stage began (Kestra's date if known)."
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
@@ -52,6 +71,7 @@ class Execution(models.Model):
 
     class Meta:
         ordering = ["-created"]
+        indexes = [models.Index(fields=["stage", "stage_since"], name="execution_stage_since")]
 
     def __str__(self) -> str:
         return f"{self.app.app_id} {self.public_id} ({self.stage})"

@@ -1,37 +1,116 @@
-"""Celery tasks: thin, idempotent wrappers over the services."""
+"""Celery tasks: thin, idempotent wrappers over the services.
+
+Work on an execution is claimed in the database (a lease and a claim token) before anything
+is done, so a task that runs twice, late, or after its worker died does nothing harmful: it
+finds the claim gone and stops. That is what makes `acks_late` safe here. Failures of Kestra
+are not task retries: the services store them and set when to try again, and the dispatcher
+hands the work out once it is due. Only a database hiccup retries the task itself.
+"""
 
 from __future__ import annotations
 
-from celery import shared_task
-from django.conf import settings
+from typing import Any
 
-from executions import services
-from executions.models import Execution
+from celery import current_app, shared_task
+from django.db import InterfaceError, OperationalError
 
-TASK_OPTIONS = {"acks_late": True, "soft_time_limit": 60, "time_limit": 90}
+from executions import services, tracking
+
+# A lost database connection or a locked SQLite file: worth trying again soon, and the
+# task is idempotent. Anything else is a bug to see in the logs, not to retry.
+DATABASE_HICCUPS = (OperationalError, InterfaceError)
+
+TASK_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    "soft_time_limit": 60,
+    "time_limit": 75,
+    "autoretry_for": DATABASE_HICCUPS,
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+# The periodic tasks run again a moment later anyway: no retry, no late ack.
+PERIODIC_OPTIONS: dict[str, Any] = {"soft_time_limit": 30, "time_limit": 45}
 
 
-def _schedule(execution_id: int, step: services.Next | None) -> None:
-    if step is None:
-        return
-    task = deliver if step.action == "deliver" else poll
-    task.apply_async((execution_id,), countdown=step.delay)
+def _expires() -> float:
+    """A message older than a lease is useless: its claim has gone back to the dispatcher."""
+    return services.tracking_config().lease_seconds
 
 
 @shared_task(**TASK_OPTIONS)
-def deliver(execution_id: int) -> None:
-    _schedule(execution_id, services.execution_deliver(execution_id=execution_id))
+def deliver(execution_id: int, claim: str = "") -> None:
+    step = services.execution_deliver(execution_id=execution_id, claim=claim)
+    if step is not None:
+        # Delivered: the first poll straight away, so the page leaves "queued" at once.
+        poll.delay(execution_id)
 
 
 @shared_task(**TASK_OPTIONS)
-def poll(execution_id: int) -> None:
-    _schedule(execution_id, services.execution_poll(execution_id=execution_id))
+def poll(execution_id: int, claim: str = "") -> None:
+    services.execution_poll(execution_id=execution_id, claim=claim)
 
 
 @shared_task(**TASK_OPTIONS)
+def check_flow(namespace: str, flow_id: str, claim: str) -> None:
+    changed = tracking.executions_check_flow(namespace=namespace, flow_id=flow_id, claim=claim)
+    for execution_id in changed:
+        poll.apply_async((execution_id, claim), expires=_expires())
+
+
+@shared_task(**PERIODIC_OPTIONS)
+def dispatch() -> None:
+    """Hand out what is due: deliveries, watched polls, one check per flow."""
+    claimed = tracking.executions_dispatch()
+    expires = _expires()
+    for execution_id in claimed.deliveries:
+        deliver.apply_async((execution_id, claimed.claim), expires=expires)
+    for execution_id in claimed.polls:
+        poll.apply_async((execution_id, claimed.claim), expires=expires)
+    for namespace, flow_id in claimed.flows:
+        check_flow.apply_async((namespace, flow_id, claimed.claim), expires=expires)
+
+
+@shared_task(**PERIODIC_OPTIONS)
 def sweep() -> None:
-    """Pick up what a dead worker dropped: anything overdue gets its task again."""
-    grace = max(5.0, settings.EXECUTION_POLL_SECONDS * 5)
-    for execution_id, delivery in services.overdue_executions(grace_seconds=grace):
-        task = deliver if delivery == Execution.Delivery.QUEUED else poll
-        task.delay(execution_id)
+    """Pick up what a dead worker dropped. Dropped work is due work whose lease has run out,
+    which is what the dispatcher hands out: the sweep is a slower second dispatcher, kept
+    for set-ups whose beat schedule names only it."""
+    dispatch()
+
+
+@shared_task(**PERIODIC_OPTIONS)
+def discover() -> None:
+    """Track paused executions of approval apps' flows started outside the portal."""
+    claim, found = tracking.executions_discover()
+    for execution_id in found:
+        poll.apply_async((execution_id, claim), expires=_expires())
+
+
+def _beat_entries() -> dict[str, dict[str, Any]]:
+    config = services.tracking_config()
+    every = config.dispatch_seconds
+    discovery = services.setting_float("EXECUTION_DISCOVERY_SECONDS", 30.0)
+    return {
+        "dispatch-executions": {
+            "task": "executions.tasks.dispatch",
+            "schedule": every,
+            "options": {"expires": max(every * 4, 2.0)},
+        },
+        "discover-paused-executions": {
+            "task": "executions.tasks.discover",
+            "schedule": discovery,
+            "options": {"expires": discovery},
+        },
+    }
+
+
+def _add_beat_entries() -> None:
+    """The dispatcher and discovery join the beat schedule from settings (which has the
+    sweep); an entry of the same name there wins."""
+    conf = current_app.conf
+    conf.beat_schedule = {**_beat_entries(), **(conf.beat_schedule or {})}
+
+
+_add_beat_entries()

@@ -1,12 +1,13 @@
 from django.urls import path
 
-from executions import views
+from executions import approvals, views
 
 app_name = "executions"
 
 EXECUTION = "<str:uid>/executions/<str:execution_id>/"
 
 urlpatterns = [
+    path("approvals/", approvals.approvals, name="approvals"),
     path("<str:uid>/", views.app_page, name="app"),
     path("<str:uid>/validate/", views.app_validate, name="validate"),
     path(EXECUTION, views.execution_page, name="execution"),
