@@ -92,6 +92,23 @@ def flow_definition(app: App) -> dict[str, Any]:
     return flow
 
 
+def _dynamic(definition: Mapping[str, Any]) -> bool:
+    """Whether only Kestra can tell this input's shape or value: it depends on other inputs,
+    draws its values from an expression, or its default is an expression."""
+    texts = [definition.get("defaults"), definition.get("prefill")]
+    return bool(
+        definition.get("dependsOn")
+        or definition.get("expression")
+        or definition.get("autoSelectFirst")
+        or any(isinstance(t, str) and "{{" in t for t in texts)
+    )
+
+
+def is_static(flow: Mapping[str, Any]) -> bool:
+    """A form Kestra need not be asked about before it is shown."""
+    return not any(_dynamic(definition) for definition in flow.get("inputs") or [])
+
+
 def fields_from_flow(
     flow: Mapping[str, Any],
     submitted: Mapping[str, str] | None = None,
@@ -125,6 +142,8 @@ def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Fiel
         _as_text(v.get("value") if isinstance(v, dict) else v)
         for v in definition.get("values") or []
     ]
+    if input_type == "MULTISELECT" and isinstance(value, str):
+        value = _json_list(value) if value else []
     selected = [_as_text(v) for v in value] if isinstance(value, list) else [_as_text(value)]
     return Field(
         id=str(definition["id"]),

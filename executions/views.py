@@ -144,7 +144,10 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
     if request.method == "POST":
         return _submit(request, app)
     try:
-        forms.flow_definition(app)  # refreshes the copy that serves while Kestra is down
+        flow = forms.flow_definition(app)
+        if forms.is_static(flow):
+            # Nothing depends on anything: the cached flow is enough, Kestra is not asked.
+            return _render_open(request, app, forms.fields_from_flow(flow))
         result = _validate(app, {}, {})
     except KestraNotFound:
         return _render_open(request, app, [], notice=FLOW_MISSING, status=503)
