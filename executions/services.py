@@ -397,7 +397,7 @@ def _refresh_from_kestra(client: KestraClient, execution: Execution, clock: Leas
     if changed_runs:
         clock.check()
         execution.task_outputs = client.task_outputs(execution.snapshot)
-    if execution.state == "PAUSED" and not was_paused:
+    if execution.state == "PAUSED" and not (was_paused and execution.resume_form):
         clock.check()
         execution.resume_form = client.validate_resume(kestra_id, {})
     elif execution.state != "PAUSED":
