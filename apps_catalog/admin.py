@@ -81,6 +81,10 @@ class AppAdmin(GuardedModelAdmin):
             "portal/admin-apps.js",
         ]
 
+    def get_fieldsets(self, request: HttpRequest, obj: App | None = None) -> Any:
+        # A new app has nothing parsed to show yet, and its uid is only drawn on save.
+        return self.fieldsets if obj is not None else self.fieldsets[:1]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
         return super().get_queryset(request).prefetch_related("tags")
 

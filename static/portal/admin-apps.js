@@ -28,7 +28,7 @@
     this.show = function (issues) {
       editor.clearGutter(GUTTER);
       lines.forEach(function (handle) {
-        editor.removeLineClass(handle, "background", "app-issue-line");
+        editor.removeLineClass(handle, "wrap", "app-issue-line");
       });
       lines = [];
       var byLine = {};
@@ -43,7 +43,7 @@
         marker.textContent = "●";
         marker.title = byLine[line].join("\n");
         editor.setGutterMarker(line - 1, GUTTER, marker);
-        lines.push(editor.addLineClass(line - 1, "background", "app-issue-line"));
+        lines.push(editor.addLineClass(line - 1, "wrap", "app-issue-line"));
       });
     };
   }
