@@ -3,8 +3,10 @@
 Run: ``.venv/bin/python bench/emulator.py [--duration 10] [--clients 20] [--executions 200]``
 
 The emulator runs as the demo runs it (``python -m kestra_emulator`` in its own process) with
-``--executions`` executions kept RUNNING by a long Sleep. ``--clients`` keep-alive HTTP
-connections then ask for those executions in turn for ``--duration`` seconds.
+``--executions`` executions kept RUNNING by a long Sleep. ``--clients`` concurrent clients
+then ask for those executions in turn for ``--duration`` seconds, each with a new connection
+per request (the emulator's server closes every connection anyway; ``--keep-alive`` reuses
+connections where the server allows it).
 
 The same load generator is first pointed at a trivial server (the standard library's
 threaded HTTP server answering a fixed JSON body of the same size): its number is what the
@@ -57,6 +59,7 @@ class Result:
 
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
+    connects: int = 0
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Summary:
     name: str
     requests: int
     errors: int
+    connects_per_request: float
     rps: float
     p50_ms: float
     p95_ms: float
@@ -189,8 +193,9 @@ class Load:
 def _client(load: Load, offset: int, out: Result) -> None:
     """One client asking for the paths in turn until ``load.end``.
 
-    With keep-alive it holds one connection, like a long-lived ``requests.Session``; without,
-    it connects for each request, like the portal's ``get_client()`` called per operation.
+    By default it connects for each request, like the portal's ``get_client()`` called per
+    operation. With keep-alive it reuses its connection for as long as the server keeps it
+    open (Werkzeug's development server, which the emulator runs on, closes every one).
     """
     conn = http.client.HTTPConnection(HOST, load.port, timeout=REQUEST_TIMEOUT_S)
     headers = {} if load.keep_alive else {"Connection": "close"}
@@ -198,6 +203,7 @@ def _client(load: Load, offset: int, out: Result) -> None:
     i = offset
     end = load.end
     while (now := time.time()) < end:
+        out.connects += conn.sock is None  # http.client reconnects on its own when closed
         try:
             conn.request("GET", load.paths[i % len(load.paths)], headers=headers)
             response = conn.getresponse()
@@ -233,6 +239,7 @@ def _generator_process(job: tuple[Load, list[int]]) -> Result:
     for result in results:
         merged.latencies += result.latencies
         merged.errors += result.errors
+        merged.connects += result.connects
     return merged
 
 
@@ -240,7 +247,7 @@ def hammer(name: str, port: int, paths: list[str], args: argparse.Namespace) -> 
     """``args.clients`` clients spread over ``args.processes`` processes, for a fixed time."""
     duration = args.duration
     start = time.time() + 1.0  # every process started and waiting before the clock starts
-    load = Load(port, paths, start, start + duration, keep_alive=not args.new_connections)
+    load = Load(port, paths, start, start + duration, keep_alive=args.keep_alive)
     offsets = [list(range(args.clients))[p :: args.processes] for p in range(args.processes)]
     jobs = [(load, o) for o in offsets if o]
     with multiprocessing.get_context("fork").Pool(len(jobs)) as pool:
@@ -248,11 +255,12 @@ def hammer(name: str, port: int, paths: list[str], args: argparse.Namespace) -> 
     latencies = sorted(x for r in results for x in r.latencies)
     errors = sum(r.errors for r in results)
     if not latencies:
-        return Summary(name, 0, errors, 0.0, 0.0, 0.0)
+        return Summary(name, 0, errors, 0.0, 0.0, 0.0, 0.0)
     return Summary(
         name=name,
         requests=len(latencies),
         errors=errors,
+        connects_per_request=sum(r.connects for r in results) / (len(latencies) + errors),
         rps=len(latencies) / duration,
         p50_ms=statistics.median(latencies) * 1000,
         p95_ms=latencies[int(len(latencies) * 0.95) - 1] * 1000,
@@ -271,9 +279,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--processes", type=int, default=max(2, os.cpu_count() or 1), help="generator processes"
     )
     parser.add_argument(
-        "--new-connections",
+        "--keep-alive",
         action="store_true",
-        help="a new TCP connection per request instead of keep-alive",
+        help="reuse connections the server keeps open (default: one connection per request)",
     )
     parser.add_argument("--min-rps", type=float, default=500.0, help="exit 1 below this")
     args = parser.parse_args(argv)
@@ -285,15 +293,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def print_summary(summaries: list[Summary], args: argparse.Namespace, states: str) -> None:
     print(
         f"{dt.date.today().isoformat()}  nproc={os.cpu_count()}  clients={args.clients}  "
-        f"connections={'new per request' if args.new_connections else 'keep-alive'}  "
+        f"connections={'keep-alive' if args.keep_alive else 'one per request'}  "
         f"generator processes={args.processes}  duration={args.duration:g}s  "
         f"executions={args.executions} ({states})"
     )
-    print(f"{'server':<10} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    print(
+        f"{'server':<10} {'requests':>9} {'errors':>7} {'conn/req':>8} "
+        f"{'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}"
+    )
     for s in summaries:
         print(
-            f"{s.name:<10} {s.requests:>9} {s.errors:>7} {s.rps:>8.0f} "
-            f"{s.p50_ms:>8.1f} {s.p95_ms:>8.1f}"
+            f"{s.name:<10} {s.requests:>9} {s.errors:>7} {s.connects_per_request:>8.2f} "
+            f"{s.rps:>8.0f} {s.p50_ms:>8.1f} {s.p95_ms:>8.1f}"
         )
     emulator, baseline = summaries
     ratio = emulator.rps / baseline.rps if baseline.rps else 0.0
