@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
 
-from apps_catalog.models import App, Tag
+from apps_catalog.models import App
 
 # Columns a catalog card never shows: the source and the flow copy may be large.
 _NOT_ON_CARDS = ("source", "definition", "flow_snapshot")
@@ -55,9 +55,19 @@ def catalog_search(
             | Q(namespace__icontains=word)
             | Q(pk__in=with_tag)
         )
-    return apps.defer(*_NOT_ON_CARDS)
+    return apps
 
 
-def catalog_tags(apps: QuerySet[App]) -> QuerySet[Tag]:
-    """The tags worth offering as filters: those carried by at least one of these apps."""
-    return Tag.objects.filter(apps__in=apps.values("pk")).distinct()
+def catalog_cards(*, ids: Sequence[int]) -> list[App]:
+    """The apps with these ids, in this order, with what a catalog card shows."""
+    apps = App.objects.filter(pk__in=ids).defer(*_NOT_ON_CARDS).prefetch_related("tags")
+    by_pk = {app.pk: app for app in apps}
+    return [by_pk[pk] for pk in ids if pk in by_pk]
+
+
+def catalog_tags(apps: QuerySet[App]) -> list[str]:
+    """The tag names carried by at least one of these apps, in order."""
+    names = App.tags.through.objects.filter(app_id__in=apps.values("pk")).values_list(
+        "tag__name", flat=True
+    )
+    return sorted(set(names))

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps_catalog.selectors import catalog_for_user, catalog_search, catalog_tags
+from apps_catalog.selectors import catalog_cards, catalog_for_user, catalog_search, catalog_tags
 
 PAGE_SIZE = 24
 # Bounds on what a query string can ask for, so a crafted URL cannot build huge SQL.
@@ -29,14 +29,18 @@ def _search_terms(request: HttpRequest) -> tuple[list[str], str]:
 @login_required
 def catalog(request: HttpRequest) -> HttpResponse:
     tags, text = _search_terms(request)
-    available = catalog_for_user(user=request.user)
-    apps = catalog_search(available, tags=tags, text=text)
-    page = Paginator(apps, PAGE_SIZE).get_page(request.GET.get("page"))
+    found = catalog_search(catalog_for_user(user=request.user), tags=tags, text=text)
+    # The ids first (one light query, and the count for free), then only one page of cards:
+    # the page costs the same with 50 apps or 5,000.
+    ids = list(found.values_list("pk", flat=True))
+    page = Paginator(ids, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
+        "apps": catalog_cards(ids=list(page.object_list)),
         "tags": tags,
         "q": text,
-        "all_tags": list(catalog_tags(available).values_list("name", flat=True)),
+        # Only tags that narrow the list without emptying it, and the ones already chosen.
+        "all_tags": sorted(set(catalog_tags(found)) | set(tags)),
         # The filters without the page number, for the pager's links.
         "filters": urlencode([("q", text)] * bool(text) + [("tags", tag) for tag in tags]),
     }
