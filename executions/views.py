@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import mimetypes
-import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -276,12 +276,8 @@ def _render_execution(
     context = _live_context(request, app, execution, fields)
     context["notice"] = notice
     context["live"] = render_to_string("executions/_live.html", context, request=request)
-    plain = context["live"]
-    if fields is not None or notice:
-        # The errors shown now stay until the execution itself changes.
-        plain_context = _live_context(request, app, execution)
-        plain = render_to_string("executions/_live.html", plain_context, request=request)
-    context["version"] = _version(plain)
+    # Errors shown now stay until the execution itself changes: the version ignores them.
+    context["version"] = _version(app, execution, context["can_act"])
     return render(request, "executions/execution.html", context, status=status)
 
 
@@ -304,12 +300,25 @@ def execution_page(request: HttpRequest, app: App, execution: Execution) -> Http
     return _render_execution(request, app, execution)
 
 
-_CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]*">')
-
-
-def _version(html: str) -> str:
-    """What changed, ignoring the CSRF token that is masked anew on every render."""
-    return hashlib.sha256(_CSRF_INPUT.sub("", html).encode()).hexdigest()[:16]
+def _version(app: App, execution: Execution, can_act: bool) -> str:
+    """A fingerprint of everything the live part shows, computed without rendering it, so
+    the browser's once-a-second question "anything new?" is answered cheaply."""
+    history = execution.snapshot.get("state", {}).get("histories") or []
+    shown = [
+        app.updated.isoformat(),
+        execution.stage,
+        execution.state,
+        execution.delivery,
+        execution.error,
+        len(history),
+        execution.outputs,
+        execution.task_outputs,
+        execution.resume_form,
+        execution.logs.count(),
+        can_act,
+    ]
+    encoded = json.dumps(shown, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
 
 
 @require_GET
@@ -317,11 +326,13 @@ def _version(html: str) -> str:
 @_with_execution
 def execution_live(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     """The page's changing part; 204 when it is the same as the version the browser has."""
-    services.execution_watch(execution=execution)  # poll it every second while it is open
-    context = _live_context(request, app, execution)
-    html = render_to_string("executions/_live.html", context, request=request)
-    version = _version(html)
-    response = HttpResponse(status=204) if request.GET.get("v") == version else HttpResponse(html)
+    can_act = can_act_on(request, app, execution)
+    version = _version(app, execution, can_act)
+    if request.GET.get("v") == version:
+        response = HttpResponse(status=204)
+    else:
+        context = _live_context(request, app, execution)
+        response = HttpResponse(render_to_string("executions/_live.html", context, request=request))
     response["X-Live-Version"] = version
     response["X-Live-Final"] = "1" if execution.is_final else "0"
     response["Cache-Control"] = "no-store"

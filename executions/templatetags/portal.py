@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import markdown as markdown_lib
@@ -14,8 +15,14 @@ register = template.Library()
 @register.filter
 def markdown(text: str) -> SafeString:
     """Markdown to HTML, sanitised: only harmless tags and http(s)/mailto links survive."""
-    html = markdown_lib.markdown(str(text or ""), extensions=["extra", "sane_lists"])
-    return mark_safe(nh3.clean(html, url_schemes={"http", "https", "mailto"}))  # noqa: S308
+    return mark_safe(_markdown_html(str(text or "")))  # noqa: S308
+
+
+@lru_cache(maxsize=1024)
+def _markdown_html(text: str) -> str:
+    """Cached: the same app texts are rendered on every page view."""
+    html = markdown_lib.markdown(text, extensions=["extra", "sane_lists"])
+    return nh3.clean(html, url_schemes={"http", "https", "mailto"})
 
 
 @register.filter
