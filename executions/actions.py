@@ -1,36 +1,100 @@
 """What a person does to a running execution: resume it (approve) or cancel it (reject).
 
-Each call goes to Kestra straight away; the worker's next poll, brought forward, shows the
-result. The decision is stored on the execution so the page shows it at once.
+Each call goes to Kestra straight away and is recorded as a Decision; the worker's next
+poll, brought forward, shows the result.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.http import HttpRequest
 from django.utils import timezone
 
+from executions.forms import MASK
 from executions.kestra import get_client
 from executions.kestra.client import FileField
-from executions.models import Execution
+from executions.models import Decision, Execution
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as the record keeps it: never the session key itself, only a digest."""
+
+    user: AbstractBaseUser | None = None
+    session: str = ""
+    ip_address: str | None = None
+    user_agent: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Actor:
+        user: AbstractBaseUser | AnonymousUser = request.user
+        key = request.session.session_key or ""
+        return cls(
+            user=user if user.is_authenticated else None,
+            session=hashlib.sha256(key.encode()).hexdigest()[:16] if key else "",
+            ip_address=request.META.get("REMOTE_ADDR") or None,
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+        )
+
+
+def _record(
+    execution: Execution, action: str, actor: Actor, label: str, values: dict[str, Any]
+) -> None:
+    Decision.objects.create(
+        execution=execution,
+        action=action,
+        label=label[:150],
+        user=actor.user,
+        username=actor.user.get_username() if actor.user else "",
+        session=actor.session,
+        ip_address=actor.ip_address,
+        user_agent=actor.user_agent,
+        values=values,
+    )
 
 
 def _poll_soon(execution: Execution) -> None:
     Execution.objects.filter(pk=execution.pk).update(next_action_at=timezone.now())
 
 
-def execution_cancel(*, execution: Execution) -> None:
+def execution_cancel(*, execution: Execution, actor: Actor, label: str = "Cancel") -> None:
     """Ask Kestra to kill the execution (KILLING, then KILLED)."""
     if execution.kestra_id is None or execution.is_final:
         return
     get_client().kill(execution.kestra_id)
+    _record(execution, Decision.Action.CANCEL, actor, label, {})
     _poll_soon(execution)
 
 
+def _masked(execution: Execution, values: dict[str, str], files: dict[str, FileField]) -> dict:
+    secret = {
+        (entry.get("input") or {}).get("id")
+        for entry in execution.resume_form.get("inputs") or []
+        if (entry.get("input") or {}).get("type") == "SECRET"
+    }
+    shown: dict[str, Any] = {k: (MASK if k in secret else v) for k, v in values.items()}
+    shown.update({k: f"file: {spec[0]}" for k, spec in files.items()})
+    return shown
+
+
 def execution_resume(
-    *, execution: Execution, values: dict[str, str], files: dict[str, FileField] | None = None
+    *,
+    execution: Execution,
+    actor: Actor,
+    values: dict[str, str],
+    files: dict[str, FileField] | None = None,
+    label: str = "Resume",
 ) -> None:
     """Resume the paused execution with the onResume values; the page moves to RESUME."""
     assert execution.kestra_id is not None
     get_client().resume(execution.kestra_id, values, files)
+    _record(
+        execution, Decision.Action.RESUME, actor, label, _masked(execution, values, files or {})
+    )
     execution.state = "RESTARTED"
     execution.resume_form = {}
     execution.refresh_stage()

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 
-from executions.models import Execution
+from executions.models import Decision, Execution
 
 
 class WatchedFilter(admin.SimpleListFilter):
@@ -67,4 +67,27 @@ class ExecutionAdmin(admin.ModelAdmin):
         return execution.error[:120]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """The audit record: read-only for everyone, superusers included."""
+
+    list_display = ["created", "action", "label", "who", "ip_address", "execution"]
+    list_filter = ["action", "execution__app"]
+    search_fields = ["username", "session", "execution__kestra_id", "ip_address"]
+    list_select_related = ["execution__app"]
+
+    @admin.display(description="who")
+    def who(self, decision: Decision) -> str:
+        return decision.username or f"anonymous session {decision.session}"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

@@ -128,3 +128,33 @@ class SubmissionFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.input_id}: {self.name}"
+
+
+class Decision(models.Model):
+    """The record of an approval, a rejection or a cancellation: who, when, from where, what."""
+
+    class Action(models.TextChoices):
+        RESUME = "RESUME", "Resumed (approved)"
+        CANCEL = "CANCEL", "Cancelled (rejected)"
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="decisions")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    label = models.CharField(max_length=150, blank=True, help_text="The button's text.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes.")
+    session = models.CharField(
+        max_length=16, blank=True, help_text="A digest of an anonymous browser session."
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        who = self.username or f"anonymous {self.session}"
+        return f"{self.get_action_display()} by {who}"

@@ -402,6 +402,14 @@ def _refuse_unless_allowed(
     return None
 
 
+def _button_label(app: App, execution: Execution, block_type: str) -> str:
+    """The text of the button the person pressed ("Reject", "Approve"), for the record."""
+    for block in layout.blocks_for_stage(app.parsed, execution.stage):
+        if block.type == block_type:
+            return str(block.props.get("text") or "")
+    return ""
+
+
 @require_POST
 @app_view
 @_with_execution
@@ -410,7 +418,11 @@ def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> Ht
     if refused:
         return refused
     try:
-        actions.execution_cancel(execution=execution)
+        actions.execution_cancel(
+            execution=execution,
+            actor=actions.Actor.from_request(request),
+            label=_button_label(app, execution, "CancelExecutionButton"),
+        )
     except KestraError:
         return render(request, "errors/kestra_unavailable.html", status=503)
     return redirect(_execution_url(app, execution))
@@ -437,7 +449,13 @@ def execution_resume(request: HttpRequest, app: App, execution: Execution) -> Ht
             return _render_execution(
                 request, app, execution, fields=fields, notice=FIX_FIELDS, status=400
             )
-        actions.execution_resume(execution=execution, values=values, files=forms.file_fields(files))
+        actions.execution_resume(
+            execution=execution,
+            actor=actions.Actor.from_request(request),
+            values=values,
+            files=forms.file_fields(files),
+            label=_button_label(app, execution, "ResumeExecutionButton"),
+        )
     except KestraUnavailable:
         return render(request, "errors/kestra_unavailable.html", status=503)
     except KestraRejected as exc:
