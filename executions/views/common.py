@@ -1,0 +1,185 @@
+"""What the app pages share: finding the app and the execution for this person, resolving
+the blocks of a stage, and the live part of an execution page."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Q
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+)
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.access import LoginRequired, app_for_request, can_act_on
+from apps_catalog.models import App
+from executions import forms, layout, presenters, stages
+from executions.adoption import execution_adopt
+from executions.kestra import (
+    KestraUnavailable,
+)
+from executions.models import Execution
+
+AppView = Callable[..., HttpResponse]
+
+
+UNAVAILABLE = (
+    "Kestra cannot be reached right now, so this form cannot be shown."
+    " Please try again in a minute."
+)
+QUEUED_NOTICE = (
+    "Kestra is not answering right now. You can still submit: your request is kept and sent"
+    " as soon as Kestra is back."
+)
+FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's administrator."
+FIX_FIELDS = "Please correct the fields below."
+
+
+def app_view(view: AppView) -> AppView:
+    """Resolve the app named in the URL for this person, or answer 404 / the login page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, uid: str, **kwargs: Any) -> HttpResponse:
+        try:
+            app = app_for_request(request, uid)
+        except LoginRequired:
+            return redirect_to_login(request.get_full_path())
+        if not app.is_available():
+            context = {"app": app, "now": timezone.now()}
+            return render(request, "executions/unavailable.html", context, status=410)
+        return view(request, app, **kwargs)
+
+    return wrapper
+
+
+def app_url(request: HttpRequest, app: App) -> str:
+    path = app.get_absolute_url()
+    if settings.PORTAL_BASE_URL:
+        return f"{settings.PORTAL_BASE_URL}{path}"
+    return request.build_absolute_uri(path)
+
+
+def blocks(
+    request: HttpRequest, app: App, stage: str, execution: Execution | None
+) -> list[dict[str, Any]]:
+    definition = app.parsed
+    snapshot: dict[str, Any] = {}
+    if execution is not None:
+        snapshot = {**execution.snapshot, "inputs": presenters.execution_inputs(execution)}
+    context = layout.expression_context(
+        definition=definition,
+        uid=app.uid,
+        app_url=app_url(request, app),
+        execution=snapshot,
+        outputs=execution.outputs if execution else None,
+        task_outputs=execution.task_outputs if execution else None,
+    )
+    return [
+        {"block": block, "data": presenters.block_data(block, execution)}
+        for block in layout.resolve(definition, stage, context)
+    ]
+
+
+def execution_url(app: App, execution: Execution) -> str:
+    kwargs = {"uid": app.uid, "execution_id": execution.public_id}
+    return reverse("executions:execution", kwargs=kwargs)
+
+
+def execution_for(app: App, execution_id: str) -> Execution:
+    """The execution, tracked under this app; one started outside the portal is looked up
+    in Kestra once (it must be of the app's flow) and tracked from then on. An execution
+    tracked under another app is not shown here, even on the same flow: that app's access
+    rules apply to it."""
+    execution = (
+        Execution.objects.select_related("app")
+        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
+        .first()
+    )
+    if execution is None and not Execution.objects.filter(kestra_id=execution_id).exists():
+        try:
+            execution = execution_adopt(app=app, kestra_id=execution_id)
+        except KestraUnavailable:
+            raise KestraPageUnavailable from None
+    if execution is None:
+        raise Http404("No such execution for this app")
+    return execution
+
+
+class KestraPageUnavailable(Exception):
+    """The page needs Kestra once (an execution seen for the first time) and it is down."""
+
+
+def live_context(
+    request: HttpRequest, app: App, execution: Execution, fields: list[forms.Field] | None = None
+) -> dict[str, Any]:
+    if fields is None and execution.stage == stages.PAUSE:
+        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+    return {
+        "app": app,
+        "execution": execution,
+        "stage": execution.stage,
+        "blocks": blocks(request, app, execution.stage, execution),
+        "can_act": can_act_on(request, app, execution),
+        "fields": fields or [],
+    }
+
+
+def render_execution(
+    request: HttpRequest,
+    app: App,
+    execution: Execution,
+    *,
+    fields: list[forms.Field] | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    context = live_context(request, app, execution, fields)
+    context["notice"] = notice
+    context["live"] = render_to_string("executions/_live.html", context, request=request)
+    # Errors shown now stay until the execution itself changes: the version ignores them.
+    context["version"] = live_version(app, execution, context["can_act"])
+    return render(request, "executions/execution.html", context, status=status)
+
+
+def with_execution(view: AppView) -> AppView:
+    @wraps(view)
+    def wrapper(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
+        try:
+            execution = execution_for(app, execution_id)
+        except KestraPageUnavailable:
+            return render(request, "errors/kestra_unavailable.html", status=503)
+        return view(request, app, execution)
+
+    return wrapper
+
+
+def live_version(app: App, execution: Execution, can_act: bool) -> str:
+    """A fingerprint of everything the live part shows, computed without rendering it, so
+    the browser's once-a-second question "anything new?" is answered cheaply."""
+    history = execution.snapshot.get("state", {}).get("histories") or []
+    shown = [
+        app.updated.isoformat(),
+        execution.stage,
+        execution.state,
+        execution.delivery,
+        execution.error,
+        len(history),
+        execution.outputs,
+        execution.task_outputs,
+        execution.resume_form,
+        execution.logs.count(),
+        can_act,
+    ]
+    encoded = json.dumps(shown, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()[:16]
