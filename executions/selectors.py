@@ -91,3 +91,19 @@ def tracking_summary(*, grace_seconds: float = 10.0) -> TrackingSummary:
         .first(),
         last_poll=Execution.objects.aggregate(last=Max("last_polled_at"))["last"],
     )
+
+
+def requests_of(*, user: AbstractBaseUser | AnonymousUser, session_key: str) -> QuerySet[Execution]:
+    """What this person submitted (a user, or an anonymous browser session), newest first,
+    on apps they may still use: never anybody else's."""
+    mine = Q(session_key=session_key) if session_key else Q(pk__in=[])
+    if user.is_authenticated:
+        mine |= Q(submitted_by=user)
+    executions = Execution.objects.filter(mine).select_related("app")
+    if user.is_authenticated and user.is_superuser:
+        return executions
+    usable = Q(app__access=App.Access.PUBLIC)
+    if user.is_authenticated:
+        granted = get_objects_for_user(user, USE_PERMISSION, klass=App, accept_global_perms=False)
+        usable |= Q(app__in=granted.values("pk"))
+    return executions.filter(usable, app__enabled=True)

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from executions import approvals
-from executions.views import app, execution
+from executions.views import app, execution, requests
 
 app_name = "executions"
 
@@ -9,6 +9,7 @@ EXECUTION = "<str:uid>/executions/<str:execution_id>/"
 
 urlpatterns = [
     path("approvals/", approvals.approvals, name="approvals"),
+    path("requests/", requests.my_requests, name="my_requests"),
     path("<str:uid>/", app.app_page, name="app"),
     path("<str:uid>/validate/", app.app_validate, name="validate"),
     path(EXECUTION, execution.execution_page, name="execution"),

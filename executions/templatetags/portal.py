@@ -37,3 +37,20 @@ def readable(value: Any) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value, indent=2)
     return str(value)
+
+
+_STAGE_LABELS = {
+    "OPEN": "Not started",
+    "CREATED": "Queued",
+    "RUNNING": "Running",
+    "PAUSE": "Waiting for a decision",
+    "RESUME": "Resumed",
+    "SUCCESS": "Done",
+    "FAILURE": "Did not complete",
+    "ERROR": "Error",
+}
+
+
+@register.filter
+def stage_label(stage: str) -> str:
+    return _STAGE_LABELS.get(stage, stage.title())

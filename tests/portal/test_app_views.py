@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from apps_catalog.services import app_save_source
@@ -166,3 +167,13 @@ def test_the_live_part_answers_204_when_nothing_changed(client, data_request_app
     assert first.status_code == 200 and first["X-Live-Final"] == "0"
     again = client.get(url, {"v": first["X-Live-Version"]})
     assert again.status_code == 204
+
+
+def test_an_open_execution_page_marks_the_execution_as_watched(client, data_request_app):
+    execution = Execution.objects.create(
+        app=data_request_app, kestra_id="exec5", delivery="DELIVERED", state="RUNNING",
+        stage="RUNNING",
+    )
+    client.get(f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/live/")
+    execution.refresh_from_db()
+    assert execution.watched_until is not None and execution.watched_until > timezone.now()
