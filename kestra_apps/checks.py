@@ -6,6 +6,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.checks import Error, Warning
 
+from executions import throttle
+
 
 def _is_http_url(value: str) -> bool:
     parts = urlsplit(value)
@@ -47,6 +49,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 "PORTAL_BASE_URL must be an absolute http(s) URL,"
                 f" got {settings.PORTAL_BASE_URL!r}.",
                 id="kestra.E005",
+            )
+        )
+    try:
+        throttle.parse_rate(settings.SUBMISSION_RATE_LIMIT)
+    except (ValueError, KeyError):
+        problems.append(
+            Error(
+                "SUBMISSION_RATE_LIMIT must look like 20/m,"
+                f" got {settings.SUBMISSION_RATE_LIMIT!r}.",
+                hint="A count, a slash, and s, m, h or d; 0/m turns the limit off.",
+                id="kestra.E007",
             )
         )
     if settings.KESTRA_TIMEOUT <= 0 or settings.EXECUTION_POLL_SECONDS <= 0:

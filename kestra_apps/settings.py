@@ -93,6 +93,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that a Celery worker started by the tests sees the same data.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_db.sqlite3")}
 
+# Shared by the web processes (rate limits): set CACHE_URL=redis://… when running several.
+_cache_url = envstr("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -144,6 +154,8 @@ PORTAL_BASE_URL = envstr("PORTAL_BASE_URL").rstrip("/")
 EXECUTION_POLL_SECONDS = envfloat("EXECUTION_POLL_SECONDS", 1.0)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
+# Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
+SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
 MEDIA_ROOT = DATA_DIR / "media"
 SWEEP_SECONDS = envfloat("SWEEP_SECONDS", 10.0)
 

@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _no_submission_limit(settings) -> None:
+    """Tests submit many forms from one address; the limit has tests of its own."""
+    settings.SUBMISSION_RATE_LIMIT = "0/m"
+
+
 @pytest.fixture(scope="session")
 def emulator_url() -> Iterator[str]:
     """A Kestra emulator (2.0 dialect) serving the example flows, over real HTTP on loopback."""

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps_catalog.models import App
-from executions import forms, services, stages
+from executions import forms, services, stages, throttle
 from executions.kestra import (
     KestraError,
     KestraNotFound,
@@ -34,6 +34,8 @@ from executions.views.common import (
     execution_url,
     render_execution,
 )
+
+HONEYPOT = "website"
 
 
 def _render_open(
@@ -99,6 +101,14 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
 
 
 def _submit(request: HttpRequest, app: App) -> HttpResponse:
+    if request.POST.get(HONEYPOT):
+        # A field people never see was filled in: a bot, most likely. Nothing is stored.
+        return render(request, "errors/automated.html", status=400)
+    allowed, wait = throttle.allow_submission(request)
+    if not allowed:
+        response = render(request, "errors/429.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     try:
         inputs = list(forms.flow_definition(app).get("inputs") or [])
     except KestraNotFound:
