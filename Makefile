@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo
+	SECURE_COOKIES=$${SECURE_COOKIES:-false} $(BIN)/python manage.py demo
 
 # Tests keep their own data folder (test database, broker queue) apart from the demo's.
 test: $(STAMP)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from csp.constants import SELF
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db.models import Q
@@ -46,6 +47,16 @@ FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's 
 FIX_FIELDS = "Please correct the fields below."
 
 
+def _embeddable(response: HttpResponse) -> HttpResponse:
+    """App pages may be framed by the sites listed in EMBED_ALLOWED_ORIGINS, nothing else."""
+    if settings.EMBED_ALLOWED_ORIGINS:
+        response._csp_replace = {  # type: ignore[attr-defined]  # read by django-csp
+            "frame-ancestors": [SELF, *settings.EMBED_ALLOWED_ORIGINS]
+        }
+        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+    return response
+
+
 def app_view(view: AppView) -> AppView:
     """Resolve the app named in the URL for this person, or answer 404 / the login page."""
 
@@ -58,7 +69,7 @@ def app_view(view: AppView) -> AppView:
         if not app.is_available():
             context = {"app": app, "now": timezone.now()}
             return render(request, "executions/unavailable.html", context, status=410)
-        return view(request, app, **kwargs)
+        return _embeddable(view(request, app, **kwargs))
 
     return wrapper
 

@@ -3,8 +3,6 @@ marked in the gutter at their line, the preview frame, and saving what the edito
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -21,29 +19,18 @@ BROKEN = app_yaml("edited", access="PUBLIC") + (
 
 
 @pytest.fixture
-def page(live_server, superuser, client, settings, monkeypatch) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls stay synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+def page(browser, live_server, superuser, client, settings) -> Iterator[object]:
     settings.KESTRA_URL = "http://127.0.0.1:9"  # the save must survive Kestra being down
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium")
-    if not path:
-        pytest.fail("Chromium is not installed: apt-get install chromium (or set CHROMIUM_PATH)")
     client.force_login(superuser)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=path, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(viewport={"width": 1200, "height": 1000})
-        context.add_cookies(
-            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    context.add_cookies(
+        [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def test_issues_are_marked_at_their_line_and_the_preview_shows_every_stage(page, live_server):
@@ -71,8 +58,6 @@ def test_issues_are_marked_at_their_line_and_the_preview_shows_every_stage(page,
     frame = page.frame_locator(".app-preview-frame")
     assert frame.locator("#stage-OPEN .alert-warning").count() == 1
     assert frame.locator(".preview-stage").count() == 8
-    if os.environ.get("H4_SHOT"):
-        page.screenshot(path=os.environ["H4_SHOT"], full_page=True)
 
 
 def test_saving_stores_what_the_editor_holds(page, live_server):
