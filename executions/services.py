@@ -104,6 +104,7 @@ class LeaseClock:
     claim: str
     started: datetime
     deadline: float  # time.monotonic()
+    finished: float | None = None  # time.time() once the last call to Kestra is done
 
     @classmethod
     def start(cls, claim: str, config: TrackingConfig, now: datetime) -> LeaseClock:
@@ -113,6 +114,11 @@ class LeaseClock:
     def check(self) -> None:
         if time.monotonic() > self.deadline:
             raise LeaseRunningOut
+
+    def finish(self) -> None:
+        """No more calls to Kestra: from now on another worker may take the execution."""
+        if self.finished is None:
+            self.finished = time.time()
 
 
 def new_claim() -> str:
@@ -132,7 +138,7 @@ def log_hold(kind: str, ids: list[int], clock: LeaseClock, outcome: str) -> None
         ",".join(str(i) for i in ids),
         clock.claim,
         clock.started.timestamp(),
-        time.time(),
+        clock.finished or time.time(),
         outcome,
     )
 
@@ -183,6 +189,7 @@ def _write_back(
 
     A page opened meanwhile (watched) gets `watched_next_action_at` instead: the sooner one.
     """
+    clock.finish()
     now = timezone.now()
     execution.refresh_stage()
     execution.stage_since = _stage_since(execution, stage_before, now)

@@ -223,15 +223,18 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
     try:
         seen = _search_active(namespace, flow_id, wanted, clock)
     except LeaseRunningOut:
+        clock.finish()
         _release_unchanged(ids, claim, due={})
         log_hold("check", ids, clock, "lease-ran-out")
         return []
     except (KestraUnavailable, KestraRejected) as exc:
+        clock.finish()
         _release_unchanged(ids, claim, due=backoff, error=str(exc))
         log_hold("check", ids, clock, "failed")
         return []
     changed = [row["pk"] for row in rows if _changed(row, seen)]
     unchanged_due = {pk: iv for pk, iv in backoff.items() if pk not in set(changed)}
+    clock.finish()
     _release_unchanged([pk for pk in ids if pk not in set(changed)], claim, due=unchanged_due)
     log_hold("check", ids, clock, f"changed={len(changed)}")
     return changed

@@ -146,6 +146,7 @@ class TrackingWorker:
         }
         self.lines: list[str] = []
         self.process: subprocess.Popen[str] | None = None
+        self.restarts = 0
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "celery", "-A", "kestra_apps", "worker"]
@@ -177,6 +178,12 @@ class TrackingWorker:
         assert process.stdout is not None
         for line in process.stdout:
             self.lines.append(line)
+
+    def ensure_running(self) -> None:
+        """What a process supervisor (systemd, Kubernetes) does: start it again if it exited."""
+        if self.process is not None and self.process.poll() is not None:
+            self.restarts += 1
+            self.start()
 
     def tail(self, count: int = 40) -> str:
         return "".join(self.lines[-count:])
