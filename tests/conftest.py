@@ -18,9 +18,11 @@ EXAMPLES = ROOT / "examples"
 
 
 @pytest.fixture(autouse=True)
-def _no_submission_limit(settings) -> None:
-    """Tests submit many forms from one address; the limit has tests of its own."""
+def _test_settings(settings) -> None:
+    """Tests submit many forms from one address (the limit has tests of its own), and make
+    many users, whose slow password hashing is no subject of theirs."""
     settings.SUBMISSION_RATE_LIMIT = "0/m"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
