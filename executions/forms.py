@@ -64,9 +64,16 @@ class Field:
 
     @property
     def widget(self) -> str:
+        if self.type in {"SELECT", "ENUM"} and self.attrs.get("allowCustomValue"):
+            return "combobox"
         if self.type == "SELECT" and self.attrs.get("isRadio"):
             return "radio"
         return _WIDGETS.get(self.type, "text")
+
+    @property
+    def others(self) -> list[str]:
+        """Chosen values that are not among the offered ones (allowCustomValue)."""
+        return [value for value in self.selected if value and value not in self.values]
 
 
 def flow_definition(app: App) -> dict[str, Any]:
@@ -158,6 +165,7 @@ def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Fiel
         attrs={
             key: definition[key]
             for key in (
+                "allowCustomValue",
                 "min",
                 "max",
                 "isRadio",
@@ -252,7 +260,8 @@ def read_values(post: QueryDict, inputs: list[Mapping[str, Any]]) -> dict[str, s
         name = f"{FIELD_PREFIX}{input_id}"
         input_type = definition.get("type")
         if input_type == "MULTISELECT":
-            chosen = post.getlist(name)
+            other = post.get(f"{name}.other", "")
+            chosen = post.getlist(name) + [v.strip() for v in other.split(",") if v.strip()]
             if chosen:
                 values[input_id] = json.dumps(chosen)
             continue

@@ -75,3 +75,15 @@
       .then(function (html) { slot.innerHTML = html || "<p class='muted'>No preview.</p>"; slot.hidden = false; });
   });
 })();
+
+// "Show" next to a secret field: the person can check what they typed.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-reveal]");
+  if (!button) { return; }
+  var input = document.getElementById(button.getAttribute("data-reveal"));
+  if (!input) { return; }
+  var shown = input.type === "password";
+  input.type = shown ? "text" : "password";
+  button.textContent = shown ? "Hide" : "Show";
+  button.setAttribute("aria-pressed", shown ? "true" : "false");
+});
