@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Callable
+from functools import wraps
 
 from django.http import (
     Http404,
@@ -63,26 +65,36 @@ def execution_live(request: HttpRequest, app: App, execution: Execution) -> Http
     return response
 
 
-def _file_path(request: HttpRequest, execution: Execution) -> str:
-    path = request.GET.get("path", "")
-    if path and (path not in presenters.known_files(execution) or not execution.kestra_id):
-        raise Http404("This execution has no such file")
-    return path
+FileView = Callable[[HttpRequest, App, Execution, str], HttpResponse]
+
+
+def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpResponse]:
+    """Only files the execution names, from Kestra: 400 without a path, 404 for any other
+    file or one Kestra no longer has, 503 while Kestra cannot be reached."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+        path = request.GET.get("path", "")
+        if not path:
+            return HttpResponseBadRequest("The path of the file is missing.")
+        if path not in presenters.known_files(execution) or not execution.kestra_id:
+            raise Http404("This execution has no such file")
+        try:
+            return view(request, app, execution, path)
+        except KestraRejected:
+            raise Http404("The file is no longer in Kestra") from None
+        except KestraUnavailable:
+            return render(request, "errors/kestra_unavailable.html", status=503)
+
+    return wrapper
 
 
 @require_GET
 @app_view
 @with_execution
-def execution_file(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    path = _file_path(request, execution)
-    if not path:
-        return HttpResponseBadRequest("The path of the file is missing.")
-    try:
-        chunks, _headers = get_client().download(execution.kestra_id or "", path)
-    except KestraNotFound:
-        raise Http404("The file is no longer in Kestra") from None
-    except KestraError:
-        return render(request, "errors/kestra_unavailable.html", status=503)
+@_file_view
+def execution_file(request: HttpRequest, app: App, execution: Execution, path: str) -> HttpResponse:
+    chunks, _headers = get_client().download(execution.kestra_id or "", path)
     name = presenters.file_name(path)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     response = StreamingHttpResponse(chunks, content_type=content_type)
@@ -94,18 +106,16 @@ def execution_file(request: HttpRequest, app: App, execution: Execution) -> Http
 @require_GET
 @app_view
 @with_execution
-def execution_file_preview(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    path = _file_path(request, execution)
-    if not path:
-        return HttpResponseBadRequest("The path of the file is missing.")
+@_file_view
+def execution_file_preview(
+    request: HttpRequest, app: App, execution: Execution, path: str
+) -> HttpResponse:
     try:
         rendered = get_client().preview(execution.kestra_id or "", path)
     except KestraNotFound:
-        raise Http404("The file is no longer in Kestra") from None
+        raise
     except KestraRejected:
-        rendered = {}
-    except KestraError:
-        return render(request, "errors/kestra_unavailable.html", status=503)
+        rendered = {}  # a kind of file Kestra cannot preview
     context = {
         "app": app,
         "execution": execution,
