@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+
+from accounts.models import ApiToken, token_digest
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Admins issue tokens for people (shown once, in a message) and revoke them by deleting."""
+
+    list_display = ["name", "user", "prefix", "created", "last_used"]
+    list_filter = ["created", "last_used"]
+    search_fields = ["name", "user__username", "prefix"]
+    fields = ["user", "name", "prefix", "created", "last_used"]
+    readonly_fields = ["prefix", "created", "last_used"]
+    autocomplete_fields = ["user"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        # A token's owner never changes: a new owner gets a new token.
+        return [*self.readonly_fields, "user"] if obj else list(self.readonly_fields)
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            obj.save(update_fields=["name"])
+            return
+        issued, raw = ApiToken.objects.issue(user=obj.user, name=obj.name)
+        obj.pk, obj.prefix, obj.digest = issued.pk, issued.prefix, token_digest(raw)
+        obj.created = issued.created
+        messages.warning(
+            request,
+            f"The token for {obj.user}: {raw} — copy it now, it is not shown again.",
+        )

@@ -1,0 +1,42 @@
+"""A person's API tokens: list, create (the token is shown once), revoke."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import ApiToken
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CI deploy”.")
+
+
+def _page(request: HttpRequest, form: TokenForm, raw: str = "", status: int = 200) -> HttpResponse:
+    context = {"tokens": request.user.api_tokens.all(), "form": form, "new_token": raw}
+    response = render(request, "accounts/tokens.html", context, status=status)
+    response["Cache-Control"] = "no-store"  # the page may hold a token shown once
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return _page(request, TokenForm())
+    form = TokenForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form, status=400)
+    # Shown in this response only, never stored: no redirect, no message that keeps it.
+    _, raw = ApiToken.objects.issue(user=request.user, name=form.cleaned_data["name"])
+    return _page(request, TokenForm(), raw=raw, status=201)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ApiToken, pk=pk, user=request.user).delete()
+    return redirect("accounts:tokens")
