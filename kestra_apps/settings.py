@@ -41,11 +41,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "guardian",
     "kestra_apps",
     "accounts",
     "apps_catalog",
     "executions",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -188,6 +191,39 @@ PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
 MEDIA_ROOT = DATA_DIR / "media"
 SWEEP_SECONDS = envfloat("SWEEP_SECONDS", 10.0)
+
+# REST API (Kestra's Apps API shape, under /api/v1/<tenant>/apps/).
+# Basic auth with a username and password is what kestrapy sends; admins may turn it off
+# and leave API tokens (Authorization: Bearer) and the browser session.
+API_BASIC_AUTH = envbool("API_BASIC_AUTH", True)
+# How long one server-sent event stream stays open; clients reconnect for more.
+API_STREAM_SECONDS = envfloat("API_STREAM_SECONDS", 300.0)
+API_STREAM_POLL_SECONDS = envfloat("API_STREAM_POLL_SECONDS", 0.5)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # The first one names the challenge of a 401 (WWW-Authenticate: Bearer).
+        "accounts.authentication.BearerTokenAuthentication",
+        "accounts.authentication.SwitchableBasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.media.LenientNegotiation",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Kestra Apps portal API",
+    "DESCRIPTION": "Kestra Enterprise's Apps API, served by the portal.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from the sidecar package: served here, nothing loaded from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # Celery. The default broker keeps its queue in files under var/, so nothing needs a server.
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", "filesystem://")

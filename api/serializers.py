@@ -1,0 +1,174 @@
+"""The JSON shapes of Kestra's Apps API (kestrapy's models), field for field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from apps_catalog.definition import APP_TYPE
+from apps_catalog.models import App
+
+
+def _tag_names(app: App) -> list[str]:
+    return [tag.name for tag in app.tags.all()]  # prefetched by the views
+
+
+class AppSerializer(serializers.Serializer):
+    """AppsControllerApiApp: an app in a search result, or after enable/disable."""
+
+    uid = serializers.CharField()
+    id = serializers.CharField(source="app_id")
+    name = serializers.CharField(source="display_name")
+    type = serializers.SerializerMethodField()
+    namespace = serializers.CharField()
+    flowId = serializers.CharField(source="flow_id")
+    tags = serializers.SerializerMethodField()
+    enabled = serializers.BooleanField()
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+    def get_type(self, app: App) -> str:
+        return APP_TYPE
+
+    def get_tags(self, app: App) -> list[str]:
+        return _tag_names(app)
+
+
+class AppSourceSerializer(serializers.Serializer):
+    """AppsControllerApiAppSource: an app with its YAML source, exactly as stored."""
+
+    uid = serializers.CharField()
+    id = serializers.CharField(source="app_id")
+    name = serializers.CharField(source="display_name")
+    namespace = serializers.CharField()
+    flowId = serializers.CharField(source="flow_id")
+    tags = serializers.SerializerMethodField()
+    disabled = serializers.SerializerMethodField()
+    source = serializers.CharField()
+    created = serializers.DateTimeField()
+    updated = serializers.DateTimeField()
+
+    def get_tags(self, app: App) -> list[str]:
+        return _tag_names(app)
+
+    def get_disabled(self, app: App) -> bool:
+        return not app.enabled
+
+
+class CatalogItemSerializer(serializers.Serializer):
+    """AppsControllerApiAppCatalogItem: a card of the catalog."""
+
+    uid = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+    description = serializers.CharField()
+    type = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    thumbnail = serializers.CharField(source="thumbnail_url", allow_null=True)
+
+    def get_type(self, app: App) -> str:
+        return APP_TYPE
+
+    def get_tags(self, app: App) -> list[str]:
+        return _tag_names(app)
+
+
+class BulkRequestSerializer(serializers.Serializer):
+    """AppsControllerApiBulkOperationRequest."""
+
+    uids = serializers.ListField(
+        child=serializers.CharField(max_length=22), max_length=10_000, required=False
+    )
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    """AppsControllerApiBulkOperationResponse: the uids the operation applied to."""
+
+    success = serializers.ListField(child=serializers.CharField())
+
+
+class IssueSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    message = serializers.CharField()
+
+
+class ImportErrorSerializer(serializers.Serializer):
+    """AppsControllerApiBulkImportResponseError, with the issues one by one."""
+
+    source = serializers.CharField()
+    message = serializers.CharField()
+    issues = IssueSerializer(many=True, required=False)
+
+
+class ImportResponseSerializer(serializers.Serializer):
+    success = serializers.ListField(child=serializers.CharField())
+    errors = ImportErrorSerializer(many=True)
+
+
+class ImportRequestSerializer(serializers.Serializer):
+    fileUpload = serializers.FileField(
+        help_text="A ZIP of YAML files, or one (multi-document) YAML file."
+    )
+
+
+class TagsSerializer(serializers.Serializer):
+    tags = serializers.ListField(child=serializers.CharField())
+
+
+class FileMetasSerializer(serializers.Serializer):
+    size = serializers.IntegerField()
+
+
+class LayoutSerializer(serializers.Serializer):
+    blocks = serializers.ListField(child=serializers.DictField())
+
+
+class AppResponseSerializer(serializers.Serializer):
+    """AppResponse, plus where the app is: its stage and execution."""
+
+    dispatch = serializers.CharField(allow_null=True, help_text="Token of the main action here.")
+    stream = serializers.CharField(
+        allow_null=True, help_text="Token to follow this view as server-sent events."
+    )
+    layout = LayoutSerializer()
+    stage = serializers.CharField()
+    executionId = serializers.CharField(allow_null=True)
+    state = serializers.CharField(allow_null=True)
+    final = serializers.BooleanField()
+
+
+class ProblemErrorSerializer(serializers.Serializer):
+    path = serializers.CharField(required=False)
+    line = serializers.IntegerField(required=False, allow_null=True)
+    message = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details, as Kestra answers errors."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    instance = serializers.CharField()
+    errors = ProblemErrorSerializer(many=True, required=False)
+
+
+def paged(results: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    """Kestra's PagedResults."""
+    return {"results": results, "total": total}
+
+
+class PagedAppsSerializer(serializers.Serializer):
+    """PagedResults_AppsControllerApiApp."""
+
+    results = AppSerializer(many=True)
+    total = serializers.IntegerField()
+
+
+class PagedCatalogSerializer(serializers.Serializer):
+    """PagedResults_AppsControllerApiAppCatalogItem."""
+
+    results = CatalogItemSerializer(many=True)
+    total = serializers.IntegerField()

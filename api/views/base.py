@@ -1,0 +1,35 @@
+"""What every API view shares: the tenant in the path, and finding an app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from apps_catalog.models import App
+
+
+class TenantView(APIView):
+    """A view under /api/v1/<tenant>/: the portal serves one tenant, the one it uses in
+    Kestra (KESTRA_TENANT); any other is not found."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("tenant") != settings.KESTRA_TENANT:
+            raise NotFound(f"No tenant {kwargs.get('tenant')!r} here.")
+        super().initial(request, *args, **kwargs)
+
+
+def apps_with_tags() -> QuerySet[App]:
+    return App.objects.prefetch_related("tags")
+
+
+def managed_app(uid: str) -> App:
+    """Any app, enabled or not, for someone allowed to manage apps."""
+    app = apps_with_tags().filter(uid=uid).first()
+    if app is None:
+        raise NotFound(f"No app {uid!r}.")
+    return app

@@ -1,0 +1,195 @@
+"""An app execution's files (meta, preview, download) and its logs as a text file.
+
+Only files that the execution's inputs or outputs name can be reached, as on the web
+pages; logs are the ones the portal stored, so reading them never calls Kestra.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+
+from django.db.models import Q
+from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import layouts
+from api.media import OctetStreamRenderer, PlainTextRenderer
+from api.problems import Problem
+from api.query import bad_request
+from api.serializers import FileMetasSerializer
+from api.views.base import TenantView
+from api.views.runtime import PROBLEM, TAG, usable_app
+from apps_catalog.models import App
+from executions import presenters
+from executions.kestra import KestraError, KestraNotFound, KestraRejected, get_client
+from executions.models import Execution
+
+# kestra:///<namespace as folders>/<flow>/executions/<id>/...: the execution a file is of.
+_EXECUTION_IN_PATH = re.compile(r"^kestra:///.*?/executions/(?P<id>[^/]+)/")
+PATH_PARAM = OpenApiParameter("path", str, required=True, description="The kestra:/// URI")
+EXECUTION_PARAM = OpenApiParameter(
+    "executionId", str, description="The execution (by default the one the path names)"
+)
+MAX_PREVIEW_ROWS = 10_000
+
+
+def execution_file(request: Request, app: App) -> tuple[Execution, str]:
+    """The execution and the path asked for, if the path is one of that execution's files."""
+    path = request.query_params.get("path", "")
+    if not path:
+        raise bad_request("path is required", "path")
+    execution_id = request.query_params.get("executionId", "")
+    if not execution_id:
+        match = _EXECUTION_IN_PATH.match(path)
+        execution_id = match["id"] if match else ""
+    execution = (
+        Execution.objects.select_related("app")
+        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
+        .first()
+    )
+    if (
+        execution is None
+        or not execution.kestra_id
+        or path not in presenters.known_files(execution)
+    ):
+        raise NotFound("This execution has no such file.")
+    return execution, path
+
+
+def kestra_failure(exc: KestraError) -> Exception:
+    if isinstance(exc, KestraNotFound):
+        return NotFound("The file is no longer in Kestra.")
+    return Problem(503, "Kestra cannot be reached right now; try again in a minute.")
+
+
+class FileMetaView(TenantView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="fileMetaFromAppExecution",
+        summary="The size of a file of an app execution",
+        parameters=[PATH_PARAM, EXECUTION_PARAM],
+        responses={200: FileMetasSerializer, 404: PROBLEM},
+    )
+    def get(self, request: Request, tenant: str, uid: str) -> Response:
+        execution, path = execution_file(request, usable_app(request, uid))
+        try:
+            chunks, headers = get_client().download(execution.kestra_id or "", path)
+            length = headers.get("Content-Length")
+            # Counted when Kestra does not say; reading to the end also frees the connection.
+            size = int(length) if length and length.isdigit() else sum(len(c) for c in chunks)
+        except KestraError as exc:
+            raise kestra_failure(exc) from exc
+        return Response({"size": size})
+
+
+class FilePreviewView(TenantView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="filePreviewFromAppExecution",
+        summary="Kestra's preview of a file of an app execution (its FileRender)",
+        parameters=[
+            PATH_PARAM,
+            EXECUTION_PARAM,
+            OpenApiParameter("maxRows", int, description=f"1 to {MAX_PREVIEW_ROWS}"),
+            OpenApiParameter("encoding", str, description="Only UTF-8 is served"),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 404: PROBLEM},
+    )
+    def get(self, request: Request, tenant: str, uid: str) -> Response:
+        execution, path = execution_file(request, usable_app(request, uid))
+        raw = request.query_params.get("maxRows") or str(presenters.PREVIEW_ROWS)
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_PREVIEW_ROWS:
+            raise bad_request(f"maxRows must be between 1 and {MAX_PREVIEW_ROWS}", "maxRows")
+        try:
+            rendered = get_client().preview(execution.kestra_id or "", path, int(raw))
+        except KestraRejected as exc:
+            if isinstance(exc, KestraNotFound):
+                raise kestra_failure(exc) from exc
+            rendered = {"type": None, "content": None, "truncated": False}
+        except KestraError as exc:
+            raise kestra_failure(exc) from exc
+        return Response(rendered)
+
+
+class FileDownloadView(TenantView):
+    permission_classes = [AllowAny]
+    renderer_classes = [OctetStreamRenderer, JSONRenderer]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="downloadFileFromAppExecution",
+        summary="Download a file of an app execution",
+        parameters=[PATH_PARAM, EXECUTION_PARAM],
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: PROBLEM},
+    )
+    def get(self, request: Request, tenant: str, uid: str) -> StreamingHttpResponse:
+        execution, path = execution_file(request, usable_app(request, uid))
+        try:
+            chunks, _headers = get_client().download(execution.kestra_id or "", path)
+        except KestraError as exc:
+            raise kestra_failure(exc) from exc
+        name = presenters.file_name(path)
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        response = StreamingHttpResponse(chunks, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
+
+
+def log_lines(execution: Execution, min_level: str, task_ids: list[str]) -> str:
+    spec = {"logLevel": min_level or None, "taskIds": task_ids}
+    lines = []
+    for row in layouts.log_rows(execution, spec):
+        task = f"[{row['taskId']}] " if row["taskId"] else ""
+        lines.append(f"{row['timestamp'] or ''} {row['level']} {task}{row['message']}\n")
+    return "".join(lines)
+
+
+class LogsDownloadView(TenantView):
+    permission_classes = [AllowAny]
+    renderer_classes = [PlainTextRenderer, OctetStreamRenderer, JSONRenderer]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="logsFromAppExecution",
+        summary="An app execution's logs as a text file, one line per entry",
+        parameters=[
+            OpenApiParameter("executionId", str, required=True),
+            OpenApiParameter("minLevel", str, enum=presenters.LOG_LEVELS),
+            OpenApiParameter("taskIds", str, many=True),
+        ],
+        responses={(200, "text/plain"): OpenApiTypes.STR, 404: PROBLEM},
+    )
+    def get(self, request: Request, tenant: str, uid: str) -> HttpResponse:
+        app = usable_app(request, uid)
+        execution_id = request.query_params.get("executionId", "")
+        if not execution_id:
+            raise bad_request("executionId is required", "executionId")
+        execution = (
+            Execution.objects.filter(app=app)
+            .filter(Q(kestra_id=execution_id) | Q(token=execution_id))
+            .first()
+        )
+        if execution is None:
+            raise NotFound("No such execution for this app.")
+        min_level = request.query_params.get("minLevel", "")
+        if min_level and min_level not in presenters.LOG_LEVELS:
+            raise bad_request(
+                f"minLevel must be one of {', '.join(presenters.LOG_LEVELS)}", "minLevel"
+            )
+        text = log_lines(execution, min_level, request.query_params.getlist("taskIds"))
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{execution.public_id}.log"'
+        if not execution.is_final:
+            response["Cache-Control"] = "no-cache"
+        return response

@@ -1,0 +1,199 @@
+"""Managing app definitions: create from YAML, get, update, delete, enable, disable, and
+the same in bulk. Needs Django's model permissions on App (or a superuser)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import UnsupportedMediaType
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from api import permissions
+from api.media import YAML_PARSERS
+from api.problems import app_error, issue_errors
+from api.serializers import (
+    AppSerializer,
+    AppSourceSerializer,
+    BulkRequestSerializer,
+    BulkResponseSerializer,
+    ProblemSerializer,
+)
+from api.views.base import TenantView, apps_with_tags, managed_app
+from apps_catalog.definition import Issue
+from apps_catalog.forms import AppSourceForm
+from apps_catalog.models import App
+from apps_catalog.services import app_save_source, app_set_enabled
+from apps_catalog.sources import SourceEditError
+
+TAG = "Apps"
+INVALID = OpenApiResponse(ProblemSerializer, "Not a valid app (app-error, issues with lines).")
+NOT_FOUND = OpenApiResponse(ProblemSerializer, "No such app.")
+YAML_BODY = {"application/x-yaml": OpenApiTypes.STR}
+
+
+def yaml_source(request: Request) -> str:
+    """The request's YAML body as text; an empty body is an empty document."""
+    if not (request.content_type or "").split(";")[0].strip().endswith("yaml"):
+        raise UnsupportedMediaType(request.content_type or "none")
+    return request.data if isinstance(request.data, str) else ""
+
+
+def save_source(source: str, app: App | None) -> App:
+    """Validate as the admin does (parser, unique id, the flow in Kestra), then save the
+    source exactly as sent. Invalid: 422 app-error listing every issue with its line."""
+    form = AppSourceForm(data={"source": source}, instance=app or App())
+    if not form.is_valid() or form.definition is None:
+        issues = form.issues or [Issue("", None, m) for m in form.errors.get("source", [])]
+        raise app_error("The app definition is not valid.", issue_errors(issues))
+    saved, _ = app_save_source(source=source, definition=form.definition, app=app, flow=form.flow)
+    return apps_with_tags().get(pk=saved.pk)
+
+
+def bulk_uids(request: Request) -> list[str]:
+    serializer = BulkRequestSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return list(dict.fromkeys(serializer.validated_data.get("uids") or []))
+
+
+class AppsView(TenantView):
+    parser_classes = [*YAML_PARSERS, JSONParser]
+
+    def get_permissions(self) -> list:
+        if self.request.method == "DELETE":
+            return [permissions.CanDeleteApps()]
+        return [permissions.CanAddApps()]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="createApp",
+        summary="Create an app from its YAML source",
+        request=YAML_BODY,
+        responses={200: AppSourceSerializer, 422: INVALID},
+    )
+    def post(self, request: Request, tenant: str) -> Response:
+        app = save_source(yaml_source(request), None)
+        return Response(AppSourceSerializer(app).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="bulkDeleteApps",
+        summary="Delete apps by uid",
+        request=BulkRequestSerializer,
+        responses={200: BulkResponseSerializer},
+    )
+    def delete(self, request: Request, tenant: str) -> Response:
+        uids = bulk_uids(request)
+        with transaction.atomic():
+            found = list(App.objects.filter(uid__in=uids).values_list("uid", flat=True))
+            App.objects.filter(uid__in=found).delete()
+        return Response({"success": [uid for uid in uids if uid in set(found)]})
+
+
+class AppView(TenantView):
+    parser_classes = YAML_PARSERS
+
+    def get_permissions(self) -> list:
+        if self.request.method == "PUT":
+            return [permissions.CanChangeApps()]
+        if self.request.method == "DELETE":
+            return [permissions.CanDeleteApps()]
+        return [permissions.CanReadApps()]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="app",
+        summary="An app with its YAML source",
+        responses={200: AppSourceSerializer, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, tenant: str, uid: str) -> Response:
+        return Response(AppSourceSerializer(managed_app(uid)).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="updateApp",
+        summary="Replace an app's YAML source (its uid, URLs and grants stay)",
+        request=YAML_BODY,
+        responses={200: AppSourceSerializer, 404: NOT_FOUND, 422: INVALID},
+    )
+    def put(self, request: Request, tenant: str, uid: str) -> Response:
+        app = save_source(yaml_source(request), managed_app(uid))
+        return Response(AppSourceSerializer(app).data)
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="deleteApp",
+        summary="Delete an app, its grants and its executions' records",
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, tenant: str, uid: str) -> Response:
+        managed_app(uid).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def set_enabled(app: App, enabled: bool) -> App:
+    """Edit `disabled:` in the source, as the admin does; 422 when it cannot be done safely."""
+    try:
+        app_set_enabled(app=app, enabled=enabled)
+    except SourceEditError as exc:
+        raise app_error(f"App {app.app_id!r} cannot be changed by program: {exc}.") from exc
+    return apps_with_tags().get(pk=app.pk)
+
+
+def _toggle_view(enabled: bool) -> type[TenantView]:
+    word = "enable" if enabled else "disable"
+
+    class ToggleView(TenantView):
+        permission_classes = [permissions.CanChangeApps]
+
+        @extend_schema(
+            tags=[TAG],
+            operation_id=f"{word}App",
+            summary=f"{word.capitalize()} an app (sets `disabled:` in its source)",
+            request=None,
+            responses={200: AppSerializer, 404: NOT_FOUND, 422: INVALID},
+        )
+        def post(self, request: Request, tenant: str, uid: str) -> Response:
+            return Response(AppSerializer(set_enabled(managed_app(uid), enabled)).data)
+
+    ToggleView.__name__ = f"{word.capitalize()}AppView"
+    return ToggleView
+
+
+def _bulk_toggle_view(enabled: bool) -> type[TenantView]:
+    word = "enable" if enabled else "disable"
+
+    class BulkToggleView(TenantView):
+        permission_classes = [permissions.CanChangeApps]
+
+        @extend_schema(
+            tags=[TAG],
+            operation_id=f"bulk{word.capitalize()}Apps",
+            summary=f"{word.capitalize()} apps by uid; those that cannot be are left out",
+            request=BulkRequestSerializer,
+            responses={200: BulkResponseSerializer},
+        )
+        def post(self, request: Request, tenant: str) -> Response:
+            return Response({"success": _each(bulk_uids(request), enabled)})
+
+    BulkToggleView.__name__ = f"Bulk{word.capitalize()}AppsView"
+    return BulkToggleView
+
+
+def _each(uids: list[str], enabled: bool) -> list[str]:
+    done = []
+    for app in App.objects.filter(uid__in=uids):
+        try:
+            app_set_enabled(app=app, enabled=enabled)
+        except SourceEditError:
+            continue
+        done.append(app.uid)
+    return [uid for uid in uids if uid in set(done)]
+
+
+EnableAppView = _toggle_view(True)
+DisableAppView = _toggle_view(False)
+BulkEnableAppsView = _bulk_toggle_view(True)
+BulkDisableAppsView = _bulk_toggle_view(False)

@@ -1,0 +1,298 @@
+"""Using an app through the API: its view, dispatching its actions, following it as
+server-sent events. Who may do what is accounts.access, exactly as for the web pages:
+an app one may not use is not found (401 for an anonymous caller on a private app), and
+resuming or cancelling needs can_act_on (403)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import QueryDict, StreamingHttpResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.access import LoginRequired, app_for_request, can_act_on
+from api import layouts, tokens
+from api.media import EventStreamRenderer
+from api.problems import Problem, app_error
+from api.serializers import AppResponseSerializer, ProblemSerializer
+from api.views.base import TenantView
+from apps_catalog.models import App
+from executions import actions, dispatch, forms, services, throttle
+from executions.kestra import KestraError
+from executions.models import Execution
+
+TAG = "App runtime"
+PROBLEM = OpenApiResponse(ProblemSerializer)
+EXECUTION_PARAM = OpenApiParameter(
+    "executionId", str, description="Show the app on this execution instead of its form"
+)
+KEEP_ALIVE_SECONDS = 15.0
+
+
+def usable_app(request: Request, uid: str) -> App:
+    """The app, if this caller may use it now (accounts.access decides who may)."""
+    try:
+        app = app_for_request(request, uid)  # type: ignore[arg-type]  # a DRF request
+    except LoginRequired:
+        raise NotAuthenticated("Log in (or send a token) to use this app.") from None
+    if not app.is_available():
+        raise app_error(f"App {app.app_id!r} is not in a state that accepts this request.")
+    return app
+
+
+def execution_of(app: App, execution_id: str) -> Execution:
+    try:
+        return dispatch.execution_for(app, execution_id)
+    except dispatch.KestraPageUnavailable:
+        raise Problem(503, dispatch.UNAVAILABLE) from None
+
+
+def viewer_for(request: Request, app: App, execution: Execution | None) -> layouts.Viewer:
+    can_act = execution is not None and can_act_on(request, app, execution)  # type: ignore[arg-type]
+    return layouts.Viewer(base_url=request.build_absolute_uri("/").rstrip("/"), can_act=can_act)
+
+
+def open_fields(app: App) -> tuple[list[forms.Field], str]:
+    outcome = dispatch.open_form(app)
+    if not outcome.ok:
+        raise Problem(503, outcome.notice)
+    return outcome.fields, outcome.notice
+
+
+def view_of(request: Request, app: App, execution: Execution | None) -> dict[str, Any]:
+    if execution is not None:
+        return layouts.app_response(app, execution, viewer_for(request, app, execution))
+    fields, notice = open_fields(app)
+    body = layouts.app_response(app, None, viewer_for(request, app, None), fields=fields)
+    return {**body, "notice": notice} if notice else body
+
+
+class AppViewView(TenantView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="openAppView",
+        summary="The app's current layout, resolved, with the tokens of its actions",
+        parameters=[EXECUTION_PARAM],
+        responses={200: AppResponseSerializer, 401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
+    )
+    def get(self, request: Request, tenant: str, uid: str) -> Response:
+        app = usable_app(request, uid)
+        execution_id = app.parsed.execution_id or request.query_params.get("executionId")
+        execution = execution_of(app, execution_id) if execution_id else None
+        return Response(view_of(request, app, execution))
+
+
+def browser_session(request: Request) -> SessionBase | None:
+    """The session an anonymous submission is tied to (so the same browser may cancel it).
+
+    Only a browser's, and only once the request passed the CSRF check its pages pass too:
+    a session cookie alone must not let another site act for that browser. API clients
+    (tokens, basic auth, no cookie) get no session.
+    """
+    if isinstance(request.successful_authenticator, SessionAuthentication):
+        return request.session  # DRF has checked CSRF already
+    if request.user.is_authenticated or settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
+    SessionAuthentication().enforce_csrf(request)
+    return request.session
+
+
+def form_post(request: Request, inputs: list[dict[str, Any]]) -> tuple[QueryDict, dict]:
+    """Kestra's multipart (a part per input, named by its id) as the forms module reads
+    it (`input.<id>`). A MULTISELECT may come as Kestra's JSON list in one part."""
+    multiselect = {str(i.get("id")) for i in inputs if i.get("type") == "MULTISELECT"}
+    post = QueryDict(mutable=True)
+    for key in request.data:
+        if key in request.FILES:
+            continue
+        name = key.removeprefix(forms.FIELD_PREFIX)
+        for value in request.data.getlist(key):
+            post.setlist(
+                f"{forms.FIELD_PREFIX}{name}",
+                [
+                    *post.getlist(f"{forms.FIELD_PREFIX}{name}"),
+                    *_values(name in multiselect, value),
+                ],
+            )
+    files = {
+        f"{forms.FIELD_PREFIX}{key.removeprefix(forms.FIELD_PREFIX)}": f
+        for key, f in request.FILES.items()
+    }
+    return post, files
+
+
+def _values(multiselect: bool, value: str) -> list[str]:
+    if multiselect and value.startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            return [value]
+        if isinstance(parsed, list):
+            return [str(item) for item in parsed]
+    return [value]
+
+
+def refused(outcome: dispatch.Outcome) -> Problem:
+    """A dispatch Kestra or the portal refused, as a problem document."""
+    if outcome.status >= 500:
+        return Problem(503, outcome.notice)
+    errors = [
+        {"path": field.id, "message": message}
+        for field in outcome.fields
+        for message in field.errors
+    ]
+    if outcome.status == 409:
+        return app_error(f"The app is not in a state that accepts this request: {outcome.notice}")
+    return app_error(outcome.notice or "The request is not valid.", errors)
+
+
+class DispatchView(TenantView):
+    permission_classes = [AllowAny]
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="dispatchApp",
+        summary="Run the action a dispatch token names: create, resume or cancel an execution",
+        description=(
+            "Multipart form data: one part per input, named by the input's id (files as"
+            " file parts), as Kestra's execution endpoints take them."
+        ),
+        request={"multipart/form-data": {"type": "object", "additionalProperties": True}},
+        responses={
+            200: AppResponseSerializer,
+            401: PROBLEM,
+            403: PROBLEM,
+            404: PROBLEM,
+            422: PROBLEM,
+            429: PROBLEM,
+            503: PROBLEM,
+        },
+    )
+    def post(self, request: Request, tenant: str, uid: str, dispatch_token: str) -> Response:
+        app = usable_app(request, uid)
+        try:
+            target = tokens.read_dispatch(dispatch_token)
+        except tokens.BadToken:
+            raise NotFound("No such action.") from None
+        if target.uid != app.uid:
+            raise NotFound("No such action for this app.")
+        session = browser_session(request)
+        if target.action == layouts.CREATE:
+            return self._create(request, app, session)
+        execution = execution_of(app, target.execution_id)
+        if not can_act_on(request, app, execution):  # type: ignore[arg-type]
+            raise PermissionDenied(
+                "Only the person who submitted this, or someone granted the app, may do this."
+            )
+        actor = actions.Actor.from_request(request)  # type: ignore[arg-type]
+        if target.action == layouts.RESUME:
+            inputs = [e.get("input") or {} for e in execution.resume_form.get("inputs") or []]
+            post, files = form_post(request, inputs)
+            outcome = dispatch.resume(
+                app=app, execution=execution, post=post, uploaded=files, actor=actor
+            )
+        else:
+            outcome = dispatch.cancel(app=app, execution=execution, actor=actor)
+        if not outcome.ok:
+            raise refused(outcome)
+        execution.refresh_from_db()
+        return Response(view_of(request, app, execution))
+
+    def _create(self, request: Request, app: App, session: SessionBase | None) -> Response:
+        if app.parsed.execution_id:
+            raise app_error("This app shows one execution and starts none.")
+        allowed, wait = throttle.allow_submission(request)  # type: ignore[arg-type]
+        if not allowed:
+            raise Problem(
+                429,
+                f"Too many submissions; try again in {wait} s.",
+                headers={"Retry-After": str(wait)},
+            )
+        try:
+            inputs = list(forms.flow_definition(app).get("inputs") or [])
+        except KestraError:
+            inputs = []  # submit() answers for Kestra being down
+        post, files = form_post(request, inputs)
+        outcome = dispatch.submit(
+            app=app, post=post, uploaded=files, user=request.user, session=session
+        )
+        if outcome.execution is None:
+            raise refused(outcome)
+        return Response(view_of(request, app, outcome.execution))
+
+
+def layout_events(
+    app: App, execution: Execution | None, viewer: layouts.Viewer, fields: list[forms.Field] | None
+) -> Iterator[str]:
+    """An event each time the view changes, until a final stage or the time is up.
+
+    Reads the portal's database only; a stream counts as someone watching, so the worker
+    polls that execution every second, as for an open page."""
+    deadline = time.monotonic() + settings.API_STREAM_SECONDS
+    last, sent, number = "", time.monotonic(), 0
+    while True:
+        if execution is not None:
+            execution = Execution.objects.select_related("app").filter(pk=execution.pk).first()
+            if execution is None:
+                return
+            services.execution_watch(execution=execution)
+        body = json.dumps(
+            layouts.app_response(app, execution, viewer, fields=fields), cls=DjangoJSONEncoder
+        )
+        if body != last:
+            number += 1
+            last, sent = body, time.monotonic()
+            yield f"id: {number}\nevent: layout\ndata: {body}\n\n"
+        elif time.monotonic() - sent > KEEP_ALIVE_SECONDS:
+            sent = time.monotonic()
+            yield ": keep-alive\n\n"
+        if execution is None or execution.is_final or time.monotonic() > deadline:
+            return
+        time.sleep(settings.API_STREAM_POLL_SECONDS)
+
+
+class StreamView(TenantView):
+    permission_classes = [AllowAny]
+    renderer_classes = [EventStreamRenderer, JSONRenderer]
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="streamEventsFromApp",
+        summary="Server-sent events: the view again each time it changes, until a final stage",
+        description=(
+            "Each event's data is an AppResponse. A stream lasts at most API_STREAM_SECONDS"
+            " (default 300 s); reconnect for more."
+        ),
+        responses={(200, "text/event-stream"): OpenApiTypes.STR, 401: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request: Request, tenant: str, uid: str, stream: str) -> StreamingHttpResponse:
+        app = usable_app(request, uid)
+        try:
+            target = tokens.read_stream(stream)
+        except tokens.BadToken:
+            raise NotFound("No such stream.") from None
+        if target.uid != app.uid:
+            raise NotFound("No such stream for this app.")
+        execution = execution_of(app, target.execution_id) if target.execution_id else None
+        fields = open_fields(app)[0] if execution is None else None
+        events = layout_events(app, execution, viewer_for(request, app, execution), fields)
+        response = StreamingHttpResponse(events, content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"  # proxies must pass events on at once
+        return response
