@@ -13,9 +13,10 @@ from rest_framework.views import APIView
 from apps_catalog.models import App
 
 
+# A view under /api/v1/<tenant>/: the portal serves one tenant, the one it uses in Kestra
+# (KESTRA_TENANT); any other is not found. (A comment, not a docstring: the schema would
+# show a docstring as every endpoint's description.)
 class TenantView(APIView):
-    """A view under /api/v1/<tenant>/: the portal serves one tenant, the one it uses in
-    Kestra (KESTRA_TENANT); any other is not found."""
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("tenant") != settings.KESTRA_TENANT:

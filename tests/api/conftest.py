@@ -97,3 +97,9 @@ def app_yaml(app_id: str = "api_made", *, name: str = "Made by the API", extra: 
         "tags: [Scripts, Reporting]\n"
         f"{extra}"
     )
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings) -> None:
+    """Six personas a test: a fast hasher keeps the matrix quick (basic auth still checks)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

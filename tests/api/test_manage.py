@@ -65,9 +65,10 @@ def test_an_invalid_source_is_an_app_error_with_paths_and_lines(manager, apps) -
     assert problem["type"] == "https://kestra.io/docs/api-reference/problems/app-error"
     assert problem["status"] == 422 and problem["title"] == "Unprocessable Entity"
     assert problem["instance"] == f"/api/v1/{TENANT}/apps"
-    assert {
-        k: problem["errors"][0][k] for k in ("path", "line")
-    } == {"path": "layout[0].blocks[0].url", "line": 11}
+    assert {k: problem["errors"][0][k] for k in ("path", "line")} == {
+        "path": "layout[0].blocks[0].url",
+        "line": 11,
+    }
     assert "required" in problem["errors"][0]["message"]
 
 
