@@ -4,6 +4,8 @@ Paths have no trailing slash, as Kestra's (and as kestrapy calls them). Fixed na
 (search, catalog, ...) come before `<uid>`, which they would otherwise match.
 """
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -13,11 +15,15 @@ from api.views.errors import not_found
 app_name = "api"
 
 APPS = "v1/<str:tenant>/apps"
+# Swagger UI's page has a small inline style sheet; its scripts are files, as the CSP wants.
+docs = csp_update({"style-src": [UNSAFE_INLINE]})(
+    SpectacularSwaggerSplitView.as_view(url_name="api:schema")
+)
 VIEW = f"{APPS}/view/<str:uid>"
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/", docs, name="docs"),
     path(APPS, manage.AppsView.as_view(), name="apps"),
     path(f"{APPS}/search", lists.SearchView.as_view(), name="search"),
     path(f"{APPS}/catalog", lists.CatalogView.as_view(), name="catalog"),

@@ -168,3 +168,5 @@ def test_the_schema_and_its_docs_page(client: Client) -> None:
     assert {"createApp", "searchApps", "dispatchApp", "streamEventsFromApp"} <= operations
     docs = client.get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+    assert "script-src 'self'" in docs["Content-Security-Policy"]  # scripts are files
+    assert client.get("/api/docs/?script").status_code == 200
