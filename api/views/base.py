@@ -17,7 +17,6 @@ from apps_catalog.models import App
 # (KESTRA_TENANT); any other is not found. (A comment, not a docstring: the schema would
 # show a docstring as every endpoint's description.)
 class TenantView(APIView):
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("tenant") != settings.KESTRA_TENANT:
             raise NotFound(f"No tenant {kwargs.get('tenant')!r} here.")
