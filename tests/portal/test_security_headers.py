@@ -49,6 +49,7 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
         "PORTAL_DATA_DIR": str(tmp_path),
     }
     env.pop("SECURE_COOKIES", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in this process only
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
