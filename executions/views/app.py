@@ -3,9 +3,6 @@ bound to one execution, that execution."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.files.uploadedfile import UploadedFile
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -14,23 +11,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps_catalog.models import App
-from executions import forms, services, stages, throttle
+from executions import dispatch, forms, stages, throttle
 from executions.kestra import (
     KestraError,
-    KestraNotFound,
-    KestraRejected,
-    KestraUnavailable,
-    get_client,
 )
 from executions.views.common import (
-    FIX_FIELDS,
-    FLOW_MISSING,
-    QUEUED_NOTICE,
-    UNAVAILABLE,
-    KestraPageUnavailable,
     app_view,
     blocks,
-    execution_for,
     execution_url,
     render_execution,
 )
@@ -56,17 +43,6 @@ def _render_open(
     return render(request, "executions/app.html", context, status=status)
 
 
-def _validate(app: App, values: dict[str, str], files: dict[str, UploadedFile]) -> dict[str, Any]:
-    definition = app.parsed
-    return get_client().validate_inputs(
-        definition.namespace,
-        definition.flow_id,
-        values,
-        forms.file_fields(files),
-        revision=definition.flow_revision,
-    )
-
-
 @require_http_methods(["GET", "POST"])
 @app_view
 def app_page(request: HttpRequest, app: App) -> HttpResponse:
@@ -75,29 +51,13 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
         if request.method != "GET":
             return HttpResponse("This app shows one execution and starts none.", status=405)
         try:
-            return render_execution(request, app, execution_for(app, execution_id))
-        except KestraPageUnavailable:
+            return render_execution(request, app, dispatch.execution_for(app, execution_id))
+        except dispatch.KestraPageUnavailable:
             return render(request, "errors/kestra_unavailable.html", status=503)
     if request.method == "POST":
         return _submit(request, app)
-    try:
-        flow = forms.flow_definition(app)
-        if forms.is_static(flow):
-            # Nothing depends on anything: the cached flow is enough, Kestra is not asked.
-            return _render_open(request, app, forms.fields_from_flow(flow))
-        result = _validate(app, {}, {})
-    except KestraNotFound:
-        return _render_open(request, app, [], notice=FLOW_MISSING, status=503)
-    except KestraUnavailable:
-        if not app.flow_snapshot:
-            return _render_open(request, app, [], notice=UNAVAILABLE, status=503)
-        return _render_open(
-            request, app, forms.fields_from_flow(app.flow_snapshot), notice=QUEUED_NOTICE
-        )
-    except KestraRejected as exc:
-        notice = f"Kestra refused the form: {exc.message}"
-        return _render_open(request, app, [], notice=notice, status=503)
-    return _render_open(request, app, forms.fields_from_validation(result, show_errors=False))
+    outcome = dispatch.open_form(app)
+    return _render_open(request, app, outcome.fields, notice=outcome.notice, status=outcome.status)
 
 
 def _submit(request: HttpRequest, app: App) -> HttpResponse:
@@ -109,42 +69,18 @@ def _submit(request: HttpRequest, app: App) -> HttpResponse:
         response = render(request, "errors/429.html", {"wait": wait}, status=429)
         response["Retry-After"] = str(wait)
         return response
-    try:
-        inputs = list(forms.flow_definition(app).get("inputs") or [])
-    except KestraNotFound:
-        return _render_open(request, app, [], notice=FLOW_MISSING, status=503)
-    except KestraError:
-        return _render_open(request, app, [], notice=UNAVAILABLE, status=503)
-    values = forms.read_values(request.POST, inputs)
-    files, too_large = forms.read_files(request.FILES, inputs)
-    try:
-        result: dict[str, Any] | None = _validate(app, values, files)
-    except KestraUnavailable:
-        result = None  # stored and queued: a worker delivers it once Kestra answers again
-    except KestraRejected as exc:
-        notice = f"Kestra refused the form: {exc.message}"
-        return _render_open(request, app, [], notice=notice, status=400)
-    if result is not None:
-        fields = forms.fields_from_validation(result, values, extra_errors=too_large)
-        if forms.has_errors(fields):
-            return _render_open(request, app, fields, notice=FIX_FIELDS, status=400)
-        enabled = {f.id for f in fields}
-        values = {key: value for key, value in values.items() if key in enabled}
-        files = {key: upload for key, upload in files.items() if key in enabled}
-    elif too_large:
-        fields = forms.fields_from_flow({"inputs": inputs}, values, extra_errors=too_large)
-        return _render_open(request, app, fields, notice=FIX_FIELDS, status=400)
-    if not request.session.session_key:
-        request.session.save()
-    execution = services.execution_submit(
+    outcome = dispatch.submit(
         app=app,
-        values=values,
-        shown=forms.shown_values(values, inputs),
-        files=files,
+        post=request.POST,
+        uploaded=request.FILES,
         user=request.user,
-        session_key=request.session.session_key or "",
+        session=request.session,
     )
-    return redirect(execution_url(app, execution))
+    if outcome.execution is None:
+        return _render_open(
+            request, app, outcome.fields, notice=outcome.notice, status=outcome.status
+        )
+    return redirect(execution_url(app, outcome.execution))
 
 
 @require_POST
@@ -155,7 +91,7 @@ def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     try:
         inputs = list(forms.flow_definition(app).get("inputs") or [])
         values = forms.read_values(request.POST, inputs)
-        result = _validate(app, values, {})
+        result = dispatch.validate(app, values, {})
     except KestraError:
         return HttpResponse(status=204)  # keep the form as it is
     fields = forms.fields_from_validation(result, values)

@@ -12,9 +12,7 @@ from typing import Any
 from csp.constants import SELF
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Q
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
 )
@@ -25,26 +23,10 @@ from django.utils import timezone
 
 from accounts.access import LoginRequired, app_for_request, can_act_on
 from apps_catalog.models import App
-from executions import forms, layout, presenters, stages
-from executions.adoption import execution_adopt
-from executions.kestra import (
-    KestraUnavailable,
-)
+from executions import dispatch, forms, layout, presenters, stages
 from executions.models import Execution
 
 AppView = Callable[..., HttpResponse]
-
-
-UNAVAILABLE = (
-    "Kestra cannot be reached right now, so this form cannot be shown."
-    " Please try again in a minute."
-)
-QUEUED_NOTICE = (
-    "Kestra is not answering right now. You can still submit: your request is kept and sent"
-    " as soon as Kestra is back."
-)
-FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's administrator."
-FIX_FIELDS = "Please correct the fields below."
 
 
 def _embeddable(response: HttpResponse) -> HttpResponse:
@@ -107,30 +89,6 @@ def execution_url(app: App, execution: Execution) -> str:
     return reverse("executions:execution", kwargs=kwargs)
 
 
-def execution_for(app: App, execution_id: str) -> Execution:
-    """The execution, tracked under this app; one started outside the portal is looked up
-    in Kestra once (it must be of the app's flow) and tracked from then on. An execution
-    tracked under another app is not shown here, even on the same flow: that app's access
-    rules apply to it."""
-    execution = (
-        Execution.objects.select_related("app")
-        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
-        .first()
-    )
-    if execution is None and not Execution.objects.filter(kestra_id=execution_id).exists():
-        try:
-            execution = execution_adopt(app=app, kestra_id=execution_id)
-        except KestraUnavailable:
-            raise KestraPageUnavailable from None
-    if execution is None:
-        raise Http404("No such execution for this app")
-    return execution
-
-
-class KestraPageUnavailable(Exception):
-    """The page needs Kestra once (an execution seen for the first time) and it is down."""
-
-
 def live_context(
     request: HttpRequest, app: App, execution: Execution, fields: list[forms.Field] | None = None
 ) -> dict[str, Any]:
@@ -167,8 +125,8 @@ def with_execution(view: AppView) -> AppView:
     @wraps(view)
     def wrapper(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
         try:
-            execution = execution_for(app, execution_id)
-        except KestraPageUnavailable:
+            execution = dispatch.execution_for(app, execution_id)
+        except dispatch.KestraPageUnavailable:
             return render(request, "errors/kestra_unavailable.html", status=503)
         return view(request, app, execution)
 

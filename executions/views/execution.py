@@ -19,9 +19,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import can_act_on
 from apps_catalog.models import App
-from executions import actions, forms, layout, presenters, services, stages
+from executions import actions, dispatch, presenters, services
 from executions.kestra import (
-    KestraError,
     KestraNotFound,
     KestraRejected,
     KestraUnavailable,
@@ -29,7 +28,6 @@ from executions.kestra import (
 )
 from executions.models import Execution
 from executions.views.common import (
-    FIX_FIELDS,
     app_view,
     execution_url,
     live_context,
@@ -136,12 +134,18 @@ def _refuse_unless_allowed(
     return None
 
 
-def _button_label(app: App, execution: Execution, block_type: str) -> str:
-    """The text of the button the person pressed ("Reject", "Approve"), for the record."""
-    for block in layout.blocks_for_stage(app.parsed, execution.stage):
-        if block.type == block_type:
-            return str(block.props.get("text") or "")
-    return ""
+def _after_action(
+    request: HttpRequest, app: App, execution: Execution, outcome: dispatch.Outcome
+) -> HttpResponse:
+    """Back to the execution when done; otherwise its page again, saying why."""
+    if outcome.ok:
+        return redirect(execution_url(app, execution))
+    if outcome.status == 503:
+        return render(request, "errors/kestra_unavailable.html", status=503)
+    fields = outcome.fields or None
+    return render_execution(
+        request, app, execution, fields=fields, notice=outcome.notice, status=outcome.status
+    )
 
 
 @require_POST
@@ -151,15 +155,9 @@ def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> Ht
     refused = _refuse_unless_allowed(request, app, execution)
     if refused:
         return refused
-    try:
-        actions.execution_cancel(
-            execution=execution,
-            actor=actions.Actor.from_request(request),
-            label=_button_label(app, execution, "CancelExecutionButton"),
-        )
-    except KestraError:
-        return render(request, "errors/kestra_unavailable.html", status=503)
-    return redirect(execution_url(app, execution))
+    actor = actions.Actor.from_request(request)
+    outcome = dispatch.cancel(app=app, execution=execution, actor=actor)
+    return _after_action(request, app, execution, outcome)
 
 
 @require_POST
@@ -169,30 +167,11 @@ def execution_resume(request: HttpRequest, app: App, execution: Execution) -> Ht
     refused = _refuse_unless_allowed(request, app, execution)
     if refused:
         return refused
-    if execution.stage != stages.PAUSE or not execution.kestra_id:
-        notice = "This request is not waiting for a decision any more."
-        return render_execution(request, app, execution, notice=notice, status=409)
-    inputs = [entry.get("input") or {} for entry in execution.resume_form.get("inputs") or []]
-    values = forms.read_values(request.POST, inputs)
-    files, too_large = forms.read_files(request.FILES, inputs)
-    client = get_client()
-    try:
-        result = client.validate_resume(execution.kestra_id, values, forms.file_fields(files))
-        fields = forms.fields_from_validation(result, values, extra_errors=too_large)
-        if forms.has_errors(fields):
-            return render_execution(
-                request, app, execution, fields=fields, notice=FIX_FIELDS, status=400
-            )
-        actions.execution_resume(
-            execution=execution,
-            actor=actions.Actor.from_request(request),
-            values=values,
-            files=forms.file_fields(files),
-            label=_button_label(app, execution, "ResumeExecutionButton"),
-        )
-    except KestraUnavailable:
-        return render(request, "errors/kestra_unavailable.html", status=503)
-    except KestraRejected as exc:
-        notice = f"Kestra refused the decision: {exc.message}"
-        return render_execution(request, app, execution, notice=notice, status=409)
-    return redirect(execution_url(app, execution))
+    outcome = dispatch.resume(
+        app=app,
+        execution=execution,
+        post=request.POST,
+        uploaded=request.FILES,
+        actor=actions.Actor.from_request(request),
+    )
+    return _after_action(request, app, execution, outcome)
