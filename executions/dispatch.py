@@ -65,11 +65,12 @@ def execution_for(app: App, execution_id: str) -> Execution:
     in Kestra once (it must be of the app's flow) and tracked from then on. An execution
     tracked under another app is not shown here, even on the same flow: that app's access
     rules apply to it. Raises Http404 or KestraPageUnavailable."""
-    execution = (
+    found = (
         Execution.objects.select_related("app")
         .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
-        .first()
+        .order_by()[:1]
     )
+    execution = next(iter(found), None)
     if execution is None and not Execution.objects.filter(kestra_id=execution_id).exists():
         try:
             execution = execution_adopt(app=app, kestra_id=execution_id)
