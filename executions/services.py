@@ -464,12 +464,17 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
     try:
         changed = _refresh_from_kestra(get_client(), execution, clock)
     except LeaseRunningOut:
+        # Nothing half-read is kept: the next holder polls again from what is stored.
+        execution = Execution.objects.get(pk=execution_id)
         _write_back(
             execution, clock, stage_before=stage_before, fields=[], next_action_at=timezone.now()
         )
         log_hold("poll", [execution_id], clock, "lease-ran-out")
         return None
     except (KestraUnavailable, KestraRejected) as exc:
+        # A poll that failed half-way (the state read, the logs not) keeps nothing of it:
+        # a final state stored without its logs and outputs would never be polled again.
+        execution = Execution.objects.get(pk=execution_id)
         _poll_failed(execution, exc, config)
         outcome = "failed"
     else:

@@ -297,3 +297,33 @@ def test_tracking_status_prints_the_queue(kestra, faults, data_request_app, caps
     assert f"Oldest queued: {queued.token}" in out
     assert "Overdue (> 10 s, held by nobody): 1" in out
     assert "Last error:" in out and "503" in out
+
+
+def test_a_poll_that_fails_half_way_keeps_nothing_and_polls_again(
+    kestra, data_request_app, monkeypatch
+):
+    from executions.kestra import KestraClient, KestraUnavailable
+
+    execution = _submit(data_request_app, dataset="stores", rows="3")
+    services.execution_deliver(execution_id=execution.pk)
+    execution.refresh_from_db()
+    _wait_in_kestra(kestra, execution.kestra_id, "SUCCESS")
+    real_logs = KestraClient.logs
+
+    def failing_logs(self, execution_id, min_level=None):  # type: ignore[no-untyped-def]
+        raise KestraUnavailable("Kestra answered 503")
+
+    monkeypatch.setattr(KestraClient, "logs", failing_logs)
+    _make_due(execution)
+    services.execution_poll(execution_id=execution.pk)
+    execution.refresh_from_db()
+    # The state was read (SUCCESS) but not the logs: nothing of it is kept, it stays tracked.
+    assert execution.stage == "CREATED" and execution.next_action_at is not None
+    assert execution.poll_errors == 1 and "503" in execution.error
+
+    monkeypatch.setattr(KestraClient, "logs", real_logs)
+    _make_due(execution)
+    services.execution_poll(execution_id=execution.pk)
+    execution.refresh_from_db()
+    assert execution.stage == "SUCCESS" and execution.logs.exists() and execution.outputs
+    assert execution.next_action_at is None and execution.poll_errors == 0
