@@ -194,9 +194,13 @@ class TrackingWorker:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait()
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        self.terminate()
+        if self.process and self.process.poll() is None:
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -217,6 +221,8 @@ def start_worker(tracking_kestra: str, tmp_path) -> Iterator[Callable[..., Track
         return worker.start()
 
     yield start
+    for worker in started:  # all at once: their warm shutdowns overlap
+        worker.terminate()
     for worker in started:
         worker.stop()
 
