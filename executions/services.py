@@ -35,7 +35,6 @@ from executions.kestra import (
     get_client,
 )
 from executions.models import Execution, ExecutionLog
-from kestra_apps.env import envfloat, envint
 
 logger = logging.getLogger(__name__)
 
@@ -60,28 +59,20 @@ class TrackingConfig:
     lost_after_polls: int  # answers "not found" in a row before Kestra has lost it
 
 
-def setting_float(name: str, default: float) -> float:
-    # Settings not (yet) in settings.py fall back to the environment, read at call time.
-    value = getattr(settings, name, None)
-    return float(value) if value is not None else envfloat(name, default)
-
-
 def tracking_config() -> TrackingConfig:
     timeout = float(settings.KESTRA_TIMEOUT)
-    lost = getattr(settings, "EXECUTION_LOST_AFTER_POLLS", None)
-    lost_after = int(lost) if lost is not None else envint("EXECUTION_LOST_AFTER_POLLS", 10)
     return TrackingConfig(
-        poll_seconds=float(settings.EXECUTION_POLL_SECONDS),
-        poll_max_seconds=setting_float("EXECUTION_POLL_MAX_SECONDS", 30.0),
-        dispatch_seconds=setting_float("EXECUTION_DISPATCH_SECONDS", 0.5),
+        poll_seconds=settings.EXECUTION_POLL_SECONDS,
+        poll_max_seconds=settings.EXECUTION_POLL_MAX_SECONDS,
+        dispatch_seconds=settings.EXECUTION_DISPATCH_SECONDS,
         # A lease must outlast the longest call to Kestra, or the stop-in-time check
         # (LeaseClock) would leave no time to work.
-        lease_seconds=max(setting_float("EXECUTION_LEASE_SECONDS", 30.0), 2 * timeout + 2),
-        watch_seconds=setting_float("EXECUTION_WATCH_SECONDS", 10.0),
-        delivery_backoff_max_seconds=setting_float("DELIVERY_BACKOFF_MAX_SECONDS", 60.0),
-        delivery_max_attempts=int(settings.DELIVERY_MAX_ATTEMPTS),
+        lease_seconds=max(settings.EXECUTION_LEASE_SECONDS, 2 * timeout + 2),
+        watch_seconds=settings.EXECUTION_WATCH_SECONDS,
+        delivery_backoff_max_seconds=settings.DELIVERY_BACKOFF_MAX_SECONDS,
+        delivery_max_attempts=settings.DELIVERY_MAX_ATTEMPTS,
         kestra_timeout=timeout,
-        lost_after_polls=lost_after,
+        lost_after_polls=settings.EXECUTION_LOST_AFTER_POLLS,
     )
 
 

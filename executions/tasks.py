@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from celery import current_app, shared_task
+from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from executions import services, tracking
@@ -73,44 +73,8 @@ def dispatch() -> None:
 
 
 @shared_task(**PERIODIC_OPTIONS)
-def sweep() -> None:
-    """Pick up what a dead worker dropped. Dropped work is due work whose lease has run out,
-    which is what the dispatcher hands out: the sweep is a slower second dispatcher, kept
-    for set-ups whose beat schedule names only it."""
-    dispatch()
-
-
-@shared_task(**PERIODIC_OPTIONS)
 def discover() -> None:
     """Track paused executions of approval apps' flows started outside the portal."""
     claim, found = tracking.executions_discover()
     for execution_id in found:
         poll.apply_async((execution_id, claim), expires=_expires())
-
-
-def _beat_entries() -> dict[str, dict[str, Any]]:
-    config = services.tracking_config()
-    every = config.dispatch_seconds
-    discovery = services.setting_float("EXECUTION_DISCOVERY_SECONDS", 30.0)
-    return {
-        "dispatch-executions": {
-            "task": "executions.tasks.dispatch",
-            "schedule": every,
-            "options": {"expires": max(every * 4, 2.0)},
-        },
-        "discover-paused-executions": {
-            "task": "executions.tasks.discover",
-            "schedule": discovery,
-            "options": {"expires": discovery},
-        },
-    }
-
-
-def _add_beat_entries() -> None:
-    """The dispatcher and discovery join the beat schedule from settings (which has the
-    sweep); an entry of the same name there wins."""
-    conf = current_app.conf
-    conf.beat_schedule = {**_beat_entries(), **(conf.beat_schedule or {})}
-
-
-_add_beat_entries()

@@ -10,7 +10,7 @@ it to workers:
   the others wait twice as long before the next check, up to EXECUTION_POLL_MAX_SECONDS.
 
 Anything a dead worker held is due again once its lease is over, so the dispatcher is also
-the sweep that picks up dropped work.
+the sweep that picks up dropped work (work whose lease ran out is due again).
 """
 
 from __future__ import annotations

@@ -183,15 +183,23 @@ KESTRA_API_TOKEN = envsecret("KESTRA_API_TOKEN")
 KESTRA_TIMEOUT = envfloat("KESTRA_TIMEOUT", 10.0)
 PORTAL_BASE_URL = envstr("PORTAL_BASE_URL").rstrip("/")
 
-# Execution tracking: how often a running execution is polled, how long a submission is
-# retried while Kestra cannot be reached.
+# Execution tracking (docs/tracking.md): watched executions are polled every
+# EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; the dispatcher
+# hands out due work every EXECUTION_DISPATCH_SECONDS; a submission is retried with backoff
+# (at most DELIVERY_BACKOFF_MAX_SECONDS apart) DELIVERY_MAX_ATTEMPTS times.
 EXECUTION_POLL_SECONDS = envfloat("EXECUTION_POLL_SECONDS", 1.0)
+EXECUTION_POLL_MAX_SECONDS = envfloat("EXECUTION_POLL_MAX_SECONDS", 30.0)
+EXECUTION_DISPATCH_SECONDS = envfloat("EXECUTION_DISPATCH_SECONDS", 0.5)
+EXECUTION_LEASE_SECONDS = envfloat("EXECUTION_LEASE_SECONDS", 30.0)
+EXECUTION_WATCH_SECONDS = envfloat("EXECUTION_WATCH_SECONDS", 10.0)
+EXECUTION_DISCOVERY_SECONDS = envfloat("EXECUTION_DISCOVERY_SECONDS", 30.0)
+EXECUTION_LOST_AFTER_POLLS = envint("EXECUTION_LOST_AFTER_POLLS", 10)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
+DELIVERY_BACKOFF_MAX_SECONDS = envfloat("DELIVERY_BACKOFF_MAX_SECONDS", 60.0)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
 MEDIA_ROOT = DATA_DIR / "media"
-SWEEP_SECONDS = envfloat("SWEEP_SECONDS", 10.0)
 
 # REST API (Kestra's Apps API shape, under /api/v1/<tenant>/apps/).
 # Basic auth with a username and password is what kestrapy sends; admins may turn it off
@@ -249,8 +257,18 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+# The dispatcher is also the sweep: work a dead worker held is due again once its lease ends.
 CELERY_BEAT_SCHEDULE = {
-    "sweep-executions": {"task": "executions.tasks.sweep", "schedule": SWEEP_SECONDS},
+    "dispatch-executions": {
+        "task": "executions.tasks.dispatch",
+        "schedule": EXECUTION_DISPATCH_SECONDS,
+        "options": {"expires": max(EXECUTION_DISPATCH_SECONDS * 4, 2.0)},
+    },
+    "discover-paused-executions": {
+        "task": "executions.tasks.discover",
+        "schedule": EXECUTION_DISCOVERY_SECONDS,
+        "options": {"expires": EXECUTION_DISCOVERY_SECONDS},
+    },
 }
 
 LOGGING = {
