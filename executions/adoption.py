@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from apps_catalog.models import App
-from executions import stages
 from executions.kestra import KestraNotFound, get_client
 from executions.models import Execution
+from executions.tracking import discovered_execution
 
 
 def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
@@ -27,16 +26,9 @@ def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
         return None
     try:
         with transaction.atomic():
-            execution = Execution.objects.create(
-                app=app,
-                kestra_id=kestra_id,
-                delivery=Execution.Delivery.DELIVERED,
-                stage=stages.stage_for(
-                    delivery=Execution.Delivery.DELIVERED,
-                    state=snapshot.get("state", {}).get("current", ""),
-                ),
-                next_action_at=timezone.now(),
-            )
+            execution = discovered_execution(app, snapshot)
+            execution.snapshot = {}  # the first poll below reads everything afresh
+            execution.save()
     except IntegrityError:
         # Someone else adopted it at the same moment (or it belongs to another app).
         return Execution.objects.filter(app=app, kestra_id=kestra_id).first()

@@ -266,18 +266,23 @@ def _paused_in_kestra(namespace: str, flow_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def _new_discovered(app: App, result: Mapping[str, Any], claim: str, until: datetime) -> Execution:
+def discovered_execution(
+    app: App, result: Mapping[str, Any], claim: str = "", until: datetime | None = None
+) -> Execution:
+    """An unsaved row for an execution started outside the portal, from Kestra's JSON (a
+    full execution or a search result); held under `claim` until `until` when given."""
     state = result.get("state") or {}
     histories = state.get("histories") or []
     since = parse_datetime(str(histories[-1].get("date") or "")) if histories else None
+    current = str(state.get("current") or "")
     return Execution(
         app=app,
         kestra_id=result["id"],
         delivery=Execution.Delivery.DELIVERED,
         origin=Execution.Origin.DISCOVERED,
         snapshot=dict(result),
-        state=str(state.get("current") or ""),
-        stage=stages.stage_for(delivery=stages.DELIVERY_DELIVERED, state="PAUSED"),
+        state=current,
+        stage=stages.stage_for(delivery=stages.DELIVERY_DELIVERED, state=current),
         stage_since=since or timezone.now(),
         next_action_at=timezone.now(),
         claim=claim,
@@ -300,7 +305,7 @@ def executions_discover() -> tuple[str, list[int]]:
             continue
         ids = [result["id"] for result in paused if result.get("id")]
         known = set(Execution.objects.filter(kestra_id__in=ids).values_list("kestra_id", flat=True))
-        fresh = [_new_discovered(app, r, claim, until) for r in paused if r["id"] not in known]
+        fresh = [discovered_execution(app, r, claim, until) for r in paused if r["id"] not in known]
         # Another worker discovering the same execution at the same moment loses on kestra_id.
         Execution.objects.bulk_create(fresh, ignore_conflicts=True)
     found = list(Execution.objects.filter(claim=claim).values_list("pk", flat=True))

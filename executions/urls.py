@@ -1,7 +1,6 @@
 from django.urls import path
 
-from executions import approvals
-from executions.views import app, execution, requests
+from executions.views import app, approvals, execution, requests
 
 app_name = "executions"
 
