@@ -10,23 +10,19 @@ dropped is claimed again by the dispatcher (`executions.tracking`) once the leas
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, NamedTuple
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, Q, Value, When
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps_catalog.models import App
-from executions import stages, uploads
+from executions import leases, stages, uploads
 from executions.kestra import (
     KestraClient,
     KestraNotFound,
@@ -46,163 +42,11 @@ APP_LABEL = "portal.app"
 WATCH_RENEW_SECONDS = 3.0
 
 
-@dataclass(frozen=True)
-class TrackingConfig:
-    poll_seconds: float  # watched executions: at least this often
-    poll_max_seconds: float  # nobody watching: checks back off up to this
-    dispatch_seconds: float  # how often the dispatcher runs, and how far ahead it looks
-    lease_seconds: float  # how long a claim holds
-    watch_seconds: float  # how long one page view counts as someone watching
-    delivery_backoff_max_seconds: float
-    delivery_max_attempts: int
-    kestra_timeout: float
-    lost_after_polls: int  # answers "not found" in a row before Kestra has lost it
-
-
-def tracking_config() -> TrackingConfig:
-    timeout = float(settings.KESTRA_TIMEOUT)
-    return TrackingConfig(
-        poll_seconds=settings.EXECUTION_POLL_SECONDS,
-        poll_max_seconds=settings.EXECUTION_POLL_MAX_SECONDS,
-        dispatch_seconds=settings.EXECUTION_DISPATCH_SECONDS,
-        # A lease must outlast the longest call to Kestra, or the stop-in-time check
-        # (LeaseClock) would leave no time to work.
-        lease_seconds=max(settings.EXECUTION_LEASE_SECONDS, 2 * timeout + 2),
-        watch_seconds=settings.EXECUTION_WATCH_SECONDS,
-        delivery_backoff_max_seconds=settings.DELIVERY_BACKOFF_MAX_SECONDS,
-        delivery_max_attempts=settings.DELIVERY_MAX_ATTEMPTS,
-        kestra_timeout=timeout,
-        lost_after_polls=settings.EXECUTION_LOST_AFTER_POLLS,
-    )
-
-
 class Next(NamedTuple):
     """What a worker should do next with an execution, and in how many seconds."""
 
     action: str  # "deliver" or "poll"
     delay: float
-
-
-class LeaseRunningOut(Exception):
-    """Too little of the lease is left to make another call to Kestra safely."""
-
-
-@dataclass
-class LeaseClock:
-    """A held claim: its token, when it started, and the last moment to start a Kestra call
-    (the lease's end minus the longest call), so nobody else can hold it while we call."""
-
-    claim: str
-    started: datetime
-    deadline: float  # time.monotonic()
-    finished: float | None = None  # time.time() once the last call to Kestra is done
-
-    @classmethod
-    def start(cls, claim: str, config: TrackingConfig, now: datetime) -> LeaseClock:
-        margin = config.kestra_timeout + 1
-        return cls(claim, now, time.monotonic() + config.lease_seconds - margin)
-
-    def check(self) -> None:
-        if time.monotonic() > self.deadline:
-            raise LeaseRunningOut
-
-    def finish(self) -> None:
-        """No more calls to Kestra: from now on another worker may take the execution."""
-        if self.finished is None:
-            self.finished = time.time()
-
-
-def new_claim() -> str:
-    return secrets.token_hex(8)
-
-
-def unleased(now: datetime) -> Q:
-    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-
-
-def log_hold(kind: str, ids: list[int], clock: LeaseClock, outcome: str) -> None:
-    """One line per piece of work done under a claim: operators (and the tests that check
-    no two workers overlap) read who held what, and when."""
-    logger.info(
-        "tracking hold kind=%s ids=%s claim=%s start=%.3f end=%.3f outcome=%s",
-        kind,
-        ",".join(str(i) for i in ids),
-        clock.claim,
-        clock.started.timestamp(),
-        clock.finished or time.time(),
-        outcome,
-    )
-
-
-def _hold(execution_id: int, claim: str, *, delivery: str) -> LeaseClock | None:
-    """Hold the execution: renew a claim the dispatcher made for us, or, without one, claim
-    it if it is due and nobody holds it. None when someone else has it."""
-    config = tracking_config()
-    now = timezone.now()
-    until = now + timedelta(seconds=config.lease_seconds)
-    rows = Execution.objects.filter(pk=execution_id, delivery=delivery)
-    if claim:
-        held = rows.filter(claim=claim, lease_until__gte=now).update(lease_until=until)
-    else:
-        claim = new_claim()
-        horizon = now + timedelta(seconds=config.dispatch_seconds)
-        held = (
-            rows.filter(next_action_at__lte=horizon)
-            .filter(unleased(now))
-            .update(claim=claim, lease_until=until)
-        )
-    if not held:
-        return None
-    logger.info("tracking start kind=%s ids=%s claim=%s", delivery, execution_id, claim)
-    return LeaseClock.start(claim, config, now)
-
-
-def _stage_since(execution: Execution, stage_before: str, now: datetime) -> datetime | None:
-    """When the current stage began: Kestra's date for its current state when it has one."""
-    if execution.stage == stage_before and execution.stage_since is not None:
-        return execution.stage_since
-    histories = execution.snapshot.get("state", {}).get("histories") or []
-    if histories and execution.delivery == Execution.Delivery.DELIVERED:
-        return parse_datetime(str(histories[-1].get("date") or "")) or now
-    return now
-
-
-def _write_back(
-    execution: Execution,
-    clock: LeaseClock,
-    *,
-    stage_before: str,
-    fields: list[str],
-    next_action_at: datetime | None,
-    watched_next_action_at: datetime | None = None,
-) -> bool:
-    """Store what the worker learnt and let go of the claim, only if it is still ours.
-
-    A page opened meanwhile (watched) gets `watched_next_action_at` instead: the sooner one.
-    """
-    clock.finish()
-    now = timezone.now()
-    execution.refresh_stage()
-    execution.stage_since = _stage_since(execution, stage_before, now)
-    values: dict[str, Any] = {name: getattr(execution, name) for name in fields}
-    when_watched = watched_next_action_at or next_action_at
-    next_value: Any = next_action_at
-    if next_action_at is not None and when_watched != next_action_at:
-        next_value = Case(
-            When(watched_until__gt=now, then=Value(when_watched)), default=Value(next_action_at)
-        )
-    written = Execution.objects.filter(pk=execution.pk, claim=clock.claim).update(
-        **values,
-        stage=execution.stage,
-        stage_since=execution.stage_since,
-        next_action_at=next_value,
-        lease_until=None,
-        claim="",
-        updated=now,
-    )
-    if not written:
-        logger.warning("tracking lost claim %s on execution %s", clock.claim, execution.pk)
-    return bool(written)
 
 
 # --- submit and deliver -------------------------------------------------------------------
@@ -261,7 +105,7 @@ def delivery_backoff(attempt: int, *, cap: float) -> float:
     return float(min(cap, 2 ** max(0, attempt - 1)))
 
 
-def _count_attempt(execution: Execution, clock: LeaseClock) -> bool:
+def _count_attempt(execution: Execution, clock: leases.LeaseClock) -> bool:
     """Record the attempt before calling Kestra, so a retry after a timeout knows to look
     for what this attempt may have created."""
     execution.attempts += 1
@@ -272,7 +116,9 @@ def _count_attempt(execution: Execution, clock: LeaseClock) -> bool:
     )
 
 
-def _create_once(client: KestraClient, execution: Execution, clock: LeaseClock) -> dict[str, Any]:
+def _create_once(
+    client: KestraClient, execution: Execution, clock: leases.LeaseClock
+) -> dict[str, Any]:
     definition = execution.app.parsed
     if execution.attempts > 1:
         clock.check()
@@ -298,22 +144,22 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Next | None:
     looks for the earlier attempt's execution by its `portal.submission` label. A failed
     attempt is retried by the dispatcher once its backoff has passed.
     """
-    clock = _hold(execution_id, claim, delivery=Execution.Delivery.QUEUED)
+    clock = leases.hold(execution_id, claim, delivery=Execution.Delivery.QUEUED)
     if clock is None:
         return None
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     if not _count_attempt(execution, clock):
         return None
-    config = tracking_config()
+    config = leases.tracking_config()
     stage_before = execution.stage
     fields = ["kestra_id", "delivery", "payload", "error", "snapshot", "state"]
     try:
         created = _create_once(get_client(), execution, clock)
-    except LeaseRunningOut:
-        _write_back(
+    except leases.LeaseRunningOut:
+        leases.write_back(
             execution, clock, stage_before=stage_before, fields=[], next_action_at=timezone.now()
         )
-        log_hold("deliver", [execution_id], clock, "lease-ran-out")
+        leases.log_hold("deliver", [execution_id], clock, "lease-ran-out")
         return None
     except KestraUnavailable as exc:
         if execution.attempts >= config.delivery_max_attempts:
@@ -324,24 +170,26 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Next | None:
             execution.error = str(exc)
             delay = delivery_backoff(execution.attempts, cap=config.delivery_backoff_max_seconds)
             next_at = timezone.now() + timedelta(seconds=delay)
-        _write_back(
+        leases.write_back(
             execution, clock, stage_before=stage_before, fields=fields, next_action_at=next_at
         )
-        log_hold("deliver", [execution_id], clock, "unavailable")
+        leases.log_hold("deliver", [execution_id], clock, "unavailable")
         return None
     except KestraRejected as exc:
         execution.delivery = Execution.Delivery.FAILED
         execution.error = f"Kestra rejected the submission: {exc.message}"
-        _write_back(execution, clock, stage_before=stage_before, fields=fields, next_action_at=None)
-        log_hold("deliver", [execution_id], clock, "rejected")
+        leases.write_back(
+            execution, clock, stage_before=stage_before, fields=fields, next_action_at=None
+        )
+        leases.log_hold("deliver", [execution_id], clock, "rejected")
         return None
     _adopt(execution, created)
-    written = _write_back(
+    written = leases.write_back(
         execution, clock, stage_before=stage_before, fields=fields, next_action_at=timezone.now()
     )
     if written:
         uploads.discard(execution)
-    log_hold("deliver", [execution_id], clock, "delivered")
+    leases.log_hold("deliver", [execution_id], clock, "delivered")
     return Next("poll", 0.0) if written else None
 
 
@@ -380,7 +228,9 @@ def state_fingerprint(state: Mapping[str, Any]) -> tuple[str, int]:
     return str(state.get("current") or ""), len(state.get("histories") or [])
 
 
-def _refresh_from_kestra(client: KestraClient, execution: Execution, clock: LeaseClock) -> bool:
+def _refresh_from_kestra(
+    client: KestraClient, execution: Execution, clock: leases.LeaseClock
+) -> bool:
     """State and logs on every poll; task outputs when a task run changed; the resume form
     when the execution pauses; flow outputs at the end. True if anything changed."""
     kestra_id = execution.kestra_id or ""
@@ -406,7 +256,7 @@ def _refresh_from_kestra(client: KestraClient, execution: Execution, clock: Leas
     return changed_runs or state_fingerprint(execution.snapshot.get("state") or {}) != fingerprint
 
 
-def next_interval(current: float, *, changed: bool, config: TrackingConfig) -> float:
+def next_interval(current: float, *, changed: bool, config: leases.TrackingConfig) -> float:
     """Seconds until the next check of an execution nobody watches: back to the fastest pace
     after a change, twice as long after each check that found none, up to the bound."""
     if changed or current <= 0:
@@ -428,7 +278,7 @@ POLL_FIELDS = [
 ]
 
 
-def _poll_failed(execution: Execution, exc: Exception, config: TrackingConfig) -> None:
+def _poll_failed(execution: Execution, exc: Exception, config: leases.TrackingConfig) -> None:
     execution.poll_errors += 1
     execution.error = str(exc)
     lost = isinstance(exc, KestraNotFound) and execution.poll_errors >= config.lost_after_polls
@@ -446,21 +296,21 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
     The next poll is set for the dispatcher: a second after this one started while someone
     watches; otherwise after an interval that grows while nothing changes. None once final.
     """
-    clock = _hold(execution_id, claim, delivery=Execution.Delivery.DELIVERED)
+    clock = leases.hold(execution_id, claim, delivery=Execution.Delivery.DELIVERED)
     if clock is None:
         return None
-    config = tracking_config()
+    config = leases.tracking_config()
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     stage_before = execution.stage
     try:
         changed = _refresh_from_kestra(get_client(), execution, clock)
-    except LeaseRunningOut:
+    except leases.LeaseRunningOut:
         # Nothing half-read is kept: the next holder polls again from what is stored.
         execution = Execution.objects.get(pk=execution_id)
-        _write_back(
+        leases.write_back(
             execution, clock, stage_before=stage_before, fields=[], next_action_at=timezone.now()
         )
-        log_hold("poll", [execution_id], clock, "lease-ran-out")
+        leases.log_hold("poll", [execution_id], clock, "lease-ran-out")
         return None
     except (KestraUnavailable, KestraRejected) as exc:
         # A poll that failed half-way (the state read, the logs not) keeps nothing of it:
@@ -480,7 +330,7 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
         execution.delivery == Execution.Delivery.FAILED
     )
     now = timezone.now()
-    _write_back(
+    leases.write_back(
         execution,
         clock,
         stage_before=stage_before,
@@ -490,7 +340,7 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
         if final
         else clock.started + timedelta(seconds=config.poll_seconds),
     )
-    log_hold("poll", [execution_id], clock, "final" if final else outcome)
+    leases.log_hold("poll", [execution_id], clock, "final" if final else outcome)
     return None
 
 
@@ -505,7 +355,7 @@ def execution_watch(*, execution: Execution) -> None:
     """
     if execution.is_final or execution.delivery != Execution.Delivery.DELIVERED:
         return
-    config = tracking_config()
+    config = leases.tracking_config()
     now = timezone.now()
     renew_after = now + timedelta(seconds=config.watch_seconds - WATCH_RENEW_SECONDS)
     if execution.watched_until is not None and execution.watched_until > renew_after:

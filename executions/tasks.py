@@ -14,7 +14,7 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from executions import services, tracking
+from executions import leases, services, tracking
 
 # A lost database connection or a locked SQLite file: worth trying again soon, and the
 # task is idempotent. Anything else is a bug to see in the logs, not to retry.
@@ -36,7 +36,7 @@ PERIODIC_OPTIONS: dict[str, Any] = {"soft_time_limit": 30, "time_limit": 45}
 
 def _expires() -> float:
     """A message older than a lease is useless: its claim has gone back to the dispatcher."""
-    return services.tracking_config().lease_seconds
+    return leases.tracking_config().lease_seconds
 
 
 @shared_task(**TASK_OPTIONS)

@@ -29,17 +29,16 @@ from django.utils.dateparse import parse_datetime
 from apps_catalog.models import App
 from executions import stages
 from executions.kestra import KestraError, KestraRejected, KestraUnavailable, get_client
-from executions.models import Execution
-from executions.services import (
+from executions.leases import (
     LeaseClock,
     LeaseRunningOut,
     log_hold,
     new_claim,
-    next_interval,
-    state_fingerprint,
     tracking_config,
     unleased,
 )
+from executions.models import Execution
+from executions.services import next_interval, state_fingerprint
 
 logger = logging.getLogger(__name__)
 
