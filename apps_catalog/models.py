@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps_catalog.definition import AppDefinition
@@ -69,9 +70,14 @@ class App(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("executions:app", kwargs={"uid": self.uid})
 
-    @property
+    @cached_property
     def parsed(self) -> AppDefinition:
+        """The normalised definition, built once per loaded row: pages read it many times."""
         return AppDefinition.from_dict(self.definition)
+
+    def set_definition(self, definition: AppDefinition) -> None:
+        self.definition = definition.to_dict()
+        self.__dict__["parsed"] = definition
 
     @property
     def thumbnail_url(self) -> str | None:

@@ -17,7 +17,7 @@ USE_PERMISSION = "apps_catalog.use_app"
 
 def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.source = source
-    app.definition = definition.to_dict()
+    app.set_definition(definition)
     app.app_id = definition.id
     app.namespace = definition.namespace
     app.flow_id = definition.flow_id
@@ -88,7 +88,7 @@ def app_set_enabled(*, app: App, enabled: bool) -> bool:
     source = with_disabled(app.source, not enabled)
     definition = parse_app(source)
     app.source = source
-    app.definition = definition.to_dict()
+    app.set_definition(definition)
     app.enabled = enabled
     app.save(update_fields=["source", "definition", "enabled", "updated"])
     return True

@@ -17,6 +17,7 @@ from executions.kestra import KestraUnavailable, get_client
 from executions.kestra.client import FileField
 
 FLOW_CACHE_SECONDS = 30
+UNAVAILABLE_RETRY_SECONDS = 10
 FIELD_PREFIX = "input."
 MASK = "******"
 
@@ -90,6 +91,9 @@ def flow_definition(app: App) -> dict[str, Any]:
         flow = get_client().flow(definition.namespace, definition.flow_id, definition.flow_revision)
     except KestraUnavailable:
         if app.flow_snapshot:
+            # Serve the kept copy for a little while without asking again: each try could
+            # cost a visitor the whole timeout.
+            cache.set(key, app.flow_snapshot, UNAVAILABLE_RETRY_SECONDS)
             return app.flow_snapshot
         raise
     cache.set(key, flow, FLOW_CACHE_SECONDS)
