@@ -42,7 +42,7 @@ from apps_catalog.services import app_save_source
 from executions.models import Execution, ExecutionLog
 app, _ = app_save_source(source=open("examples/apps/data_request.yml").read())
 execution = Execution.objects.create(app=app, kestra_id="bench1", delivery="DELIVERED",
-    state="RUNNING", stage="RUNNING", snapshot={"inputs": {"dataset": "stores"}})
+    state="RUNNING", stage="RUNNING", snapshot={"inputs": {"dataset": "stores"}}, log_count=40)
 ExecutionLog.objects.bulk_create(ExecutionLog(execution=execution, position=i, level="INFO",
     task_id=f"task{i}", message=f"message {i}") for i in range(40))
 print(app.uid)

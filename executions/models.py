@@ -34,6 +34,9 @@ class Execution(models.Model):
         default=dict, blank=True, help_text="Kestra's execution, as polled."
     )
     outputs = models.JSONField(default=dict, blank=True)
+    log_count = models.PositiveIntegerField(
+        default=0, help_text="How many log lines are stored: pages ask every second."
+    )
     task_outputs = models.JSONField(
         default=dict, blank=True, help_text="Outputs of the task runs, by task id."
     )

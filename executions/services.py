@@ -197,7 +197,10 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Next | None:
 
 
 def _store_new_logs(execution: Execution, entries: list[dict[str, Any]]) -> None:
-    known = execution.logs.count()
+    """Append the lines not stored yet (Kestra's list only grows) and keep their count."""
+    known = execution.log_count
+    if len(entries) <= known:
+        return
     ExecutionLog.objects.bulk_create(
         [
             ExecutionLog(
@@ -213,6 +216,8 @@ def _store_new_logs(execution: Execution, entries: list[dict[str, Any]]) -> None
         ],
         ignore_conflicts=True,
     )
+    execution.log_count = len(entries)
+    Execution.objects.filter(pk=execution.pk).update(log_count=len(entries))
 
 
 def _task_runs(snapshot: dict[str, Any]) -> list[tuple[str, str]]:

@@ -147,7 +147,7 @@ def live_version(app: App, execution: Execution, can_act: bool) -> str:
         execution.outputs,
         execution.task_outputs,
         execution.resume_form,
-        execution.logs.count(),
+        execution.log_count,
         can_act,
     ]
     encoded = json.dumps(shown, sort_keys=True, default=str).encode()
