@@ -1,0 +1,64 @@
+"""Plain Django pages the portal's pages are compared with: the same shape of output, none
+of the portal's work (access rules, layouts, the execution's state)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def plain(request: HttpRequest) -> HttpResponse:
+    """A plain Django page of the same shape: a template over a few dozen rows."""
+    rows = [{"level": "INFO", "task": f"task{i}", "message": f"message {i}"} for i in range(40)]
+    return render(request, "plain.html", {"rows": rows})
+
+
+@dataclass
+class TagList:
+    """What the catalog template asks of `app.tags`: `.all()`."""
+
+    items: list[Any]
+
+    def all(self) -> list[Any]:
+        return self.items
+
+
+@dataclass
+class Card:
+    """What the catalog template reads of an app, held in memory."""
+
+    uid: str
+    display_name: str
+    description: str
+    thumbnail_url: str | None
+    tags: TagList = field(default_factory=lambda: TagList([]))
+
+    def get_absolute_url(self) -> str:
+        return f"/apps/{self.uid}/"
+
+
+# Filled by bench/catalog.py with the cards the catalog shows its user.
+CATALOG_CARDS: list[Card] = []
+CATALOG_TAGS: list[str] = []
+
+
+@login_required
+def plain_catalog(request: HttpRequest) -> HttpResponse:
+    """The catalog's template and pager over cards from a list in memory."""
+    from apps_catalog.views import PAGE_SIZE
+
+    page = Paginator(CATALOG_CARDS, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "apps": page.object_list,
+        "tags": [],
+        "q": "",
+        "all_tags": CATALOG_TAGS,
+        "filters": "",
+    }
+    return render(request, "apps_catalog/catalog.html", context)
