@@ -1,9 +1,11 @@
 """Throughput of the portal's pages against a plain Django page, same server, same run.
 
-    .venv/bin/python bench/pages.py [--seconds 5] [--clients 20]
+    .venv/bin/python bench/pages.py [--seconds 5] [--clients 20] [--json PATH]
 
-Starts gunicorn (2 workers) on a fresh SQLite database in a temporary folder, with one app
-and one running execution holding 40 log lines, then loads each URL from 20 loopback clients.
+Starts the emulator (the example flows) and gunicorn (2 workers) on a fresh SQLite database
+in a temporary folder, with the data request app and one running execution holding 40 log
+lines, then loads each URL from 20 loopback clients. The web process's memory (gunicorn and
+its workers) is read before the load and at its peak during it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
+from dataclasses import replace
 from pathlib import Path
 
 import requests
@@ -21,18 +23,27 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import harness  # noqa: E402
 from bench.loadgen import Result, hammer  # noqa: E402
+from bench.report import Figure, add_json_argument, emit, ms  # noqa: E402
 
-PORT = 8765
+MIN_SHARE = 0.5  # of the plain page's requests per second
+PLAIN = "plain Django page (baseline)"
 
 
-def _env(data_dir: str) -> dict[str, str]:
+def bench_env(data_dir: str, kestra_url: str = "http://127.0.0.1:9") -> dict[str, str]:
+    """The portal with the bench URLs (plain pages) on a database of its own."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "PORTAL_DATA_DIR": data_dir,
         "DATABASE_URL": f"sqlite:///{data_dir}/bench.sqlite3",
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "filesystem://"),
+        "KESTRA_URL": kestra_url,
         "LOG_LEVEL": "WARNING",
+        # Plain HTTP on loopback: cookies (session, CSRF) must travel without TLS.
+        "SECURE_COOKIES": "false",
+        "SUBMISSION_RATE_LIMIT": "0/m",
     }
 
 
@@ -49,90 +60,99 @@ print(app.uid)
 """
 
 
+def migrate(env: dict[str, str]) -> None:
+    command = [sys.executable, "manage.py", "migrate", "-v0"]
+    subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
+
+
 def _prepare(env: dict[str, str]) -> str:
-    python = sys.executable
-    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)  # noqa: S603
+    migrate(env)
     out = subprocess.run(  # noqa: S603
-        [python, "-c", SETUP],
-        cwd=ROOT,
-        env=env,
-        check=True,  # noqa: S603
-        capture_output=True,
-        text=True,
+        [sys.executable, "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
     return out.stdout.strip().splitlines()[-1]
 
 
-def _serve(env: dict[str, str]) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "kestra_apps.wsgi",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+def load_figure(name: str, result: Result, baseline: Result) -> Figure:
+    share = result.rps / baseline.rps if baseline.rps else 0.0
+    return Figure(
+        f"{name}: req/s (p50, p95)",
+        f"{result.rps:,.0f} ({ms(result.median)}, {ms(result.percentile(0.95))})"
+        + (f", {result.errors} errors" if result.errors else ""),
+        f"plain Django page: {baseline.rps:,.0f} ({ms(baseline.median)},"
+        f" {ms(baseline.percentile(0.95))})",
+        f"{share:.2f}x",
+        f"at least {MIN_SHARE:g}x req/s",
+        share >= MIN_SHARE and not result.errors,
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+
+def _urls(base: str, uid: str) -> dict[str, str]:
+    live = f"{base}/apps/{uid}/executions/bench1/live/"
+    version = requests.get(live, timeout=5).headers["X-Live-Version"]
+    return {
+        PLAIN: f"{base}/bench/plain/",
+        "app page (form), 20 clients": f"{base}/apps/{uid}/",
+        "execution page, 20 clients": live[: -len("live/")],
+        "live part, unchanged (204)": f"{live}?v={version}",
+        "live part, changed": live,
+    }
+
+
+def measure(seconds: float, clients: int) -> tuple[dict[str, Result], float, float]:
+    """Results per page, and the web process's memory (MiB) before and at peak under load."""
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as data_dir:
+        emulator, kestra_url = harness.start_emulator(ROOT / "examples" / "flows")
+        server = None
         try:
-            requests.get(f"http://127.0.0.1:{PORT}/bench/plain/", timeout=1)
-            return server
-        except requests.RequestException:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
+            env = bench_env(data_dir, kestra_url)
+            uid = _prepare(env)
+            server, base = harness.start_gunicorn(env)
+            urls = _urls(base, uid)
+            for url in urls.values():
+                hammer(url, clients=clients, seconds=1, ok=(200, 204))  # warm up
+            idle = harness.tree_rss_mib(server.pid)
+            with harness.PeakMemory(server.pid) as memory:
+                results = {
+                    name: hammer(url, clients=clients, seconds=seconds, ok=(200, 204))
+                    for name, url in urls.items()
+                }
+        finally:
+            if server is not None:
+                harness.stop(server)
+            harness.stop(emulator)
+    return results, idle, memory.peak
 
 
-def _line(name: str, result: Result, baseline: Result) -> str:
-    return (
-        f"| {name} | {result.rps:,.0f} | {result.rps / baseline.rps:.2f} | "
-        f"{result.median * 1000:.1f} | {result.percentile(0.95) * 1000:.1f} | {result.errors} |"
+def figures(results: dict[str, Result], idle: float, peak: float, clients: int) -> list[Figure]:
+    baseline = results[PLAIN]
+    found = [load_figure(name, r, baseline) for name, r in results.items() if name != PLAIN]
+    # The live part is what every open page asks each second: no target of its own, shown
+    # for scale next to the pages that have one.
+    found = [
+        replace(f, target="", met=None) if f.name.startswith("live part") else f for f in found
+    ]
+    found.append(
+        Figure(
+            f"web process memory (gunicorn, 2 workers), {clients} clients",
+            f"{peak:.0f} MiB peak",
+            f"same processes before the load: {idle:.0f} MiB",
+            f"{peak / idle:.2f}x",
+        )
     )
+    return found
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=20)
+    add_json_argument(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = _env(data_dir)
-        uid = _prepare(env)
-        server = _serve(env)
-        try:
-            base = f"http://127.0.0.1:{PORT}"
-            live = f"{base}/apps/{uid}/executions/bench1/live/"
-            version = requests.get(live, timeout=5).headers["X-Live-Version"]
-            urls = {
-                "plain Django page (baseline)": f"{base}/bench/plain/",
-                "live part, unchanged (204)": f"{live}?v={version}",
-                "live part, changed": live,
-                "execution page": live[: -len("live/")],
-            }
-            for url in urls.values():
-                hammer(url, clients=args.clients, seconds=1, ok=(200, 204))  # warm up
-            results = {
-                name: hammer(url, clients=args.clients, seconds=args.seconds, ok=(200, 204))
-                for name, url in urls.items()
-            }
-        finally:
-            server.terminate()
-            server.wait()
+    results, idle, peak = measure(args.seconds, args.clients)
     cores = os.cpu_count()
-    print(f"{args.clients} clients, {args.seconds:.0f} s each, gunicorn 2 workers, {cores} cores")
-    print("| page | req/s | vs plain Django | p50 ms | p95 ms | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    baseline = results["plain Django page (baseline)"]
-    for name, result in results.items():
-        print(_line(name, result, baseline))
+    print(f"{args.clients} clients, {args.seconds:g} s each, gunicorn 2 workers, {cores} cores")
+    emit(figures(results, idle, peak, args.clients), args.json)
 
 
 if __name__ == "__main__":
