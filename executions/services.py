@@ -331,7 +331,9 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
             execution.poll_interval, changed=changed, config=config
         )
         outcome = "polled"
-    final = execution.state in stages.TERMINAL_STATES or (
+    # Final only once a poll read everything at the end: a state stored earlier (a search hit
+    # adopted on a delivery retry) says nothing of the logs and outputs not read yet.
+    final = (outcome == "polled" and execution.state in stages.TERMINAL_STATES) or (
         execution.delivery == Execution.Delivery.FAILED
     )
     now = timezone.now()
