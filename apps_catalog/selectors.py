@@ -67,7 +67,11 @@ def catalog_cards(*, ids: Sequence[int]) -> list[App]:
 
 def catalog_tags(apps: QuerySet[App]) -> list[str]:
     """The tag names carried by at least one of these apps, in order."""
-    names = App.tags.through.objects.filter(app_id__in=apps.values("pk")).values_list(
-        "tag__name", flat=True
+    # DISTINCT in the database: one row per tag, not one per (app, tag) pair.
+    names = (
+        App.tags.through.objects.filter(app_id__in=apps.values("pk"))
+        .values_list("tag__name", flat=True)
+        .distinct()
+        .order_by("tag__name")
     )
-    return sorted(set(names))
+    return list(names)
