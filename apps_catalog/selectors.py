@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
 
-from apps_catalog.models import App
+from apps_catalog.models import App, AppGroupObjectPermission, AppUserObjectPermission
+
+USE_CODENAME = "use_app"
 
 # Columns a catalog card never shows: the source and the flow copy may be large.
 _NOT_ON_CARDS = ("source", "definition", "flow_snapshot")
@@ -24,10 +26,24 @@ def catalog_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[App]
     )
     if user.is_superuser:
         return apps.prefetch_related("tags")
-    granted = get_objects_for_user(
-        user, "apps_catalog.use_app", klass=App, accept_global_perms=False
-    ).values("pk")
-    return apps.filter(Q(access=App.Access.PUBLIC) | Q(pk__in=granted)).prefetch_related("tags")
+    return apps.filter(
+        Q(access=App.Access.PUBLIC) | Q(pk__in=granted_app_ids(user))
+    ).prefetch_related("tags")
+
+
+def granted_app_ids(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Any]:
+    """The ids of the apps granted to the user, directly or through a group: the same rule
+    as guardian's get_objects_for_user(accept_global_perms=False), read straight from the
+    app's own permission tables, which costs a page asked often much less to build."""
+    if not user.is_authenticated:
+        return App.objects.none().values("pk")
+    direct = AppUserObjectPermission.objects.filter(
+        user=user, permission__codename=USE_CODENAME
+    ).values("content_object_id")
+    via_group = AppGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=USE_CODENAME
+    ).values("content_object_id")
+    return App.objects.filter(Q(pk__in=direct) | Q(pk__in=via_group)).values("pk")
 
 
 def catalog_search(
