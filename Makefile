@@ -1,12 +1,15 @@
 # Two commands set everything up on a fresh machine with Python 3.11+:
 #   make run    the product (emulator, worker + beat, web on http://127.0.0.1:8000)
 #   make test   the whole test suite
+# Two more measure it (README, "Measuring"):
+#   make bench        every benchmark, one table, written to docs/performance.md
+#   make resilience   1,000 submissions through faults: nothing lost, twice or stuck
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install
+.PHONY: run test install bench resilience
 
 install: $(STAMP)
 
@@ -23,3 +26,10 @@ run: $(STAMP)
 # Tests keep their own data folder (test database, broker queue) apart from the demo's.
 test: $(STAMP)
 	PORTAL_DATA_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Loopback only, bounded in time (about 6 and 5 minutes); each keeps its data in var/bench-*.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+resilience: $(STAMP)
+	$(BIN)/python bench/resilience.py

@@ -35,6 +35,10 @@ from pathlib import Path
 
 HOST = "127.0.0.1"  # loopback only: this script never talks to another machine
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.report import Figure, add_json_argument, emit  # noqa: E402
+
 MAX_DURATION_S = 60.0
 STARTUP_TIMEOUT_S = 20.0
 REQUEST_TIMEOUT_S = 10.0
@@ -284,6 +288,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="reuse connections the server keeps open (default: one connection per request)",
     )
     parser.add_argument("--min-rps", type=float, default=500.0, help="exit 1 below this")
+    add_json_argument(parser)
     args = parser.parse_args(argv)
     args.duration = min(max(args.duration, 1.0), MAX_DURATION_S)
     args.processes = max(1, min(args.processes, args.clients))
@@ -330,7 +335,22 @@ def main(argv: list[str] | None = None) -> int:
             emulator.wait(timeout=10)
     baseline = measure_baseline(sample, paths, args)
     print_summary([emulated, baseline], args, states)
+    if args.json:
+        emit([figure(emulated, baseline, args)], args.json)
     return 0 if emulated.rps >= args.min_rps and not emulated.errors else 1
+
+
+def figure(emulated: Summary, baseline: Summary, args: argparse.Namespace) -> Figure:
+    errors = f", {emulated.errors} errors" if emulated.errors else ""
+    return Figure(
+        f"emulator: GET execution, {args.clients} clients, {args.executions} running:"
+        " req/s (p50, p95)",
+        f"{emulated.rps:,.0f} ({emulated.p50_ms:.1f} ms, {emulated.p95_ms:.1f} ms){errors}",
+        f"stdlib HTTP server, fixed JSON: {baseline.rps:,.0f}",
+        f"{emulated.rps / baseline.rps:.2f}x" if baseline.rps else "n/a",
+        f"at least {args.min_rps:g} req/s",
+        emulated.rps >= args.min_rps and not emulated.errors,
+    )
 
 
 def measure_baseline(body: bytes, paths: list[str], args: argparse.Namespace) -> Summary:

@@ -9,8 +9,9 @@
     running, counted at the emulator (a WSGI wrapper around it), compared with a naive
     schedule (one GET of each execution per second, and the GET of its logs).
 
-It uses its own data folder (var/bench: SQLite database, file-system broker) unless
-DATABASE_URL / CELERY_BROKER_URL say otherwise.
+It uses its own data folder (var/bench-tracking, or PORTAL_DATA_DIR: SQLite database,
+file-system broker) unless DATABASE_URL / CELERY_BROKER_URL say otherwise. The worker's
+memory (Celery, its pool and beat) is read before the 1,000 start and at its peak after.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.harness import PeakMemory, tree_rss_mib  # noqa: E402
+from bench.report import Figure, add_json_argument, emit  # noqa: E402
+
+LATENCY_TARGET = 1.5  # seconds, p95
 
 FLOWS = {
     # Seven states in about five seconds: CREATED, RUNNING, PAUSED, RUNNING, PAUSED, … SUCCESS.
@@ -278,7 +284,7 @@ def measure_requests(counting: CountingApp, window: float, warmup: float) -> Cou
     return +after
 
 
-def _report_watched_share(counting: CountingApp, args: argparse.Namespace) -> None:
+def _report_watched_share(counting: CountingApp, args: argparse.Namespace) -> Figure:
     """The same population with a few pages open: what watching costs on top."""
     from executions.models import Execution
 
@@ -291,18 +297,94 @@ def _report_watched_share(counting: CountingApp, args: argparse.Namespace) -> No
         stop.set()
     total = sum(counts.values())
     minutes = args.window / 2 / 60
+    overall = total / args.running / minutes
+    watched = (total - counts["search"]) / len(ids) / minutes
     print(f"(c) the same {args.running}, {len(ids)} of them watched, {args.window / 2:.0f} s:")
     print(
-        f"    {total} requests ({dict(counts)});"
-        f" {total / args.running / minutes:.3f} per execution per minute overall,"
-        f" {(total - counts['search']) / len(ids) / minutes:.0f} per watched execution"
-        " per minute (its state and new logs every second)"
+        f"    {total} requests ({dict(counts)}); {overall:.3f} per execution per minute overall,"
+        f" {watched:.0f} per watched execution per minute (its state and new logs every second)"
+    )
+    return Figure(
+        f"Kestra requests per execution per minute, {args.running:,} running,"
+        f" {len(ids)} of them watched (pages open)",
+        f"{overall:.3f} overall; {watched:.0f} per watched one",
+        "naive: GET + logs of each every second: 120",
+        f"1/{120 / overall:,.0f}",
     )
 
 
 def _percentile(values: Iterable[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def _latency_figure(delays: list[float], args: argparse.Namespace) -> Figure:
+    median, p95 = statistics.median(delays), _percentile(delays, 0.95)
+    print(f"(a) watched executions: {args.watched}, state changes seen: {len(delays)}")
+    print(f"    delay median {median:.3f} s, p95 {p95:.3f} s, max {max(delays):.3f} s")
+    return Figure(
+        "state propagation, emulator to portal database (watched): p50, p95",
+        f"{median:.2f} s, {p95:.2f} s ({len(delays)} changes)",
+        "the worker's poll interval: 1 s",
+        f"{p95:.2f}x",
+        f"p95 under {LATENCY_TARGET:g} s",
+        p95 < LATENCY_TARGET,
+    )
+
+
+def _requests_figure(counts: Counter[str], args: argparse.Namespace) -> Figure:
+    total = sum(counts.values())
+    per = total / args.running / (args.window / 60)
+    print(
+        f"(b) {args.running} running executions, nobody watching,"
+        f" {args.window:.0f} s counted after {args.warmup:.0f} s:"
+    )
+    print(f"    {total} requests ({dict(counts)})")
+    print(
+        f"    {per:.4f} requests per execution per minute;"
+        f" naive GET each second: 60 ({60 / per:,.0f}x more);"
+        f" GET + logs each second: 120 ({120 / per:,.0f}x more)"
+    )
+    return Figure(
+        f"Kestra requests per tracked execution per minute, {args.running:,} running",
+        f"{per:.4f} ({total} in {args.window:.0f} s: {_kinds(counts)})",
+        "naive: GET of each every second: 60",
+        f"1/{60 / per:,.0f}",
+    )
+
+
+def _kinds(counts: Counter[str]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in counts.most_common())
+
+
+def _memory_figure(idle: float, peak: float, args: argparse.Namespace) -> Figure:
+    return Figure(
+        f"worker memory (Celery + beat, 2 processes), {args.running:,} running executions",
+        f"{peak:.0f} MiB peak",
+        f"same processes before: {idle:.0f} MiB",
+        f"{peak / idle:.2f}x",
+    )
+
+
+def measure(counting: CountingApp, kestra_url: str, args: argparse.Namespace) -> list[Figure]:
+    apps = _apps()
+    _reset(kestra_url)
+    data_dir = Path(os.environ["PORTAL_DATA_DIR"])
+    worker = _start_worker(kestra_url, data_dir)
+    try:
+        found = [_latency_figure(measure_latency(apps["steps"], args.watched), args)]
+        _reset(kestra_url)
+        idle = tree_rss_mib(worker.pid)
+        with PeakMemory(worker.pid) as memory:
+            _start_running(apps["long"], kestra_url, args.running)
+            counts = measure_requests(counting, args.window, args.warmup)
+        found.append(_requests_figure(counts, args))
+        found.append(_report_watched_share(counting, args))
+        found.append(_memory_figure(idle, memory.peak, args))
+        return found
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
 
 
 def main() -> None:
@@ -312,9 +394,10 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=60.0, help="seconds of counting")
     parser.add_argument("--warmup", type=float, default=20.0)
     parser.add_argument("--open-pages", type=int, default=10, help="watched in part (c)")
+    add_json_argument(parser)
     args = parser.parse_args()
 
-    data_dir = ROOT / "var" / "bench"
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or ROOT / "var" / "bench-tracking")
     data_dir.mkdir(parents=True, exist_ok=True)
     _setup_django(data_dir)
     from django.conf import settings
@@ -325,37 +408,11 @@ def main() -> None:
         server, counting, kestra_url = _start_emulator(Path(flows))
         settings.KESTRA_URL = kestra_url
         kestra_client._versions.clear()
-        apps = _apps()
-        _reset(kestra_url)
-        worker = _start_worker(kestra_url, data_dir)
         try:
-            delays = measure_latency(apps["steps"], args.watched)
-            print(f"(a) watched executions: {args.watched}, state changes seen: {len(delays)}")
-            print(
-                f"    delay median {statistics.median(delays):.3f} s,"
-                f" p95 {_percentile(delays, 0.95):.3f} s, max {max(delays):.3f} s"
-            )
-
-            _reset(kestra_url)
-            _start_running(apps["long"], kestra_url, args.running)
-            counts = measure_requests(counting, args.window, args.warmup)
-            total = sum(counts.values())
-            per = total / args.running / (args.window / 60)
-            print(
-                f"(b) {args.running} running executions, nobody watching,"
-                f" {args.window:.0f} s counted after {args.warmup:.0f} s:"
-            )
-            print(f"    {total} requests ({dict(counts)})")
-            print(
-                f"    {per:.4f} requests per execution per minute;"
-                f" naive GET each second: 60 ({60 / per:,.0f}x more);"
-                f" GET + logs each second: 120 ({120 / per:,.0f}x more)"
-            )
-            _report_watched_share(counting, args)
+            found = measure(counting, kestra_url, args)
         finally:
-            worker.terminate()
-            worker.wait(timeout=30)
             server.shutdown()
+    emit(found, args.json)
 
 
 if __name__ == "__main__":
