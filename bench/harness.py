@@ -161,7 +161,7 @@ def set_faults(base_url: str, **faults: object) -> None:
 # --- memory ----------------------------------------------------------------------------------
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -192,7 +192,7 @@ def tree_rss_mib(pid: int) -> float:
     while pending:
         current = pending.pop()
         total += _rss_kib(current)
-        pending += _children(current)
+        pending += children(current)
     return total / 1024
 
 

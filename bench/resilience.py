@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -57,6 +58,8 @@ class Run:
     workers: list[harness.TrackingWorker] = field(default_factory=list)
     submitted: list[Any] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
+    killed: list[harness.TrackingWorker] = field(default_factory=list)
+    exits: list[str] = field(default_factory=list)  # the last lines of workers that ended
     drain: float | None = None
     queued_at_return: int = 0
     started: float = field(default_factory=time.monotonic)
@@ -71,6 +74,16 @@ class Run:
         self.workers.append(worker.start())
         return worker
 
+    def supervise(self) -> None:
+        """What systemd or Kubernetes does: start again a worker that exited by itself (not
+        the one killed on purpose), saying why it ended."""
+        for worker in self.workers:
+            if worker.process is None or worker.process.poll() is None or worker in self.killed:
+                continue
+            self.log(f"worker {worker.name} exited ({worker.process.returncode}); restarted")
+            self.exits.append(f"--- {worker.name}:\n{worker.tail(15)}")
+            worker.ensure_running()
+
 
 # --- the scenario ----------------------------------------------------------------------------
 
@@ -79,6 +92,16 @@ def _queued(ids: list[int]) -> int:
     from executions.models import Execution
 
     return Execution.objects.filter(pk__in=ids, delivery="QUEUED").count()
+
+
+def progress(app: Any) -> str:
+    """Where the submissions stand, for the log every few seconds."""
+    from django.db.models import Count
+
+    from executions.models import Execution
+
+    rows = Execution.objects.filter(app=app).values("delivery", "stage").annotate(n=Count("pk"))
+    return ", ".join(f"{r['n']} {r['delivery'].lower()}/{r['stage'].lower()}" for r in rows)
 
 
 def _not_final(app: Any) -> int:
@@ -113,11 +136,14 @@ class Scenario:
         deadline = time.monotonic() + timeout
         while (self.back_at is None or self.run.drain is None) and time.monotonic() < deadline:
             self.tick()
+            if time.monotonic() - self.run.started - self.run.events[-1][0] >= 10:
+                self.run.log(progress(self.app))
             time.sleep(0.25)
 
     def tick(self) -> None:
         """Whatever is due now: the kill, the replacement, the outage and its end, the drain."""
         elapsed = time.monotonic() - self.run.started
+        self.run.supervise()
         self._kill(elapsed)
         self._replace(elapsed)
         self._outage(elapsed)
@@ -126,6 +152,7 @@ class Scenario:
 
     def _kill(self, elapsed: float) -> None:
         if self.killed_at is None and elapsed >= self.seconds / 3:
+            self.run.killed.append(self.run.workers[0])
             self.run.workers[0].kill()
             self.killed_at = elapsed
             self.run.log(f"worker {self.run.workers[0].name} (with the beat) killed: SIGKILL")
@@ -211,11 +238,14 @@ def report(run: Run, result: Audit, all_final: float | None, backend: str) -> No
             f"{drain} ({run.queued_at_return} queued at its return)",
         ),
         ("time until every submission was final", final),
+        ("workers that exited by themselves (restarted)", str(len(run.exits))),
     ]
     print(f"\n{len(run.submitted)} submissions, {backend}, two workers at a time\n")
     print("| check | result |\n| --- | --- |")
     for name, value in rows:
         print(f"| {name} | {value} |")
+    for tail in run.exits:
+        print(f"\nA worker exited by itself; its last lines:\n{tail}")
     print("\n" + ("PASS: nothing lost, duplicated or stuck." if result.ok else "FAIL"))
 
 
@@ -266,6 +296,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=90.0, help="submissions arrive over")
     parser.add_argument("--timeout", type=float, default=420.0, help="for all to be final")
     args = parser.parse_args()
+    # Stopped from outside: still stop the workers and the emulator (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     backend = _setup_django()
     with tempfile.TemporaryDirectory(prefix="bench-resilience-") as tmp:
         folder = Path(tmp)
@@ -282,6 +314,14 @@ def main() -> int:
     return 0 if result.ok else 1
 
 
+def _all_final(run: Run, app: Any) -> bool:
+    """Whether every submission is final; says where they stand every 10 s meanwhile."""
+    run.supervise()
+    if not run.events or time.monotonic() - run.started - run.events[-1][0] >= 10:
+        run.log(progress(app))
+    return _not_final(app) == 0
+
+
 def _play(run: Run, args: argparse.Namespace) -> tuple[Audit, float | None]:
     app = _app(run.kestra)
     run.start_worker("first", beat=True)
@@ -294,7 +334,7 @@ def _play(run: Run, args: argparse.Namespace) -> tuple[Audit, float | None]:
     )
     Scenario(run, app, args.submissions, args.seconds).play(args.timeout)
     try:
-        harness.wait_until(lambda: _not_final(app) == 0, args.timeout, "every submission final")
+        harness.wait_until(lambda: _all_final(run, app), args.timeout, "every submission final")
         all_final: float | None = time.monotonic() - run.started
         run.log("every submission final")
     except AssertionError:
