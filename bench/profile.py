@@ -5,9 +5,10 @@
 
 The set-up of bench/pages.py (emulator, data request app, a running execution with 40 log
 lines) under gunicorn with ONE worker, so that every sample is a request of that page.
-Prints the functions holding the most samples (inclusive: the function or anything it
-called), and keeps the collapsed stacks in var/bench-profile/<page>.txt for a flame graph
-(e.g. speedscope.app or flamegraph.pl).
+Prints, of the samples taken inside requests, the share in the project's functions and in
+Django's main phases (each with what it called) and in each package's own code; keeps the
+collapsed stacks in var/bench-profile/<page>.txt for a flame graph (speedscope.app,
+flamegraph.pl).
 """
 
 from __future__ import annotations
@@ -39,23 +40,55 @@ PAGES = {
 def record(pid: int, seconds: float, out: Path) -> None:
     py_spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
     command = [py_spy, "record", "-p", str(pid), "-d", str(int(seconds)), "-r", "200"]
-    command += ["-f", "raw", "-o", str(out), "--nonblocking"]
+    command += ["-f", "raw", "-o", str(out)]
     subprocess.run(command, check=True, capture_output=True)  # noqa: S603
 
 
+REQUEST = "WSGIHandler.__call__"
+PROJECT = ("executions/", "accounts/", "apps_catalog/", "kestra_apps/", "api/")
+# Django's phases worth naming next to the project's own functions.
+PHASES = (
+    "QuerySet._fetch_all",
+    "SQLCompiler.as_sql",
+    "CursorWrapper.execute",
+    "Template.render",
+    "SessionStore.load",
+    "from_db_value",
+)
+
+
+def _package(frame: str) -> str:
+    """`name (path/to/file.py:12)` -> its first two path parts, e.g. django/db."""
+    path = frame[frame.find("(") + 1 : frame.rfind(":")]
+    return "/".join(path.split("/")[:2]) or frame
+
+
 def summary(stacks: Path, top: int = 30) -> str:
-    """The frames present in the most samples (each counted once per sample)."""
+    """Of the samples taken inside a request: the share in each of the project's functions
+    and Django's main phases (with what they called), and the share spent in each package's
+    own code (the innermost frame)."""
     inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
     total = 0
     for line in stacks.read_text().splitlines():
-        frames, _, count = line.rpartition(" ")
+        text, _, count = line.rpartition(" ")
+        frames = text.split(";")
+        if not any(REQUEST in frame for frame in frames):
+            continue  # waiting for a connection, writing the answer
         samples = int(count)
         total += samples
-        for frame in set(frames.split(";")):
+        for frame in set(frames):
             inclusive[frame] += samples
-    lines = [f"{total} samples; share of samples in each function or what it called:"]
-    for frame, samples in inclusive.most_common(top):
-        lines.append(f"{samples / total:6.1%}  {frame}")
+        own[_package(frames[-1])] += samples
+    named = [
+        (frame, n)
+        for frame, n in inclusive.most_common()
+        if any(p in frame for p in PROJECT) or any(p in frame for p in PHASES)
+    ]
+    lines = [f"{total} samples inside requests. In each function and what it called:"]
+    lines += [f"{n / total:6.1%}  {frame}" for frame, n in named[:top]]
+    lines.append("In each package's own code:")
+    lines += [f"{n / total:6.1%}  {package}" for package, n in own.most_common(12)]
     return "\n".join(lines)
 
 
