@@ -47,25 +47,15 @@ def kestra(settings, emulator_url: str) -> str:
     return emulator_url
 
 
-def _database_url(settings_dict: dict) -> str:
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{settings_dict['NAME']}"
-    user = settings_dict.get("USER") or ""
-    password = f":{settings_dict['PASSWORD']}" if settings_dict.get("PASSWORD") else ""
-    auth = f"{user}{password}@" if user else ""
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{auth}{settings_dict['HOST']}{port}/{settings_dict['NAME']}"
-
-
 class Worker:
     """A `celery worker --beat` process on the test database and the configured broker."""
 
     def __init__(self, kestra_url: str) -> None:
-        from django.db import connection
+        from bench.harness import database_url
 
         self.env = {
             **os.environ,
-            "DATABASE_URL": _database_url(connection.settings_dict),
+            "DATABASE_URL": database_url(),
             "KESTRA_URL": kestra_url,
             "PYTHONUNBUFFERED": "1",
         }
