@@ -8,10 +8,7 @@ from rest_framework import serializers
 
 from apps_catalog.definition import APP_TYPE
 from apps_catalog.models import App
-
-
-def _tag_names(app: App) -> list[str]:
-    return [tag.name for tag in app.tags.all()]  # prefetched by the views
+from apps_catalog.selectors import CatalogCard
 
 
 class AppSerializer(serializers.Serializer):
@@ -23,16 +20,13 @@ class AppSerializer(serializers.Serializer):
     type = serializers.SerializerMethodField()
     namespace = serializers.CharField()
     flowId = serializers.CharField(source="flow_id")
-    tags = serializers.SerializerMethodField()
+    tags = serializers.ListField(source="tag_names", child=serializers.CharField())
     enabled = serializers.BooleanField()
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
 
     def get_type(self, app: App) -> str:
         return APP_TYPE
-
-    def get_tags(self, app: App) -> list[str]:
-        return _tag_names(app)
 
 
 class AppSourceSerializer(serializers.Serializer):
@@ -43,14 +37,11 @@ class AppSourceSerializer(serializers.Serializer):
     name = serializers.CharField(source="display_name")
     namespace = serializers.CharField()
     flowId = serializers.CharField(source="flow_id")
-    tags = serializers.SerializerMethodField()
+    tags = serializers.ListField(source="tag_names", child=serializers.CharField())
     disabled = serializers.SerializerMethodField()
     source = serializers.CharField()
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
-
-    def get_tags(self, app: App) -> list[str]:
-        return _tag_names(app)
 
     def get_disabled(self, app: App) -> bool:
         return not app.enabled
@@ -63,14 +54,11 @@ class CatalogItemSerializer(serializers.Serializer):
     name = serializers.CharField(source="display_name")
     description = serializers.CharField()
     type = serializers.SerializerMethodField()
-    tags = serializers.SerializerMethodField()
+    tags = serializers.ListField(child=serializers.CharField())
     thumbnail = serializers.CharField(source="thumbnail_url", allow_null=True)
 
-    def get_type(self, app: App) -> str:
+    def get_type(self, card: CatalogCard) -> str:
         return APP_TYPE
-
-    def get_tags(self, app: App) -> list[str]:
-        return _tag_names(app)
 
 
 class BulkRequestSerializer(serializers.Serializer):

@@ -85,12 +85,9 @@ class AppAdmin(GuardedModelAdmin):
         # A new app has nothing parsed to show yet, and its uid is only drawn on save.
         return self.fieldsets if obj is not None else self.fieldsets[:1]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[App]:
-        return super().get_queryset(request).prefetch_related("tags")
-
     @admin.display(description="tags")
     def tag_list(self, app: App) -> str:
-        return ", ".join(tag.name for tag in app.tags.all())
+        return ", ".join(app.tag_names)
 
     # -- saving ----------------------------------------------------------------------
 

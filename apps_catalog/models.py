@@ -13,6 +13,19 @@ from apps_catalog.definition import AppDefinition
 from apps_catalog.ids import new_uid
 
 
+def app_url(uid: str) -> str:
+    """Where an app is used."""
+    return reverse("executions:app", kwargs={"uid": uid})
+
+
+def safe_thumbnail(thumbnail: str) -> str | None:
+    """The thumbnail when it is an absolute http(s) URL: nothing else is put in a page."""
+    parts = urlsplit(thumbnail.strip())
+    if parts.scheme in {"http", "https"} and parts.netloc:
+        return thumbnail.strip()
+    return None
+
+
 class Tag(models.Model):
     name = models.CharField(max_length=100, unique=True)
 
@@ -42,6 +55,9 @@ class App(models.Model):
     expiration_start = models.DateTimeField(null=True, blank=True)
     expiration_end = models.DateTimeField(null=True, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="apps")
+    # The same tags' names, in order, in the app's own row: a card is read from one row.
+    # The many-to-many above is what searches filter on; both are set by app_save_source.
+    tag_names = models.JSONField(default=list, editable=False)
     # The YAML's `thumbnail`, kept in a column so the catalog need not load the definition.
     thumbnail = models.TextField(blank=True, default="", editable=False)
     source = models.TextField(help_text="The YAML definition, stored exactly as written.")
@@ -68,7 +84,7 @@ class App(models.Model):
         return f"{self.display_name} ({self.namespace}.{self.app_id})"
 
     def get_absolute_url(self) -> str:
-        return reverse("executions:app", kwargs={"uid": self.uid})
+        return app_url(self.uid)
 
     @cached_property
     def parsed(self) -> AppDefinition:
@@ -81,11 +97,7 @@ class App(models.Model):
 
     @property
     def thumbnail_url(self) -> str | None:
-        """The thumbnail when it is an absolute http(s) URL: nothing else is put in a page."""
-        parts = urlsplit(self.thumbnail.strip())
-        if parts.scheme in {"http", "https"} and parts.netloc:
-            return self.thumbnail.strip()
-        return None
+        return safe_thumbnail(self.thumbnail)
 
     @property
     def is_public(self) -> bool:

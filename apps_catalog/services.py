@@ -27,6 +27,7 @@ def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.catalog = definition.access.catalog
     app.enabled = not definition.disabled
     app.thumbnail = definition.thumbnail or ""
+    app.tag_names = sorted(set(definition.tags))
     app.expiration_start = definition.expiration_start
     app.expiration_end = definition.expiration_end
 

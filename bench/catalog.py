@@ -69,6 +69,7 @@ def add_apps(start: int, stop: int) -> list[Any]:
             description=_description(i),
             access=App.Access.PRIVATE,
             thumbnail="https://example.com/t.png" if i % 2 else "",
+            tag_names=[tags[t].name for t in _tag_indexes(i)],
             source="(bulk-created for the benchmark)",
             definition={},
         )
@@ -104,18 +105,22 @@ def catalog_queries(client: Any, params: dict[str, Any]) -> int:
 def _fill_plain_page(granted: list[Any]) -> None:
     """The cards of the plain page: the granted apps with their tags, in memory."""
     from apps_catalog.models import App
+    from apps_catalog.selectors import CatalogCard
     from bench import views
 
-    apps = App.objects.filter(pk__in=[a.pk for a in granted]).prefetch_related("tags")
+    apps = App.objects.filter(pk__in=[a.pk for a in granted])
     views.CATALOG_CARDS[:] = [
-        views.Card(
-            a.uid, a.display_name, a.description, a.thumbnail_url, views.TagList(list(a.tags.all()))
+        CatalogCard(
+            a.uid,
+            a.display_name,
+            a.description,
+            a.thumbnail_url,
+            a.get_absolute_url(),
+            a.tag_names,
         )
         for a in apps.order_by("display_name")
     ]
-    views.CATALOG_TAGS[:] = sorted(
-        {t.name for card in views.CATALOG_CARDS for t in card.tags.all()}
-    )
+    views.CATALOG_TAGS[:] = sorted({tag for card in views.CATALOG_CARDS for tag in card.tags})
 
 
 def _timed(client: Any, url: str, params: dict[str, Any]) -> float:

@@ -3,7 +3,6 @@ of the portal's work (access rules, layouts, the execution's state)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -18,32 +17,8 @@ def plain(request: HttpRequest) -> HttpResponse:
     return render(request, "plain.html", {"rows": rows})
 
 
-@dataclass
-class TagList:
-    """What the catalog template asks of `app.tags`: `.all()`."""
-
-    items: list[Any]
-
-    def all(self) -> list[Any]:
-        return self.items
-
-
-@dataclass
-class Card:
-    """What the catalog template reads of an app, held in memory."""
-
-    uid: str
-    display_name: str
-    description: str
-    thumbnail_url: str | None
-    tags: TagList = field(default_factory=lambda: TagList([]))
-
-    def get_absolute_url(self) -> str:
-        return f"/apps/{self.uid}/"
-
-
 # Filled by bench/catalog.py with the cards the catalog shows its user.
-CATALOG_CARDS: list[Card] = []
+CATALOG_CARDS: list[Any] = []  # apps_catalog.selectors.CatalogCard
 CATALOG_TAGS: list[str] = []
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -23,13 +22,9 @@ class TenantView(APIView):
         super().initial(request, *args, **kwargs)
 
 
-def apps_with_tags() -> QuerySet[App]:
-    return App.objects.prefetch_related("tags")
-
-
 def managed_app(uid: str) -> App:
     """Any app, enabled or not, for someone allowed to manage apps."""
-    app = apps_with_tags().filter(uid=uid).first()
+    app = App.objects.filter(uid=uid).first()
     if app is None:
         raise NotFound(f"No app {uid!r}.")
     return app

@@ -23,7 +23,7 @@ from api.views.base import TenantView
 from api.views.manage import TAG
 from apps_catalog.definition import STAGES
 from apps_catalog.models import App, Tag
-from apps_catalog.selectors import catalog_cards, catalog_for_user, catalog_search, catalog_tags
+from apps_catalog.selectors import catalog_cards, catalog_for_user, catalog_listing, catalog_search
 from apps_catalog.views import MAX_TAGS, MAX_TEXT, MAX_WORDS
 
 SORT_COLUMNS = {
@@ -104,7 +104,7 @@ class SearchView(TenantView):
         apps = catalog_search(_in_namespace(App.objects.all(), filters), tags=tags, text=text)
         ids, total = _page_of_ids(_ordered(apps, sorts), page)
         found = App.objects.filter(pk__in=ids).defer("source", "definition", "flow_snapshot")
-        by_pk = {app.pk: app for app in found.prefetch_related("tags")}
+        by_pk = {app.pk: app for app in found}
         results = AppSerializer([by_pk[pk] for pk in ids if pk in by_pk], many=True).data
         return Response(paged(results, total))
 
@@ -143,7 +143,7 @@ class TagsView(TenantView):
                 Tag.objects.filter(apps__isnull=False).distinct().values_list("name", flat=True)
             )
         else:
-            names = catalog_tags(catalog_for_user(user=request.user))
+            _ids, names = catalog_listing(catalog_for_user(user=request.user))
         return Response({"tags": sorted(names)})
 
 

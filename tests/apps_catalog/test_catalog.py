@@ -7,7 +7,7 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from guardian.shortcuts import assign_perm
+from guardian.shortcuts import assign_perm, remove_perm
 
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
@@ -103,6 +103,28 @@ def test_a_card_shows_name_markdown_description_tags_and_thumbnail(client, outsi
     assert "<strong>month</strong>" in html and "<script>alert" not in html
     assert '<a href="?tags=Finance">Finance</a>' in html
     assert '<img class="card-thumbnail" src="https://example.com/card.png"' in html
+
+
+def test_tags_changed_in_the_yaml_change_the_card_and_the_choices(client, outsider):
+    app = save(app_yaml("card_app", access="PUBLIC", tags="[Zeta, Alpha]"))
+    client.force_login(outsider)
+    before = client.get(CATALOG).content.decode()
+
+    app_save_source(source=app_yaml("card_app", access="PUBLIC", tags="[Beta]"), app=app)
+    after = client.get(CATALOG).content.decode()
+
+    assert before.index('href="?tags=Alpha"') < before.index('href="?tags=Zeta"')
+    assert 'href="?tags=Beta"' in after and 'value="Beta"' in after
+    assert "Alpha" not in after and "Zeta" not in after
+
+
+def test_a_grant_taken_back_takes_the_app_off_the_catalog(client, apps, grantee):
+    client.force_login(grantee)
+    assert "direct_app" in listed(client.get(CATALOG))
+
+    remove_perm("apps_catalog.use_app", grantee, apps["direct"])
+
+    assert listed(client.get(CATALOG)) == {"public_app"}
 
 
 @pytest.mark.parametrize("thumbnail", ["javascript:alert(1)", "/local.png", "data:image/png,x"])

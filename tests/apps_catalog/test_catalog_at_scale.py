@@ -11,8 +11,8 @@ from bench.catalog import APPS, FEW_APPS, add_apps, catalog_user
 
 pytestmark = pytest.mark.django_db
 
-# session, user, the matching ids, one page of apps, their tags, the tag choices
-QUERIES = 6
+# session, user, the matching ids with their tags (the tag choices), one page of cards
+QUERIES = 4
 
 
 def test_a_big_portal_costs_the_same_few_queries(
