@@ -171,7 +171,10 @@ def test_the_live_part_answers_204_when_nothing_changed(client, data_request_app
 
 def test_an_open_execution_page_marks_the_execution_as_watched(client, data_request_app):
     execution = Execution.objects.create(
-        app=data_request_app, kestra_id="exec5", delivery="DELIVERED", state="RUNNING",
+        app=data_request_app,
+        kestra_id="exec5",
+        delivery="DELIVERED",
+        state="RUNNING",
         stage="RUNNING",
     )
     client.get(f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/live/")
