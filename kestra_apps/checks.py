@@ -62,8 +62,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="kestra.E007",
             )
         )
-    if settings.KESTRA_TIMEOUT <= 0 or settings.EXECUTION_POLL_SECONDS <= 0:
+    if (
+        min(settings.KESTRA_TIMEOUT, settings.EXECUTION_POLL_SECONDS, settings.LIVE_POLL_SECONDS)
+        <= 0
+    ):
         problems.append(
-            Error("KESTRA_TIMEOUT and EXECUTION_POLL_SECONDS must be positive.", id="kestra.E006")
+            Error(
+                "KESTRA_TIMEOUT, EXECUTION_POLL_SECONDS and LIVE_POLL_SECONDS must be positive.",
+                id="kestra.E006",
+            )
         )
     return problems

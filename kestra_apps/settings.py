@@ -196,6 +196,10 @@ EXECUTION_DISCOVERY_SECONDS = envfloat("EXECUTION_DISCOVERY_SECONDS", 30.0)
 EXECUTION_LOST_AFTER_POLLS = envint("EXECUTION_LOST_AFTER_POLLS", 10)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
 DELIVERY_BACKOFF_MAX_SECONDS = envfloat("DELIVERY_BACKOFF_MAX_SECONDS", 60.0)
+# How often an open execution page asks whether anything changed (an unchanged answer is a
+# 204 costing no rendering). With watched executions polled every EXECUTION_POLL_SECONDS,
+# a change reaches the browser within about the sum of the two.
+LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 0.5)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")

@@ -118,6 +118,7 @@ def render_execution(
     context["live"] = render_to_string("executions/_live.html", context, request=request)
     # Errors shown now stay until the execution itself changes: the version ignores them.
     context["version"] = live_version(app, execution, context["can_act"])
+    context["live_interval_ms"] = round(settings.LIVE_POLL_SECONDS * 1000)
     return render(request, "executions/execution.html", context, status=status)
 
 

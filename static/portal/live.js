@@ -1,5 +1,6 @@
-// Keeps an execution page current: asks the portal for the page's live part every second
-// and swaps it in when it changed, until the execution reaches a final stage.
+// Keeps an execution page current: asks the portal for the page's live part every
+// data-interval milliseconds (LIVE_POLL_SECONDS) and swaps it in when it changed, until the
+// execution reaches a final stage.
 (function () {
   "use strict";
   var live = document.getElementById("live");
@@ -7,7 +8,7 @@
   var url = live.getAttribute("data-live-url");
   var version = live.getAttribute("data-version");
   var redirectTimer = null;
-  var INTERVAL_MS = 1000;
+  var INTERVAL_MS = parseInt(live.getAttribute("data-interval"), 10) || 1000;
 
   function seconds(duration) {
     var m = /^P(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(duration || "");
