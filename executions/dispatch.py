@@ -66,11 +66,13 @@ def execution_for(app: App, execution_id: str) -> Execution:
     tracked under another app is not shown here, even on the same flow: that app's access
     rules apply to it. Raises Http404 or KestraPageUnavailable."""
     found = (
-        Execution.objects.select_related("app")
-        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
+        Execution.objects.filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
+        .defer("payload")  # what is sent to Kestra: pages never show it
         .order_by()[:1]
     )
     execution = next(iter(found), None)
+    if execution is not None:
+        execution.app = app  # the same row, already loaded: not read and decoded again
     if execution is None and not Execution.objects.filter(kestra_id=execution_id).exists():
         try:
             execution = execution_adopt(app=app, kestra_id=execution_id)
