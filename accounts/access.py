@@ -25,10 +25,13 @@ def can_use(user: AbstractBaseUser | AnonymousUser, app: App) -> bool:
     return bool(user.is_superuser or user.has_perm(USE_PERMISSION, app))
 
 
-def app_for_request(request: HttpRequest, uid: str) -> App:
-    """The enabled app with this uid, if this person may use it; raises Http404 or LoginRequired."""
+def app_for_request(request: HttpRequest, uid: str, *, known: App | None = None) -> App:
+    """The enabled app with this uid, if this person may use it; raises Http404 or LoginRequired.
+
+    `known` is that app when the caller already read it (enabled, with this uid) along with
+    something else; it is then not read again."""
     # No ORDER BY: the uid is unique, and sorting is what costs on a page asked every second.
-    app = next(iter(App.objects.filter(uid=uid, enabled=True).order_by()[:1]), None)
+    app = known or next(iter(App.objects.filter(uid=uid, enabled=True).order_by()[:1]), None)
     if app is None:
         raise Http404("No such app")
     if can_use(request.user, app):

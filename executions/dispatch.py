@@ -60,6 +60,18 @@ class KestraPageUnavailable(Exception):
     """The answer needs Kestra once (an execution seen for the first time) and it is down."""
 
 
+def tracked_execution(uid: str, execution_id: str) -> Execution | None:
+    """The execution tracked under the enabled app with this uid, read with that app in one
+    query; None when the portal does not track it (yet). No access rule is applied here."""
+    found = (
+        Execution.objects.select_related("app")
+        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app__uid=uid, app__enabled=True)
+        .defer("payload")  # what is sent to Kestra: pages never show it
+        .order_by()[:1]
+    )
+    return next(iter(found), None)
+
+
 def execution_for(app: App, execution_id: str) -> Execution:
     """The execution, tracked under this app; one started outside the portal is looked up
     in Kestra once (it must be of the app's flow) and tracked from then on. An execution

@@ -39,19 +39,47 @@ def _embeddable(response: HttpResponse) -> HttpResponse:
     return response
 
 
+def _app_or_refusal(request: HttpRequest, uid: str, known: App | None = None) -> App | HttpResponse:
+    """The app named in the URL for this person, or the answer instead: 404, the login page,
+    or 410 outside its availability window."""
+    try:
+        app = app_for_request(request, uid, known=known)
+    except LoginRequired:
+        return redirect_to_login(request.get_full_path())
+    if not app.is_available():
+        context = {"app": app, "now": timezone.now()}
+        return render(request, "executions/unavailable.html", context, status=410)
+    return app
+
+
 def app_view(view: AppView) -> AppView:
     """Resolve the app named in the URL for this person, or answer 404 / the login page."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, uid: str, **kwargs: Any) -> HttpResponse:
-        try:
-            app = app_for_request(request, uid)
-        except LoginRequired:
-            return redirect_to_login(request.get_full_path())
-        if not app.is_available():
-            context = {"app": app, "now": timezone.now()}
-            return render(request, "executions/unavailable.html", context, status=410)
+        app = _app_or_refusal(request, uid)
+        if isinstance(app, HttpResponse):
+            return app
         return _embeddable(view(request, app, **kwargs))
+
+    return wrapper
+
+
+def execution_view(view: AppView) -> AppView:
+    """As app_view, and the execution named in the URL: read with its app in one query when
+    the portal tracks it already, else looked up (and adopted) as dispatch.execution_for."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponse:
+        tracked = dispatch.tracked_execution(uid, execution_id)
+        app = _app_or_refusal(request, uid, known=tracked.app if tracked else None)
+        if isinstance(app, HttpResponse):
+            return app
+        try:
+            execution = tracked or dispatch.execution_for(app, execution_id)
+        except dispatch.KestraPageUnavailable:
+            return render(request, "errors/kestra_unavailable.html", status=503)
+        return _embeddable(view(request, app, execution))
 
     return wrapper
 
@@ -120,18 +148,6 @@ def render_execution(
     context["version"] = live_version(app, execution, context["can_act"])
     context["live_interval_ms"] = round(settings.LIVE_POLL_SECONDS * 1000)
     return render(request, "executions/execution.html", context, status=status)
-
-
-def with_execution(view: AppView) -> AppView:
-    @wraps(view)
-    def wrapper(request: HttpRequest, app: App, execution_id: str) -> HttpResponse:
-        try:
-            execution = dispatch.execution_for(app, execution_id)
-        except dispatch.KestraPageUnavailable:
-            return render(request, "errors/kestra_unavailable.html", status=503)
-        return view(request, app, execution)
-
-    return wrapper
 
 
 def live_version(app: App, execution: Execution, can_act: bool) -> str:

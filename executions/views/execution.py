@@ -28,25 +28,22 @@ from executions.kestra import (
 )
 from executions.models import Execution
 from executions.views.common import (
-    app_view,
     execution_url,
+    execution_view,
     live_context,
     live_version,
     render_execution,
-    with_execution,
 )
 
 
 @require_GET
-@app_view
-@with_execution
+@execution_view
 def execution_page(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     return render_execution(request, app, execution)
 
 
 @require_GET
-@app_view
-@with_execution
+@execution_view
 def execution_live(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     """The page's changing part; 204 when it is the same as the version the browser has."""
     services.execution_watch(execution=execution)  # poll it every second while it is open
@@ -88,8 +85,7 @@ def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpRe
 
 
 @require_GET
-@app_view
-@with_execution
+@execution_view
 @_file_view
 def execution_file(request: HttpRequest, app: App, execution: Execution, path: str) -> HttpResponse:
     chunks, _headers = get_client().download(execution.kestra_id or "", path)
@@ -102,8 +98,7 @@ def execution_file(request: HttpRequest, app: App, execution: Execution, path: s
 
 
 @require_GET
-@app_view
-@with_execution
+@execution_view
 @_file_view
 def execution_file_preview(
     request: HttpRequest, app: App, execution: Execution, path: str
@@ -149,8 +144,7 @@ def _after_action(
 
 
 @require_POST
-@app_view
-@with_execution
+@execution_view
 def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     refused = _refuse_unless_allowed(request, app, execution)
     if refused:
@@ -161,8 +155,7 @@ def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> Ht
 
 
 @require_POST
-@app_view
-@with_execution
+@execution_view
 def execution_resume(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     refused = _refuse_unless_allowed(request, app, execution)
     if refused:
