@@ -3,11 +3,16 @@ bound to one execution, that execution."""
 
 from __future__ import annotations
 
+import hashlib
+
+from django.core.cache import cache
 from django.http import (
     HttpRequest,
     HttpResponse,
 )
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps_catalog.models import App
@@ -16,6 +21,7 @@ from executions.kestra import (
     KestraError,
 )
 from executions.views.common import (
+    app_url,
     app_view,
     blocks,
     execution_url,
@@ -23,6 +29,7 @@ from executions.views.common import (
 )
 
 HONEYPOT = "website"
+OPEN_BLOCKS_SECONDS = 60
 
 
 def _render_open(
@@ -36,11 +43,31 @@ def _render_open(
     context = {
         "app": app,
         "stage": stages.OPEN,
-        "blocks": blocks(request, app, stages.OPEN, None),
-        "fields": fields,
+        "blocks_html": _open_blocks_html(request, app, fields),
         "notice": notice,
     }
     return render(request, "executions/app.html", context, status=status)
+
+
+def _open_blocks_html(request: HttpRequest, app: App, fields: list[forms.Field]) -> str:
+    """The OPEN stage's blocks as HTML. Everyone opening an app sees the same form until the
+    app, its flow's inputs or the address it is reached at change, so the HTML is kept a
+    minute under a digest of exactly those; forms shown with answers or errors are not."""
+    url = app_url(request, app)
+    fresh = request.method == "GET"
+    key = ""
+    if fresh:
+        shown = repr((app.pk, app.updated.isoformat(), url, fields)).encode()
+        key = f"open-blocks:{hashlib.sha256(shown).hexdigest()}"
+        html = cache.get(key)
+        if html is not None:
+            return mark_safe(html)  # noqa: S308 - rendered below by the template engine
+    context = {"app": app, "stage": stages.OPEN, "fields": fields}
+    context["blocks"] = blocks(request, app, stages.OPEN, None)
+    html = render_to_string("executions/_blocks.html", context)
+    if fresh:
+        cache.set(key, str(html), OPEN_BLOCKS_SECONDS)
+    return html
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.test import Client
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -53,6 +54,34 @@ def test_the_form_shows_the_flow_inputs(client, kestra, data_request_app):
     assert html.count("<option value=") >= 5
     assert 'name="input.since"' in html and 'name="input.rows"' in html
     assert "Request data" in html
+
+
+def test_an_edited_app_shows_its_new_blocks_on_the_next_view(client, kestra, data_request_app):
+    url = f"/apps/{data_request_app.uid}/"
+    assert "Request data" in client.get(url).content.decode()
+
+    app_save_source(
+        source=data_request_app.source.replace("## Request data", "## Ask for data"),
+        app=data_request_app,
+    )
+
+    html = client.get(url).content.decode()
+    assert "Ask for data" in html and "Request data" not in html
+
+
+def test_the_answers_and_errors_of_one_visitor_never_reach_the_next(
+    client, kestra, data_request_app
+):
+    url = f"/apps/{data_request_app.uid}/"
+    client.get(url)
+    refused = client.post(url, {"input.dataset": "stores", "input.rows": "5000"})
+    assert refused.status_code == 400 and 'value="5000"' in refused.content.decode()
+
+    html = Client().get(url).content.decode()
+
+    assert 'value="5000"' not in html and 'value="10"' in html
+    assert '<option value="customers" selected>' in html and 'value="stores" selected' not in html
+    assert 'class="errors"' not in html
 
 
 def test_a_bad_value_comes_back_with_the_values_kept_and_the_error_next_to_it(
