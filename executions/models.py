@@ -102,7 +102,9 @@ class ExecutionLog(models.Model):
     message = models.TextField(blank=True)
 
     class Meta:
-        ordering = ["execution", "position"]
+        # The column, not the relation: "execution" would sort by the execution's own
+        # ordering, joining its table on every read of the logs.
+        ordering = ["execution_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["execution", "position"], name="log_unique_position")
         ]
