@@ -20,25 +20,19 @@ def migrate(targets):
 def test_apps_stored_before_tag_names_keep_their_tags_on_their_cards():
     old = migrate(BEFORE)
     App, Tag = old.get_model("apps_catalog", "App"), old.get_model("apps_catalog", "Tag")
-    tagged = App.objects.create(
-        uid="a" * 22,
-        app_id="tagged",
-        namespace="demo",
-        flow_id="f",
-        display_name="Tagged",
-        source="id: tagged",
-        definition={},
+    tagged, _bare = (
+        App.objects.create(
+            uid=app_id[0] * 22,
+            app_id=app_id,
+            namespace="demo",
+            flow_id="f",
+            display_name=app_id.title(),
+            source=f"id: {app_id}",
+            definition={},
+        )
+        for app_id in ("tagged", "bare")
     )
     tagged.tags.set([Tag.objects.create(name="Zeta"), Tag.objects.create(name="Alpha")])
-    App.objects.create(
-        uid="b" * 22,
-        app_id="bare",
-        namespace="demo",
-        flow_id="f",
-        display_name="Bare",
-        source="id: bare",
-        definition={},
-    )
 
     try:
         App = migrate(AFTER).get_model("apps_catalog", "App")
