@@ -91,10 +91,12 @@ def test_submissions_while_kestra_is_unreachable_are_delivered_once_it_is_back(
     for page in pages[:: len(pages) // 5]:
         html = client.get(f"{page}live/").content.decode()
         assert re.search(r'data-stage="CREATED"', html), "the visitor sees it queued"
-    while time.monotonic() - went_down < 15:
+    # Queued the whole time Kestra is down (15 s at least), and each one tried again: how
+    # soon every one has had its second attempt depends on how busy the machine is.
+    while time.monotonic() - went_down < 15 or Execution.objects.filter(attempts__lt=2).exists():
         assert set(Execution.objects.values_list("stage", "delivery")) == {("CREATED", "QUEUED")}
+        assert time.monotonic() - went_down < 60, "not every submission was retried in 60 s"
         time.sleep(1)
-    assert Execution.objects.filter(attempts__gt=1).count() == 50, "retried with backoff"
     set_faults(tracking_kestra, unreachable=False)
 
     took = wait_until(
