@@ -268,12 +268,14 @@ class TrackingWorker:
         self.restarts = 0
 
     def command(self) -> list[str]:
-        command = [sys.executable, "-m", "celery", "-A", "kestra_apps", "worker"]
-        command += ["-n", f"{self.name}@%h", "--loglevel", "INFO", "--concurrency", "2"]
-        command += ["--without-mingle", "--without-gossip"]
-        if self.beat:
-            command += ["--beat", "-s", str(self.folder / f"beat-{self.name}")]
-        return command
+        from kestra_apps.processes import celery_worker_command
+
+        return celery_worker_command(
+            beat=self.beat,
+            hostname=f"{self.name}@%h",
+            schedule=self.folder / f"beat-{self.name}",
+            mingle_and_gossip=False,
+        )
 
     def start(self) -> TrackingWorker:
         self.process = subprocess.Popen(  # noqa: S603

@@ -136,6 +136,8 @@ def _start_emulator(folder: Path) -> tuple[Any, CountingApp, str]:
 def _start_worker(kestra_url: str, data_dir: Path) -> subprocess.Popen[str]:
     from django.db import connection
 
+    from kestra_apps.processes import celery_worker_command
+
     settings_dict = connection.settings_dict
     database = os.environ.get("DATABASE_URL") or f"sqlite:///{settings_dict['NAME']}"
     env = {
@@ -145,23 +147,9 @@ def _start_worker(kestra_url: str, data_dir: Path) -> subprocess.Popen[str]:
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
-    command = [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "kestra_apps",
-        "worker",
-        "--beat",
-        "--loglevel",
-        "WARNING",
-        "--concurrency",
-        "2",
-        "--without-mingle",
-        "--without-gossip",
-        "-s",
-        str(data_dir / "bench-beat"),
-    ]
+    command = celery_worker_command(
+        beat=True, loglevel="WARNING", mingle_and_gossip=False, schedule=data_dir / "bench-beat"
+    )
     process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         command,
         cwd=ROOT,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -64,25 +63,12 @@ class Worker:
 
     def start(self) -> None:
         from kestra_apps.celery import app
+        from kestra_apps.processes import celery_worker_command
 
         app.control.purge()
         self.lines.clear()
         self.process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "kestra_apps",
-                "worker",
-                "--beat",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "2",
-                "--without-mingle",
-                "--without-gossip",
-            ],
+            celery_worker_command(beat=True, mingle_and_gossip=False),
             cwd=ROOT,
             env=self.env,
             stdout=subprocess.PIPE,
