@@ -8,6 +8,7 @@ import json
 import time
 
 import pytest
+from django.db.models import Q
 from kestrapy.exceptions import ForbiddenException, NotFoundException, UnprocessableEntityException
 
 from executions.models import Decision, Execution
@@ -68,7 +69,9 @@ def test_a_dispatch_starts_an_execution_and_the_stream_follows_it(
     assert response.status_code == 200
     created = response.json()
     assert created["stage"] == "CREATED" and created["executionId"]
-    execution = Execution.objects.get()
+    # Only this one: the worker may also discover paused executions other tests left in Kestra.
+    public_id = created["executionId"]
+    execution = Execution.objects.get(Q(token=public_id) | Q(kestra_id=public_id))
     assert execution.submitted_by == personas["outsider"].user
     assert execution.inputs == {"dataset": "products", "since": "2025-01-31", "rows": "25"}
 
