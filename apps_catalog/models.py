@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -11,6 +12,11 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.ids import new_uid
+
+# The parsed definitions of the app versions read lately, oldest first (App.parsed).
+PARSED_VERSIONS_KEPT = 256
+_PARSED: dict[tuple[int, datetime], AppDefinition] = {}
+_PARSED_LOCK = threading.Lock()
 
 
 def app_url(uid: str) -> str:
@@ -88,8 +94,21 @@ class App(models.Model):
 
     @cached_property
     def parsed(self) -> AppDefinition:
-        """The normalised definition, built once per loaded row: pages read it many times."""
-        return AppDefinition.from_dict(self.definition)
+        """The normalised definition. Built once per stored version of the app and shared
+        by every request that loads that version: every save sets `updated`, so (pk,
+        updated) names one definition, and an AppDefinition is immutable."""
+        if self.pk is None or self.updated is None:
+            return AppDefinition.from_dict(self.definition)
+        key = (self.pk, self.updated)
+        with _PARSED_LOCK:
+            found = _PARSED.get(key)
+        if found is None:
+            found = AppDefinition.from_dict(self.definition)
+            with _PARSED_LOCK:
+                while len(_PARSED) >= PARSED_VERSIONS_KEPT:
+                    del _PARSED[next(iter(_PARSED))]
+                _PARSED[key] = found
+        return found
 
     def set_definition(self, definition: AppDefinition) -> None:
         self.definition = definition.to_dict()

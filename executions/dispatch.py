@@ -66,7 +66,6 @@ def tracked_execution(uid: str, execution_id: str) -> Execution | None:
     found = (
         Execution.objects.select_related("app")
         .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app__uid=uid, app__enabled=True)
-        .defer("payload")  # what is sent to Kestra: pages never show it
         .order_by()[:1]
     )
     return next(iter(found), None)
@@ -77,11 +76,9 @@ def execution_for(app: App, execution_id: str) -> Execution:
     in Kestra once (it must be of the app's flow) and tracked from then on. An execution
     tracked under another app is not shown here, even on the same flow: that app's access
     rules apply to it. Raises Http404 or KestraPageUnavailable."""
-    found = (
-        Execution.objects.filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
-        .defer("payload")  # what is sent to Kestra: pages never show it
-        .order_by()[:1]
-    )
+    found = Execution.objects.filter(
+        Q(kestra_id=execution_id) | Q(token=execution_id), app=app
+    ).order_by()[:1]
     execution = next(iter(found), None)
     if execution is not None:
         execution.app = app  # the same row, already loaded: not read and decoded again
