@@ -15,8 +15,8 @@ SQLite database and file broker in a temporary folder (or DATABASE_URL/CELERY_BR
     baseline is the same clients creating as many executions directly.
 (3) State propagation, emulator to browser: `--watched` executions of a flow that changes
     state six times in about eight seconds, each followed by a client that asks the live
-    endpoint at the interval the page gives, as the page's script does. A delay runs from the date Kestra
-    gives a state to the moment the client holds a page showing its stage.
+    endpoint at the interval the page gives, as the page's script does. A delay runs from
+    the date Kestra gives a state to the moment the client holds a page showing its stage.
 """
 
 from __future__ import annotations
