@@ -33,7 +33,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import PeakMemory, tree_rss_mib  # noqa: E402
+from bench.harness import PeakMemory, database_url, tree_rss_mib  # noqa: E402
 from bench.report import Figure, add_json_argument, emit  # noqa: E402
 
 LATENCY_TARGET = 1.5  # seconds, p95
@@ -134,16 +134,12 @@ def _start_emulator(folder: Path) -> tuple[Any, CountingApp, str]:
 
 
 def _start_worker(kestra_url: str, data_dir: Path) -> subprocess.Popen[str]:
-    from django.db import connection
-
     from kestra_apps.processes import celery_worker_command
 
-    settings_dict = connection.settings_dict
-    database = os.environ.get("DATABASE_URL") or f"sqlite:///{settings_dict['NAME']}"
     env = {
         **os.environ,
         "KESTRA_URL": kestra_url,
-        "DATABASE_URL": database,
+        "DATABASE_URL": database_url(),
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
