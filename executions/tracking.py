@@ -105,9 +105,12 @@ def _claim_flows(now: datetime, horizon: datetime, claim: str, until: datetime) 
         .distinct()
     )
     for namespace, flow_id in set(flows):
-        _unwatched(now).filter(app__namespace=namespace, app__flow_id=flow_id).update(
-            claim=claim, lease_until=until
-        )
+        # The flow's apps as a subquery of their own: a filter through the relation would
+        # make Django write UPDATE … WHERE id IN (SELECT … the lease test …), and PostgreSQL
+        # does not test that again on a row another claim updated meanwhile, so two claims
+        # could hold one execution. Here the lease test is on the updated row itself.
+        apps = App.objects.filter(namespace=namespace, flow_id=flow_id).values("pk")
+        _unwatched(now).filter(app_id__in=apps).update(claim=claim, lease_until=until)
 
 
 def executions_dispatch() -> Dispatch:
