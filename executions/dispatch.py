@@ -60,12 +60,17 @@ class KestraPageUnavailable(Exception):
     """The answer needs Kestra once (an execution seen for the first time) and it is down."""
 
 
+def _named(execution_id: str) -> Q:
+    """The execution a URL names: by Kestra's id once known, by its submission token before."""
+    return Q(kestra_id=execution_id) | Q(token=execution_id)
+
+
 def tracked_execution(uid: str, execution_id: str) -> Execution | None:
     """The execution tracked under the enabled app with this uid, read with that app in one
     query; None when the portal does not track it (yet). No access rule is applied here."""
     found = (
         Execution.objects.select_related("app")
-        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app__uid=uid, app__enabled=True)
+        .filter(_named(execution_id), app__uid=uid, app__enabled=True)
         .order_by()[:1]
     )
     return next(iter(found), None)
@@ -76,17 +81,23 @@ def execution_for(app: App, execution_id: str) -> Execution:
     in Kestra once (it must be of the app's flow) and tracked from then on. An execution
     tracked under another app is not shown here, even on the same flow: that app's access
     rules apply to it. Raises Http404 or KestraPageUnavailable."""
-    found = Execution.objects.filter(
-        Q(kestra_id=execution_id) | Q(token=execution_id), app=app
-    ).order_by()[:1]
+    found = Execution.objects.filter(_named(execution_id), app=app).order_by()[:1]
     execution = next(iter(found), None)
-    if execution is not None:
-        execution.app = app  # the same row, already loaded: not read and decoded again
-    if execution is None and not Execution.objects.filter(kestra_id=execution_id).exists():
-        try:
-            execution = execution_adopt(app=app, kestra_id=execution_id)
-        except KestraUnavailable:
-            raise KestraPageUnavailable from None
+    if execution is None:
+        return untracked_execution(app, execution_id)
+    execution.app = app  # the same row, already loaded: not read and decoded again
+    return execution
+
+
+def untracked_execution(app: App, execution_id: str) -> Execution:
+    """An execution the portal does not track under this app: adopted from Kestra when no
+    app tracks it yet, else Http404; KestraPageUnavailable while Kestra is down."""
+    if Execution.objects.filter(kestra_id=execution_id).exists():
+        raise Http404("No such execution for this app")
+    try:
+        execution = execution_adopt(app=app, kestra_id=execution_id)
+    except KestraUnavailable:
+        raise KestraPageUnavailable from None
     if execution is None:
         raise Http404("No such execution for this app")
     return execution

@@ -67,7 +67,7 @@ def app_view(view: AppView) -> AppView:
 
 def execution_view(view: AppView) -> AppView:
     """As app_view, and the execution named in the URL: read with its app in one query when
-    the portal tracks it already, else looked up (and adopted) as dispatch.execution_for."""
+    the portal tracks it already, else adopted (dispatch.untracked_execution)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponse:
@@ -76,7 +76,7 @@ def execution_view(view: AppView) -> AppView:
         if isinstance(app, HttpResponse):
             return app
         try:
-            execution = tracked or dispatch.execution_for(app, execution_id)
+            execution = tracked or dispatch.untracked_execution(app, execution_id)
         except dispatch.KestraPageUnavailable:
             return render(request, "errors/kestra_unavailable.html", status=503)
         return _embeddable(view(request, app, execution))
