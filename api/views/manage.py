@@ -49,7 +49,7 @@ def save_source(source: str, app: App | None) -> App:
         issues = form.issues or [Issue("", None, m) for m in form.errors.get("source", [])]
         raise app_error("The app definition is not valid.", issue_errors(issues))
     saved, _ = app_save_source(source=source, definition=form.definition, app=app, flow=form.flow)
-    return App.objects.get(pk=saved.pk)
+    return saved
 
 
 def bulk_uids(request: Request) -> list[str]:
@@ -139,7 +139,7 @@ def set_enabled(app: App, enabled: bool) -> App:
         app_set_enabled(app=app, enabled=enabled)
     except SourceEditError as exc:
         raise app_error(f"App {app.app_id!r} cannot be changed by program: {exc}.") from exc
-    return App.objects.get(pk=app.pk)
+    return app
 
 
 def _toggle_view(enabled: bool) -> type[TenantView]:
