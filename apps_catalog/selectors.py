@@ -24,6 +24,8 @@ from apps_catalog.models import (
 )
 
 USE_CODENAME = "use_app"
+# The catalog's order, the same on the web page and in the API: by name, ties by creation.
+CATALOG_ORDER = ("display_name", "pk")
 
 
 def catalog_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[App]:
@@ -137,7 +139,7 @@ def catalog_listing(apps: QuerySet[App]) -> tuple[list[int], list[str]]:
     order: one query, so the rules that chose the apps are built and run once."""
     # The tag lists come as JSON text and are decoded in one call, not one call per app.
     as_text = Cast("tag_names", TextField())
-    rows = list(apps.order_by("display_name", "pk").values_list("pk", as_text))
+    rows = list(apps.order_by(*CATALOG_ORDER).values_list("pk", as_text))
     tag_lists = json.loads(f"[{','.join(text for _pk, text in rows)}]")
     return [pk for pk, _text in rows], sorted({name for names in tag_lists for name in names})
 

@@ -23,7 +23,13 @@ from api.views.base import TenantView
 from api.views.manage import TAG
 from apps_catalog.definition import STAGES
 from apps_catalog.models import App, Tag
-from apps_catalog.selectors import catalog_cards, catalog_for_user, catalog_listing, catalog_search
+from apps_catalog.selectors import (
+    CATALOG_ORDER,
+    catalog_cards,
+    catalog_for_user,
+    catalog_listing,
+    catalog_search,
+)
 from apps_catalog.views import MAX_TAGS, MAX_TEXT, MAX_WORDS
 
 SORT_COLUMNS = {
@@ -123,7 +129,7 @@ class CatalogView(TenantView):
         page = query.page_of(request.query_params)
         tags, text = _bounded(query.filters_of(request.query_params, {"tags", "q"}))
         found = catalog_search(catalog_for_user(user=request.user), tags=tags, text=text)
-        ids, total = _page_of_ids(found.order_by("display_name", "pk"), page)
+        ids, total = _page_of_ids(found.order_by(*CATALOG_ORDER), page)
         results = CatalogItemSerializer(catalog_cards(ids=ids), many=True).data
         return Response(paged(results, total))
 
