@@ -1,8 +1,8 @@
 """`make run`: the whole product on one machine, in the foreground; Ctrl-C stops it all.
 
 The demo also supervises its Celery worker, as systemd or Kubernetes would in production: a
-worker that exits by itself (kombu's file broker can make it, docs/tracking.md) is started
-again after a short back-off. Nothing is lost: executions are tracked with leases in the
+worker that exits by itself (docs/tracking.md names the known causes) is started again
+after a short back-off. Nothing is lost: executions are tracked with leases in the
 database, so work the dead worker held is picked up again once its lease ends."""
 
 from __future__ import annotations
