@@ -23,14 +23,14 @@ class RejectNullCharactersMiddleware:
 
     @staticmethod
     def _in_parameters(request: HttpRequest) -> bool:
-        for key, values in request.GET.lists():
-            if NUL in key or any(NUL in value for value in values):
-                return True
+        parameters = [request.GET]
         if request.method == "POST" and request.content_type in {
             "application/x-www-form-urlencoded",
             "multipart/form-data",
         }:
-            for key, values in request.POST.lists():
-                if NUL in key or any(NUL in value for value in values):
-                    return True
-        return False
+            parameters.append(request.POST)
+        return any(
+            NUL in key or any(NUL in value for value in values)
+            for query in parameters
+            for key, values in query.lists()
+        )
