@@ -4,9 +4,14 @@ would: what the guard tests look at to say "Kestra moved on once" or "not at all
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import requests
+
+from kestra_emulator.server import create_app, start_in_thread
 
 VACATION = {
     "request.name": "Zebulon Quist",
@@ -58,3 +63,79 @@ def moved_on_once(kestra: str, kestra_id: str) -> bool:
         and states.count("RESTARTED") == 1
         and (states.index("RESTARTED") > states.index("PAUSED"))
     )
+
+
+# Flows the example set lacks, for an emulator of the guard tests' own.
+PASSPHRASE = "tangerine-walrus-4711"  # noqa: S105 - the value the tests look for
+SIGNED_FLOW = f"""id: signed_approval
+namespace: test
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOL
+        defaults: true
+      - id: passphrase
+        type: SECRET
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{{{ outputs.wait.onResume.passphrase == '{PASSPHRASE}' }}}}"
+    then:
+      - id: signed
+        type: io.kestra.plugin.core.log.Log
+        message: "signed"
+    else:
+      - id: unsigned
+        type: io.kestra.plugin.core.execution.Fail
+        errorMessage: "wrong passphrase"
+"""
+TWO_STEP_FLOW = """id: two_step
+namespace: test
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOL
+        defaults: true
+  - id: second
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: approved
+        type: BOOL
+        defaults: true
+"""
+FLOWS = {"test.signed_approval.yml": SIGNED_FLOW, "test.two_step.yml": TWO_STEP_FLOW}
+
+
+def app_on(flow_id: str, button: str = "Resume") -> str:
+    """A public app on one of FLOWS, whose pause shows its form and a resume button."""
+    return (
+        f"id: {flow_id}\n"
+        "type: io.kestra.plugin.ee.apps.Execution\n"
+        f"displayName: {flow_id}\n"
+        "namespace: test\n"
+        f"flowId: {flow_id}\n"
+        "access: PUBLIC\n"
+        "layout:\n"
+        "  - on: PAUSE\n"
+        "    blocks:\n"
+        "      - type: ResumeExecutionForm\n"
+        "      - type: ResumeExecutionButton\n"
+        f"        text: {button}\n"
+    )
+
+
+@contextmanager
+def emulator_with_flows(folder: Path) -> Iterator[str]:
+    """An emulator over HTTP serving FLOWS (written to `folder`); yields its URL."""
+    for name, text in FLOWS.items():
+        (folder / name).write_text(text)
+    emulator = create_app(flows_dir=folder, dialect="2.0")
+    server, base_url = start_in_thread(emulator)
+    try:
+        yield base_url
+    finally:
+        server.shutdown()
+        emulator.shutdown()

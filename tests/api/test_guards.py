@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,7 +25,6 @@ from accounts.models import ApiToken
 from api.tokens import dispatch_token, stream_token
 from apps_catalog.services import app_save_source
 from executions.models import Decision, Execution
-from kestra_emulator.server import create_app, start_in_thread
 from tests import kestra_http
 
 from .conftest import PERSONAS, TENANT, Persona
@@ -79,6 +77,19 @@ def world(kestra: str, personas: dict[str, Persona], apps: dict[str, Any]) -> di
         "member": personas["member"].headers,
         "kestra": kestra,
     }
+
+
+@pytest.fixture(scope="module")
+def own_emulator(tmp_path_factory) -> Iterator[str]:
+    """An emulator of these tests' own, with flows the examples lack (kestra_http.FLOWS)."""
+    with kestra_http.emulator_with_flows(tmp_path_factory.mktemp("flows")) as url:
+        yield url
+
+
+@pytest.fixture
+def own_kestra(settings, own_emulator: str) -> str:
+    settings.KESTRA_URL = own_emulator
+    return own_emulator
 
 
 def _paused_of_a(world: dict) -> Execution:
@@ -181,66 +192,33 @@ def test_it_refuses_a_cancel_or_resume_once_the_request_is_over(world) -> None:
     assert list(Decision.objects.values_list("action", flat=True)) == ["RESUME"]
 
 
+def test_it_refuses_a_stale_resume_when_kestra_paused_again(own_kestra) -> None:
+    """A flow with two pauses: the first decision's token sent again must not answer the
+    second pause, which the portal has not shown anyone yet."""
+    app, _ = app_save_source(source=kestra_http.app_on("two_step"))
+    root = _token_of(User.objects.create_superuser("root", password="pw-root-12"))
+    kestra_id = kestra_http.start_paused(own_kestra, "test", "two_step", {})
+    resume = _block(_view_of(root, app, kestra_id), "ResumeExecutionButton")["dispatch"]
+    url = f"{BASE}/view/{app.uid}/dispatch/{resume}"
+    assert Client().post(url, {"approved": "true"}, headers=root).status_code == 200
+    kestra_http.wait_for(own_kestra, kestra_id, {"PAUSED"})
+    before = kestra_http.history(own_kestra, kestra_id)
+    assert before.count("PAUSED") == 2 and before.count("RESTARTED") == 1
+
+    assert NOT_PAUSED in _refusal(Client().post(url, {"approved": "true"}, headers=root))
+    assert kestra_http.history(own_kestra, kestra_id) == before
+    assert Decision.objects.count() == 1
+
+
 # --- 3. A SECRET decided on ----------------------------------------------------------------
 
-PASSPHRASE = "tangerine-walrus-4711"  # noqa: S105 - the value the test looks for
-SIGNED_FLOW = f"""id: signed_approval
-namespace: test
-tasks:
-  - id: wait
-    type: io.kestra.plugin.core.flow.Pause
-    onResume:
-      - id: approved
-        type: BOOL
-        defaults: true
-      - id: passphrase
-        type: SECRET
-  - id: check
-    type: io.kestra.plugin.core.flow.If
-    condition: "{{{{ outputs.wait.onResume.passphrase == '{PASSPHRASE}' }}}}"
-    then:
-      - id: signed
-        type: io.kestra.plugin.core.log.Log
-        message: "signed"
-    else:
-      - id: unsigned
-        type: io.kestra.plugin.core.execution.Fail
-        errorMessage: "wrong passphrase"
-"""
-SIGNED_APP = """id: signed_approval
-type: io.kestra.plugin.ee.apps.Execution
-displayName: Signed approval
-namespace: test
-flowId: signed_approval
-access: PUBLIC
-layout:
-  - on: PAUSE
-    blocks:
-      - type: ResumeExecutionForm
-      - type: ResumeExecutionButton
-        text: Sign
-"""
+PASSPHRASE = kestra_http.PASSPHRASE
 
 
-@pytest.fixture(scope="module")
-def signing_emulator(tmp_path_factory) -> Iterator[str]:
-    """An emulator that also knows a flow whose pause asks for a SECRET."""
-    flows: Path = tmp_path_factory.mktemp("signed-flows")
-    (flows / "test.signed_approval.yml").write_text(SIGNED_FLOW)
-    emulator = create_app(flows_dir=flows, dialect="2.0")
-    server, base_url = start_in_thread(emulator)
-    yield base_url
-    server.shutdown()
-    emulator.shutdown()
-
-
-def test_it_keeps_a_secret_decided_on_out_of_the_record_and_the_answers(
-    settings, signing_emulator
-) -> None:
-    settings.KESTRA_URL = signing_emulator
-    app, _ = app_save_source(source=SIGNED_APP)
+def test_it_keeps_a_secret_decided_on_out_of_the_record_and_the_answers(own_kestra) -> None:
+    app, _ = app_save_source(source=kestra_http.app_on("signed_approval", button="Sign"))
     root = _token_of(User.objects.create_superuser("root", password="pw-root-12"))
-    kestra_id = kestra_http.start_paused(signing_emulator, "test", "signed_approval", {})
+    kestra_id = kestra_http.start_paused(own_kestra, "test", "signed_approval", {})
     paused = _view_of(root, app, kestra_id)
     sign = _block(paused, "ResumeExecutionButton")["dispatch"]
 
@@ -251,7 +229,7 @@ def test_it_keeps_a_secret_decided_on_out_of_the_record_and_the_answers(
     )
     assert resumed.status_code == 200 and PASSPHRASE not in resumed.content.decode()
     # Kestra got the value itself, not the mask: the flow's check passed.
-    assert kestra_http.wait_for(signing_emulator, kestra_id, {"SUCCESS", "FAILED"}) == "SUCCESS"
+    assert kestra_http.wait_for(own_kestra, kestra_id, {"SUCCESS", "FAILED"}) == "SUCCESS"
     decision = Decision.objects.get()
     assert (decision.label, decision.values) == (
         "Sign",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -20,7 +19,6 @@ from guardian.shortcuts import assign_perm
 
 from apps_catalog.services import app_save_source
 from executions.models import Decision, Execution
-from kestra_emulator.server import create_app, start_in_thread
 from tests import kestra_http
 from tests.conftest import import_example
 
@@ -48,6 +46,19 @@ def world(kestra: str) -> dict:
     mona = User.objects.create_user("mona", password="pw-mona-12")
     mona.groups.add(Group.objects.get(name="HR"))
     return {"A": app_a, "B": app_b, "bea": bea, "mona": mona, "kestra": kestra}
+
+
+@pytest.fixture(scope="module")
+def own_emulator(tmp_path_factory) -> Iterator[str]:
+    """An emulator of these tests' own, with flows the examples lack (kestra_http.FLOWS)."""
+    with kestra_http.emulator_with_flows(tmp_path_factory.mktemp("flows")) as url:
+        yield url
+
+
+@pytest.fixture
+def own_kestra(settings, own_emulator: str) -> str:
+    settings.KESTRA_URL = own_emulator
+    return own_emulator
 
 
 def _logged_in(user: User | None) -> Client:
@@ -148,6 +159,25 @@ def test_it_refuses_a_cancel_or_resume_once_the_request_is_over(world) -> None:
     assert list(Decision.objects.values_list("action", flat=True)) == ["RESUME"]
 
 
+def test_it_refuses_a_stale_resume_when_kestra_paused_again(own_kestra) -> None:
+    """A flow with two pauses: a second click on the first decision must not answer the
+    second pause, which the portal has not shown anyone yet."""
+    app, _ = app_save_source(source=kestra_http.app_on("two_step"))
+    root = _logged_in(User.objects.create_superuser("root", password="pw-root-12"))
+    kestra_id = kestra_http.start_paused(own_kestra, "test", "two_step", {})
+    page = f"/apps/{app.uid}/executions/{kestra_id}/"
+    assert root.get(page).status_code == 200  # tracked from here on
+    assert root.post(f"{page}resume/", {"input.approved": "true"}).status_code == 302
+    kestra_http.wait_for(own_kestra, kestra_id, {"PAUSED"})
+    before = kestra_http.history(own_kestra, kestra_id)
+    assert before.count("PAUSED") == 2 and before.count("RESTARTED") == 1
+
+    again = root.post(f"{page}resume/", {"input.approved": "true"})
+    assert again.status_code == 409 and NOT_PAUSED in again.content.decode()
+    assert kestra_http.history(own_kestra, kestra_id) == before
+    assert Decision.objects.count() == 1
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue 25, a second decision: until the portal polls, a cancel after a resume"
@@ -176,58 +206,13 @@ def test_it_refuses_a_second_cancel(world) -> None:
 
 # --- 3. A SECRET decided on ----------------------------------------------------------------
 
-PASSPHRASE = "tangerine-walrus-4711"  # noqa: S105 - the value the test looks for
-SIGNED_FLOW = f"""id: signed_approval
-namespace: test
-tasks:
-  - id: wait
-    type: io.kestra.plugin.core.flow.Pause
-    onResume:
-      - id: approved
-        type: BOOL
-        defaults: true
-      - id: passphrase
-        type: SECRET
-  - id: check
-    type: io.kestra.plugin.core.flow.If
-    condition: "{{{{ outputs.wait.onResume.passphrase == '{PASSPHRASE}' }}}}"
-    then:
-      - id: signed
-        type: io.kestra.plugin.core.log.Log
-        message: "signed"
-    else:
-      - id: unsigned
-        type: io.kestra.plugin.core.execution.Fail
-        errorMessage: "wrong passphrase"
-"""
-SIGNED_APP = """id: signed_approval
-type: io.kestra.plugin.ee.apps.Execution
-displayName: Signed approval
-namespace: test
-flowId: signed_approval
-access: PUBLIC
-"""
+PASSPHRASE = kestra_http.PASSPHRASE
 
 
-@pytest.fixture(scope="module")
-def signing_emulator(tmp_path_factory) -> Iterator[str]:
-    """An emulator that also knows a flow whose pause asks for a SECRET."""
-    flows: Path = tmp_path_factory.mktemp("signed-flows")
-    (flows / "test.signed_approval.yml").write_text(SIGNED_FLOW)
-    emulator = create_app(flows_dir=flows, dialect="2.0")
-    server, base_url = start_in_thread(emulator)
-    yield base_url
-    server.shutdown()
-    emulator.shutdown()
-
-
-def test_it_keeps_a_secret_decided_on_out_of_the_record_and_the_pages(
-    settings, signing_emulator
-) -> None:
-    settings.KESTRA_URL = signing_emulator
-    app, _ = app_save_source(source=SIGNED_APP)
+def test_it_keeps_a_secret_decided_on_out_of_the_record_and_the_pages(own_kestra) -> None:
+    app, _ = app_save_source(source=kestra_http.app_on("signed_approval"))
     root = _logged_in(User.objects.create_superuser("root", password="pw-root-12"))
-    kestra_id = kestra_http.start_paused(signing_emulator, "test", "signed_approval", {})
+    kestra_id = kestra_http.start_paused(own_kestra, "test", "signed_approval", {})
     page = f"/apps/{app.uid}/executions/{kestra_id}/"
     assert root.get(page).status_code == 200  # tracked from here on
 
@@ -236,7 +221,7 @@ def test_it_keeps_a_secret_decided_on_out_of_the_record_and_the_pages(
     )
     assert resumed.status_code == 302
     # Kestra got the value itself, not the mask: the flow's check passed.
-    assert kestra_http.wait_for(signing_emulator, kestra_id, {"SUCCESS", "FAILED"}) == "SUCCESS"
+    assert kestra_http.wait_for(own_kestra, kestra_id, {"SUCCESS", "FAILED"}) == "SUCCESS"
     decision = Decision.objects.get()
     assert decision.values == {"approved": "true", "passphrase": "******"}
     record = root.get(f"/admin/executions/decision/{decision.pk}/change/").content.decode()
