@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
     from apps_catalog.models import App
-    from executions.models import Execution, Log
+    from executions.models import Execution, ExecutionLog
 
 # The actions a layout's buttons and forms take, as the API's dispatch tokens name them.
 CREATE, RESUME, CANCEL = "create", "resume", "cancel"
@@ -84,7 +84,7 @@ class LogFilter:
         levels = LOG_LEVELS[LOG_LEVELS.index(level) :] if level in LOG_LEVELS else None
         return cls(levels, tuple(spec.get("taskIds") or ()))
 
-    def apply(self, logs: QuerySet[Log]) -> QuerySet[Log]:
+    def apply(self, logs: QuerySet[ExecutionLog]) -> QuerySet[ExecutionLog]:
         """The filter in the database, for stored lines."""
         if self.levels is not None:
             logs = logs.filter(level__in=self.levels)
