@@ -206,17 +206,17 @@ class ApiTarget:
     file_links: Callable[[str], dict[str, str]] | None = None
 
 
-def field_json(field: Field) -> dict[str, Any]:
+def field_json(form_field: Field) -> dict[str, Any]:
     return {
-        "id": field.id,
-        "type": field.type,
-        "displayName": field.label,
-        "description": field.description,
-        "required": field.required,
-        "value": field.value if field.value != "" else None,
-        "values": field.values,
-        "errors": [{"message": message} for message in field.errors],
-        **field.attrs,
+        "id": form_field.id,
+        "type": form_field.type,
+        "displayName": form_field.label,
+        "description": form_field.description,
+        "required": form_field.required,
+        "value": form_field.value if form_field.value != "" else None,
+        "values": form_field.values,
+        "errors": [{"message": message} for message in form_field.errors],
+        **form_field.attrs,
     }
 
 
