@@ -9,7 +9,7 @@ from csp.decorators import csp_update
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from api.views import files, lists, manage, preview, runtime, transfer
+from api.views import files, lists, manage, runtime, stage_preview, transfer
 from api.views.errors import not_found
 
 app_name = "api"
@@ -33,7 +33,7 @@ urlpatterns = [
     path(f"{APPS}/disable", manage.BulkDisableAppsView.as_view(), name="bulk_disable"),
     path(f"{APPS}/export", transfer.ExportView.as_view(), name="export"),
     path(f"{APPS}/import", transfer.ImportView.as_view(), name="import"),
-    path(f"{APPS}/preview", preview.PreviewView.as_view(), name="preview"),
+    path(f"{APPS}/preview", stage_preview.StagePreviewView.as_view(), name="stage_preview"),
     path(VIEW, runtime.AppViewView.as_view(), name="view"),
     path(f"{VIEW}/dispatch/<str:dispatch_token>", runtime.DispatchView.as_view(), name="dispatch"),
     path(f"{VIEW}/streams/<str:stream>", runtime.StreamView.as_view(), name="stream"),

@@ -13,15 +13,13 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.urls import URLPattern, path
 from guardian.admin import GuardedModelAdmin
 
-from apps_catalog import preview
+from apps_catalog import stage_preview
 from apps_catalog.definition import AppDefinition, DefinitionError, parse_app
 from apps_catalog.forms import AppSourceForm, issue_dicts, normalise_newlines
 from apps_catalog.models import App, Tag
 from apps_catalog.services import app_save_source, app_set_enabled
 from apps_catalog.sources import SourceEditError
 from executions.kestra import KestraError, KestraNotFound, get_client
-
-PREVIEW_UID = "preview"  # stands for the uid of an app not saved yet
 
 
 @admin.register(App)
@@ -155,8 +153,10 @@ class AppAdmin(GuardedModelAdmin):
         except DefinitionError as error:
             return JsonResponse({"valid": False, "issues": issue_dicts(error.issues), "html": ""})
         flow, notice = _flow_for_preview(definition, app)
-        uid = app.uid if app else PREVIEW_UID
-        html = preview.render_preview(request, definition, uid=uid, flow=flow, notice=notice)
+        uid = app.uid if app else stage_preview.PREVIEW_UID
+        html = stage_preview.render_stage_previews(
+            request, definition, uid=uid, flow=flow, notice=notice
+        )
         return JsonResponse({"valid": True, "issues": [], "html": html})
 
     def _may_preview(self, request: HttpRequest, app: App | None) -> bool:

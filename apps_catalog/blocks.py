@@ -22,7 +22,8 @@ ALERT_STYLES = ("SUCCESS", "INFO", "WARNING", "ERROR")
 # Kestra's plugin schema; its docs page also mentions MEDIUM, which the schema rejects.
 BUTTON_STYLES = ("DEFAULT", "SUCCESS", "INFO", "WARNING", "DANGER")
 BUTTON_SIZES = ("DEFAULT", "LARGE", "SMALL")
-LOG_LEVELS = ("ERROR", "WARN", "INFO", "DEBUG", "TRACE")
+# Least severe first: a Logs filter's level keeps the lines at that level and after it.
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 TASK_OUTPUT_TYPES = (
     "STRING", "ENUM", "SELECT", "INT", "FLOAT", "BOOLEAN", "BOOL", "DATETIME", "DATE", "TIME",
     "DURATION", "FILE", "JSON", "URI", "SECRET", "ARRAY", "MULTISELECT", "YAML", "EMAIL",
@@ -87,7 +88,11 @@ _INCLUDE_EXCLUDE = Prop(
 )
 _LOGS_FILTER = Prop(
     "object",
-    fields=_props(logLevel=Prop("string", choices=LOG_LEVELS), taskIds=Prop("string_list")),
+    fields=_props(
+        # Offered most severe first, as Kestra's documentation lists them.
+        logLevel=Prop("string", choices=tuple(reversed(LOG_LEVELS))),
+        taskIds=Prop("string_list"),
+    ),
 )
 _TASK_OUTPUT = Prop(
     "object",

@@ -4,6 +4,7 @@ import threading
 from datetime import datetime
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -19,9 +20,13 @@ _PARSED: dict[tuple[int, datetime], AppDefinition] = {}
 _PARSED_LOCK = threading.Lock()
 
 
-def app_url(uid: str) -> str:
-    """Where an app is used."""
-    return reverse("executions:app", kwargs={"uid": uid})
+def app_url(uid: str, base_url: str = "") -> str:
+    """Where an app is used: its path or, given the site's address as a request reached it
+    (base_url), its absolute URL, at PORTAL_BASE_URL when that is set."""
+    path = reverse("executions:app", kwargs={"uid": uid})
+    if not base_url:
+        return path
+    return f"{settings.PORTAL_BASE_URL or base_url}{path}"
 
 
 def safe_thumbnail(thumbnail: str) -> str | None:

@@ -13,6 +13,8 @@ from executions import expressions, stages
 # Properties holding Markdown: rendered with escaping, since a user's value may land in them.
 _MARKUP_PROPS = {("Markdown", "content"), ("Alert", "content")}
 _URL_PROPS = {("Button", "url"), ("RedirectTo", "url"), ("Image", "url")}
+# Where a stage's blocks come from (stage_origin), besides stages.FALLBACK.
+OWN_LAYOUT, BUILT_IN = "layout", "built-in"
 
 _BUILT_IN: dict[str, tuple[Block, ...]] = {
     stages.OPEN: (
@@ -79,14 +81,21 @@ class ResolvedBlock:
         return f"blocks/{self.type.lower()}.html"
 
 
+def stage_origin(definition: AppDefinition, stage: str) -> str:
+    """Where the stage's blocks come from: its own layout (OWN_LAYOUT), else the FALLBACK
+    layout (never for OPEN), else the built-in page for that stage (BUILT_IN)."""
+    if stage in definition.layout:
+        return OWN_LAYOUT
+    if stages.FALLBACK in definition.layout and stage != stages.OPEN:
+        return stages.FALLBACK
+    return BUILT_IN
+
+
 def blocks_for_stage(definition: AppDefinition, stage: str) -> tuple[Block, ...]:
-    """The stage's own layout, else FALLBACK, else the built-in page for that stage."""
-    layout = definition.layout
-    if stage in layout:
-        return layout[stage]
-    if stages.FALLBACK in layout and stage != stages.OPEN:
-        return layout[stages.FALLBACK]
-    return _BUILT_IN.get(stage, ())
+    origin = stage_origin(definition, stage)
+    if origin == BUILT_IN:
+        return _BUILT_IN.get(stage, ())
+    return definition.layout[stage if origin == OWN_LAYOUT else stages.FALLBACK]
 
 
 def safe_url(url: str) -> str | None:

@@ -14,7 +14,7 @@ urlpatterns = [
     path(EXECUTION, execution.execution_page, name="execution"),
     path(f"{EXECUTION}live/", execution.execution_live, name="live"),
     path(f"{EXECUTION}files/", execution.execution_file, name="file"),
-    path(f"{EXECUTION}files/preview/", execution.execution_file_preview, name="preview"),
+    path(f"{EXECUTION}files/preview/", execution.execution_file_preview, name="file_preview"),
     path(f"{EXECUTION}cancel/", execution.execution_cancel, name="cancel"),
     path(f"{EXECUTION}resume/", execution.execution_resume, name="resume"),
 ]

@@ -18,15 +18,16 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api import layouts
 from api.media import OctetStreamRenderer, PlainTextRenderer
 from api.problems import Problem
 from api.query import bad_request
 from api.serializers import FileMetasSerializer
 from api.views.base import TenantView
 from api.views.runtime import PROBLEM, TAG, usable_app
+from apps_catalog.blocks import LOG_LEVELS
 from apps_catalog.models import App
 from executions import presenters
+from executions.blocks import LogFilter, log_json, stored_logs
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, get_client
 from executions.models import Execution
 
@@ -147,9 +148,9 @@ class FileDownloadView(TenantView):
 
 
 def log_lines(execution: Execution, min_level: str, task_ids: list[str]) -> str:
-    spec = {"logLevel": min_level or None, "taskIds": task_ids}
+    log_filter = LogFilter.of({"logLevel": min_level or None, "taskIds": task_ids})
     lines = []
-    for row in layouts.log_rows(execution, spec):
+    for row in map(log_json, stored_logs(execution, log_filter)):
         task = f"[{row['taskId']}] " if row["taskId"] else ""
         lines.append(f"{row['timestamp'] or ''} {row['level']} {task}{row['message']}\n")
     return "".join(lines)
@@ -165,7 +166,7 @@ class LogsDownloadView(TenantView):
         summary="An app execution's logs as a text file, one line per entry",
         parameters=[
             OpenApiParameter("executionId", str, required=True),
-            OpenApiParameter("minLevel", str, enum=presenters.LOG_LEVELS),
+            OpenApiParameter("minLevel", str, enum=list(LOG_LEVELS)),
             OpenApiParameter("taskIds", str, many=True),
         ],
         responses={(200, "text/plain"): OpenApiTypes.STR, 404: PROBLEM},
@@ -183,10 +184,8 @@ class LogsDownloadView(TenantView):
         if execution is None:
             raise NotFound("No such execution for this app.")
         min_level = request.query_params.get("minLevel", "")
-        if min_level and min_level not in presenters.LOG_LEVELS:
-            raise bad_request(
-                f"minLevel must be one of {', '.join(presenters.LOG_LEVELS)}", "minLevel"
-            )
+        if min_level and min_level not in LOG_LEVELS:
+            raise bad_request(f"minLevel must be one of {', '.join(LOG_LEVELS)}", "minLevel")
         text = log_lines(execution, min_level, request.query_params.getlist("taskIds"))
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{execution.public_id}.log"'

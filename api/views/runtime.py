@@ -24,13 +24,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.access import LoginRequired, app_for_request, can_act_on
-from api import layouts, tokens
+from api import tokens
+from api.app_response import Viewer, app_response
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer, ProblemSerializer
 from api.views.base import TenantView
 from apps_catalog.models import App
 from executions import actions, dispatch, forms, services, throttle
+from executions.blocks import CREATE, RESUME
 from executions.kestra import KestraError
 from executions.models import Execution
 
@@ -60,9 +62,9 @@ def execution_of(app: App, execution_id: str) -> Execution:
         raise Problem(503, dispatch.UNAVAILABLE) from None
 
 
-def viewer_for(request: Request, app: App, execution: Execution | None) -> layouts.Viewer:
+def viewer_for(request: Request, app: App, execution: Execution | None) -> Viewer:
     can_act = execution is not None and can_act_on(request, app, execution)  # type: ignore[arg-type]
-    return layouts.Viewer(base_url=request.build_absolute_uri("/").rstrip("/"), can_act=can_act)
+    return Viewer(base_url=request.build_absolute_uri("/").rstrip("/"), can_act=can_act)
 
 
 def open_fields(app: App) -> tuple[list[forms.Field], str]:
@@ -74,9 +76,9 @@ def open_fields(app: App) -> tuple[list[forms.Field], str]:
 
 def view_of(request: Request, app: App, execution: Execution | None) -> dict[str, Any]:
     if execution is not None:
-        return layouts.app_response(app, execution, viewer_for(request, app, execution))
+        return app_response(app, execution, viewer_for(request, app, execution))
     fields, notice = open_fields(app)
-    body = layouts.app_response(app, None, viewer_for(request, app, None), fields=fields)
+    body = app_response(app, None, viewer_for(request, app, None), fields=fields)
     return {**body, "notice": notice} if notice else body
 
 
@@ -193,7 +195,7 @@ class DispatchView(TenantView):
         if target.uid != app.uid:
             raise NotFound("No such action for this app.")
         session = browser_session(request)
-        if target.action == layouts.CREATE:
+        if target.action == CREATE:
             return self._create(request, app, session)
         execution = execution_of(app, target.execution_id)
         if not can_act_on(request, app, execution):  # type: ignore[arg-type]
@@ -201,7 +203,7 @@ class DispatchView(TenantView):
                 "Only the person who submitted this, or someone granted the app, may do this."
             )
         actor = actions.Actor.from_request(request)  # type: ignore[arg-type]
-        if target.action == layouts.RESUME:
+        if target.action == RESUME:
             inputs = [e.get("input") or {} for e in execution.resume_form.get("inputs") or []]
             post, files = form_post(request, inputs)
             outcome = dispatch.resume(
@@ -238,7 +240,7 @@ class DispatchView(TenantView):
 
 
 def layout_events(
-    app: App, execution: Execution | None, viewer: layouts.Viewer, fields: list[forms.Field] | None
+    app: App, execution: Execution | None, viewer: Viewer, fields: list[forms.Field] | None
 ) -> Iterator[str]:
     """An event each time the view changes, until a final stage or the time is up.
 
@@ -253,7 +255,7 @@ def layout_events(
                 return
             services.execution_watch(execution=execution)
         body = json.dumps(
-            layouts.app_response(app, execution, viewer, fields=fields), cls=DjangoJSONEncoder
+            app_response(app, execution, viewer, fields=fields), cls=DjangoJSONEncoder
         )
         if body != last:
             number += 1

@@ -15,17 +15,17 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps_catalog.models import App
+from apps_catalog.models import App, app_url
 from executions import dispatch, forms, stages, throttle
 from executions.kestra import (
     KestraError,
 )
 from executions.views.common import (
-    app_url,
     app_view,
     blocks,
     execution_url,
     render_execution,
+    site_url,
 )
 
 HONEYPOT = "website"
@@ -53,7 +53,7 @@ def _open_blocks_html(request: HttpRequest, app: App, fields: list[forms.Field])
     """The OPEN stage's blocks as HTML. Everyone opening an app sees the same form until the
     app, its flow's inputs or the address it is reached at change, so the HTML is kept a
     minute under a digest of exactly those; forms shown with answers or errors are not."""
-    url = app_url(request, app)
+    url = app_url(app.uid, site_url(request))
     fresh = request.method == "GET"
     key = ""
     if fresh:

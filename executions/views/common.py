@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from accounts.access import LoginRequired, app_for_request, can_act_on
 from apps_catalog.models import App
-from executions import dispatch, forms, layout, presenters, stages
+from executions import dispatch, forms, stages
+from executions.blocks import app_stage_blocks
 from executions.models import Execution
 
 AppView = Callable[..., HttpResponse]
@@ -84,32 +85,16 @@ def execution_view(view: AppView) -> AppView:
     return wrapper
 
 
-def app_url(request: HttpRequest, app: App) -> str:
-    path = app.get_absolute_url()
-    if settings.PORTAL_BASE_URL:
-        return f"{settings.PORTAL_BASE_URL}{path}"
-    return request.build_absolute_uri(path)
+def site_url(request: HttpRequest) -> str:
+    """The portal's address as this request reached it, for absolute links."""
+    return request.build_absolute_uri("/").rstrip("/")
 
 
 def blocks(
     request: HttpRequest, app: App, stage: str, execution: Execution | None
 ) -> list[dict[str, Any]]:
-    definition = app.parsed
-    snapshot: dict[str, Any] = {}
-    if execution is not None:
-        snapshot = {**execution.snapshot, "inputs": presenters.execution_inputs(execution)}
-    context = layout.expression_context(
-        definition=definition,
-        uid=app.uid,
-        app_url=app_url(request, app),
-        execution=snapshot,
-        outputs=execution.outputs if execution else None,
-        task_outputs=execution.task_outputs if execution else None,
-    )
-    return [
-        {"block": block, "data": presenters.block_data(block, execution)}
-        for block in layout.resolve(definition, stage, context)
-    ]
+    """The stage's blocks as executions/_blocks.html includes them."""
+    return app_stage_blocks(app, stage, execution, site_url(request)).html()
 
 
 def execution_url(app: App, execution: Execution) -> str:

@@ -113,7 +113,7 @@ def execution_file_preview(
         "app": app,
         "execution": execution,
         "name": presenters.file_name(path),
-        "preview": presenters.preview(path, rendered),
+        "preview": presenters.file_preview(path, rendered),
     }
     template = (
         "executions/_preview.html" if request.GET.get("partial") else "executions/preview.html"

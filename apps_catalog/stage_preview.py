@@ -1,8 +1,9 @@
 """What each stage of an app will look like, drawn with sample data before the app is saved.
 
-The admin's preview. It reuses the runtime's own pieces (stage fallbacks and expression
-rendering in executions.layout, the block templates), so the preview cannot drift from
-what visitors see; only the execution is made up.
+The stage preview, shown by the admin and by the API's previewApp (not a file's preview).
+It runs the runtime's own block pipeline (executions.blocks: stage fallbacks, expressions,
+each block type's data, the block templates), so it cannot drift from what visitors see;
+only the execution is made up (SampleExecution).
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.urls import reverse
 
 from apps_catalog.definition import AppDefinition
+from apps_catalog.models import app_url
 from executions import layout, stages
+from executions.blocks import LogFilter, LogLine, StageBlocks, Value, stage_blocks
 from executions.forms import Field, fields_from_flow
-from executions.presenters import LOG_LEVELS, Value, block_data
 
 # Every stage a visitor can meet, in the order they usually meet them.
 PREVIEW_STAGES = (
@@ -41,6 +42,7 @@ _SAMPLE_STATE = {
     stages.SUCCESS: "SUCCESS",
     stages.FAILURE: "FAILED",
 }
+PREVIEW_UID = "preview"  # stands for the uid of an app not saved yet
 SAMPLE_EXECUTION_ID = "7nXqSampleExecution1"
 _SAMPLE_START = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 _SAMPLE_BY_TYPE: dict[str, Any] = {
@@ -77,16 +79,52 @@ class SampleApp:
 
 @dataclass(frozen=True)
 class SampleExecution:
-    """What block templates read of an execution; never saved, never sent to Kestra."""
+    """The made-up execution a stage shows (an executions.blocks.Run); what block templates
+    read of an execution. Never saved, never sent to Kestra."""
 
     stage: str
-    state: str
+    inputs: Mapping[str, Any]
+    outputs: Mapping[str, Any]
     public_id: str = SAMPLE_EXECUTION_ID
     kestra_id: str = SAMPLE_EXECUTION_ID
 
     @property
+    def state(self) -> str:
+        return _SAMPLE_STATE.get(self.stage, "")
+
+    @property
     def is_final(self) -> bool:
         return stages.is_final(self.stage)
+
+    @property
+    def snapshot(self) -> Mapping[str, Any]:
+        if self.stage == stages.OPEN:
+            return {}
+        end = (_SAMPLE_START + timedelta(minutes=3)).isoformat() if self.is_final else ""
+        return {
+            "id": SAMPLE_EXECUTION_ID,
+            "state": {
+                "current": self.state,
+                "startDate": _SAMPLE_START.isoformat(),
+                "endDate": end,
+            },
+            "labels": [{"key": "portal.app", "value": "preview"}],
+            "inputs": dict(self.inputs),
+        }
+
+    @property
+    def execution_outputs(self) -> Mapping[str, Any] | None:
+        return None if self.stage == stages.OPEN else self.outputs
+
+    @property
+    def task_outputs(self) -> Mapping[str, Any] | None:
+        return None
+
+    def value(self, key: str, value: Any, description: str = "") -> Value:
+        return Value(key, value, description=description)
+
+    def logs(self, log_filter: LogFilter) -> list[LogLine]:
+        return [line for line in sample_logs() if log_filter.admits(line)]
 
 
 @dataclass(frozen=True)
@@ -101,9 +139,13 @@ class SampleLog:
 class StagePreview:
     stage: str
     origin: str  # where the blocks come from: "layout", "FALLBACK" or "built-in"
-    blocks: list[dict[str, Any]] = field(default_factory=list)
+    shown: StageBlocks
     fields: list[Field] = field(default_factory=list)
-    execution: SampleExecution | None = None
+    execution: SampleExecution | None = None  # None for OPEN: no execution yet
+
+    @property
+    def blocks(self) -> list[dict[str, Any]]:
+        return self.shown.html()
 
 
 def sample_value(input_definition: Mapping[str, Any]) -> Any:
@@ -140,95 +182,29 @@ def sample_logs() -> list[SampleLog]:
     ]
 
 
-def _filtered(values: Mapping[str, Any], spec: Mapping[str, Any] | None) -> list[Value]:
-    include = (spec or {}).get("include") or []
-    exclude = set((spec or {}).get("exclude") or [])
-    return [
-        Value(key, value)
-        for key, value in values.items()
-        if (not include or key in include) and key not in exclude
-    ]
-
-
-def _logs(spec: Mapping[str, Any] | None) -> list[SampleLog]:
-    spec = spec or {}
-    level = spec.get("logLevel")
-    allowed = set(LOG_LEVELS[LOG_LEVELS.index(level) :]) if level in LOG_LEVELS else None
-    task_ids = spec.get("taskIds") or []
-    return [
-        log
-        for log in sample_logs()
-        if (allowed is None or log.level in allowed) and (not task_ids or log.task_id in task_ids)
-    ]
-
-
-def _sample_data(
-    block: layout.ResolvedBlock, inputs: Mapping[str, Any], outputs: Mapping[str, Any]
-) -> Any:
-    """What the runtime's presenters would give the block, from the sample execution."""
-    if block.type == "Inputs":
-        return _filtered(inputs, block.props.get("filter"))
-    if block.type == "Outputs":
-        return _filtered(outputs, block.props.get("filter"))
-    if block.type == "Logs":
-        return _logs(block.props.get("filter"))
-    return block_data(block, None)
-
-
-def _origin(definition: AppDefinition, stage: str) -> str:
-    if stage in definition.layout:
-        return "layout"
-    if stages.FALLBACK in definition.layout and stage != stages.OPEN:
-        return stages.FALLBACK
-    return "built-in"
-
-
-def _snapshot(stage: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
-    if stage == stages.OPEN:
-        return {}
-    state = _SAMPLE_STATE.get(stage, "")
-    end = (_SAMPLE_START + timedelta(minutes=3)).isoformat() if stages.is_final(stage) else ""
-    return {
-        "id": SAMPLE_EXECUTION_ID,
-        "state": {"current": state, "startDate": _SAMPLE_START.isoformat(), "endDate": end},
-        "labels": [{"key": "portal.app", "value": "preview"}],
-        "inputs": dict(inputs),
-    }
-
-
 def stage_previews(
     definition: AppDefinition,
     *,
     uid: str,
-    app_url: str,
+    base_url: str,
     flow: Mapping[str, Any] | None,
     only: Sequence[str] = PREVIEW_STAGES,
 ) -> list[StagePreview]:
-    """Every stage's resolved blocks, with the data each block would show."""
+    """Every stage's resolved blocks, with the data each block would show; base_url is the
+    site's address as the request reached it."""
+    url = app_url(uid, base_url)
     inputs, outputs = sample_inputs(flow), sample_outputs(flow)
     open_fields = fields_from_flow(flow) if flow else _sample_fields()
     previews = []
     for stage in only:
-        context = layout.expression_context(
-            definition=definition,
-            uid=uid,
-            app_url=app_url,
-            execution=_snapshot(stage, inputs),
-            outputs=outputs if stage != stages.OPEN else None,
-        )
-        blocks = [
-            {"block": block, "data": _sample_data(block, inputs, outputs)}
-            for block in layout.resolve(definition, stage, context)
-        ]
+        run = SampleExecution(stage, inputs, outputs)
         previews.append(
             StagePreview(
                 stage=stage,
-                origin=_origin(definition, stage),
-                blocks=blocks,
+                origin=layout.stage_origin(definition, stage),
+                shown=stage_blocks(definition, stage, uid=uid, app_url=url, run=run),
                 fields=open_fields if stage == stages.OPEN else _resume_fields(stage),
-                execution=None
-                if stage == stages.OPEN
-                else SampleExecution(stage, _SAMPLE_STATE.get(stage, "")),
+                execution=None if stage == stages.OPEN else run,
             )
         )
     return previews
@@ -247,7 +223,7 @@ def _resume_fields(stage: str) -> list[Field]:
     return [Field(id="comment", type="STRING", label="Comment (sample field)", required=False)]
 
 
-def render_preview(
+def render_stage_previews(
     request: HttpRequest,
     definition: AppDefinition,
     *,
@@ -257,11 +233,11 @@ def render_preview(
 ) -> str:
     """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
     app = SampleApp(uid, definition.display_name, definition.namespace, definition.flow_id)
-    app_url = request.build_absolute_uri(reverse("executions:app", kwargs={"uid": uid}))
+    base_url = request.build_absolute_uri("/").rstrip("/")
     context = {
         "app": app,
         "definition": definition,
-        "stages": stage_previews(definition, uid=uid, app_url=app_url, flow=flow),
+        "stages": stage_previews(definition, uid=uid, base_url=base_url, flow=flow),
         "notice": notice,
         "can_act": True,
         "preview": True,

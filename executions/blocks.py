@@ -1,0 +1,472 @@
+"""The block pipeline: each block type is one object that says what the web page, the API
+and the admin's stage preview show of it.
+
+A stage's blocks are resolved once (executions.layout: the stage fallback, expressions)
+against a Run, the execution they show: a stored Execution (ExecutionRun) or the stage
+preview's made-up one (apps_catalog.stage_preview.SampleExecution). Each BlockType then
+reads the run the same way for every consumer:
+
+- `get_context`: what its template, templates/blocks/<type>.html, reads (`block`, `data`);
+- `get_api_representation`: the block in Kestra's AppResponse layout (api.app_response).
+
+Adding a block type: its properties in apps_catalog.blocks (validation), one BlockType
+here, one template.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from html import escape
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
+
+from apps_catalog.blocks import BLOCKS, LOG_LEVELS
+from apps_catalog.definition import AppDefinition
+from apps_catalog.models import app_url
+from executions import layout
+from executions.forms import MASK, Field
+from executions.layout import ResolvedBlock
+from executions.presenters import FILE_SCHEME, columns_of, file_name
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from apps_catalog.models import App
+    from executions.models import Execution, ExecutionLog
+
+# The actions a layout's buttons and forms take, as the API's dispatch tokens name them.
+CREATE, RESUME, CANCEL = "create", "resume", "cancel"
+
+
+@dataclass(frozen=True)
+class Value:
+    """One value an Inputs, Outputs or TaskOutputs block lists; a file when file_name is set."""
+
+    key: str
+    value: Any
+    file_url: str = ""
+    file_name: str = ""
+    preview_url: str = ""
+    description: str = ""
+
+
+class LogLine(Protocol):
+    @property
+    def timestamp(self) -> datetime | None: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def task_id(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class LogFilter:
+    """Which log lines to show: a Logs block's `filter`, or the API's minLevel and taskIds."""
+
+    levels: tuple[str, ...] | None = None  # None: every level
+    task_ids: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, spec: Mapping[str, Any] | None) -> LogFilter:
+        """`logLevel` keeps that level and the more severe ones; `taskIds`, those tasks'."""
+        spec = spec or {}
+        level = spec.get("logLevel")
+        levels = LOG_LEVELS[LOG_LEVELS.index(level) :] if level in LOG_LEVELS else None
+        return cls(levels, tuple(spec.get("taskIds") or ()))
+
+    def apply(self, logs: QuerySet[ExecutionLog]) -> QuerySet[ExecutionLog]:
+        """The filter in the database, for stored lines."""
+        if self.levels is not None:
+            logs = logs.filter(level__in=self.levels)
+        if self.task_ids:
+            logs = logs.filter(task_id__in=self.task_ids)
+        return logs
+
+    def admits(self, line: LogLine) -> bool:
+        """The filter in memory, for lines that are not stored."""
+        return (self.levels is None or line.level in self.levels) and (
+            not self.task_ids or line.task_id in self.task_ids
+        )
+
+
+class Run(Protocol):
+    """The execution a stage's blocks show."""
+
+    @property
+    def snapshot(self) -> Mapping[str, Any]:
+        """Kestra's execution JSON with its inputs as resolved: `execution` in expressions."""
+        ...
+
+    @property
+    def execution_outputs(self) -> Mapping[str, Any] | None:
+        """`execution.outputs` in expressions."""
+        ...
+
+    @property
+    def task_outputs(self) -> Mapping[str, Any] | None:
+        """`outputs` in expressions."""
+        ...
+
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+
+    @property
+    def outputs(self) -> Mapping[str, Any]: ...
+
+    def value(self, key: str, value: Any, description: str = "") -> Value: ...
+
+    def logs(self, log_filter: LogFilter) -> Iterable[LogLine]: ...
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Kestra nests dotted input ids (`request.name`); people know them by the dotted id."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def stored_logs(execution: Execution, log_filter: LogFilter) -> Iterable[LogLine]:
+    """The execution's stored log lines, filtered in the database."""
+    return log_filter.apply(execution.logs.all()).values_list(
+        "timestamp", "level", "task_id", "message", named=True
+    )
+
+
+class ExecutionRun:
+    """A stored execution, as its blocks read it."""
+
+    def __init__(self, execution: Execution) -> None:
+        self.execution = execution
+
+    @cached_property
+    def inputs(self) -> dict[str, Any]:
+        """The inputs as Kestra resolved them (defaults included), secrets masked as
+        submitted."""
+        execution = self.execution
+        resolved = _flatten(execution.snapshot.get("inputs") or {})
+        masked = {k: v for k, v in execution.inputs.items() if v == MASK}
+        return {**execution.inputs, **resolved, **masked}
+
+    @property
+    def snapshot(self) -> Mapping[str, Any]:
+        return {**self.execution.snapshot, "inputs": self.inputs}
+
+    @property
+    def outputs(self) -> Mapping[str, Any]:
+        return self.execution.outputs
+
+    @property
+    def execution_outputs(self) -> Mapping[str, Any]:
+        return self.execution.outputs
+
+    @property
+    def task_outputs(self) -> Mapping[str, Any]:
+        return self.execution.task_outputs
+
+    def value(self, key: str, value: Any, description: str = "") -> Value:
+        if isinstance(value, str) and value.startswith(FILE_SCHEME):
+            kwargs = {"uid": self.execution.app.uid, "execution_id": self.execution.public_id}
+            query = urlencode({"path": value})
+            return Value(
+                key,
+                value,
+                file_url=f"{reverse('executions:file', kwargs=kwargs)}?{query}",
+                file_name=file_name(value),
+                preview_url=f"{reverse('executions:file_preview', kwargs=kwargs)}?{query}",
+                description=description,
+            )
+        return Value(key, value, description=description)
+
+    def logs(self, log_filter: LogFilter) -> Iterable[LogLine]:
+        return stored_logs(self.execution, log_filter)
+
+
+@dataclass(frozen=True)
+class ApiTarget:
+    """What a block's API representation depends on besides the block and the run."""
+
+    # The actions offered here, each with its dispatch token (None: shown, not dispatchable).
+    tokens: Mapping[str, str | None] = field(default_factory=dict)
+    fields: Sequence[Field] = ()  # the form's fields
+    # A file's links in the API (meta, preview, download); None where files cannot be read.
+    file_links: Callable[[str], dict[str, str]] | None = None
+
+
+def field_json(form_field: Field) -> dict[str, Any]:
+    return {
+        "id": form_field.id,
+        "type": form_field.type,
+        "displayName": form_field.label,
+        "description": form_field.description,
+        "required": form_field.required,
+        "value": form_field.value if form_field.value != "" else None,
+        "values": form_field.values,
+        "errors": [{"message": message} for message in form_field.errors],
+        **form_field.attrs,
+    }
+
+
+class BlockType:
+    """A block that reads nothing of the run: its template shows its properties and the
+    API passes them on. Subclasses add the data they read."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.class_name = BLOCKS[name].class_name
+
+    def data(self, block: ResolvedBlock, run: Run | None) -> Any:
+        """What the template reads as `data`; None when there is nothing to read."""
+        return None
+
+    def api_data(
+        self, block: ResolvedBlock, run: Run | None, target: ApiTarget
+    ) -> dict[str, Any] | None:
+        """What the API adds to the block's properties; None when the block is left out."""
+        return {}
+
+    def get_context(self, block: ResolvedBlock, run: Run | None) -> dict[str, Any]:
+        return {"block": block, "data": self.data(block, run)}
+
+    def get_api_representation(
+        self, block: ResolvedBlock, run: Run | None, target: ApiTarget
+    ) -> dict[str, Any] | None:
+        """The block as Kestra's UI would receive it; None when it is not shown."""
+        extra = self.api_data(block, run, target)
+        if extra is None:
+            return None
+        return {"type": self.class_name, **block.props, **extra}
+
+
+class TableBlock(BlockType):
+    """Rows written in the layout."""
+
+    def data(self, block: ResolvedBlock, run: Run | None) -> dict[str, Any]:
+        rows = block.props.get("data") or []
+        columns = columns_of(rows)
+        return {"columns": columns, "rows": [[row.get(c, "") for c in columns] for row in rows]}
+
+    def api_data(self, block: ResolvedBlock, run: Run | None, target: ApiTarget) -> dict[str, Any]:
+        return self.data(block, run)
+
+
+class ValuesBlock(BlockType):
+    """A list of values; subclasses say which."""
+
+    def values(self, block: ResolvedBlock, run: Run) -> list[Value]:
+        raise NotImplementedError
+
+    def data(self, block: ResolvedBlock, run: Run | None) -> list[Value] | None:
+        return None if run is None else self.values(block, run)
+
+    def api_data(self, block: ResolvedBlock, run: Run | None, target: ApiTarget) -> dict[str, Any]:
+        if run is None:
+            return {}
+        return {"values": [_value_json(value, target) for value in self.values(block, run)]}
+
+
+class RunValuesBlock(ValuesBlock):
+    """Inputs and Outputs: the run's values by key, through the block's include/exclude."""
+
+    def __init__(self, name: str, read: Callable[[Run], Mapping[str, Any]]) -> None:
+        super().__init__(name)
+        self.read = read
+
+    def values(self, block: ResolvedBlock, run: Run) -> list[Value]:
+        spec = block.props.get("filter") or {}
+        include = spec.get("include") or []
+        exclude = set(spec.get("exclude") or [])
+        return [
+            run.value(key, value)
+            for key, value in self.read(run).items()
+            if (not include or key in include) and key not in exclude
+        ]
+
+
+class TaskOutputsBlock(ValuesBlock):
+    """Values the layout names and computes from the tasks' outputs (`value` is usually an
+    expression); a run without task outputs, the stage preview's, has none to show."""
+
+    def values(self, block: ResolvedBlock, run: Run) -> list[Value]:
+        if run.task_outputs is None:
+            return []
+        return [
+            run.value(str(o.get("displayName")), o.get("value"), o.get("description") or "")
+            for o in block.props.get("outputs") or []
+        ]
+
+
+def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
+    item: dict[str, Any] = {"key": value.key, "value": value.value}
+    if value.description:
+        item["description"] = value.description
+    if value.file_name:
+        path = str(value.value)
+        links = target.file_links(path) if target.file_links else {}
+        item["file"] = {"path": value.value, "name": value.file_name, **links}
+    return item
+
+
+class LogsBlock(BlockType):
+    """The run's log lines through the block's `filter`."""
+
+    def lines(self, block: ResolvedBlock, run: Run) -> Iterable[LogLine]:
+        return run.logs(LogFilter.of(block.props.get("filter")))
+
+    def data(self, block: ResolvedBlock, run: Run | None) -> SafeString | None:
+        return None if run is None else log_html(self.lines(block, run))
+
+    def api_data(self, block: ResolvedBlock, run: Run | None, target: ApiTarget) -> dict[str, Any]:
+        if run is None:
+            return {}
+        return {"logs": [log_json(line) for line in self.lines(block, run)]}
+
+
+def log_json(line: LogLine) -> dict[str, Any]:
+    return {
+        "timestamp": line.timestamp.isoformat() if line.timestamp else None,
+        "level": line.level,
+        "taskId": line.task_id,
+        "message": line.message,
+    }
+
+
+def log_html(lines: Iterable[LogLine]) -> SafeString:
+    """The lines as list items, rendered here rather than by a template: a running
+    execution's page is asked for every second, and a template per line would cost the most."""
+    items = [
+        f'<li class="log log-{escape(line.level.lower())}"><time datetime="{_iso(line.timestamp)}">'
+        f'{_clock(line.timestamp)}</time> <span class="level">{escape(line.level)}</span>'
+        f' <span class="task">{escape(line.task_id)}</span>'
+        f' <span class="message">{escape(line.message)}</span></li>'
+        for line in lines
+    ]
+    if not items:
+        return SafeString('<li class="muted">No logs yet.</li>')
+    return mark_safe("".join(items))  # noqa: S308  every value above is escaped
+
+
+def _iso(timestamp: datetime | None) -> str:
+    return timestamp.isoformat() if timestamp else ""
+
+
+def _clock(timestamp: datetime | None) -> str:
+    return timezone.localtime(timestamp).strftime("%H:%M:%S") if timestamp else ""
+
+
+class ActionButton(BlockType):
+    """A button that dispatches an action; the API leaves it out when the action is not
+    offered (the templates decide the same for the page)."""
+
+    def __init__(self, name: str, action: str) -> None:
+        super().__init__(name)
+        self.action = action
+
+    def api_data(
+        self, block: ResolvedBlock, run: Run | None, target: ApiTarget
+    ) -> dict[str, Any] | None:
+        if self.action not in target.tokens:
+            return None
+        return {"dispatch": target.tokens[self.action]}
+
+
+class ActionForm(ActionButton):
+    """The fields an action asks for; the API leaves it out when the action is not offered."""
+
+    def api_data(
+        self, block: ResolvedBlock, run: Run | None, target: ApiTarget
+    ) -> dict[str, Any] | None:
+        if self.action not in target.tokens:
+            return None
+        return {"inputs": [field_json(field) for field in target.fields]}
+
+
+BLOCK_TYPES: Mapping[str, BlockType] = MappingProxyType(
+    {
+        block_type.name: block_type
+        for block_type in (
+            BlockType("Markdown"),
+            BlockType("Alert"),
+            BlockType("Button"),
+            BlockType("RedirectTo"),
+            BlockType("Loading"),
+            BlockType("AutoRefresh"),
+            BlockType("Divider"),
+            BlockType("Image"),
+            BlockType("Stacktrace"),
+            TableBlock("Table"),
+            ActionForm("CreateExecutionForm", CREATE),
+            ActionButton("CreateExecutionButton", CREATE),
+            ActionButton("CancelExecutionButton", CANCEL),
+            ActionForm("ResumeExecutionForm", RESUME),
+            ActionButton("ResumeExecutionButton", RESUME),
+            RunValuesBlock("Inputs", read=lambda run: run.inputs),
+            RunValuesBlock("Outputs", read=lambda run: run.outputs),
+            LogsBlock("Logs"),
+            TaskOutputsBlock("TaskOutputs"),
+        )
+    }
+)
+
+
+@dataclass(frozen=True)
+class StageBlocks:
+    """A stage's blocks, resolved against the run they show."""
+
+    blocks: list[ResolvedBlock]
+    run: Run | None
+
+    def html(self) -> list[dict[str, Any]]:
+        """Each block's template context, as executions/_blocks.html includes them."""
+        return [BLOCK_TYPES[block.type].get_context(block, self.run) for block in self.blocks]
+
+    def api(self, target: ApiTarget) -> list[dict[str, Any]]:
+        """The blocks shown, as an AppResponse's `layout.blocks`."""
+        shown = (
+            BLOCK_TYPES[block.type].get_api_representation(block, self.run, target)
+            for block in self.blocks
+        )
+        return [item for item in shown if item is not None]
+
+
+def stage_blocks(
+    definition: AppDefinition, stage: str, *, uid: str, app_url: str, run: Run | None
+) -> StageBlocks:
+    """The stage's blocks with their expressions rendered against the run (None: no
+    execution yet, the OPEN stage)."""
+    context = layout.expression_context(
+        definition=definition,
+        uid=uid,
+        app_url=app_url,
+        execution=run.snapshot if run is not None else None,
+        outputs=run.execution_outputs if run is not None else None,
+        task_outputs=run.task_outputs if run is not None else None,
+    )
+    return StageBlocks(layout.resolve(definition, stage, context), run)
+
+
+def app_stage_blocks(
+    app: App, stage: str, execution: Execution | None, base_url: str
+) -> StageBlocks:
+    """A saved app's blocks for the stage, showing its execution; base_url is the site's
+    address as the request reached it."""
+    return stage_blocks(
+        app.parsed,
+        stage,
+        uid=app.uid,
+        app_url=app_url(app.uid, base_url),
+        run=ExecutionRun(execution) if execution is not None else None,
+    )
