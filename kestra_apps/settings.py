@@ -261,10 +261,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# The dispatcher is also the sweep: work a dead worker held is due again once its lease ends.
+# The hand-out of due work is also the sweep: work a dead worker held is due again once its
+# lease ends.
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-executions": {
-        "task": "executions.tasks.dispatch",
+    "hand-out-due-work": {
+        "task": "executions.tasks.hand_out_due_work",
         "schedule": EXECUTION_DISPATCH_SECONDS,
         "options": {"expires": max(EXECUTION_DISPATCH_SECONDS * 4, 2.0)},
     },
