@@ -184,8 +184,8 @@ KESTRA_TIMEOUT = envfloat("KESTRA_TIMEOUT", 10.0)
 PORTAL_BASE_URL = envstr("PORTAL_BASE_URL").rstrip("/")
 
 # Execution tracking (docs/tracking.md): watched executions are polled every
-# EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; the dispatcher
-# hands out due work every EXECUTION_DISPATCH_SECONDS; a submission is retried with backoff
+# EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; due work is
+# handed out every EXECUTION_DISPATCH_SECONDS; a submission is retried with backoff
 # (at most DELIVERY_BACKOFF_MAX_SECONDS apart) DELIVERY_MAX_ATTEMPTS times.
 EXECUTION_POLL_SECONDS = envfloat("EXECUTION_POLL_SECONDS", 1.0)
 EXECUTION_POLL_MAX_SECONDS = envfloat("EXECUTION_POLL_MAX_SECONDS", 30.0)

@@ -93,12 +93,12 @@ def _delivered_and_paused(kestra: str, app, count: int) -> list[Execution]:
     return [Execution.objects.get(pk=e.pk) for e in executions]
 
 
-def test_the_dispatcher_hands_out_a_due_submission_once(kestra, data_request_app):
+def test_the_hand_out_gives_a_due_submission_once(kestra, data_request_app):
     execution = _submit(data_request_app, dataset="stores")
     first = tracking.executions_claim_due()
     assert first.deliveries == [execution.pk] and not first.polls and not first.flows
     assert tracking.executions_claim_due().deliveries == []  # held by the first claim
-    # The task delivers under the dispatcher's claim; an older claim would do nothing.
+    # The task delivers under the hand-out's claim; an older claim would do nothing.
     assert services.execution_deliver(execution_id=execution.pk, claim="someone-else") is None
     assert services.execution_deliver(execution_id=execution.pk, claim=first.claim) is not None
     execution.refresh_from_db()
