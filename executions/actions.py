@@ -57,17 +57,13 @@ def _record(
     )
 
 
-def _poll_soon(execution: Execution) -> None:
-    Execution.objects.filter(pk=execution.pk).update(next_action_at=timezone.now())
-
-
 def execution_cancel(*, execution: Execution, actor: Actor, label: str = "Cancel") -> None:
     """Ask Kestra to kill the execution (KILLING, then KILLED)."""
     if execution.kestra_id is None or execution.is_final:
         return
     get_client().kill(execution.kestra_id)
     _record(execution, Decision.Action.CANCEL, actor, label, {})
-    _poll_soon(execution)
+    Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())
 
 
 def _masked(execution: Execution, values: dict[str, str], files: dict[str, FileField]) -> dict:
@@ -99,4 +95,4 @@ def execution_resume(
     execution.resume_form = {}
     execution.refresh_stage()
     execution.save(update_fields=["state", "resume_form", "stage", "updated"])
-    _poll_soon(execution)
+    Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())

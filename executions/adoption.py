@@ -4,36 +4,35 @@
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps_catalog.models import App
+from executions import enqueue
 from executions.kestra import KestraNotFound, get_client
 from executions.models import Execution
-from executions.tracking import discovered_execution
 
 
 def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
     """Start tracking a Kestra execution of the app's flow; None if it is not one.
 
-    Raises KestraUnavailable when Kestra cannot say. The row is polled from then on.
+    Raises KestraUnavailable when Kestra cannot say. The row keeps what this one read gave
+    (state, stage, inputs); its first full poll (task outputs, the resume form, logs) is
+    handed to a worker, and the page, which refreshes itself, shows it once done.
     """
-    from executions.tasks import poll
-
     try:
         snapshot = get_client().execution(kestra_id)
     except KestraNotFound:
         return None
     if (snapshot.get("namespace"), snapshot.get("flowId")) != (app.namespace, app.flow_id):
         return None
+    # Without its task runs: the first poll finds them new and reads their outputs.
+    read = {key: value for key, value in snapshot.items() if key != "taskRunList"}
     try:
         with transaction.atomic():
-            execution = discovered_execution(app, snapshot)
-            execution.snapshot = {}  # the first poll below reads everything afresh
+            execution = Execution.discovered(app, read, now=timezone.now())
             execution.save()
+            enqueue.on_commit(enqueue.POLL, execution.pk)
     except IntegrityError:
         # Someone else adopted it at the same moment (or it belongs to another app).
         return Execution.objects.filter(app=app, kestra_id=kestra_id).first()
-    # The first poll runs here, so the page shows the full picture (task outputs, the
-    # resume form) at once; it schedules the next one itself.
-    poll(execution.pk)
-    execution.refresh_from_db()
     return execution

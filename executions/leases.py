@@ -13,11 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Q, Value, When
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
-from executions.models import Execution
+from executions.models import Execution, next_action_at, next_interval
 
 logger = logging.getLogger(__name__)
 
@@ -26,13 +24,19 @@ logger = logging.getLogger(__name__)
 class TrackingConfig:
     poll_seconds: float  # watched executions: at least this often
     poll_max_seconds: float  # nobody watching: checks back off up to this
-    dispatch_seconds: float  # how often the dispatcher runs, and how far ahead it looks
+    dispatch_seconds: float  # how often due work is handed out, and how far ahead it looks
     lease_seconds: float  # how long a claim holds
     watch_seconds: float  # how long one page view counts as someone watching
     delivery_backoff_max_seconds: float
     delivery_max_attempts: int
     kestra_timeout: float
     lost_after_polls: int  # answers "not found" in a row before Kestra has lost it
+
+    def unwatched_interval(self, current: float, *, changed: bool) -> float:
+        """`models.next_interval` at the configured pace."""
+        return next_interval(
+            current, changed=changed, fastest=self.poll_seconds, slowest=self.poll_max_seconds
+        )
 
 
 def tracking_config() -> TrackingConfig:
@@ -85,10 +89,6 @@ def new_claim() -> str:
     return secrets.token_hex(8)
 
 
-def unleased(now: datetime) -> Q:
-    return Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-
-
 def log_hold(kind: str, ids: list[int], clock: LeaseClock, outcome: str) -> None:
     """One line per piece of work done under a claim: operators (and the tests that check
     no two workers overlap) read who held what, and when."""
@@ -104,36 +104,22 @@ def log_hold(kind: str, ids: list[int], clock: LeaseClock, outcome: str) -> None
 
 
 def hold(execution_id: int, claim: str, *, delivery: str) -> LeaseClock | None:
-    """Hold the execution: renew a claim the dispatcher made for us, or, without one, claim
+    """Hold the execution: renew a claim the hand-out made for us, or, without one, claim
     it if it is due and nobody holds it. None when someone else has it."""
     config = tracking_config()
     now = timezone.now()
     until = now + timedelta(seconds=config.lease_seconds)
     rows = Execution.objects.filter(pk=execution_id, delivery=delivery)
     if claim:
-        held = rows.filter(claim=claim, lease_until__gte=now).update(lease_until=until)
+        held = rows.renew(claim, now=now, until=until)
     else:
         claim = new_claim()
         horizon = now + timedelta(seconds=config.dispatch_seconds)
-        held = (
-            rows.filter(next_action_at__lte=horizon)
-            .filter(unleased(now))
-            .update(claim=claim, lease_until=until)
-        )
+        held = rows.due(horizon).claim(claim, now=now, until=until)
     if not held:
         return None
     logger.info("tracking start kind=%s ids=%s claim=%s", delivery, execution_id, claim)
     return LeaseClock.start(claim, config, now)
-
-
-def _stage_since(execution: Execution, stage_before: str, now: datetime) -> datetime | None:
-    """When the current stage began: Kestra's date for its current state when it has one."""
-    if execution.stage == stage_before and execution.stage_since is not None:
-        return execution.stage_since
-    histories = execution.snapshot.get("state", {}).get("histories") or []
-    if histories and execution.delivery == Execution.Delivery.DELIVERED:
-        return parse_datetime(str(histories[-1].get("date") or "")) or now
-    return now
 
 
 def write_back(
@@ -142,31 +128,24 @@ def write_back(
     *,
     stage_before: str,
     fields: list[str],
-    next_action_at: datetime | None,
-    watched_next_action_at: datetime | None = None,
+    final: bool = False,
+    interval: float = 0.0,
+    watched_at: datetime | None = None,
 ) -> bool:
-    """Store what the worker learnt and let go of the claim, only if it is still ours.
-
-    A page opened meanwhile (watched) gets `watched_next_action_at` instead: the sooner one.
-    """
+    """Store what the worker learnt, set when to act next (`models.next_action_at`, from
+    `final`, `interval` and `watched_at`) and let go of the claim, only if it is still ours."""
     clock.finish()
     now = timezone.now()
-    execution.refresh_stage()
-    execution.stage_since = _stage_since(execution, stage_before, now)
+    execution.settle_stage(stage_before=stage_before, now=now)
     values: dict[str, Any] = {name: getattr(execution, name) for name in fields}
-    when_watched = watched_next_action_at or next_action_at
-    next_value: Any = next_action_at
-    if next_action_at is not None and when_watched != next_action_at:
-        next_value = Case(
-            When(watched_until__gt=now, then=Value(when_watched)), default=Value(next_action_at)
-        )
-    written = Execution.objects.filter(pk=execution.pk, claim=clock.claim).update(
+    written = Execution.objects.filter(pk=execution.pk).release(
+        clock.claim,
         **values,
         stage=execution.stage,
         stage_since=execution.stage_since,
-        next_action_at=next_value,
-        lease_until=None,
-        claim="",
+        next_action_at=next_action_at(
+            now=now, final=final, interval=interval, watched_at=watched_at
+        ),
         updated=now,
     )
     if not written:

@@ -1,11 +1,105 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Case, Q, Value, When
+from django.utils.dateparse import parse_datetime
 
 from apps_catalog.ids import new_uid
 from apps_catalog.models import App
 from executions import stages
+
+
+def state_fingerprint(state: Mapping[str, Any]) -> tuple[str, int]:
+    """What tells a change of an execution's state apart, also in a light search result:
+    the current state and the length of its history (PAUSED → RUNNING → PAUSED differs)."""
+    return str(state.get("current") or ""), len(state.get("histories") or [])
+
+
+def next_interval(current: float, *, changed: bool, fastest: float, slowest: float) -> float:
+    """Seconds until the next check of an execution nobody watches: back to the fastest pace
+    after a change, twice as long after each check that found none, up to the bound."""
+    if changed or current <= 0:
+        return fastest
+    return min(max(current * 2, fastest), slowest)
+
+
+def delivery_backoff(attempt: int, *, cap: float) -> float:
+    """Seconds before delivering again after `attempt` attempts: 1, 2, 4 … up to `cap`."""
+    return float(min(cap, 2 ** max(0, attempt - 1)))
+
+
+def next_action_at(
+    *, now: datetime, final: bool = False, interval: float = 0.0, watched_at: datetime | None = None
+) -> datetime | Case | None:
+    """When a worker acts on an execution next: the one rule, as the value an UPDATE of
+    `next_action_at` writes.
+
+    Never once the execution is final. Otherwise `interval` seconds from `now` (a backoff, or
+    the pace of an execution nobody watches); but if a page watches it when the row is
+    written, at `watched_at` (now when not given): the test is in the UPDATE itself, so a
+    page opened while a worker held the execution is not missed.
+    """
+    if final:
+        return None
+    later = now + timedelta(seconds=interval)
+    soon = now if watched_at is None else watched_at
+    if soon == later:
+        return later
+    return Case(When(watched_until__gt=now, then=Value(soon)), default=Value(later))
+
+
+class ExecutionQuerySet(models.QuerySet["Execution"]):
+    """The tracking transitions written as UPDATEs: who holds an execution and when it is due.
+
+    Every lease test here is in the WHERE of the UPDATE on the execution row itself: on
+    PostgreSQL a test inside a subquery is not made again on a row another claim just
+    updated, so two claims could hold one execution (docs/tracking.md).
+    """
+
+    def unleased(self, now: datetime) -> ExecutionQuerySet:
+        return self.filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+
+    def due(self, horizon: datetime) -> ExecutionQuerySet:
+        return self.filter(next_action_at__lte=horizon)
+
+    def watched(self, now: datetime) -> ExecutionQuerySet:
+        return self.filter(watched_until__gt=now)
+
+    def unwatched(self, now: datetime) -> ExecutionQuerySet:
+        return self.exclude(watched_until__gt=now)
+
+    def claim(self, claim: str, *, now: datetime, until: datetime) -> int:
+        """Hold the rows nobody holds under `claim` until `until`; how many were taken."""
+        return self.unleased(now).update(claim=claim, lease_until=until)
+
+    def renew(self, claim: str, *, now: datetime, until: datetime) -> int:
+        """Extend a claim that is still ours (held and not run out); how many rows."""
+        return self.filter(claim=claim, lease_until__gte=now).update(lease_until=until)
+
+    def release(self, claim: str, **values: Any) -> int:
+        """Write `values` and let go, only where `claim` still holds; how many rows."""
+        return self.filter(claim=claim).update(**values, lease_until=None, claim="")
+
+    def mark_watched(self, *, now: datetime, until: datetime, was_watched: bool) -> int:
+        """Someone has the page open until `until`. When nobody watched before, the next
+        poll comes forward to now (never later than it was)."""
+        if was_watched:
+            return self.update(watched_until=until)
+        return self.update(
+            watched_until=until,
+            next_action_at=Case(
+                When(next_action_at__gt=now, then=Value(now)), default="next_action_at"
+            ),
+        )
+
+    def poll_soon(self, now: datetime) -> int:
+        """Someone acted in Kestra (resume, kill): the next poll shows the result."""
+        return self.update(next_action_at=now)
 
 
 class Execution(models.Model):
@@ -72,6 +166,8 @@ class Execution(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = ExecutionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created"]
         indexes = [models.Index(fields=["stage", "stage_since"], name="execution_stage_since")]
@@ -86,11 +182,76 @@ class Execution(models.Model):
 
     @property
     def is_final(self) -> bool:
-        return stages.is_final(self.stage)
+        """Nothing more will change: a final stage, and no poll due any more. A final state
+        stored before a poll read everything at the end (an execution adopted from one read,
+        a search hit on a delivery retry) is not final yet: its logs and outputs are to come."""
+        return stages.is_final(self.stage) and self.next_action_at is None
+
+    @classmethod
+    def discovered(
+        cls,
+        app: App,
+        result: Mapping[str, Any],
+        *,
+        now: datetime,
+        claim: str = "",
+        until: datetime | None = None,
+    ) -> Execution:
+        """An unsaved row for an execution started outside the portal, from Kestra's JSON (a
+        full execution or a search result), due at once; held under `claim` until `until`
+        when given."""
+        state = result.get("state") or {}
+        histories = state.get("histories") or []
+        since = parse_datetime(str(histories[-1].get("date") or "")) if histories else None
+        current = str(state.get("current") or "")
+        return cls(
+            app=app,
+            kestra_id=result["id"],
+            delivery=cls.Delivery.DELIVERED,
+            origin=cls.Origin.DISCOVERED,
+            snapshot=dict(result),
+            state=current,
+            stage=stages.stage_for(delivery=stages.DELIVERY_DELIVERED, state=current),
+            stage_since=since or now,
+            next_action_at=now,
+            claim=claim,
+            lease_until=until,
+        )
+
+    @property
+    def fingerprint(self) -> tuple[str, int]:
+        """The state as the last poll stored it, to compare with a search result."""
+        return state_fingerprint(self.snapshot.get("state") or {})
 
     def refresh_stage(self) -> None:
         history = [h.get("state", "") for h in self.snapshot.get("state", {}).get("histories", [])]
         self.stage = stages.stage_for(delivery=self.delivery, state=self.state, history=history)
+
+    def settle_stage(self, *, stage_before: str, now: datetime) -> None:
+        """The stage for what is stored now, and when it began: unchanged since then if the
+        stage is the same, else Kestra's date for its current state when it has one."""
+        self.refresh_stage()
+        if self.stage == stage_before and self.stage_since is not None:
+            return
+        histories = self.snapshot.get("state", {}).get("histories") or []
+        since = None
+        if histories and self.delivery == self.Delivery.DELIVERED:
+            since = parse_datetime(str(histories[-1].get("date") or ""))
+        self.stage_since = since or now
+
+    def apply_snapshot(self, kestra_execution: dict[str, Any]) -> None:
+        """Keep what Kestra said of the execution: the whole of it, and its current state."""
+        self.snapshot = kestra_execution
+        self.state = kestra_execution.get("state", {}).get("current", "")
+
+    def mark_delivered(self, kestra_execution: dict[str, Any]) -> None:
+        """Kestra has the execution (created now, or found from an earlier attempt): the
+        form values are no longer needed and polling takes over."""
+        self.kestra_id = kestra_execution["id"]
+        self.delivery = self.Delivery.DELIVERED
+        self.payload = {}
+        self.error = ""
+        self.apply_snapshot(kestra_execution)
 
 
 class ExecutionLog(models.Model):

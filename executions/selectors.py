@@ -72,9 +72,7 @@ def tracking_summary(*, grace_seconds: float = 10.0) -> TrackingSummary:
     `grace_seconds` and held by nobody: a worker or the beat is not running); the last error."""
     now = timezone.now()
     active = Execution.objects.filter(next_action_at__isnull=False)
-    overdue = active.filter(next_action_at__lt=now - timedelta(seconds=grace_seconds)).filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now)
-    )
+    overdue = active.filter(next_action_at__lt=now - timedelta(seconds=grace_seconds)).unleased(now)
     queued = Execution.objects.filter(delivery=Execution.Delivery.QUEUED)
     return TrackingSummary(
         by_stage=_counts("stage"),

@@ -4,7 +4,8 @@ Delivery and polling run in Celery workers. Every piece of work is claimed first
 conditional UPDATE that sets a lease and a claim token; a worker writes its results back
 only where the token is still its own, and stops calling Kestra before its lease ends. So
 two workers never act on the same execution at the same moment, and work a dead worker
-dropped is claimed again by the dispatcher (`executions.tracking`) once the lease is over.
+dropped is claimed again by the hand-out of due work (`executions.tracking`) once the lease
+is over. When to act next is decided by the model (`models.next_action_at`).
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps_catalog.models import App
-from executions import leases, stages, uploads
+from executions import enqueue, leases, stages, uploads
 from executions.kestra import (
     KestraClient,
     KestraNotFound,
@@ -30,7 +30,7 @@ from executions.kestra import (
     KestraUnavailable,
     get_client,
 )
-from executions.models import Execution, ExecutionLog
+from executions.models import Execution, ExecutionLog, delivery_backoff
 
 logger = logging.getLogger(__name__)
 
@@ -40,13 +40,6 @@ APP_LABEL = "portal.app"
 # once less than WATCH_SECONDS - WATCH_RENEW_SECONDS is left, so a page asking every second
 # costs one write every few seconds.
 WATCH_RENEW_SECONDS = 3.0
-
-
-class Next(NamedTuple):
-    """What a worker should do next with an execution, and in how many seconds."""
-
-    action: str  # "deliver" or "poll"
-    delay: float
 
 
 # --- submit and deliver -------------------------------------------------------------------
@@ -63,8 +56,6 @@ def execution_submit(
     session_key: str = "",
 ) -> Execution:
     """Store a submission, then hand it to a worker for delivery once the transaction commits."""
-    from executions.tasks import deliver
-
     now = timezone.now()
     execution = Execution.objects.create(
         app=app,
@@ -76,21 +67,8 @@ def execution_submit(
         stage_since=now,
     )
     uploads.store(execution, files or {})
-    deliver.delay_on_commit(execution.pk)
+    enqueue.on_commit(enqueue.DELIVER, execution.pk)
     return execution
-
-
-def _adopt(execution: Execution, kestra_execution: dict[str, Any]) -> None:
-    execution.kestra_id = kestra_execution["id"]
-    execution.delivery = Execution.Delivery.DELIVERED
-    execution.payload = {}
-    execution.error = ""
-    _apply_snapshot(execution, kestra_execution)
-
-
-def _apply_snapshot(execution: Execution, kestra_execution: dict[str, Any]) -> None:
-    execution.snapshot = kestra_execution
-    execution.state = kestra_execution.get("state", {}).get("current", "")
 
 
 def _find_earlier_delivery(client: KestraClient, execution: Execution) -> dict[str, Any] | None:
@@ -98,11 +76,6 @@ def _find_earlier_delivery(client: KestraClient, execution: Execution) -> dict[s
         execution.app.namespace, execution.app.flow_id, {SUBMISSION_LABEL: execution.token}
     )
     return found[0] if found else None
-
-
-def delivery_backoff(attempt: int, *, cap: float) -> float:
-    """1, 2, 4 … seconds after the attempts so far, up to `cap`."""
-    return float(min(cap, 2 ** max(0, attempt - 1)))
 
 
 def _count_attempt(execution: Execution, clock: leases.LeaseClock) -> bool:
@@ -137,12 +110,13 @@ def _create_once(
         )
 
 
-def execution_deliver(*, execution_id: int, claim: str = "") -> Next | None:
-    """Create the Kestra execution of a stored submission, exactly once.
+def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None:
+    """Create the Kestra execution of a stored submission, exactly once; the execution when
+    this call delivered it (its first poll is due now), else None.
 
     A retry (after Kestra failed, timed out, or answered an error after creating it) first
     looks for the earlier attempt's execution by its `portal.submission` label. A failed
-    attempt is retried by the dispatcher once its backoff has passed.
+    attempt is handed out again once its backoff has passed.
     """
     clock = leases.hold(execution_id, claim, delivery=Execution.Delivery.QUEUED)
     if clock is None:
@@ -156,41 +130,38 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Next | None:
     try:
         created = _create_once(get_client(), execution, clock)
     except leases.LeaseRunningOut:
-        leases.write_back(
-            execution, clock, stage_before=stage_before, fields=[], next_action_at=timezone.now()
-        )
+        leases.write_back(execution, clock, stage_before=stage_before, fields=[])
         leases.log_hold("deliver", [execution_id], clock, "lease-ran-out")
         return None
     except KestraUnavailable as exc:
-        if execution.attempts >= config.delivery_max_attempts:
+        gave_up = execution.attempts >= config.delivery_max_attempts
+        if gave_up:
             execution.delivery = Execution.Delivery.FAILED
             execution.error = f"Kestra could not be reached after {execution.attempts} attempts."
-            next_at = None
         else:
             execution.error = str(exc)
-            delay = delivery_backoff(execution.attempts, cap=config.delivery_backoff_max_seconds)
-            next_at = timezone.now() + timedelta(seconds=delay)
         leases.write_back(
-            execution, clock, stage_before=stage_before, fields=fields, next_action_at=next_at
+            execution,
+            clock,
+            stage_before=stage_before,
+            fields=fields,
+            final=gave_up,
+            interval=delivery_backoff(execution.attempts, cap=config.delivery_backoff_max_seconds),
         )
         leases.log_hold("deliver", [execution_id], clock, "unavailable")
         return None
     except KestraRejected as exc:
         execution.delivery = Execution.Delivery.FAILED
         execution.error = f"Kestra rejected the submission: {exc.message}"
-        leases.write_back(
-            execution, clock, stage_before=stage_before, fields=fields, next_action_at=None
-        )
+        leases.write_back(execution, clock, stage_before=stage_before, fields=fields, final=True)
         leases.log_hold("deliver", [execution_id], clock, "rejected")
         return None
-    _adopt(execution, created)
-    written = leases.write_back(
-        execution, clock, stage_before=stage_before, fields=fields, next_action_at=timezone.now()
-    )
+    execution.mark_delivered(created)
+    written = leases.write_back(execution, clock, stage_before=stage_before, fields=fields)
     if written:
         uploads.discard(execution)
     leases.log_hold("deliver", [execution_id], clock, "delivered")
-    return Next("poll", 0.0) if written else None
+    return execution if written else None
 
 
 # --- poll -----------------------------------------------------------------------------------
@@ -227,12 +198,6 @@ def _task_runs(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def state_fingerprint(state: Mapping[str, Any]) -> tuple[str, int]:
-    """What tells a change of an execution's state apart, also in a light search result:
-    the current state and the length of its history (PAUSED → RUNNING → PAUSED differs)."""
-    return str(state.get("current") or ""), len(state.get("histories") or [])
-
-
 def _refresh_from_kestra(
     client: KestraClient, execution: Execution, clock: leases.LeaseClock
 ) -> bool:
@@ -240,10 +205,10 @@ def _refresh_from_kestra(
     when the execution pauses; flow outputs at the end. True if anything changed."""
     kestra_id = execution.kestra_id or ""
     before = _task_runs(execution.snapshot)
-    fingerprint = state_fingerprint(execution.snapshot.get("state") or {})
+    fingerprint = execution.fingerprint
     was_paused = execution.state == "PAUSED"
     clock.check()
-    _apply_snapshot(execution, client.execution(kestra_id))
+    execution.apply_snapshot(client.execution(kestra_id))
     clock.check()
     _store_new_logs(execution, client.logs(kestra_id))
     changed_runs = _task_runs(execution.snapshot) != before
@@ -258,15 +223,7 @@ def _refresh_from_kestra(
     if execution.state in stages.TERMINAL_STATES:
         clock.check()
         execution.outputs = client.execution_outputs(execution.snapshot)
-    return changed_runs or state_fingerprint(execution.snapshot.get("state") or {}) != fingerprint
-
-
-def next_interval(current: float, *, changed: bool, config: leases.TrackingConfig) -> float:
-    """Seconds until the next check of an execution nobody watches: back to the fastest pace
-    after a change, twice as long after each check that found none, up to the bound."""
-    if changed or current <= 0:
-        return config.poll_seconds
-    return min(max(current * 2, config.poll_seconds), config.poll_max_seconds)
+    return changed_runs or execution.fingerprint != fingerprint
 
 
 POLL_FIELDS = [
@@ -292,18 +249,18 @@ def _poll_failed(execution: Execution, exc: Exception, config: leases.TrackingCo
         # many in a row mean Kestra no longer has it.
         execution.delivery = Execution.Delivery.FAILED
         execution.error = f"Kestra no longer knows this execution: {exc}"
-    execution.poll_interval = next_interval(execution.poll_interval, changed=False, config=config)
+    execution.poll_interval = config.unwatched_interval(execution.poll_interval, changed=False)
 
 
-def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
+def execution_poll(*, execution_id: int, claim: str = "") -> None:
     """Refresh state, logs, task outputs, the resume form and (when final) outputs from Kestra.
 
-    The next poll is set for the dispatcher: a second after this one started while someone
-    watches; otherwise after an interval that grows while nothing changes. None once final.
+    The next poll is due a second after this one started while someone watches; otherwise
+    after an interval that grows while nothing changes; never once final.
     """
     clock = leases.hold(execution_id, claim, delivery=Execution.Delivery.DELIVERED)
     if clock is None:
-        return None
+        return
     config = leases.tracking_config()
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     stage_before = execution.stage
@@ -312,11 +269,9 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
     except leases.LeaseRunningOut:
         # Nothing half-read is kept: the next holder polls again from what is stored.
         execution = Execution.objects.get(pk=execution_id)
-        leases.write_back(
-            execution, clock, stage_before=stage_before, fields=[], next_action_at=timezone.now()
-        )
+        leases.write_back(execution, clock, stage_before=stage_before, fields=[])
         leases.log_hold("poll", [execution_id], clock, "lease-ran-out")
-        return None
+        return
     except (KestraUnavailable, KestraRejected) as exc:
         # A poll that failed half-way (the state read, the logs not) keeps nothing of it:
         # a final state stored without its logs and outputs would never be polled again.
@@ -327,8 +282,8 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
         execution.error = ""
         execution.poll_errors = 0
         execution.last_polled_at = timezone.now()
-        execution.poll_interval = next_interval(
-            execution.poll_interval, changed=changed, config=config
+        execution.poll_interval = config.unwatched_interval(
+            execution.poll_interval, changed=changed
         )
         outcome = "polled"
     # Final only once a poll read everything at the end: a state stored earlier (a search hit
@@ -336,19 +291,16 @@ def execution_poll(*, execution_id: int, claim: str = "") -> Next | None:
     final = (outcome == "polled" and execution.state in stages.TERMINAL_STATES) or (
         execution.delivery == Execution.Delivery.FAILED
     )
-    now = timezone.now()
     leases.write_back(
         execution,
         clock,
         stage_before=stage_before,
         fields=POLL_FIELDS,
-        next_action_at=None if final else now + timedelta(seconds=execution.poll_interval),
-        watched_next_action_at=None
-        if final
-        else clock.started + timedelta(seconds=config.poll_seconds),
+        final=final,
+        interval=execution.poll_interval,
+        watched_at=clock.started + timedelta(seconds=config.poll_seconds),
     )
     leases.log_hold("poll", [execution_id], clock, "final" if final else outcome)
-    return None
 
 
 # --- who is watching -------------------------------------------------------------------------
@@ -369,13 +321,6 @@ def execution_watch(*, execution: Execution) -> None:
         return
     was_watched = execution.watched_until is not None and execution.watched_until > now
     execution.watched_until = now + timedelta(seconds=config.watch_seconds)
-    rows = Execution.objects.filter(pk=execution.pk)
-    if was_watched:
-        rows.update(watched_until=execution.watched_until)
-        return
-    rows.update(
-        watched_until=execution.watched_until,
-        next_action_at=Case(
-            When(next_action_at__gt=now, then=Value(now)), default="next_action_at"
-        ),
+    Execution.objects.filter(pk=execution.pk).mark_watched(
+        now=now, until=execution.watched_until, was_watched=was_watched
     )

@@ -3,8 +3,9 @@
 Work on an execution is claimed in the database (a lease and a claim token) before anything
 is done, so a task that runs twice, late, or after its worker died does nothing harmful: it
 finds the claim gone and stops. That is what makes `acks_late` safe here. Failures of Kestra
-are not task retries: the services store them and set when to try again, and the dispatcher
-hands the work out once it is due. Only a database hiccup retries the task itself.
+are not task retries: the services store them and set when to try again, and
+`hand_out_due_work` hands the work out once it is due. Only a database hiccup retries the
+task itself.
 """
 
 from __future__ import annotations
@@ -35,14 +36,13 @@ PERIODIC_OPTIONS: dict[str, Any] = {"soft_time_limit": 30, "time_limit": 45}
 
 
 def _expires() -> float:
-    """A message older than a lease is useless: its claim has gone back to the dispatcher."""
+    """A message older than a lease is useless: its claim has run out, the work is due again."""
     return leases.tracking_config().lease_seconds
 
 
 @shared_task(**TASK_OPTIONS)
 def deliver(execution_id: int, claim: str = "") -> None:
-    step = services.execution_deliver(execution_id=execution_id, claim=claim)
-    if step is not None:
+    if services.execution_deliver(execution_id=execution_id, claim=claim) is not None:
         # Delivered: the first poll straight away, so the page leaves "queued" at once.
         poll.delay(execution_id)
 
@@ -60,9 +60,9 @@ def check_flow(namespace: str, flow_id: str, claim: str) -> None:
 
 
 @shared_task(**PERIODIC_OPTIONS)
-def dispatch() -> None:
+def hand_out_due_work() -> None:
     """Hand out what is due: deliveries, watched polls, one check per flow."""
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     expires = _expires()
     for execution_id in claimed.deliveries:
         deliver.apply_async((execution_id, claimed.claim), expires=expires)

@@ -1,7 +1,8 @@
-"""Following many executions with few calls to Kestra: the dispatcher, flow checks, discovery.
+"""Following many executions with few calls to Kestra: handing out due work, flow checks,
+discovery.
 
-The dispatcher (a beat task, every EXECUTION_DISPATCH_SECONDS) claims what is due and hands
-it to workers:
+A beat task (`executions.tasks.hand_out_due_work`, every EXECUTION_DISPATCH_SECONDS) claims
+what is due and hands it to workers:
 
 - a queued submission → deliver it;
 - an execution someone watches → poll it in full (state, logs, outputs), every second;
@@ -9,7 +10,7 @@ it to workers:
   SEARCH_PAGE executions) tells which of them changed state; only those are polled in full,
   the others wait twice as long before the next check, up to EXECUTION_POLL_MAX_SECONDS.
 
-Anything a dead worker held is due again once its lease is over, so the dispatcher is also
+Anything a dead worker held is due again once its lease is over, so the hand-out is also
 the sweep that picks up dropped work (work whose lease ran out is due again).
 """
 
@@ -21,24 +22,15 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.db.models import Case, Q, Value, When
+from django.db.models import Q
 from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from apps_catalog.models import App
 from executions import stages
 from executions.kestra import KestraError, KestraRejected, KestraUnavailable, get_client
-from executions.leases import (
-    LeaseClock,
-    LeaseRunningOut,
-    log_hold,
-    new_claim,
-    tracking_config,
-    unleased,
-)
-from executions.models import Execution
-from executions.services import next_interval, state_fingerprint
+from executions.leases import LeaseClock, LeaseRunningOut, log_hold, new_claim, tracking_config
+from executions.models import Execution, ExecutionQuerySet, next_action_at, state_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +48,11 @@ ACTIVE_STATES = (
 )
 SEARCH_PAGE = 200
 SEARCH_MAX_PAGES = 50
-DISPATCH_LIMIT = 500
+DUE_LIMIT = 500
 
 
-class Dispatch(NamedTuple):
-    """What the dispatcher claimed, all under one claim token."""
+class DueWork(NamedTuple):
+    """What one hand-out claimed, all under one claim token: who should do what."""
 
     claim: str
     deliveries: list[int]
@@ -71,28 +63,22 @@ class Dispatch(NamedTuple):
 def _claim_direct(now: datetime, horizon: datetime, claim: str, until: datetime) -> list[int]:
     """Due submissions and watched executions: each is worked on by itself."""
     due = (
-        Execution.objects.filter(next_action_at__lte=horizon)
-        .filter(unleased(now))
+        Execution.objects.due(horizon)
+        .unleased(now)
         .filter(
             Q(delivery=Execution.Delivery.QUEUED)
             | Q(delivery=Execution.Delivery.DELIVERED, watched_until__gt=now)
         )
     )
-    ids = list(due.order_by("next_action_at").values_list("pk", flat=True)[:DISPATCH_LIMIT])
-    Execution.objects.filter(pk__in=ids).filter(unleased(now)).update(
-        claim=claim, lease_until=until
-    )
+    ids = list(due.order_by("next_action_at").values_list("pk", flat=True)[:DUE_LIMIT])
+    Execution.objects.filter(pk__in=ids).claim(claim, now=now, until=until)
     return ids
 
 
-def _unwatched(now: datetime) -> Any:
-    return (
-        Execution.objects.filter(
-            delivery=Execution.Delivery.DELIVERED, next_action_at__isnull=False
-        )
-        .exclude(watched_until__gt=now)
-        .filter(unleased(now))
-    )
+def _unwatched(now: datetime) -> ExecutionQuerySet:
+    return Execution.objects.filter(
+        delivery=Execution.Delivery.DELIVERED, next_action_at__isnull=False
+    ).unwatched(now)
 
 
 def _claim_flows(now: datetime, horizon: datetime, claim: str, until: datetime) -> None:
@@ -100,7 +86,8 @@ def _claim_flows(now: datetime, horizon: datetime, claim: str, until: datetime) 
     one search answers for all of them, so they are checked together from then on."""
     flows = (
         _unwatched(now)
-        .filter(next_action_at__lte=horizon)
+        .unleased(now)
+        .due(horizon)
         .values_list("app__namespace", "app__flow_id")
         .distinct()
     )
@@ -110,10 +97,10 @@ def _claim_flows(now: datetime, horizon: datetime, claim: str, until: datetime) 
         # does not test that again on a row another claim updated meanwhile, so two claims
         # could hold one execution. Here the lease test is on the updated row itself.
         apps = App.objects.filter(namespace=namespace, flow_id=flow_id).values("pk")
-        _unwatched(now).filter(app_id__in=apps).update(claim=claim, lease_until=until)
+        _unwatched(now).filter(app_id__in=apps).claim(claim, now=now, until=until)
 
 
-def executions_dispatch() -> Dispatch:
+def executions_claim_due() -> DueWork:
     """Claim what is due (or will be before the next run) and say who should do what."""
     config = tracking_config()
     now = timezone.now()
@@ -135,7 +122,7 @@ def executions_dispatch() -> Dispatch:
             polls.append(pk)
         else:
             flows.add((namespace, flow_id))
-    return Dispatch(claim, deliveries, polls, sorted(flows))
+    return DueWork(claim, deliveries, polls, sorted(flows))
 
 
 # --- flow checks -------------------------------------------------------------------------------
@@ -167,21 +154,19 @@ def _release_unchanged(
     """Let go of executions found unchanged; the due ones wait their next interval (a page
     opened meanwhile makes it now), the others keep the time they had."""
     now = timezone.now()
-    held = Execution.objects.filter(pk__in=list(pks), claim=claim)
+    held = Execution.objects.filter(pk__in=list(pks))
     by_interval: dict[float, list[int]] = defaultdict(list)
     for pk, interval in due.items():
         by_interval[interval].append(pk)
     for interval, group in by_interval.items():
-        later = now + timedelta(seconds=interval)
         checked: dict[str, Any] = {"error": error} if error else {"last_polled_at": now}
-        held.filter(pk__in=group).update(
+        held.filter(pk__in=group).release(
+            claim,
             **checked,
             poll_interval=interval,
-            next_action_at=Case(When(watched_until__gt=now, then=Value(now)), default=Value(later)),
-            lease_until=None,
-            claim="",
+            next_action_at=next_action_at(now=now, interval=interval),
         )
-    held.exclude(pk__in=list(due)).update(lease_until=None, claim="")
+    held.exclude(pk__in=list(due)).release(claim)
 
 
 def _changed(row: Mapping[str, Any], seen: Mapping[str, Mapping[str, Any]]) -> bool:
@@ -218,7 +203,7 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
     horizon = now + timedelta(seconds=config.dispatch_seconds)
     due_rows = [row for row in rows if row["next_action_at"] <= horizon]
     backoff = {
-        row["pk"]: next_interval(row["poll_interval"], changed=False, config=config)
+        row["pk"]: config.unwatched_interval(row["poll_interval"], changed=False)
         for row in due_rows
     }
     wanted = {row["kestra_id"] for row in rows}
@@ -268,30 +253,6 @@ def _paused_in_kestra(namespace: str, flow_id: str) -> list[dict[str, Any]]:
     return found
 
 
-def discovered_execution(
-    app: App, result: Mapping[str, Any], claim: str = "", until: datetime | None = None
-) -> Execution:
-    """An unsaved row for an execution started outside the portal, from Kestra's JSON (a
-    full execution or a search result); held under `claim` until `until` when given."""
-    state = result.get("state") or {}
-    histories = state.get("histories") or []
-    since = parse_datetime(str(histories[-1].get("date") or "")) if histories else None
-    current = str(state.get("current") or "")
-    return Execution(
-        app=app,
-        kestra_id=result["id"],
-        delivery=Execution.Delivery.DELIVERED,
-        origin=Execution.Origin.DISCOVERED,
-        snapshot=dict(result),
-        state=current,
-        stage=stages.stage_for(delivery=stages.DELIVERY_DELIVERED, state=current),
-        stage_since=since or timezone.now(),
-        next_action_at=timezone.now(),
-        claim=claim,
-        lease_until=until,
-    )
-
-
 def executions_discover() -> tuple[str, list[int]]:
     """Track the PAUSED executions of approval apps' flows that the portal does not know yet
     (started by a schedule, another system, Kestra's UI). Returns the claim and the new rows,
@@ -307,26 +268,12 @@ def executions_discover() -> tuple[str, list[int]]:
             continue
         ids = [result["id"] for result in paused if result.get("id")]
         known = set(Execution.objects.filter(kestra_id__in=ids).values_list("kestra_id", flat=True))
-        fresh = [discovered_execution(app, r, claim, until) for r in paused if r["id"] not in known]
+        fresh = [
+            Execution.discovered(app, result, now=timezone.now(), claim=claim, until=until)
+            for result in paused
+            if result["id"] not in known
+        ]
         # Another worker discovering the same execution at the same moment loses on kestra_id.
         Execution.objects.bulk_create(fresh, ignore_conflicts=True)
     found = list(Execution.objects.filter(claim=claim).values_list("pk", flat=True))
     return claim, found
-
-
-# --- what operators read ------------------------------------------------------------------------
-
-
-def overdue_executions(*, grace_seconds: float) -> list[tuple[int, str]]:
-    """(id, delivery) of executions a worker should have acted on by now and nobody holds."""
-    now = timezone.now()
-    cutoff = now - timedelta(seconds=grace_seconds)
-    rows = (
-        Execution.objects.filter(
-            delivery__in=[Execution.Delivery.QUEUED, Execution.Delivery.DELIVERED],
-            next_action_at__lt=cutoff,
-        )
-        .filter(unleased(now))
-        .values_list("pk", "delivery")
-    )
-    return list(rows)

@@ -2,8 +2,8 @@
 
 kombu creates a message's file, then writes it. A worker listing the folder between the two
 takes an empty file, fails to decode it and exits (seen every few minutes at the pace of
-the dispatcher's beat). Here the message is written under a name no reader looks for and
-then renamed into place, which is atomic within one folder: a reader finds it whole or
+the beat's hand-out of due work). Here the message is written under a name no reader looks
+for and then renamed into place, which is atomic within one folder: a reader finds it whole or
 not at all. Registered under the `filesystem` scheme by kestra_apps.celery.
 """
 

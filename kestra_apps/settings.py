@@ -184,8 +184,8 @@ KESTRA_TIMEOUT = envfloat("KESTRA_TIMEOUT", 10.0)
 PORTAL_BASE_URL = envstr("PORTAL_BASE_URL").rstrip("/")
 
 # Execution tracking (docs/tracking.md): watched executions are polled every
-# EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; the dispatcher
-# hands out due work every EXECUTION_DISPATCH_SECONDS; a submission is retried with backoff
+# EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; due work is
+# handed out every EXECUTION_DISPATCH_SECONDS; a submission is retried with backoff
 # (at most DELIVERY_BACKOFF_MAX_SECONDS apart) DELIVERY_MAX_ATTEMPTS times.
 EXECUTION_POLL_SECONDS = envfloat("EXECUTION_POLL_SECONDS", 1.0)
 EXECUTION_POLL_MAX_SECONDS = envfloat("EXECUTION_POLL_MAX_SECONDS", 30.0)
@@ -261,10 +261,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-# The dispatcher is also the sweep: work a dead worker held is due again once its lease ends.
+# The hand-out of due work is also the sweep: work a dead worker held is due again once its
+# lease ends.
 CELERY_BEAT_SCHEDULE = {
-    "dispatch-executions": {
-        "task": "executions.tasks.dispatch",
+    "hand-out-due-work": {
+        "task": "executions.tasks.hand_out_due_work",
         "schedule": EXECUTION_DISPATCH_SECONDS,
         "options": {"expires": max(EXECUTION_DISPATCH_SECONDS * 4, 2.0)},
     },

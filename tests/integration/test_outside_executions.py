@@ -51,7 +51,8 @@ def test_an_approver_follows_a_link_to_an_execution_started_in_kestra(worker, ke
 
     url = f"/apps/{app.uid}/executions/{kestra_id}/"
     assert client.get(url).status_code == 200
-    _wait(lambda: Execution.objects.get(kestra_id=kestra_id).stage == "PAUSE")
+    # The page shows what one read of Kestra gave; a worker's first poll adds the resume form.
+    _wait(lambda: Execution.objects.get(kestra_id=kestra_id).resume_form != {})
     page = client.get(url).content.decode()
     assert "Approval needed" in page and "Lin" in page
     assert 'name="input.approved"' in page and 'name="input.comment"' in page

@@ -153,7 +153,7 @@ def test_executions_reach_their_final_stage_across_a_redis_restart(
     tracking_kestra, start_worker, slow_app, own_redis
 ):
     # The workers use the Redis of this test; submissions made here go to the usual broker
-    # and nobody reads them: the dispatcher finds queued submissions in the database.
+    # and nobody reads them: the hand-out of due work finds queued submissions in the database.
     first = start_worker("first", beat=True, CELERY_BROKER_URL=own_redis.url)
     second = start_worker("second", CELERY_BROKER_URL=own_redis.url)
     _submit(slow_app, 20)

@@ -19,6 +19,7 @@ from guardian.shortcuts import assign_perm
 
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
+from executions import services
 from executions.adoption import execution_adopt
 from executions.models import Decision, Execution
 from tests.conftest import EXAMPLES
@@ -160,6 +161,8 @@ def _client(world, persona: str) -> Client:
 def _paused_execution(world, app: App, submitter: Client | None = None) -> Execution:
     execution = execution_adopt(app=app, kestra_id=_start_paused(world["kestra"]))
     assert execution is not None and execution.stage == "PAUSE"
+    services.execution_poll(execution_id=execution.pk)  # what the worker does next
+    execution.refresh_from_db()
     if submitter is not None:
         submitter.get("/apps/requests/")  # gives an anonymous browser its session
         Execution.objects.filter(pk=execution.pk).update(session_key=submitter.session.session_key)

@@ -93,12 +93,12 @@ def _delivered_and_paused(kestra: str, app, count: int) -> list[Execution]:
     return [Execution.objects.get(pk=e.pk) for e in executions]
 
 
-def test_the_dispatcher_hands_out_a_due_submission_once(kestra, data_request_app):
+def test_the_hand_out_gives_a_due_submission_once(kestra, data_request_app):
     execution = _submit(data_request_app, dataset="stores")
-    first = tracking.executions_dispatch()
+    first = tracking.executions_claim_due()
     assert first.deliveries == [execution.pk] and not first.polls and not first.flows
-    assert tracking.executions_dispatch().deliveries == []  # held by the first claim
-    # The task delivers under the dispatcher's claim; an older claim would do nothing.
+    assert tracking.executions_claim_due().deliveries == []  # held by the first claim
+    # The task delivers under the hand-out's claim; an older claim would do nothing.
     assert services.execution_deliver(execution_id=execution.pk, claim="someone-else") is None
     assert services.execution_deliver(execution_id=execution.pk, claim=first.claim) is not None
     execution.refresh_from_db()
@@ -145,7 +145,7 @@ def test_one_search_checks_every_unwatched_execution_of_a_flow(kestra, kestra_ca
     _make_due(executions[0])  # one due is enough to check them all
 
     kestra_calls.clear()
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     assert claimed.flows == [("demo", "vacation_request")] and not claimed.polls
     changed = tracking.executions_check_flow(
         namespace="demo", flow_id="vacation_request", claim=claimed.claim
@@ -163,7 +163,7 @@ def test_one_search_checks_every_unwatched_execution_of_a_flow(kestra, kestra_ca
         timeout=5,
     )
     _make_due(*executions)
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     changed = tracking.executions_check_flow(
         namespace="demo", flow_id="vacation_request", claim=claimed.claim
     )
@@ -184,7 +184,7 @@ def test_a_watched_execution_is_polled_by_itself_every_second(kestra, settings):
     execution.refresh_from_db()
     assert execution.watched_until > timezone.now()
     assert execution.next_action_at <= timezone.now()  # brought forward
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     assert claimed.polls == [execution.pk] and not claimed.flows
 
     before = timezone.now()
@@ -213,9 +213,9 @@ def test_watching_writes_only_every_few_seconds(
 def test_a_worker_that_lost_its_claim_writes_nothing_back(kestra, data_request_app):
     execution = _submit(data_request_app, dataset="stores")
     services.execution_deliver(execution_id=execution.pk)
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     _make_due(execution)
-    taken = tracking.executions_dispatch()  # the first claim ran out; another took it
+    taken = tracking.executions_claim_due()  # the first claim ran out; another took it
     assert taken.claim != claimed.claim
     services.execution_poll(execution_id=execution.pk, claim=claimed.claim)
     execution.refresh_from_db()
@@ -233,7 +233,7 @@ def test_polling_stops_at_a_final_state(kestra, data_request_app):
     assert execution.stage == "SUCCESS" and execution.next_action_at is None
     assert execution.outputs.get("row_count") == 3
     assert execution.logs.exists()
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     assert not claimed.polls and not claimed.flows
 
 
