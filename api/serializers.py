@@ -39,7 +39,7 @@ class AppSourceSerializer(serializers.Serializer):
     flowId = serializers.CharField(source="flow_id")
     tags = serializers.ListField(source="tag_names", child=serializers.CharField())
     disabled = serializers.SerializerMethodField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
 
@@ -84,14 +84,14 @@ class IssueSerializer(serializers.Serializer):
 class ImportErrorSerializer(serializers.Serializer):
     """AppsControllerApiBulkImportResponseError, with the issues one by one."""
 
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source
     message = serializers.CharField()
     issues = IssueSerializer(many=True, required=False)
 
 
 class ImportResponseSerializer(serializers.Serializer):
     success = serializers.ListField(child=serializers.CharField())
-    errors = ImportErrorSerializer(many=True)
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]  # a field, not Serializer.errors
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -140,7 +140,7 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     instance = serializers.CharField()
-    errors = ProblemErrorSerializer(many=True, required=False)
+    errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]  # a field, not Serializer.errors
 
 
 def paged(results: list[dict[str, Any]], total: int) -> dict[str, Any]:
