@@ -1,6 +1,7 @@
 # Two commands set everything up on a fresh machine with Python 3.11+:
 #   make run    the product (emulator, worker + beat, web on http://127.0.0.1:8000)
 #   make test   the whole test suite
+#   make lint   ruff, mypy and the import contracts (make test runs them too)
 # Two more measure it (README, "Measuring"):
 #   make bench        every benchmark, one table, written to docs/performance.md
 #   make resilience   1,000 submissions through faults: nothing lost, twice or stuck
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install bench resilience
+.PHONY: run test lint install bench resilience
 
 install: $(STAMP)
 
@@ -26,6 +27,12 @@ run: $(STAMP)
 # Tests keep their own data folder (test database, broker queue) apart from the demo's.
 test: $(STAMP)
 	PORTAL_DATA_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same checks as tests/portal/test_quality.py, with their own output.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m mypy
+	$(BIN)/lint-imports --no-cache
 
 # Loopback only, bounded in time (about 6 and 5 minutes); each keeps its data in var/bench-*.
 bench: $(STAMP)

@@ -5,7 +5,7 @@ Cannot see it → 404. A private app opened without a session → the login page
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import Http404, HttpRequest
 
 from apps_catalog.models import App
@@ -17,7 +17,7 @@ class LoginRequired(Exception):
     """The app exists for some people, but only after they log in."""
 
 
-def can_use(user: AbstractBaseUser | AnonymousUser, app: App) -> bool:
+def can_use(user: User | AnonymousUser, app: App) -> bool:
     if app.is_public:
         return True
     if not user.is_authenticated:

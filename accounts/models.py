@@ -6,6 +6,7 @@ import hashlib
 import secrets
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import models
 
 TOKEN_PREFIX = "kap_"  # noqa: S105  # a marker that says what the string is, not a secret
@@ -18,7 +19,7 @@ def token_digest(raw: str) -> str:
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
-    def issue(self, *, user: models.Model, name: str) -> tuple[ApiToken, str]:
+    def issue(self, *, user: User, name: str) -> tuple[ApiToken, str]:
         """A new token for the user: (the stored record, the raw token to show once)."""
         raw = f"{TOKEN_PREFIX}{secrets.token_urlsafe(32)}"
         token = self.create(user=user, name=name, prefix=raw[:12], digest=token_digest(raw))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
@@ -11,11 +12,19 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import ApiToken
 
 
+class SignedInRequest(HttpRequest):
+    """A request that passed login_required: its user is an account, never anonymous."""
+
+    user: User
+
+
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CI deploy”.")
 
 
-def _page(request: HttpRequest, form: TokenForm, raw: str = "", status: int = 200) -> HttpResponse:
+def _page(
+    request: SignedInRequest, form: TokenForm, raw: str = "", status: int = 200
+) -> HttpResponse:
     context = {"tokens": request.user.api_tokens.all(), "form": form, "new_token": raw}
     response = render(request, "accounts/tokens.html", context, status=status)
     response["Cache-Control"] = "no-store"  # the page may hold a token shown once
@@ -24,7 +33,7 @@ def _page(request: HttpRequest, form: TokenForm, raw: str = "", status: int = 20
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: SignedInRequest) -> HttpResponse:
     if request.method == "GET":
         return _page(request, TokenForm())
     form = TokenForm(request.POST)
@@ -37,6 +46,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: SignedInRequest, pk: int) -> HttpResponse:
     get_object_or_404(ApiToken, pk=pk, user=request.user).delete()
     return redirect("accounts:tokens")

@@ -3,11 +3,13 @@ ZIP archives and event streams out."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import negotiation, parsers, renderers
 from rest_framework.exceptions import NotAcceptable, ParseError
+from rest_framework.renderers import BaseRenderer
 
 from apps_catalog.definition import MAX_SOURCE_BYTES
 
@@ -17,7 +19,8 @@ class YamlSourceParser(parsers.BaseParser):
 
     media_type = "application/x-yaml"
 
-    def parse(
+    # DRF keeps whatever a parser returns as request.data; the stubs allow only mappings.
+    def parse(  # type: ignore[override]
         self, stream: IO[bytes], media_type: str | None = None, parser_context: Any = None
     ) -> str:
         raw = stream.read(MAX_SOURCE_BYTES + 1) if stream is not None else b""
@@ -78,9 +81,10 @@ class LenientNegotiation(negotiation.DefaultContentNegotiation):
     (kestrapy asks for octet-stream on downloads), rather than 406."""
 
     def select_renderer(
-        self, request: Any, renderers: list[Any], format_suffix: str | None = None
-    ) -> tuple[Any, str]:
+        self, request: Any, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
         try:
             return super().select_renderer(request, renderers, format_suffix)
         except NotAcceptable:
-            return renderers[0], renderers[0].media_type
+            first = next(iter(renderers))
+            return first, first.media_type

@@ -37,7 +37,7 @@ class Page:
 
 def _positive_int(params: QueryDict, name: str, default: int, maximum: int) -> int:
     raw = params.get(name)
-    if raw in (None, ""):
+    if not raw:
         return default
     try:
         value = int(raw)
@@ -102,8 +102,9 @@ def filters_of(params: QueryDict, allowed: set[str]) -> Filters:
     """The filters asked for; 400 for one that is not understood rather than ignoring it."""
     filters = Filters()
     for name in ("namespace", "flowId", "q"):
-        if name in allowed and params.get(name):
-            _apply(filters, name, "PREFIX" if name == "namespace" else "EQUALS", params[name])
+        value = params.get(name)
+        if name in allowed and value:
+            _apply(filters, name, "PREFIX" if name == "namespace" else "EQUALS", value)
     if "tags" in allowed:
         filters.tags += [tag for tag in params.getlist("tags") if tag]
     for key in params:

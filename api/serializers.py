@@ -39,7 +39,8 @@ class AppSourceSerializer(serializers.Serializer):
     flowId = serializers.CharField(source="flow_id")
     tags = serializers.ListField(source="tag_names", child=serializers.CharField())
     disabled = serializers.SerializerMethodField()
-    source = serializers.CharField()
+    # A declared field: DRF's metaclass takes it off the class, so no clash with Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()
 
@@ -84,14 +85,16 @@ class IssueSerializer(serializers.Serializer):
 class ImportErrorSerializer(serializers.Serializer):
     """AppsControllerApiBulkImportResponseError, with the issues one by one."""
 
-    source = serializers.CharField()
+    # A declared field: DRF's metaclass takes it off the class, so no clash with Field.source.
+    source = serializers.CharField()  # type: ignore[assignment]
     message = serializers.CharField()
     issues = IssueSerializer(many=True, required=False)
 
 
 class ImportResponseSerializer(serializers.Serializer):
     success = serializers.ListField(child=serializers.CharField())
-    errors = ImportErrorSerializer(many=True)
+    # A declared field: DRF's metaclass takes it off the class, so no clash with Serializer.errors.
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 class ImportRequestSerializer(serializers.Serializer):
@@ -140,7 +143,8 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     instance = serializers.CharField()
-    errors = ProblemErrorSerializer(many=True, required=False)
+    # A declared field: DRF's metaclass takes it off the class, so no clash with Serializer.errors.
+    errors = ProblemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
 
 
 def paged(results: list[dict[str, Any]], total: int) -> dict[str, Any]:

@@ -25,7 +25,8 @@ from executions.kestra import KestraError, KestraNotFound, get_client
 @admin.register(App)
 class AppAdmin(GuardedModelAdmin):
     form = AppSourceForm
-    change_form_template = "admin/apps_catalog/app/change_form.html"
+    # guardian types this as an instance attribute, django-stubs as a ClassVar: both mean it.
+    change_form_template = "admin/apps_catalog/app/change_form.html"  # type: ignore[misc]
     list_display = [
         "display_name",
         "namespace",

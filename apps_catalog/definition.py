@@ -351,14 +351,15 @@ class _Loader(yaml.SafeLoader):
     yaml_implicit_resolvers: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
     _depth = 0
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
+    def compose_node(self, parent: Node | None, index: object) -> Node | None:
         nested = isinstance(self.peek_event(), MappingStartEvent | SequenceStartEvent)
         if nested:
             self._depth += 1
             if self._depth > MAX_DEPTH:
                 raise _DepthExceeded(self.peek_event().start_mark)
         try:
-            return super().compose_node(parent, index)
+            # PyYAML passes a mapping value's key node as its index, not only ints as typed.
+            return super().compose_node(parent, index)  # type: ignore[arg-type]
         finally:
             if nested:
                 self._depth -= 1
@@ -480,7 +481,7 @@ def _tag_issue(node: Node) -> Issue | None:
 _INVALID = object()  # an explicitly tagged scalar that is not what its tag says
 
 
-def _scalar_value(node: ScalarNode) -> Any:
+def _scalar_value(node: Node) -> Any:
     text: str = node.value
     if node.tag == _STR:
         return text

@@ -74,7 +74,8 @@ class AppSourceForm(forms.ModelForm):
         return source
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if self.definition is not None:
             self._check_unique(self.definition, cleaned["source"])
         if self.definition is not None:  # still valid: worth asking Kestra

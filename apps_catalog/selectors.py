@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from functools import cache
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
-from django.db.models import Count, Model, Q, QuerySet, TextField
+from django.db.models import Count, Field, Model, Q, QuerySet, TextField
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -28,7 +28,7 @@ USE_CODENAME = "use_app"
 CATALOG_ORDER = ("display_name", "pk")
 
 
-def catalog_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[App]:
+def catalog_for_user(*, user: User | AnonymousUser) -> QuerySet[App]:
     """Enabled, unexpired, listed apps the user may use: public ones and private ones granted."""
     now = timezone.now()
     rules = (
@@ -41,7 +41,7 @@ def catalog_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[App]
     return App.objects.filter(rules)
 
 
-def granted(user: AbstractBaseUser | AnonymousUser) -> Q:
+def granted(user: User | AnonymousUser) -> Q:
     """Apps granted to the user, directly or through a group: the same rule as guardian's
     get_objects_for_user(accept_global_perms=False), read straight from the app's own
     permission tables."""
@@ -70,8 +70,10 @@ def _granted_sql() -> str:
     members = get_user_model().groups.through
     direct, via_group = AppUserObjectPermission, AppGroupObjectPermission
 
-    def column(model: type[Model], field: str) -> str:
-        return quote(model._meta.get_field(field).column)
+    def column(model: type[Model], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column  # a concrete field: it has a column
+        return quote(field.column)
 
     use = _USE_SQL.format(
         p_id=column(Permission, "id"),
@@ -106,7 +108,8 @@ def catalog_search(
             App.tags.through.objects.filter(tag__name__in=wanted)
             .values("app_id")
             .annotate(matched=Count("tag_id", distinct=True))
-            .filter(matched=len(wanted))
+            # django-stubs 5.2 loses annotations made after values() (django-stubs#3471)
+            .filter(matched=len(wanted))  # type: ignore[misc]
             .values("app_id")
         )
         apps = apps.filter(pk__in=tagged)

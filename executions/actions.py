@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -24,14 +24,14 @@ from executions.models import Decision, Execution
 class Actor:
     """Who acts, as the record keeps it: never the session key itself, only a digest."""
 
-    user: AbstractBaseUser | None = None
+    user: User | None = None
     session: str = ""
     ip_address: str | None = None
     user_agent: str = ""
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
-        user: AbstractBaseUser | AnonymousUser = request.user
+        user: User | AnonymousUser = request.user
         key = request.session.session_key or ""
         return cls(
             user=user if user.is_authenticated else None,

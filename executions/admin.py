@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -12,7 +13,7 @@ class WatchedFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", "Someone has the page open"), ("no", "Nobody watching")]
 
-    def queryset(self, request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Execution]) -> QuerySet[Execution]:
         now = timezone.now()
         if self.value() == "yes":
             return queryset.filter(watched_until__gt=now)
@@ -28,7 +29,7 @@ class HeldFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [("yes", "Held now"), ("overdue", "Due and nobody holds it")]
 
-    def queryset(self, request: HttpRequest, queryset):  # type: ignore[no-untyped-def]
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Execution]) -> QuerySet[Execution]:
         now = timezone.now()
         if self.value() == "yes":
             return queryset.filter(lease_until__gte=now)

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
@@ -138,7 +138,7 @@ def submit(
     app: App,
     post: QueryDict,
     uploaded: Mapping[str, UploadedFile],
-    user: AbstractBaseUser | AnonymousUser,
+    user: User | AnonymousUser,
     session: SessionBase | None,
 ) -> Outcome:
     """Validate a submission (field names `input.<id>`) through Kestra and store it; status

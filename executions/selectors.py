@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, F, Max, Q, QuerySet
 from django.utils import timezone
 from guardian.shortcuts import get_objects_for_user
@@ -24,7 +24,7 @@ def _available_apps() -> QuerySet[App]:
     )
 
 
-def pending_approvals_for_user(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Execution]:
+def pending_approvals_for_user(*, user: User | AnonymousUser) -> QuerySet[Execution]:
     """Paused executions the user may approve or reject, the longest waiting first.
 
     The rule of `accounts.access.can_act_on` as a query: on apps the user was granted (or
@@ -91,7 +91,7 @@ def tracking_summary(*, grace_seconds: float = 10.0) -> TrackingSummary:
     )
 
 
-def requests_of(*, user: AbstractBaseUser | AnonymousUser, session_key: str) -> QuerySet[Execution]:
+def requests_of(*, user: User | AnonymousUser, session_key: str) -> QuerySet[Execution]:
     """What this person submitted (a user, or an anonymous browser session), newest first,
     on apps they may still use: never anybody else's."""
     mine = Q(session_key=session_key) if session_key else Q(pk__in=[])

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -52,7 +52,7 @@ def execution_submit(
     values: dict[str, str],
     shown: dict[str, str],
     files: Mapping[str, UploadedFile] | None = None,
-    user: AbstractBaseUser | AnonymousUser | None = None,
+    user: User | AnonymousUser | None = None,
     session_key: str = "",
 ) -> Execution:
     """Store a submission, then hand it to a worker for delivery once the transaction commits."""

@@ -201,12 +201,15 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
     clock = LeaseClock.start(claim, config, now)
     ids = [row["pk"] for row in rows]
     horizon = now + timedelta(seconds=config.dispatch_seconds)
-    due_rows = [row for row in rows if row["next_action_at"] <= horizon]
+    # An execution that ended since the claim (a poll, a page) has no next action any more.
+    due_rows = [
+        row for row in rows if row["next_action_at"] and row["next_action_at"] <= horizon
+    ]
     backoff = {
         row["pk"]: config.unwatched_interval(row["poll_interval"], changed=False)
         for row in due_rows
     }
-    wanted = {row["kestra_id"] for row in rows}
+    wanted = {row["kestra_id"] for row in rows if row["kestra_id"]}
     try:
         seen = _search_active(namespace, flow_id, wanted, clock)
     except LeaseRunningOut:

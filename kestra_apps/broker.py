@@ -21,7 +21,9 @@ from kombu.utils.json import dumps
 
 
 class Channel(filesystem.Channel):
-    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
+    # kombu's filesystem Channel names the argument `payload` where its base says `message`;
+    # celery-types copies both, so any override contradicts one of them.
+    def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """Put the message on `queue`: kombu's file name, written first as `tmp-….part`,
         which never ends in `<queue>.msg` and so is skipped by every reader."""
         folder = self.data_folder_out

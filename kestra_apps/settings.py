@@ -7,6 +7,7 @@ configuration: SQLite in var/, a file-system Celery broker, a Kestra (or the emu
 
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -67,7 +68,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "kestra_apps.urls"
 WSGI_APPLICATION = "kestra_apps.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

@@ -237,7 +237,9 @@ def _paused_task(emu: Emulator, execution: Execution) -> tuple[Any, dict[str, An
     return task_run, _find_task(all_tasks, task_run.task_id) or {}
 
 
-def _resume_inputs(emu: Emulator, request: Request, execution: Execution, task: dict[str, Any]):
+def _resume_inputs(
+    emu: Emulator, request: Request, execution: Execution, task: dict[str, Any]
+) -> list[InputResult]:
     coordinates = {
         "id": execution.id,
         "namespace": execution.namespace,

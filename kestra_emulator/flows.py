@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from . import yamlutil
 from .jsonutil import jsonable, to_text
 
@@ -71,7 +73,7 @@ class FlowRepository:
             try:
                 source = path.read_text(encoding="utf-8")
                 definition = yamlutil.load(source)
-            except (OSError, yamlutil.yaml.YAMLError):
+            except (OSError, yaml.YAMLError):
                 continue  # a broken file must not take the other flows down
             if not isinstance(definition, dict) or "id" not in definition:
                 continue

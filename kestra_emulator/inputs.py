@@ -153,7 +153,9 @@ def _parse_multiselect(definition: dict[str, Any], text: str) -> list[Any]:
     return [parse_typed({"id": definition.get("id"), "type": item_type}, i) for i in items]
 
 
-def _check_temporal_bounds(definition: dict[str, Any], value: Any, parse: Callable[[str], Any]):
+def _check_temporal_bounds(
+    definition: dict[str, Any], value: Any, parse: Callable[[str], Any]
+) -> None:
     if definition.get("after") is not None and value <= parse(to_text(definition["after"])):
         raise InvalidValue(f"it must be after `{to_text(definition['after'])}`")
     if definition.get("before") is not None and value >= parse(to_text(definition["before"])):

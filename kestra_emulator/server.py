@@ -142,7 +142,8 @@ class Emulator:
             if not self._authorized(request):
                 return self._unauthorized(request)
             adapter = self._url_map.bind_to_environ(request.environ)
-            endpoint, values = adapter.match()
+            endpoint, matched = adapter.match()
+            values = dict(matched)
             tenant = values.pop("tenant", "main")
             if tenant != "main":
                 raise ApiError("bad-request", "Tenant must be 'main' for OSS version")
@@ -158,7 +159,7 @@ class Emulator:
                 ApiError("not-found", "Page Not Found"), dialect=self.dialect, path=request.path
             )
         except HTTPException as exc:
-            return exc.get_response(request.environ)  # type: ignore[return-value]
+            return exc.get_response(request.environ)
         except Exception:
             logger.exception("Unhandled error on %s %s", request.method, request.path)
             return error_response(

@@ -25,10 +25,17 @@ class Killed(Exception):
 class TaskContext(Protocol):
     """What a task may do: read its render context, log, store files, wait."""
 
-    namespace: str
-    flow_id: str
-    execution_id: str
-    task_run_id: str
+    @property
+    def namespace(self) -> str: ...
+
+    @property
+    def flow_id(self) -> str: ...
+
+    @property
+    def execution_id(self) -> str: ...
+
+    @property
+    def task_run_id(self) -> str: ...
 
     def context(self) -> dict[str, Any]: ...
 

@@ -112,7 +112,7 @@ class SearchView(TenantView):
         found = App.objects.filter(pk__in=ids).defer("source", "definition", "flow_snapshot")
         by_pk = {app.pk: app for app in found}
         results = AppSerializer([by_pk[pk] for pk in ids if pk in by_pk], many=True).data
-        return Response(paged(results, total))
+        return Response(paged(results, total))  # type: ignore[arg-type]  # many=True: a list
 
 
 class CatalogView(TenantView):
@@ -131,7 +131,7 @@ class CatalogView(TenantView):
         found = catalog_search(catalog_for_user(user=request.user), tags=tags, text=text)
         ids, total = _page_of_ids(found.order_by(*CATALOG_ORDER), page)
         results = CatalogItemSerializer(catalog_cards(ids=ids), many=True).data
-        return Response(paged(results, total))
+        return Response(paged(results, total))  # type: ignore[arg-type]  # many=True: a list
 
 
 class TagsView(TenantView):

@@ -46,7 +46,7 @@ def save_source(source: str, app: App | None) -> App:
     source exactly as sent. Invalid: 422 app-error listing every issue with its line."""
     form = AppSourceForm(data={"source": source}, instance=app or App())
     if not form.is_valid() or form.definition is None:
-        issues = form.issues or [Issue("", None, m) for m in form.errors.get("source", [])]
+        issues = form.issues or [Issue("", None, str(m)) for m in form.errors.get("source", [])]
         raise app_error("The app definition is not valid.", issue_errors(issues))
     saved, _ = app_save_source(source=source, definition=form.definition, app=app, flow=form.flow)
     return saved

@@ -47,7 +47,7 @@ KEEP_ALIVE_SECONDS = 15.0
 def usable_app(request: Request, uid: str) -> App:
     """The app, if this caller may use it now (accounts.access decides who may)."""
     try:
-        app = app_for_request(request, uid)  # type: ignore[arg-type]  # a DRF request
+        app = app_for_request(request, uid)
     except LoginRequired:
         raise NotAuthenticated("Log in (or send a token) to use this app.") from None
     if not app.is_available():
@@ -63,7 +63,7 @@ def execution_of(app: App, execution_id: str) -> Execution:
 
 
 def viewer_for(request: Request, app: App, execution: Execution | None) -> Viewer:
-    can_act = execution is not None and can_act_on(request, app, execution)  # type: ignore[arg-type]
+    can_act = execution is not None and can_act_on(request, app, execution)
     return Viewer(base_url=request.build_absolute_uri("/").rstrip("/"), can_act=can_act)
 
 
@@ -123,7 +123,7 @@ def form_post(request: Request, inputs: list[dict[str, Any]]) -> tuple[QueryDict
         if key in request.FILES:
             continue
         name = key.removeprefix(forms.FIELD_PREFIX)
-        for value in request.data.getlist(key):
+        for value in request.data.getlist(key):  # type: ignore[attr-defined]  # a QueryDict
             post.setlist(
                 f"{forms.FIELD_PREFIX}{name}",
                 [
@@ -198,11 +198,11 @@ class DispatchView(TenantView):
         if target.action == CREATE:
             return self._create(request, app, session)
         execution = execution_of(app, target.execution_id)
-        if not can_act_on(request, app, execution):  # type: ignore[arg-type]
+        if not can_act_on(request, app, execution):
             raise PermissionDenied(
                 "Only the person who submitted this, or someone granted the app, may do this."
             )
-        actor = actions.Actor.from_request(request)  # type: ignore[arg-type]
+        actor = actions.Actor.from_request(request)
         if target.action == RESUME:
             inputs = [e.get("input") or {} for e in execution.resume_form.get("inputs") or []]
             post, files = form_post(request, inputs)
@@ -219,7 +219,7 @@ class DispatchView(TenantView):
     def _create(self, request: Request, app: App, session: SessionBase | None) -> Response:
         if app.parsed.execution_id:
             raise app_error("This app shows one execution and starts none.")
-        allowed, wait = throttle.allow_submission(request)  # type: ignore[arg-type]
+        allowed, wait = throttle.allow_submission(request)
         if not allowed:
             raise Problem(
                 429,

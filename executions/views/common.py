@@ -15,6 +15,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import (
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
 )
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -27,16 +28,16 @@ from executions import dispatch, forms, stages
 from executions.blocks import app_stage_blocks
 from executions.models import Execution
 
-AppView = Callable[..., HttpResponse]
+AppView = Callable[..., HttpResponseBase]
 
 
-def _embeddable(response: HttpResponse) -> HttpResponse:
+def _embeddable(response: HttpResponseBase) -> HttpResponseBase:
     """App pages may be framed by the sites listed in EMBED_ALLOWED_ORIGINS, nothing else."""
     if settings.EMBED_ALLOWED_ORIGINS:
         response._csp_replace = {  # type: ignore[attr-defined]  # read by django-csp
             "frame-ancestors": [SELF, *settings.EMBED_ALLOWED_ORIGINS]
         }
-        response.xframe_options_exempt = True  # type: ignore[attr-defined]
+        response.xframe_options_exempt = True  # type: ignore[attr-defined]  # read by Django
     return response
 
 
@@ -57,7 +58,7 @@ def app_view(view: AppView) -> AppView:
     """Resolve the app named in the URL for this person, or answer 404 / the login page."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, uid: str, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, uid: str, **kwargs: Any) -> HttpResponseBase:
         app = _app_or_refusal(request, uid)
         if isinstance(app, HttpResponse):
             return app
@@ -71,7 +72,7 @@ def execution_view(view: AppView) -> AppView:
     the portal tracks it already, else adopted (dispatch.untracked_execution)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponse:
+    def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponseBase:
         tracked = dispatch.tracked_execution(uid, execution_id)
         app = _app_or_refusal(request, uid, known=tracked.app if tracked else None)
         if isinstance(app, HttpResponse):

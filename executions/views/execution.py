@@ -11,6 +11,7 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
+    HttpResponseBase,
     StreamingHttpResponse,
 )
 from django.shortcuts import redirect, render
@@ -60,15 +61,15 @@ def execution_live(request: HttpRequest, app: App, execution: Execution) -> Http
     return response
 
 
-FileView = Callable[[HttpRequest, App, Execution, str], HttpResponse]
+FileView = Callable[[HttpRequest, App, Execution, str], HttpResponseBase]
 
 
-def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpResponse]:
+def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpResponseBase]:
     """Only files the execution names, from Kestra: 400 without a path, 404 for any other
     file or one Kestra no longer has, 503 while Kestra cannot be reached."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponseBase:
         path = request.GET.get("path", "")
         if not path:
             return HttpResponseBadRequest("The path of the file is missing.")
@@ -87,7 +88,9 @@ def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpRe
 @require_GET
 @execution_view
 @_file_view
-def execution_file(request: HttpRequest, app: App, execution: Execution, path: str) -> HttpResponse:
+def execution_file(
+    request: HttpRequest, app: App, execution: Execution, path: str
+) -> StreamingHttpResponse:
     chunks, _headers = get_client().download(execution.kestra_id or "", path)
     name = presenters.file_name(path)
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -1,4 +1,4 @@
-"""The tree stays lint-clean and the models match their migrations."""
+"""The tree stays lint-clean, type-checked and layered, and the models match their migrations."""
 
 import subprocess
 import sys
@@ -17,6 +17,24 @@ def test_the_code_passes_ruff():
         capture_output=True,
         text=True,
         cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_code_passes_mypy():
+    """The packages and options are in pyproject; the cache in var/mypy keeps a rerun short."""
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "mypy"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_imports_follow_the_layers():
+    """The contracts in pyproject: imports point down, the core is pure, the emulator and
+    the portal share nothing, no cycles."""
+    lint_imports = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run(  # noqa: S603
+        [str(lint_imports), "--no-cache"], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

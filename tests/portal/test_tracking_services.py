@@ -174,6 +174,24 @@ def test_one_search_checks_every_unwatched_execution_of_a_flow(kestra, kestra_ca
     assert first.stage in {"RESUME", "SUCCESS"} and first.poll_interval == 1.0
 
 
+def test_a_flow_check_skips_an_execution_that_ended_after_the_claim(kestra):
+    app = import_example("vacation_approval")
+    ended, paused = _delivered_and_paused(kestra, app, 2)
+    _make_due(ended, paused)
+    claimed = tracking.executions_dispatch()
+    assert claimed.flows == [("demo", "vacation_request")]
+    # Meanwhile something else saw it end: it has no next action, but is still held.
+    Execution.objects.filter(pk=ended.pk).update(next_action_at=None)
+
+    changed = tracking.executions_check_flow(
+        namespace="demo", flow_id="vacation_request", claim=claimed.claim
+    )
+
+    assert changed == []
+    assert Execution.objects.get(pk=ended.pk).next_action_at is None  # not brought back
+    assert Execution.objects.get(pk=paused.pk).poll_interval == 2.0  # checked as usual
+
+
 def test_a_watched_execution_is_polled_by_itself_every_second(kestra, settings):
     app = import_example("vacation_approval")
     (execution,) = _delivered_and_paused(kestra, app, 1)
