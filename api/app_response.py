@@ -38,9 +38,9 @@ def available_actions(app: App, execution: Execution | None, can_act: bool) -> l
     if execution is None:
         return [] if app.parsed.execution_id else [CREATE]
     found = []
-    if can_act and execution.stage == stages.PAUSE and execution.kestra_id:
+    if can_act and execution.awaits_decision:
         found.append(RESUME)
-    if can_act and execution.kestra_id and not execution.is_final:
+    if can_act and execution.is_cancellable:
         found.append(CANCEL)
     return found
 

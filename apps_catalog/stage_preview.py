@@ -97,6 +97,14 @@ class SampleExecution:
         return stages.is_final(self.stage)
 
     @property
+    def is_cancellable(self) -> bool:
+        return not self.is_final
+
+    @property
+    def awaits_decision(self) -> bool:
+        return self.stage == stages.PAUSE
+
+    @property
     def snapshot(self) -> Mapping[str, Any]:
         if self.stage == stages.OPEN:
             return {}

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import timezone
 
+from executions import stages
 from executions.forms import MASK
 from executions.kestra import get_client
 from executions.kestra.client import FileField
@@ -57,12 +58,25 @@ def _record(
     )
 
 
+class AlreadyOver(Exception):
+    """Kestra says the execution ended before the portal heard of it: nothing to cancel."""
+
+
 def execution_cancel(*, execution: Execution, actor: Actor, label: str = "Cancel") -> None:
-    """Ask Kestra to kill the execution (KILLING, then KILLED)."""
-    if execution.kestra_id is None or execution.is_final:
-        return
-    get_client().kill(execution.kestra_id)
+    """Ask Kestra to kill the execution (KILLING, then KILLED); the page shows it at once.
+
+    Kestra answers a kill of a finished execution as if it had worked, so its state is
+    read first: a cancel is recorded only when there was something to cancel."""
+    assert execution.kestra_id is not None
+    client = get_client()
+    current = client.execution(execution.kestra_id)
+    if current.get("state", {}).get("current") in stages.TERMINAL_STATES:
+        raise AlreadyOver
+    client.kill(execution.kestra_id)
     _record(execution, Decision.Action.CANCEL, actor, label, {})
+    execution.state = stages.STATE_KILLING
+    execution.refresh_stage()
+    execution.save(update_fields=["state", "stage", "updated"])
     Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())
 
 

@@ -15,21 +15,25 @@ from executions.models import Execution
 def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
     """Start tracking a Kestra execution of the app's flow; None if it is not one.
 
-    Raises KestraUnavailable when Kestra cannot say. The row keeps what this one read gave
-    (state, stage, inputs); its first full poll (task outputs, the resume form, logs) is
-    handed to a worker, and the page, which refreshes itself, shows it once done.
+    Raises KestraUnavailable when Kestra cannot say. The row keeps what this read gave
+    (state, stage, inputs) and, when paused, the resume form, so an approver who followed a
+    link can decide at once; its first full poll (task outputs, logs) is handed to a worker,
+    and the page, which refreshes itself, shows it once done.
     """
+    client = get_client()
     try:
-        snapshot = get_client().execution(kestra_id)
+        snapshot = client.execution(kestra_id)
     except KestraNotFound:
         return None
     if (snapshot.get("namespace"), snapshot.get("flowId")) != (app.namespace, app.flow_id):
         return None
     # Without its task runs: the first poll finds them new and reads their outputs.
     read = {key: value for key, value in snapshot.items() if key != "taskRunList"}
+    execution = Execution.discovered(app, read, now=timezone.now())
+    if execution.state == "PAUSED":
+        execution.resume_form = client.validate_resume(kestra_id, {})
     try:
         with transaction.atomic():
-            execution = Execution.discovered(app, read, now=timezone.now())
             execution.save()
             enqueue.on_commit(enqueue.POLL, execution.pk)
     except IntegrityError:

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.http import Http404, QueryDict
 
 from apps_catalog.models import App
-from executions import actions, forms, layout, services, stages
+from executions import actions, forms, layout, services
 from executions.adoption import execution_adopt
 from executions.kestra import (
     KestraError,
@@ -39,6 +39,7 @@ QUEUED_NOTICE = (
 FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's administrator."
 FIX_FIELDS = "Please correct the fields below."
 NOT_PAUSED = "This request is not waiting for a decision any more."
+NOT_CANCELLABLE = "This request can no longer be cancelled."
 
 
 @dataclass
@@ -204,7 +205,7 @@ def resume(
     """Approve: validate the onResume values through Kestra, then resume. 409 when the
     execution is not paused (any more), 400 with the fields when a value is refused.
     May the person decide? is the caller's question (accounts.access.can_act_on)."""
-    if execution.stage != stages.PAUSE or not execution.kestra_id:
+    if not execution.awaits_decision:
         return Outcome(notice=NOT_PAUSED, status=409, execution=execution)
     inputs = [entry.get("input") or {} for entry in execution.resume_form.get("inputs") or []]
     values = forms.read_values(post, inputs)
@@ -232,14 +233,16 @@ def resume(
 def cancel(*, app: App, execution: Execution, actor: actions.Actor) -> Outcome:
     """Reject or cancel: Kestra kills the execution. 409 when there is nothing to cancel
     (not delivered yet, or already over)."""
-    if execution.kestra_id is None or execution.is_final:
-        return Outcome(notice="This request can no longer be cancelled.", status=409)
+    if not execution.is_cancellable:
+        return Outcome(notice=NOT_CANCELLABLE, status=409)
     try:
         actions.execution_cancel(
             execution=execution,
             actor=actor,
             label=button_label(app, execution, "CancelExecutionButton"),
         )
+    except actions.AlreadyOver:
+        return Outcome(notice=NOT_CANCELLABLE, status=409, execution=execution)
     except KestraUnavailable:
         return Outcome(notice=UNAVAILABLE, status=503, execution=execution)
     except KestraRejected as exc:

@@ -182,10 +182,28 @@ class Execution(models.Model):
 
     @property
     def is_final(self) -> bool:
+        """The request is over in Kestra: nothing is left to decide or cancel."""
+        return stages.is_final(self.stage)
+
+    @property
+    def awaits_decision(self) -> bool:
+        """Paused in Kestra, with the resume form a poll read: an approval or a rejection
+        can be sent. Without the form, the onResume values would go to Kestra unread and it
+        would take their defaults."""
+        return self.stage == stages.PAUSE and bool(self.kestra_id) and bool(self.resume_form)
+
+    @property
+    def is_cancellable(self) -> bool:
+        """Kestra has it, it is not over, and no cancel is on its way already."""
+        return bool(self.kestra_id) and not self.is_final and self.state != stages.STATE_KILLING
+
+    @property
+    def is_settled(self) -> bool:
         """Nothing more will change: a final stage, and no poll due any more. A final state
         stored before a poll read everything at the end (an execution adopted from one read,
-        a search hit on a delivery retry) is not final yet: its logs and outputs are to come."""
-        return stages.is_final(self.stage) and self.next_action_at is None
+        a search hit on a delivery retry) is not settled yet: its logs and outputs are to
+        come, so pages keep refreshing and answers are not cached."""
+        return self.is_final and self.next_action_at is None
 
     @classmethod
     def discovered(

@@ -312,7 +312,7 @@ def execution_watch(*, execution: Execution) -> None:
     Called on every live refresh of the page; writes only when the mark is about to run
     out (once every few seconds), and brings the next poll forward when nobody watched.
     """
-    if execution.is_final or execution.delivery != Execution.Delivery.DELIVERED:
+    if execution.is_settled or execution.delivery != Execution.Delivery.DELIVERED:
         return
     config = leases.tracking_config()
     now = timezone.now()

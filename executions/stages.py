@@ -19,6 +19,8 @@ FINAL_STAGES = frozenset({SUCCESS, FAILURE, ERROR})
 TERMINAL_STATES = frozenset(
     {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED", "RETRIED", "SKIPPED", "RESUBMITTED"}
 )
+# Kestra's state from a kill request until the execution is KILLED.
+STATE_KILLING = "KILLING"
 _CREATED_STATES = frozenset({"CREATED", "QUEUED", "SUBMITTED"})
 _SUCCESS_STATES = frozenset({"SUCCESS", "WARNING"})
 

@@ -189,6 +189,6 @@ class LogsDownloadView(TenantView):
         text = log_lines(execution, min_level, request.query_params.getlist("taskIds"))
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{execution.public_id}.log"'
-        if not execution.is_final:
+        if not execution.is_settled:
             response["Cache-Control"] = "no-cache"
         return response

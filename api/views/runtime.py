@@ -264,7 +264,7 @@ def layout_events(
         elif time.monotonic() - sent > KEEP_ALIVE_SECONDS:
             sent = time.monotonic()
             yield ": keep-alive\n\n"
-        if execution is None or execution.is_final or time.monotonic() > deadline:
+        if execution is None or execution.is_settled or time.monotonic() > deadline:
             return
         time.sleep(settings.API_STREAM_POLL_SECONDS)
 

@@ -56,7 +56,7 @@ def execution_live(request: HttpRequest, app: App, execution: Execution) -> Http
         context = live_context(request, app, execution)
         response = HttpResponse(render_to_string("executions/_live.html", context, request=request))
     response["X-Live-Version"] = version
-    response["X-Live-Final"] = "1" if execution.is_final else "0"
+    response["X-Live-Final"] = "1" if execution.is_settled else "0"
     response["Cache-Control"] = "no-store"
     return response
 

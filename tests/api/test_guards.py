@@ -24,6 +24,7 @@ from guardian.shortcuts import assign_perm
 from accounts.models import ApiToken
 from api.tokens import dispatch_token, stream_token
 from apps_catalog.services import app_save_source
+from executions import services
 from executions.models import Decision, Execution
 from tests import kestra_http
 
@@ -99,7 +100,10 @@ def _paused_of_a(world: dict) -> Execution:
     )
     view = _view_of(world["member"], world["A"], kestra_id)
     assert view["stage"] == "PAUSE" and view["executionId"] == kestra_id
-    return Execution.objects.get(kestra_id=kestra_id, app=world["A"], stage="PAUSE")
+    execution = Execution.objects.get(kestra_id=kestra_id, app=world["A"], stage="PAUSE")
+    services.execution_poll(execution_id=execution.pk)  # what a worker does next
+    execution.refresh_from_db()
+    return execution
 
 
 # --- 1. An execution of app A is out of reach through app B --------------------------------

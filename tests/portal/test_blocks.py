@@ -122,6 +122,7 @@ def _execution(app: Any, stage: str) -> Execution:
         snapshot={"inputs": INPUTS},
         outputs=OUTPUTS,
         task_outputs=TASK_OUTPUTS,
+        resume_form={"inputs": []} if stage == "PAUSE" else {},
     )
     ExecutionLog.objects.bulk_create(
         ExecutionLog(execution=execution, position=i, **vars(line))

@@ -301,11 +301,45 @@ def test_a_discovered_execution_is_due_at_once_and_held_as_asked(app):
 
 
 @pytest.mark.parametrize(
-    ("stage", "next_at", "final"),
-    [("SUCCESS", None, True), ("SUCCESS", NOW, False), ("RUNNING", None, False)],
+    ("stage", "next_at", "final", "settled"),
+    [
+        ("SUCCESS", None, True, True),
+        ("SUCCESS", NOW, True, False),
+        ("RUNNING", None, False, False),
+    ],
 )
-def test_final_means_a_final_stage_and_nothing_more_to_read(stage, next_at, final):
-    assert Execution(stage=stage, next_action_at=next_at).is_final is final
+def test_settled_means_a_final_stage_and_nothing_more_to_read(stage, next_at, final, settled):
+    execution = Execution(stage=stage, next_action_at=next_at)
+    assert (execution.is_final, execution.is_settled) == (final, settled)
+
+
+@pytest.mark.parametrize(
+    ("stage", "kestra_id", "resume_form", "awaits"),
+    [
+        ("PAUSE", "k1", {"inputs": []}, True),
+        ("PAUSE", "k1", {}, False),
+        ("PAUSE", None, {"inputs": []}, False),
+        ("RESUME", "k1", {"inputs": []}, False),
+    ],
+)
+def test_a_decision_waits_for_the_resume_form(stage, kestra_id, resume_form, awaits):
+    execution = Execution(stage=stage, kestra_id=kestra_id, resume_form=resume_form)
+    assert execution.awaits_decision is awaits
+
+
+@pytest.mark.parametrize(
+    ("stage", "state", "kestra_id", "cancellable"),
+    [
+        ("RUNNING", "RUNNING", "k1", True),
+        ("PAUSE", "PAUSED", "k1", True),
+        ("RUNNING", "KILLING", "k1", False),
+        ("SUCCESS", "SUCCESS", "k1", False),
+        ("CREATED", "", None, False),
+    ],
+)
+def test_what_can_be_cancelled(stage, state, kestra_id, cancellable):
+    execution = Execution(stage=stage, state=state, kestra_id=kestra_id)
+    assert execution.is_cancellable is cancellable
 
 
 # --- the hand-off to the workers ------------------------------------------------------------------
