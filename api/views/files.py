@@ -19,12 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import layouts
+from api.lookups import PROBLEM, TAG, usable_app
 from api.media import OctetStreamRenderer, PlainTextRenderer
 from api.problems import Problem
 from api.query import bad_request
 from api.serializers import FileMetasSerializer
 from api.views.base import TenantView
-from api.views.runtime import PROBLEM, TAG, usable_app
 from apps_catalog.models import App
 from executions import presenters
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, get_client

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import policy
 from api import permissions, query
 from api.serializers import (
     AppSerializer,
@@ -26,7 +27,6 @@ from apps_catalog.models import App, Tag
 from apps_catalog.selectors import (
     CATALOG_ORDER,
     catalog_cards,
-    catalog_for_user,
     catalog_listing,
     catalog_search,
 )
@@ -128,7 +128,7 @@ class CatalogView(TenantView):
     def get(self, request: Request, tenant: str) -> Response:
         page = query.page_of(request.query_params)
         tags, text = _bounded(query.filters_of(request.query_params, {"tags", "q"}))
-        found = catalog_search(catalog_for_user(user=request.user), tags=tags, text=text)
+        found = catalog_search(policy.catalog(request.user), tags=tags, text=text)
         ids, total = _page_of_ids(found.order_by(*CATALOG_ORDER), page)
         results = CatalogItemSerializer(catalog_cards(ids=ids), many=True).data
         return Response(paged(results, total))
@@ -144,12 +144,12 @@ class TagsView(TenantView):
         responses={200: TagsSerializer},
     )
     def get(self, request: Request, tenant: str) -> Response:
-        if permissions.is_manager(request.user):
+        if policy.can_manage(request.user, "read"):
             names = list(
                 Tag.objects.filter(apps__isnull=False).distinct().values_list("name", flat=True)
             )
         else:
-            _ids, names = catalog_listing(catalog_for_user(user=request.user))
+            _ids, names = catalog_listing(policy.catalog(request.user))
         return Response({"tags": sorted(names)})
 
 
