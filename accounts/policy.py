@@ -19,6 +19,7 @@ and the API turn them into HTTP.
 from __future__ import annotations
 
 from functools import cache
+from typing import Literal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Permission
@@ -37,12 +38,13 @@ from apps_catalog.models import (
 from executions.models import Execution
 
 User = AbstractBaseUser | AnonymousUser
+ManageAction = Literal["read", "add", "change", "delete", "import"]
 
 USE_PERMISSION = f"{App._meta.app_label}.{USE_CODENAME}"
 
 # What managing apps asks, by what is done: each inner tuple is one way to be allowed (the
 # person needs every permission in it). Reading is `view_app` or `change_app`, as in the admin.
-MANAGE_WAYS: dict[str, tuple[tuple[str, ...], ...]] = {
+MANAGE_WAYS: dict[ManageAction, tuple[tuple[str, ...], ...]] = {
     "read": (("view_app",), ("change_app",)),
     "add": (("add_app",),),
     "change": (("change_app",),),
@@ -56,7 +58,7 @@ class AccessRefused(Exception):
 
 
 class NotFound(AccessRefused):
-    """No such app or execution for this person: they are not told that it exists."""
+    """No such app for this person: they are not told whether it exists."""
 
 
 class LoginRequired(AccessRefused):
@@ -84,7 +86,7 @@ def _granted(user: User, app: App) -> bool:
 
 
 def _may_use(user: User, app: App) -> bool:
-    """May use the app whenever it is available."""
+    """May use the app whenever it is available: a public one, or one granted."""
     return app.is_public or _granted(user, app)
 
 
@@ -116,8 +118,10 @@ def app_for(user: User, uid: str, *, known: App | None = None) -> App:
     then not read again."""
     # No ORDER BY: the uid is unique, and sorting is what costs on a page asked every second.
     app = known or next(iter(App.objects.filter(uid=uid).order_by()[:1]), None)
-    unavailable = app.unavailable_because() if app is not None else DISABLED
-    if app is None or unavailable == DISABLED:
+    if app is None:
+        raise NotFound("No such app")
+    unavailable = app.unavailable_because()
+    if unavailable == DISABLED:  # a disabled app is not there, not even closed
         raise NotFound("No such app")
     if not _may_use(user, app):
         if not user.is_authenticated:
@@ -246,7 +250,7 @@ def actionable_executions(user: User, *, session_key: str = "") -> QuerySet[Exec
 # -- manage apps -----------------------------------------------------------------------
 
 
-def can_manage(user: User, what: str) -> bool:
+def can_manage(user: User, what: ManageAction) -> bool:
     """May this person do `what` (a key of MANAGE_WAYS) to apps? Every app alike."""
     if not user.is_authenticated:
         return False
@@ -258,6 +262,6 @@ def can_manage(user: User, what: str) -> bool:
     )
 
 
-def managed_apps(user: User, what: str) -> AppQuerySet:
+def managed_apps(user: User, what: ManageAction) -> AppQuerySet:
     """The apps this person may do `what` to (can_manage as a queryset): all or none."""
     return App.objects.all() if can_manage(user, what) else App.objects.none()

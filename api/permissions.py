@@ -16,7 +16,7 @@ from accounts import policy
 
 
 class _ManageApps(BasePermission):
-    what = ""  # a key of accounts.policy.MANAGE_WAYS
+    what: policy.ManageAction
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return policy.can_manage(request.user, self.what)

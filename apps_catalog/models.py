@@ -169,9 +169,7 @@ class App(models.Model):
         NOT_OPEN_YET, CLOSED), or None when it is available."""
         for reason, name, lookup, bound in _availability(now or timezone.now()):
             value = getattr(self, name)
-            if value is None and self._meta.get_field(name).null:
-                continue
-            if not _COMPARE[lookup](value, bound):
+            if value is not None and not _COMPARE[lookup](value, bound):
                 return reason
         return None
 

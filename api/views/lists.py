@@ -107,7 +107,8 @@ class SearchView(TenantView):
         sorts = query.sorts_of(params, SORT_COLUMNS)
         filters = query.filters_of(params, {"namespace", "flowId", "tags", "q"})
         tags, text = _bounded(filters)
-        apps = catalog_search(_in_namespace(App.objects.all(), filters), tags=tags, text=text)
+        managed = policy.managed_apps(request.user, "read")
+        apps = catalog_search(_in_namespace(managed, filters), tags=tags, text=text)
         ids, total = _page_of_ids(_ordered(apps, sorts), page)
         found = App.objects.filter(pk__in=ids).defer("source", "definition", "flow_snapshot")
         by_pk = {app.pk: app for app in found}
