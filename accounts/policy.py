@@ -40,8 +40,6 @@ from executions.models import Execution
 User = AbstractBaseUser | AnonymousUser
 ManageAction = Literal["read", "add", "change", "delete", "import"]
 
-USE_PERMISSION = f"{App._meta.app_label}.{USE_CODENAME}"
-
 # What managing apps asks, by what is done: each inner tuple is one way to be allowed (the
 # person needs every permission in it). Reading is `view_app` or `change_app`, as in the admin.
 MANAGE_WAYS: dict[ManageAction, tuple[tuple[str, ...], ...]] = {
@@ -82,7 +80,7 @@ class Unavailable(AccessRefused):
 
 def _granted(user: User, app: App) -> bool:
     """Granted use of this app (directly or through a group), or a superuser."""
-    return bool(user.is_authenticated and (user.is_superuser or user.has_perm(USE_PERMISSION, app)))
+    return bool(user.is_authenticated and (user.is_superuser or user.has_perm(USE_CODENAME, app)))
 
 
 def _may_use(user: User, app: App) -> bool:

@@ -35,8 +35,7 @@ def safe_thumbnail(thumbnail: str) -> str | None:
     return None
 
 
-# The permission that grants use of a private app: its one name. The full name, for
-# has_perm, is accounts.policy.USE_PERMISSION.
+# The permission that grants use of a private app (guardian takes the codename alone).
 USE_CODENAME = "use_app"
 
 # Why an app is not available (App.unavailable_because); DISABLED hides it altogether.
