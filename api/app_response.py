@@ -30,7 +30,7 @@ class Viewer:
     """What the response depends on besides the app and the execution."""
 
     base_url: str  # absolute, for `{{ app.url }}` and file links
-    can_act: bool  # may resume or cancel this execution (accounts.access.can_act_on)
+    can_act: bool  # may resume or cancel this execution (accounts.policy.can_act_on)
 
 
 def available_actions(app: App, execution: Execution | None, can_act: bool) -> list[str]:

@@ -1,7 +1,8 @@
-"""Who may manage apps through the API: Django's model permissions on App (or superuser).
+"""Who may manage apps through the API: accounts.policy.can_manage (Django's model
+permissions on App, or a superuser), as DRF permission classes.
 
-Using apps (view, dispatch, streams, files, logs) is not decided here but by
-accounts.access, exactly as for the web pages.
+Using apps (view, dispatch, streams, files, logs) is decided by accounts.policy too, in
+api.lookups, exactly as for the web pages.
 """
 
 from __future__ import annotations
@@ -11,44 +12,33 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-
-def has_app_permissions(user: Any, *codenames: str) -> bool:
-    if not (user and user.is_authenticated):
-        return False
-    return bool(user.is_superuser or user.has_perms([f"apps_catalog.{c}" for c in codenames]))
+from accounts import policy
 
 
-class _AppModelPermission(BasePermission):
-    # Each inner tuple is one way to be allowed: the user needs every codename in it.
-    ways: tuple[tuple[str, ...], ...] = ()
+class _ManageApps(BasePermission):
+    what: policy.ManageAction
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return any(has_app_permissions(request.user, *way) for way in self.ways)
+        return policy.can_manage(request.user, self.what)
 
 
-class CanReadApps(_AppModelPermission):
+class CanReadApps(_ManageApps):
     """Sources, search, export: like the admin, `view_app` or `change_app`."""
 
-    ways = (("view_app",), ("change_app",))
+    what = "read"
 
 
-class CanAddApps(_AppModelPermission):
-    ways = (("add_app",),)
+class CanAddApps(_ManageApps):
+    what = "add"
 
 
-class CanChangeApps(_AppModelPermission):
-    ways = (("change_app",),)
+class CanChangeApps(_ManageApps):
+    what = "change"
 
 
-class CanDeleteApps(_AppModelPermission):
-    ways = (("delete_app",),)
+class CanDeleteApps(_ManageApps):
+    what = "delete"
 
 
-class CanImportApps(_AppModelPermission):
-    """An import creates apps and updates those it already has."""
-
-    ways = (("add_app", "change_app"),)
-
-
-def is_manager(user: Any) -> bool:
-    return any(has_app_permissions(user, c) for c in ("view_app", "change_app"))
+class CanImportApps(_ManageApps):
+    what = "import"

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonR
 from django.urls import URLPattern, path
 from guardian.admin import GuardedModelAdmin
 
+from accounts import policy
 from apps_catalog import stage_preview
 from apps_catalog.definition import AppDefinition, DefinitionError, parse_app
 from apps_catalog.forms import AppSourceForm, issue_dicts, normalise_newlines
@@ -87,6 +88,20 @@ class AppAdmin(GuardedModelAdmin):
     @admin.display(description="tags")
     def tag_list(self, app: App) -> str:
         return ", ".join(app.tag_names)
+
+    # -- who may: accounts.policy, as for the API ----------------------------------------
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can_manage(request.user, "read")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return policy.can_manage(request.user, "add")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can_manage(request.user, "change")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return policy.can_manage(request.user, "delete")
 
     # -- saving ----------------------------------------------------------------------
 

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import operator
 import threading
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -35,6 +38,43 @@ def safe_thumbnail(thumbnail: str) -> str | None:
     if parts.scheme in {"http", "https"} and parts.netloc:
         return thumbnail.strip()
     return None
+
+
+# The permission that grants use of a private app (guardian takes the codename alone).
+USE_CODENAME = "use_app"
+
+# Why an app is not available (App.unavailable_because); DISABLED hides it altogether.
+DISABLED, NOT_OPEN_YET, CLOSED = "disabled", "not open yet", "closed"
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": operator.eq,
+    "lte": operator.le,
+    "gt": operator.gt,
+}
+
+
+def _availability(now: datetime) -> tuple[tuple[str, str, str, Any], ...]:
+    """When an app may be used, written once: (why not, field, lookup, bound) for each
+    condition. A NULL date is no bound. Both the query and the instance test read this."""
+    return (
+        (DISABLED, "enabled", "exact", True),
+        (NOT_OPEN_YET, "expiration_start", "lte", now),
+        (CLOSED, "expiration_end", "gt", now),
+    )
+
+
+class AppQuerySet(models.QuerySet["App"]):
+    def available(self, now: datetime | None = None, *, dates: bool = True) -> AppQuerySet:
+        """The apps available at `now` (App.is_available as a filter); `dates=False` keeps
+        the disabled ones out but ignores the expiration dates."""
+        rule = models.Q()
+        for reason, name, lookup, bound in _availability(now or timezone.now()):
+            if dates or reason == DISABLED:
+                met = models.Q(**{f"{name}__{lookup}": bound})
+                field = self.model._meta.get_field(name)
+                if isinstance(field, models.Field) and field.null:
+                    met |= models.Q(**{f"{name}__isnull": True})
+                rule &= met
+        return self.filter(rule)
 
 
 class Tag(models.Model):
@@ -82,6 +122,8 @@ class App(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    objects = AppQuerySet.as_manager()
+
     class Meta:
         ordering = ["display_name"]
         constraints = [
@@ -89,7 +131,7 @@ class App(models.Model):
                 fields=["namespace", "app_id"], name="app_unique_id_in_namespace"
             )
         ]
-        permissions = [("use_app", "Can use the app")]
+        permissions = [(USE_CODENAME, "Can use the app")]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.namespace}.{self.app_id})"
@@ -127,14 +169,17 @@ class App(models.Model):
     def is_public(self) -> bool:
         return self.access == self.Access.PUBLIC
 
+    def unavailable_because(self, now: datetime | None = None) -> str | None:
+        """The first condition of availability this app fails at `now` (DISABLED,
+        NOT_OPEN_YET, CLOSED), or None when it is available."""
+        for reason, name, lookup, bound in _availability(now or timezone.now()):
+            value = getattr(self, name)
+            if value is not None and not _COMPARE[lookup](value, bound):
+                return reason
+        return None
+
     def is_available(self, now: datetime | None = None) -> bool:
-        """Enabled and inside its expiration window."""
-        now = now or timezone.now()
-        if not self.enabled:
-            return False
-        if self.expiration_start and now < self.expiration_start:
-            return False
-        return not (self.expiration_end and now >= self.expiration_end)
+        return self.unavailable_because(now) is None
 
 
 class AppUserObjectPermission(UserObjectPermissionBase):

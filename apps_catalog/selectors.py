@@ -1,99 +1,19 @@
-"""Reads on app definitions that carry rules: which apps a person finds in the catalog."""
+"""Reads for the catalog: searching the apps a person may use (accounts.policy.catalog),
+listing them and their cards."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, Permission, User
-from django.db import connection
-from django.db.models import Count, Field, Model, Q, QuerySet, TextField
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
 
-from apps_catalog.models import (
-    App,
-    AppGroupObjectPermission,
-    AppUserObjectPermission,
-    app_url,
-    safe_thumbnail,
-)
+from apps_catalog.models import App, app_url, safe_thumbnail
 
-USE_CODENAME = "use_app"
 # The catalog's order, the same on the web page and in the API: by name, ties by creation.
 CATALOG_ORDER = ("display_name", "pk")
-
-
-def catalog_for_user(*, user: User | AnonymousUser) -> QuerySet[App]:
-    """Enabled, unexpired, listed apps the user may use: public ones and private ones granted."""
-    now = timezone.now()
-    rules = (
-        Q(enabled=True, catalog=True)
-        & (Q(expiration_start__isnull=True) | Q(expiration_start__lte=now))
-        & (Q(expiration_end__isnull=True) | Q(expiration_end__gt=now))
-    )
-    if not user.is_superuser:
-        rules &= Q(access=App.Access.PUBLIC) | granted(user)
-    return App.objects.filter(rules)
-
-
-def granted(user: User | AnonymousUser) -> Q:
-    """Apps granted to the user, directly or through a group: the same rule as guardian's
-    get_objects_for_user(accept_global_perms=False), read straight from the app's own
-    permission tables."""
-    if not user.is_authenticated:
-        return Q(pk__in=[])
-    params = (user.pk, USE_CODENAME, USE_CODENAME, user.pk)
-    return Q(pk__in=RawSQL(_granted_sql(), params))  # noqa: S611 - values are parameters
-
-
-# The apps granted through a user permission, or a group permission of one of the user's
-# groups; filled in with quoted table and column names only, values are parameters.
-_GRANTED_SQL = (
-    "SELECT {d_app} FROM {direct} WHERE {d_user} = %s AND {d_perm} IN ({use})"
-    " UNION SELECT {g_app} FROM {via_group} WHERE {g_perm} IN ({use})"
-    " AND {g_group} IN (SELECT {m_group} FROM {members} WHERE {m_user} = %s)"
-)
-_USE_SQL = "SELECT {p_id} FROM {permission} WHERE {p_codename} = %s"
-
-
-@cache
-def _granted_sql() -> str:
-    """`_GRANTED_SQL` for this database, written once from the models' metadata. The ORM
-    builds the same query (two subqueries, five joins) in more time than the database
-    takes to run it, on the page asked most often."""
-    quote = connection.ops.quote_name
-    members = get_user_model().groups.through
-    direct, via_group = AppUserObjectPermission, AppGroupObjectPermission
-
-    def column(model: type[Model], name: str) -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field) and field.column  # a concrete field: it has a column
-        return quote(field.column)
-
-    use = _USE_SQL.format(
-        p_id=column(Permission, "id"),
-        permission=quote(Permission._meta.db_table),
-        p_codename=column(Permission, "codename"),
-    )
-    return _GRANTED_SQL.format(
-        use=use,
-        direct=quote(direct._meta.db_table),
-        d_app=column(direct, "content_object"),
-        d_user=column(direct, "user"),
-        d_perm=column(direct, "permission"),
-        via_group=quote(via_group._meta.db_table),
-        g_app=column(via_group, "content_object"),
-        g_perm=column(via_group, "permission"),
-        g_group=column(via_group, "group"),
-        members=quote(members._meta.db_table),
-        m_group=column(members, "group"),
-        m_user=column(members, "user"),
-    )
 
 
 def catalog_search(

@@ -9,10 +9,8 @@ from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps_catalog.definition import AppDefinition, parse_app
-from apps_catalog.models import App, Tag
+from apps_catalog.models import USE_CODENAME, App, Tag
 from apps_catalog.sources import with_disabled
-
-USE_PERMISSION = "apps_catalog.use_app"
 
 
 def _apply(app: App, definition: AppDefinition, source: str) -> None:
@@ -41,9 +39,9 @@ def _sync_groups(app: App, before: set[str], after: tuple[str, ...]) -> None:
     names. Grants made by hand in the admin to other groups are left alone."""
     for name in after:
         group, _ = Group.objects.get_or_create(name=name)
-        assign_perm(USE_PERMISSION, group, app)
+        assign_perm(USE_CODENAME, group, app)
     for group in Group.objects.filter(name__in=before - set(after)):
-        remove_perm(USE_PERMISSION, group, app)
+        remove_perm(USE_CODENAME, group, app)
 
 
 @transaction.atomic

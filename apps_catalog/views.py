@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps_catalog.selectors import catalog_cards, catalog_for_user, catalog_listing, catalog_search
+from accounts import policy
+from apps_catalog.selectors import catalog_cards, catalog_listing, catalog_search
 
 PAGE_SIZE = 24
 # Bounds on what a query string can ask for, so a crafted URL cannot build huge SQL.
@@ -29,7 +30,7 @@ def _search_terms(request: HttpRequest) -> tuple[list[str], str]:
 @login_required
 def catalog(request: HttpRequest) -> HttpResponse:
     tags, text = _search_terms(request)
-    found = catalog_search(catalog_for_user(user=request.user), tags=tags, text=text)
+    found = catalog_search(policy.catalog(request.user), tags=tags, text=text)
     # The ids and their tags first (one light query, and the count for free), then only one
     # page of cards: the page costs the same number of queries with 50 apps or 5,000.
     ids, found_tags = catalog_listing(found)

@@ -67,11 +67,12 @@ def _named(execution_id: str) -> Q:
 
 
 def tracked_execution(uid: str, execution_id: str) -> Execution | None:
-    """The execution tracked under the enabled app with this uid, read with that app in one
-    query; None when the portal does not track it (yet). No access rule is applied here."""
+    """The execution tracked under the app with this uid, read with that app in one query;
+    None when the portal does not track it (yet). No access rule is applied here: that is
+    accounts.policy.app_for's, the app's included."""
     found = (
         Execution.objects.select_related("app")
-        .filter(_named(execution_id), app__uid=uid, app__enabled=True)
+        .filter(_named(execution_id), app__uid=uid)
         .order_by()[:1]
     )
     return next(iter(found), None)
@@ -204,9 +205,10 @@ def resume(
 ) -> Outcome:
     """Approve: validate the onResume values through Kestra, then resume. 409 when the
     execution is not paused (any more), 400 with the fields when a value is refused.
-    May the person decide? is the caller's question (accounts.access.can_act_on)."""
+    May the person decide? is the caller's question (accounts.policy.can_act_on)."""
     if not execution.awaits_decision:
         return Outcome(notice=NOT_PAUSED, status=409, execution=execution)
+    assert execution.kestra_id is not None  # awaiting a decision: Kestra has it
     inputs = [entry.get("input") or {} for entry in execution.resume_form.get("inputs") or []]
     values = forms.read_values(post, inputs)
     files, too_large = forms.read_files(uploaded, inputs)

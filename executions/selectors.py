@@ -6,41 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, QuerySet
 from django.utils import timezone
-from guardian.shortcuts import get_objects_for_user
 
-from accounts.access import USE_PERMISSION
-from apps_catalog.models import App
+from accounts import policy
 from executions import stages
 from executions.models import Execution
 
 
-def _available_apps() -> QuerySet[App]:
-    now = timezone.now()
-    return App.objects.filter(enabled=True).filter(
-        Q(expiration_start__isnull=True) | Q(expiration_start__lte=now),
-        Q(expiration_end__isnull=True) | Q(expiration_end__gt=now),
-    )
-
-
 def pending_approvals_for_user(*, user: User | AnonymousUser) -> QuerySet[Execution]:
-    """Paused executions the user may approve or reject, the longest waiting first.
-
-    The rule of `accounts.access.can_act_on` as a query: on apps the user was granted (or
-    every app, for a superuser); on a public app without a grant, only what they submitted.
-    Apps listed in the catalog or not alike: an approver may follow a link to an unlisted one.
-    """
-    if not user.is_authenticated:
-        return Execution.objects.none()
-    paused = Execution.objects.filter(stage=stages.PAUSE, app__in=_available_apps())
-    if not user.is_superuser:
-        granted = get_objects_for_user(
-            user, USE_PERMISSION, klass=App, accept_global_perms=False
-        ).values("pk")
-        paused = paused.filter(
-            Q(app__in=granted) | Q(app__access=App.Access.PUBLIC, submitted_by=user)
-        )
+    """Paused executions the user may approve or reject (accounts.policy decides which),
+    the longest waiting first. Apps listed in the catalog or not alike: an approver may
+    follow a link to an unlisted one."""
+    paused = policy.actionable_executions(user).filter(stage=stages.PAUSE)
     return paused.select_related("app", "submitted_by").order_by(
         F("stage_since").asc(nulls_last=True), "created", "pk"
     )
@@ -93,15 +71,6 @@ def tracking_summary(*, grace_seconds: float = 10.0) -> TrackingSummary:
 
 def requests_of(*, user: User | AnonymousUser, session_key: str) -> QuerySet[Execution]:
     """What this person submitted (a user, or an anonymous browser session), newest first,
-    on apps they may still use: never anybody else's."""
-    mine = Q(session_key=session_key) if session_key else Q(pk__in=[])
-    if user.is_authenticated:
-        mine |= Q(submitted_by=user)
-    executions = Execution.objects.filter(mine).select_related("app")
-    if user.is_authenticated and user.is_superuser:
-        return executions
-    usable = Q(app__access=App.Access.PUBLIC)
-    if user.is_authenticated:
-        granted = get_objects_for_user(user, USE_PERMISSION, klass=App, accept_global_perms=False)
-        usable |= Q(app__in=granted.values("pk"))
-    return executions.filter(usable, app__enabled=True)
+    on apps they may still see, whatever the apps' expiration dates: never anybody else's."""
+    visible = policy.visible_executions(user, dates=False)
+    return visible.filter(policy.mine(user, session_key)).select_related("app")

@@ -202,9 +202,7 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
     ids = [row["pk"] for row in rows]
     horizon = now + timedelta(seconds=config.dispatch_seconds)
     # An execution that ended since the claim (a poll, a page) has no next action any more.
-    due_rows = [
-        row for row in rows if row["next_action_at"] and row["next_action_at"] <= horizon
-    ]
+    due_rows = [row for row in rows if row["next_action_at"] and row["next_action_at"] <= horizon]
     backoff = {
         row["pk"]: config.unwatched_interval(row["poll_interval"], changed=False)
         for row in due_rows

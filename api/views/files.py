@@ -18,12 +18,12 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from api.lookups import PROBLEM, TAG, usable_app
 from api.media import OctetStreamRenderer, PlainTextRenderer
 from api.problems import Problem
 from api.query import bad_request
 from api.serializers import FileMetasSerializer
 from api.views.base import TenantView
-from api.views.runtime import PROBLEM, TAG, usable_app
 from apps_catalog.blocks import LOG_LEVELS
 from apps_catalog.models import App
 from executions import presenters

@@ -9,6 +9,7 @@ from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import policy
 from api import permissions, query
 from api.serializers import (
     AppSerializer,
@@ -26,7 +27,6 @@ from apps_catalog.models import App, Tag
 from apps_catalog.selectors import (
     CATALOG_ORDER,
     catalog_cards,
-    catalog_for_user,
     catalog_listing,
     catalog_search,
 )
@@ -107,7 +107,8 @@ class SearchView(TenantView):
         sorts = query.sorts_of(params, SORT_COLUMNS)
         filters = query.filters_of(params, {"namespace", "flowId", "tags", "q"})
         tags, text = _bounded(filters)
-        apps = catalog_search(_in_namespace(App.objects.all(), filters), tags=tags, text=text)
+        managed = policy.managed_apps(request.user, "read")
+        apps = catalog_search(_in_namespace(managed, filters), tags=tags, text=text)
         ids, total = _page_of_ids(_ordered(apps, sorts), page)
         found = App.objects.filter(pk__in=ids).defer("source", "definition", "flow_snapshot")
         by_pk = {app.pk: app for app in found}
@@ -128,7 +129,7 @@ class CatalogView(TenantView):
     def get(self, request: Request, tenant: str) -> Response:
         page = query.page_of(request.query_params)
         tags, text = _bounded(query.filters_of(request.query_params, {"tags", "q"}))
-        found = catalog_search(catalog_for_user(user=request.user), tags=tags, text=text)
+        found = catalog_search(policy.catalog(request.user), tags=tags, text=text)
         ids, total = _page_of_ids(found.order_by(*CATALOG_ORDER), page)
         results = CatalogItemSerializer(catalog_cards(ids=ids), many=True).data
         return Response(paged(results, total))  # type: ignore[arg-type]  # many=True: a list
@@ -144,12 +145,12 @@ class TagsView(TenantView):
         responses={200: TagsSerializer},
     )
     def get(self, request: Request, tenant: str) -> Response:
-        if permissions.is_manager(request.user):
+        if policy.can_manage(request.user, "read"):
             names = list(
                 Tag.objects.filter(apps__isnull=False).distinct().values_list("name", flat=True)
             )
         else:
-            _ids, names = catalog_listing(catalog_for_user(user=request.user))
+            _ids, names = catalog_listing(policy.catalog(request.user))
         return Response({"tags": sorted(names)})
 
 

@@ -1,7 +1,6 @@
 """Using an app through the API: its view, dispatching its actions, following it as
-server-sent events. Who may do what is accounts.access, exactly as for the web pages:
-an app one may not use is not found (401 for an anonymous caller on a private app), and
-resuming or cancelling needs can_act_on (403)."""
+server-sent events. Who may do what is accounts.policy, exactly as for the web pages
+(api.lookups turns its refusals into HTTP)."""
 
 from __future__ import annotations
 
@@ -14,21 +13,21 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import QueryDict, StreamingHttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.access import LoginRequired, app_for_request, can_act_on
 from api import tokens
 from api.app_response import Viewer, app_response
+from api.lookups import PROBLEM, TAG, execution_of, require_act_on, usable_app, viewer_for
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
-from api.serializers import AppResponseSerializer, ProblemSerializer
+from api.serializers import AppResponseSerializer
 from api.views.base import TenantView
 from apps_catalog.models import App
 from executions import actions, dispatch, forms, services, throttle
@@ -36,35 +35,10 @@ from executions.blocks import CREATE, RESUME
 from executions.kestra import KestraError
 from executions.models import Execution
 
-TAG = "App runtime"
-PROBLEM = OpenApiResponse(ProblemSerializer)
 EXECUTION_PARAM = OpenApiParameter(
     "executionId", str, description="Show the app on this execution instead of its form"
 )
 KEEP_ALIVE_SECONDS = 15.0
-
-
-def usable_app(request: Request, uid: str) -> App:
-    """The app, if this caller may use it now (accounts.access decides who may)."""
-    try:
-        app = app_for_request(request, uid)
-    except LoginRequired:
-        raise NotAuthenticated("Log in (or send a token) to use this app.") from None
-    if not app.is_available():
-        raise app_error(f"App {app.app_id!r} is not in a state that accepts this request.")
-    return app
-
-
-def execution_of(app: App, execution_id: str) -> Execution:
-    try:
-        return dispatch.execution_for(app, execution_id)
-    except dispatch.KestraPageUnavailable:
-        raise Problem(503, dispatch.UNAVAILABLE) from None
-
-
-def viewer_for(request: Request, app: App, execution: Execution | None) -> Viewer:
-    can_act = execution is not None and can_act_on(request, app, execution)
-    return Viewer(base_url=request.build_absolute_uri("/").rstrip("/"), can_act=can_act)
 
 
 def open_fields(app: App) -> tuple[list[forms.Field], str]:
@@ -198,10 +172,7 @@ class DispatchView(TenantView):
         if target.action == CREATE:
             return self._create(request, app, session)
         execution = execution_of(app, target.execution_id)
-        if not can_act_on(request, app, execution):
-            raise PermissionDenied(
-                "Only the person who submitted this, or someone granted the app, may do this."
-            )
+        require_act_on(request, execution)
         actor = actions.Actor.from_request(request)
         if target.action == RESUME:
             inputs = [e.get("input") or {} for e in execution.resume_form.get("inputs") or []]

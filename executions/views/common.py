@@ -12,17 +12,13 @@ from typing import Any
 from csp.constants import SELF
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import (
-    HttpRequest,
-    HttpResponse,
-    HttpResponseBase,
-)
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.access import LoginRequired, app_for_request, can_act_on
+from accounts import policy
 from apps_catalog.models import App
 from executions import dispatch, forms, stages
 from executions.blocks import app_stage_blocks
@@ -42,16 +38,17 @@ def _embeddable(response: HttpResponseBase) -> HttpResponseBase:
 
 
 def _app_or_refusal(request: HttpRequest, uid: str, known: App | None = None) -> App | HttpResponse:
-    """The app named in the URL for this person, or the answer instead: 404, the login page,
-    or 410 outside its availability window."""
+    """The app named in the URL for this person (accounts.policy decides), or the answer
+    instead: 404, the login page, or 410 outside its expiration dates."""
     try:
-        app = app_for_request(request, uid, known=known)
-    except LoginRequired:
+        return policy.app_for(request.user, uid, known=known)
+    except policy.NotFound as refusal:
+        raise Http404(str(refusal)) from None
+    except policy.LoginRequired:
         return redirect_to_login(request.get_full_path())
-    if not app.is_available():
-        context = {"app": app, "now": timezone.now()}
+    except policy.Unavailable as refusal:
+        context = {"app": refusal.app, "now": timezone.now()}
         return render(request, "executions/unavailable.html", context, status=410)
-    return app
 
 
 def app_view(view: AppView) -> AppView:
@@ -91,6 +88,12 @@ def site_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
+def can_act_on(request: HttpRequest, execution: Execution) -> bool:
+    """accounts.policy.can_act_on for the person and browser session of this request."""
+    session_key = request.session.session_key or ""
+    return policy.can_act_on(request.user, execution, session_key=session_key)
+
+
 def blocks(
     request: HttpRequest, app: App, stage: str, execution: Execution | None
 ) -> list[dict[str, Any]]:
@@ -113,7 +116,7 @@ def live_context(
         "execution": execution,
         "stage": execution.stage,
         "blocks": blocks(request, app, execution.stage, execution),
-        "can_act": can_act_on(request, app, execution),
+        "can_act": can_act_on(request, execution),
         "fields": fields or [],
     }
 

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.access import can_act_on
 from apps_catalog.models import App
 from executions import actions, dispatch, presenters, services
 from executions.kestra import (
@@ -29,6 +28,7 @@ from executions.kestra import (
 )
 from executions.models import Execution
 from executions.views.common import (
+    can_act_on,
     execution_url,
     execution_view,
     live_context,
@@ -48,7 +48,7 @@ def execution_page(request: HttpRequest, app: App, execution: Execution) -> Http
 def execution_live(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
     """The page's changing part; 204 when it is the same as the version the browser has."""
     services.execution_watch(execution=execution)  # poll it every second while it is open
-    can_act = can_act_on(request, app, execution)
+    can_act = can_act_on(request, execution)
     version = live_version(app, execution, can_act)
     if request.GET.get("v") == version:
         response = HttpResponse(status=204)
@@ -127,7 +127,7 @@ def execution_file_preview(
 def _refuse_unless_allowed(
     request: HttpRequest, app: App, execution: Execution
 ) -> HttpResponse | None:
-    if not can_act_on(request, app, execution):
+    if not can_act_on(request, execution):
         return render(request, "errors/403.html", status=403)
     return None
 

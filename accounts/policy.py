@@ -1,0 +1,268 @@
+"""Who may do what: the one place that decides, for the pages, the API, the catalog, the
+approvals inbox, "My requests" and the admin.
+
+Each question has two answers that agree: yes or no for one app or execution, and the
+queryset of everything the answer is yes for (as Wagtail's permission policies and
+Django's ModelBackend.has_perm / with_perm). The questions:
+
+- use an app: a public app, or a private one granted to the person (directly or through a
+  group), or anything for a superuser; only while the app is available;
+- see an execution, its files and its logs: use its app;
+- act on an execution (approve, reject, cancel): granted its app; on a public app also the
+  person, or the anonymous browser session, that submitted it;
+- manage apps: Django's model permissions on App, or a superuser.
+
+Refusals are domain errors (NotFound, LoginRequired, Unavailable, Forbidden): the views
+and the API turn them into HTTP.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Literal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser, Permission
+from django.contrib.auth.models import User as Account
+from django.db import connection
+from django.db.models import Field, Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from apps_catalog.models import (
+    DISABLED,
+    USE_CODENAME,
+    App,
+    AppGroupObjectPermission,
+    AppQuerySet,
+    AppUserObjectPermission,
+)
+from executions.models import Execution
+
+User = Account | AnonymousUser
+ManageAction = Literal["read", "add", "change", "delete", "import"]
+
+# What managing apps asks, by what is done: each inner tuple is one way to be allowed (the
+# person needs every permission in it). Reading is `view_app` or `change_app`, as in the admin.
+MANAGE_WAYS: dict[ManageAction, tuple[tuple[str, ...], ...]] = {
+    "read": (("view_app",), ("change_app",)),
+    "add": (("add_app",),),
+    "change": (("change_app",),),
+    "delete": (("delete_app",),),
+    "import": (("add_app", "change_app"),),  # an import creates apps and updates others
+}
+
+
+class AccessRefused(Exception):
+    """This person may not do this (a subclass says how to answer)."""
+
+
+class NotFound(AccessRefused):
+    """No such app for this person: they are not told whether it exists."""
+
+
+class LoginRequired(AccessRefused):
+    """The app exists for some people, but only after they log in."""
+
+
+class Forbidden(AccessRefused):
+    """The person may see this, not do this."""
+
+
+class Unavailable(AccessRefused):
+    """The person may use the app, but not now: it is outside its expiration dates."""
+
+    def __init__(self, app: App) -> None:
+        super().__init__(f"App {app.app_id!r} is not available now.")
+        self.app = app
+
+
+# -- use an app ------------------------------------------------------------------------
+
+
+def _granted(user: User, app: App) -> bool:
+    """Granted use of this app (directly or through a group), or a superuser."""
+    return bool(user.is_authenticated and (user.is_superuser or user.has_perm(USE_CODENAME, app)))
+
+
+def _may_use(user: User, app: App) -> bool:
+    """May use the app whenever it is available: a public one, or one granted."""
+    return app.is_public or _granted(user, app)
+
+
+def can_use(user: User, app: App) -> bool:
+    """May this person use this app now?"""
+    return app.is_available() and _may_use(user, app)
+
+
+def usable_apps(user: User, *, dates: bool = True) -> AppQuerySet:
+    """The apps this person may use now (can_use as a queryset); `dates=False`: whatever
+    their expiration dates."""
+    apps = App.objects.available(dates=dates)
+    if user.is_superuser:
+        return apps
+    return apps.filter(Q(access=App.Access.PUBLIC) | granted(user))
+
+
+def catalog(user: User) -> AppQuerySet:
+    """The catalog: the apps this person may use that are listed in it."""
+    return usable_apps(user).filter(catalog=True)
+
+
+def app_for(user: User, uid: str, *, known: App | None = None) -> App:
+    """The app with this uid, if this person may use it now. Raises NotFound (no such app,
+    a disabled one, or a private one not granted to a logged-in person), LoginRequired (a
+    private one, nobody logged in), Unavailable (outside its expiration dates).
+
+    `known` is that app when the caller already read it along with something else; it is
+    then not read again."""
+    # No ORDER BY: the uid is unique, and sorting is what costs on a page asked every second.
+    app = known or next(iter(App.objects.filter(uid=uid).order_by()[:1]), None)
+    if app is None:
+        raise NotFound("No such app")
+    unavailable = app.unavailable_because()
+    if unavailable == DISABLED:  # a disabled app is not there, not even closed
+        raise NotFound("No such app")
+    if not _may_use(user, app):
+        if not user.is_authenticated:
+            raise LoginRequired
+        raise NotFound("No such app")
+    if unavailable:
+        raise Unavailable(app)
+    return app
+
+
+def granted(user: User, *, app: str = "pk") -> Q:
+    """Apps granted to the user, directly or through a group (`app` names the app's id in
+    the rows filtered): the same rule as guardian's get_objects_for_user(
+    accept_global_perms=False) and the user's has_perm, read straight from the app's own
+    permission tables."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    params = (user.pk, USE_CODENAME, USE_CODENAME, user.pk)
+    return Q(**{f"{app}__in": RawSQL(_granted_sql(), params)})  # noqa: S611 - values are parameters
+
+
+# The apps granted through a user permission, or a group permission of one of the user's
+# groups; filled in with quoted table and column names only, values are parameters.
+_GRANTED_SQL = (
+    "SELECT {d_app} FROM {direct} WHERE {d_user} = %s AND {d_perm} IN ({use})"
+    " UNION SELECT {g_app} FROM {via_group} WHERE {g_perm} IN ({use})"
+    " AND {g_group} IN (SELECT {m_group} FROM {members} WHERE {m_user} = %s)"
+)
+_USE_SQL = "SELECT {p_id} FROM {permission} WHERE {p_codename} = %s"
+
+
+@cache
+def _granted_sql() -> str:
+    """`_GRANTED_SQL` for this database, written once from the models' metadata. The ORM
+    builds the same query (two subqueries, five joins) in more time than the database
+    takes to run it, on the page asked most often."""
+    quote = connection.ops.quote_name
+    members = get_user_model().groups.through
+    direct, via_group = AppUserObjectPermission, AppGroupObjectPermission
+
+    def column(model: type[Model], name: str) -> str:
+        field = model._meta.get_field(name)
+        assert isinstance(field, Field) and field.column  # a concrete field: it has a column
+        return quote(field.column)
+
+    use = _USE_SQL.format(
+        p_id=column(Permission, "id"),
+        permission=quote(Permission._meta.db_table),
+        p_codename=column(Permission, "codename"),
+    )
+    return _GRANTED_SQL.format(
+        use=use,
+        direct=quote(direct._meta.db_table),
+        d_app=column(direct, "content_object"),
+        d_user=column(direct, "user"),
+        d_perm=column(direct, "permission"),
+        via_group=quote(via_group._meta.db_table),
+        g_app=column(via_group, "content_object"),
+        g_perm=column(via_group, "permission"),
+        g_group=column(via_group, "group"),
+        members=quote(members._meta.db_table),
+        m_group=column(members, "group"),
+        m_user=column(members, "user"),
+    )
+
+
+# -- see an execution, its files and its logs ------------------------------------------
+
+
+def can_see(user: User, execution: Execution) -> bool:
+    """May this person see this execution, its files and its logs? Whoever may use its app:
+    on a public app, anyone with the link."""
+    return can_use(user, execution.app)
+
+
+def visible_executions(user: User, *, dates: bool = True) -> QuerySet[Execution]:
+    """The executions this person may see (can_see as a queryset)."""
+    return Execution.objects.filter(app__in=usable_apps(user, dates=dates).values("pk"))
+
+
+def mine(user: User, session_key: str) -> Q:
+    """The executions this person submitted: as this user, or from this browser session."""
+    submitted = Q(session_key=session_key) if session_key else Q(pk__in=[])
+    if user.is_authenticated:
+        submitted |= Q(submitted_by=user)
+    return submitted
+
+
+def _submitted(user: User, session_key: str, execution: Execution) -> bool:
+    """`mine` for one execution."""
+    return bool(
+        (session_key and session_key == execution.session_key)
+        or (user.is_authenticated and execution.submitted_by_id == user.pk)
+    )
+
+
+# -- act on an execution ---------------------------------------------------------------
+
+
+def can_act_on(user: User, execution: Execution, *, session_key: str = "") -> bool:
+    """May this person approve, reject or cancel this execution? Whoever was granted its
+    app; on a public app also the person, or the browser session, that submitted it."""
+    app = execution.app
+    if not app.is_available():
+        return False
+    if _granted(user, app):
+        return True
+    return app.is_public and _submitted(user, session_key, execution)
+
+
+def require_act_on(user: User, execution: Execution, *, session_key: str = "") -> None:
+    """can_act_on, or Forbidden."""
+    if not can_act_on(user, execution, session_key=session_key):
+        raise Forbidden(
+            "Only the person who submitted this, or someone granted the app, may do this."
+        )
+
+
+def actionable_executions(user: User, *, session_key: str = "") -> QuerySet[Execution]:
+    """The executions this person may act on (can_act_on as a queryset)."""
+    executions = Execution.objects.filter(app__in=App.objects.available().values("pk"))
+    if user.is_superuser:
+        return executions
+    public = Q(app__access=App.Access.PUBLIC) & mine(user, session_key)
+    return executions.filter(granted(user, app="app_id") | public)
+
+
+# -- manage apps -----------------------------------------------------------------------
+
+
+def can_manage(user: User, what: ManageAction) -> bool:
+    """May this person do `what` (a key of MANAGE_WAYS) to apps? Every app alike."""
+    if not user.is_authenticated:
+        return False
+    if user.is_superuser:
+        return True
+    label = App._meta.app_label
+    return any(
+        user.has_perms([f"{label}.{codename}" for codename in way]) for way in MANAGE_WAYS[what]
+    )
+
+
+def managed_apps(user: User, what: ManageAction) -> AppQuerySet:
+    """The apps this person may do `what` to (can_manage as a queryset): all or none."""
+    return App.objects.all() if can_manage(user, what) else App.objects.none()

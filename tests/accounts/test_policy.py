@@ -1,0 +1,348 @@
+"""accounts.policy: each question × each persona, the answer for one app or execution and
+the queryset agreeing with it. Apps and executions are plain rows: no Kestra, no pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from accounts import policy
+from apps_catalog.models import CLOSED, DISABLED, NOT_OPEN_YET, App
+from executions.models import Execution
+
+pytestmark = pytest.mark.django_db
+
+BROWSER = "browser-session-1"  # the anonymous browser session that submitted `by_browser`
+PERSONAS = ["anonymous", "browser", "outsider", "member", "direct", "manager", "superuser"]
+
+
+def _app(name: str, access: str = "PRIVATE", **fields: Any) -> App:
+    return App.objects.create(
+        app_id=name,
+        namespace="company.team",
+        flow_id=name,
+        display_name=name,
+        access=access,
+        source="",
+        definition={},
+        **fields,
+    )
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    """Seven apps, five executions and the users of PERSONAS.
+
+    `private` is granted to the group of `member` and directly to `direct`; `public` is
+    granted directly to `direct` too; `other` is granted to nobody; `disabled`, `closed` and
+    `not_open` are each outside their availability."""
+    now = timezone.now()
+    apps = {
+        "private": _app("private"),
+        "public": _app("public", "PUBLIC"),
+        "unlisted": _app("unlisted", "PUBLIC", catalog=False),
+        "other": _app("other"),
+        "disabled": _app("disabled", enabled=False),
+        "closed": _app("closed", "PUBLIC", expiration_end=now - timedelta(days=1)),
+        "not_open": _app("not_open", expiration_start=now + timedelta(days=1)),
+    }
+    users = {
+        name: User.objects.create(username=name, is_superuser=name == "superuser")
+        for name in ("outsider", "member", "direct", "manager", "superuser")
+    }
+    group = Group.objects.create(name="Team")
+    users["member"].groups.add(group)
+    for name in ("private", "disabled", "not_open"):
+        assign_perm("apps_catalog.use_app", group, apps[name])
+        assign_perm("apps_catalog.use_app", users["direct"], apps[name])
+    assign_perm("apps_catalog.use_app", users["direct"], apps["public"])
+    users["manager"].user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="apps_catalog",
+            codename__in=["add_app", "change_app", "delete_app", "view_app"],
+        )
+    )
+    executions = {
+        "by_outsider_on_private": Execution(app=apps["private"], submitted_by=users["outsider"]),
+        "by_browser": Execution(app=apps["public"], session_key=BROWSER),
+        "by_outsider": Execution(app=apps["public"], submitted_by=users["outsider"]),
+        "by_browser_on_closed": Execution(app=apps["closed"], session_key=BROWSER),
+        "by_direct_on_disabled": Execution(app=apps["disabled"], submitted_by=users["direct"]),
+    }
+    for execution in executions.values():
+        execution.save()
+    return {"apps": apps, "users": users, "executions": executions}
+
+
+def _person(world: dict[str, Any], persona: str) -> tuple[Any, str]:
+    """The user and browser session of a persona."""
+    if persona in {"anonymous", "browser"}:
+        return AnonymousUser(), BROWSER if persona == "browser" else ""
+    return world["users"][persona], ""
+
+
+def _names(rows: dict[str, Any], queryset: Any) -> set[str]:
+    pks = set(queryset.values_list("pk", flat=True))
+    return {name for name, row in rows.items() if row.pk in pks}
+
+
+EVERYONE_S_APPS = {"public", "unlisted"}
+GRANTED_APPS = {"private", *EVERYONE_S_APPS}
+USE = {
+    "anonymous": EVERYONE_S_APPS,
+    "browser": EVERYONE_S_APPS,
+    "outsider": EVERYONE_S_APPS,
+    "member": GRANTED_APPS,
+    "direct": GRANTED_APPS,
+    "manager": EVERYONE_S_APPS,
+    "superuser": {"other", *GRANTED_APPS},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_use_an_app(world, persona):
+    user, _session = _person(world, persona)
+    apps = world["apps"]
+
+    one_by_one = {name for name, app in apps.items() if policy.can_use(user, app)}
+
+    assert one_by_one == USE[persona]
+    assert _names(apps, policy.usable_apps(user)) == USE[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_catalog_is_the_usable_apps_that_are_listed(world, persona):
+    user, _session = _person(world, persona)
+
+    assert _names(world["apps"], policy.catalog(user)) == USE[persona] - {"unlisted"}
+
+
+# Whatever an app's expiration dates (not its being disabled): what "My requests" lists.
+USE_ANY_DATES = {
+    persona: apps
+    | ({"closed"} if "public" in apps else set())
+    | ({"not_open"} if "private" in apps else set())
+    for persona, apps in USE.items()
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_use_an_app_whatever_its_dates(world, persona):
+    user, _session = _person(world, persona)
+
+    assert _names(world["apps"], policy.usable_apps(user, dates=False)) == USE_ANY_DATES[persona]
+
+
+SEE_PUBLIC = {"by_browser", "by_outsider"}
+SEE = {
+    "anonymous": SEE_PUBLIC,
+    "browser": SEE_PUBLIC,
+    "outsider": SEE_PUBLIC,
+    "member": {"by_outsider_on_private", *SEE_PUBLIC},
+    "direct": {"by_outsider_on_private", *SEE_PUBLIC},
+    "manager": SEE_PUBLIC,
+    "superuser": {"by_outsider_on_private", *SEE_PUBLIC},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_see_an_execution_its_files_and_logs(world, persona):
+    user, _session = _person(world, persona)
+    executions = world["executions"]
+
+    one_by_one = {name for name, e in executions.items() if policy.can_see(user, e)}
+
+    assert one_by_one == SEE[persona]
+    assert _names(executions, policy.visible_executions(user)) == SEE[persona]
+
+
+ACT = {
+    "anonymous": set(),
+    "browser": {"by_browser"},  # the session that submitted it, on a public app
+    "outsider": {"by_outsider"},  # what they submitted on a public app, not on a private one
+    "member": {"by_outsider_on_private"},
+    "direct": {"by_outsider_on_private", "by_browser", "by_outsider"},
+    "manager": set(),
+    "superuser": {"by_outsider_on_private", "by_browser", "by_outsider"},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_act_on_an_execution(world, persona):
+    user, session = _person(world, persona)
+    executions = world["executions"]
+
+    one_by_one = {
+        name
+        for name, execution in executions.items()
+        if policy.can_act_on(user, execution, session_key=session)
+    }
+
+    assert one_by_one == ACT[persona]
+    assert (
+        _names(executions, policy.actionable_executions(user, session_key=session)) == ACT[persona]
+    )
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_acting_without_the_right_is_forbidden(world, persona):
+    user, session = _person(world, persona)
+
+    for name, execution in world["executions"].items():
+        if name in ACT[persona]:
+            policy.require_act_on(user, execution, session_key=session)
+        else:
+            with pytest.raises(policy.Forbidden):
+                policy.require_act_on(user, execution, session_key=session)
+
+
+MINE = {
+    "anonymous": set(),
+    "browser": {"by_browser", "by_browser_on_closed"},
+    "outsider": {"by_outsider_on_private", "by_outsider"},
+    "member": set(),
+    "direct": {"by_direct_on_disabled"},
+    "manager": set(),
+    "superuser": set(),
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_mine_is_what_this_user_or_browser_submitted(world, persona):
+    user, session = _person(world, persona)
+    executions = world["executions"]
+
+    found = Execution.objects.filter(policy.mine(user, session))
+
+    assert _names(executions, found) == MINE[persona]
+
+
+MANAGE = {"manager": set(policy.MANAGE_WAYS), "superuser": set(policy.MANAGE_WAYS)}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_manage_apps(world, persona):
+    user, _session = _person(world, persona)
+    apps = world["apps"]
+
+    allowed = {what for what in policy.MANAGE_WAYS if policy.can_manage(user, what)}
+
+    assert allowed == MANAGE.get(persona, set())
+    for what in policy.MANAGE_WAYS:
+        expected = set(apps) if what in allowed else set()
+        assert _names(apps, policy.managed_apps(user, what)) == expected
+
+
+@pytest.mark.parametrize(
+    ("codenames", "allowed"),
+    [
+        (["view_app"], {"read"}),
+        (["change_app"], {"read", "change"}),
+        (["add_app"], {"add"}),
+        (["delete_app"], {"delete"}),
+        (["add_app", "change_app"], {"read", "add", "change", "import"}),
+        (["use_app"], set()),
+    ],
+)
+def test_each_way_of_managing_needs_its_model_permissions(codenames, allowed):
+    user = User.objects.create(username="someone")
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="apps_catalog", codename__in=codenames)
+    )
+
+    assert {what for what in policy.MANAGE_WAYS if policy.can_manage(user, what)} == allowed
+
+
+# What app_for answers for each app: the app, or the refusal it raises.
+FOUND, MISSING, LOGIN, CLOSED_NOW = "found", "not found", "login", "unavailable"
+REFUSALS = {
+    MISSING: policy.NotFound,
+    LOGIN: policy.LoginRequired,
+    CLOSED_NOW: policy.Unavailable,
+}
+ANONYMOUS_LOOKUP = {
+    "private": LOGIN,
+    "public": FOUND,
+    "unlisted": FOUND,
+    "other": LOGIN,
+    "disabled": MISSING,
+    "closed": CLOSED_NOW,
+    "not_open": LOGIN,
+}
+OUTSIDER_LOOKUP = {**ANONYMOUS_LOOKUP, "private": MISSING, "other": MISSING, "not_open": MISSING}
+GRANTED_LOOKUP = {**OUTSIDER_LOOKUP, "private": FOUND, "not_open": CLOSED_NOW}
+LOOKUP = {
+    "anonymous": ANONYMOUS_LOOKUP,
+    "browser": ANONYMOUS_LOOKUP,
+    "outsider": OUTSIDER_LOOKUP,
+    "member": GRANTED_LOOKUP,
+    "direct": GRANTED_LOOKUP,
+    "manager": OUTSIDER_LOOKUP,
+    "superuser": {**GRANTED_LOOKUP, "other": FOUND},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("known", [False, True], ids=["read", "known"])
+def test_the_app_a_url_names(world, persona, known):
+    user, _session = _person(world, persona)
+
+    for name, app in world["apps"].items():
+        answer = LOOKUP[persona][name]
+        if answer == FOUND:
+            assert policy.app_for(user, app.uid, known=app if known else None) == app
+        else:
+            with pytest.raises(REFUSALS[answer]):
+                policy.app_for(user, app.uid, known=app if known else None)
+
+
+def test_an_unknown_uid_is_not_found(world):
+    with pytest.raises(policy.NotFound):
+        policy.app_for(world["users"]["superuser"], "no-such-uid")
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_an_app_is_found_exactly_when_it_is_usable(world, persona):
+    user, _session = _person(world, persona)
+
+    for app in world["apps"].values():
+        try:
+            found = policy.app_for(user, app.uid) == app
+        except policy.AccessRefused:
+            found = False
+        assert found is policy.can_use(user, app)
+
+
+NOW = timezone.now()
+HOUR = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("fields", "reason"),
+    [
+        ({}, None),
+        ({"enabled": False}, DISABLED),
+        ({"enabled": False, "expiration_end": NOW - HOUR}, DISABLED),
+        ({"expiration_start": NOW + HOUR}, NOT_OPEN_YET),
+        ({"expiration_start": NOW}, None),  # opens at its start
+        ({"expiration_start": NOW - HOUR}, None),
+        ({"expiration_end": NOW + HOUR}, None),
+        ({"expiration_end": NOW}, CLOSED),  # closed at its end
+        ({"expiration_end": NOW - HOUR}, CLOSED),
+        ({"expiration_start": NOW - HOUR, "expiration_end": NOW + HOUR}, None),
+        ({"expiration_start": NOW + HOUR, "expiration_end": NOW - HOUR}, NOT_OPEN_YET),
+    ],
+)
+def test_the_availability_window_as_a_test_and_as_a_filter(fields, reason):
+    app = _app("windowed", **fields)
+
+    assert app.unavailable_because(NOW) == reason
+    assert app.is_available(NOW) is (reason is None)
+    assert App.objects.available(NOW).filter(pk=app.pk).exists() is (reason is None)
+    without_dates = App.objects.available(NOW, dates=False).filter(pk=app.pk).exists()
+    assert without_dates is (reason != DISABLED)
