@@ -14,12 +14,12 @@ from django.urls import URLPattern, path
 from guardian.admin import GuardedModelAdmin
 
 from accounts import policy
-from apps_catalog import stage_preview
 from apps_catalog.definition import AppDefinition, DefinitionError, parse_app
 from apps_catalog.forms import AppSourceForm, issue_dicts, normalise_newlines
 from apps_catalog.models import App, Tag
 from apps_catalog.services import app_save_source, app_set_enabled
 from apps_catalog.sources import SourceEditError
+from executions import stage_preview
 from executions.kestra import KestraError, KestraNotFound, get_client
 
 

@@ -4,7 +4,7 @@ listing them and their cards."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, QuerySet, TextField
@@ -14,6 +14,19 @@ from apps_catalog.models import App, app_url, safe_thumbnail
 
 # The catalog's order, the same on the web page and in the API: by name, ties by creation.
 CATALOG_ORDER = ("display_name", "pk")
+
+
+# Bounds on what a query string can ask for, so a crafted URL cannot build huge SQL.
+MAX_TAGS = 20
+MAX_WORDS = 10
+MAX_TEXT = 200
+
+
+def search_terms(tags: Iterable[str], text: str) -> tuple[list[str], str]:
+    """The tags (trimmed, each once, in order) and words of a catalog search, within the
+    bounds, for the web page and the API alike."""
+    wanted = list(dict.fromkeys(tag.strip() for tag in tags if tag.strip()))[:MAX_TAGS]
+    return wanted, " ".join(text[:MAX_TEXT].split()[:MAX_WORDS])
 
 
 def catalog_search(

@@ -11,25 +11,15 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from accounts import policy
-from apps_catalog.selectors import catalog_cards, catalog_listing, catalog_search
+from apps_catalog.selectors import catalog_cards, catalog_listing, catalog_search, search_terms
 
 PAGE_SIZE = 24
-# Bounds on what a query string can ask for, so a crafted URL cannot build huge SQL.
-MAX_TAGS = 20
-MAX_WORDS = 10
-MAX_TEXT = 200
-
-
-def _search_terms(request: HttpRequest) -> tuple[list[str], str]:
-    tags = [tag.strip() for tag in request.GET.getlist("tags") if tag.strip()]
-    text = " ".join(request.GET.get("q", "")[:MAX_TEXT].split()[:MAX_WORDS])
-    return list(dict.fromkeys(tags))[:MAX_TAGS], text
 
 
 @require_GET
 @login_required
 def catalog(request: HttpRequest) -> HttpResponse:
-    tags, text = _search_terms(request)
+    tags, text = search_terms(request.GET.getlist("tags"), request.GET.get("q", ""))
     found = catalog_search(policy.catalog(request.user), tags=tags, text=text)
     # The ids and their tags first (one light query, and the count for free), then only one
     # page of cards: the page costs the same number of queries with 50 apps or 5,000.

@@ -3,7 +3,7 @@ and the admin's stage preview show of it.
 
 A stage's blocks are resolved once (executions.layout: the stage fallback, expressions)
 against a Run, the execution they show: a stored Execution (ExecutionRun) or the stage
-preview's made-up one (apps_catalog.stage_preview.SampleExecution). Each BlockType then
+preview's made-up one (executions.stage_preview.SampleExecution). Each BlockType then
 reads the run the same way for every consumer:
 
 - `get_context`: what its template, templates/blocks/<type>.html, reads (`block`, `data`);

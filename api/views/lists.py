@@ -29,8 +29,8 @@ from apps_catalog.selectors import (
     catalog_cards,
     catalog_listing,
     catalog_search,
+    search_terms,
 )
-from apps_catalog.views import MAX_TAGS, MAX_TEXT, MAX_WORDS
 
 SORT_COLUMNS = {
     "name": "display_name",
@@ -51,13 +51,6 @@ TEXT_AND_TAGS = [
     OpenApiParameter("tags", str, many=True, description="Apps carrying all these tags"),
 ]
 BAD_QUERY = OpenApiResponse(ProblemSerializer, "A parameter is not understood.")
-
-
-def _bounded(filters: query.Filters) -> tuple[list[str], str]:
-    """The web catalog's bounds, so a crafted URL cannot build huge SQL."""
-    tags = list(dict.fromkeys(tag.strip() for tag in filters.tags if tag.strip()))[:MAX_TAGS]
-    text = " ".join(filters.text[:MAX_TEXT].split()[:MAX_WORDS])
-    return tags, text
 
 
 def _in_namespace(apps: QuerySet[App], filters: query.Filters) -> QuerySet[App]:
@@ -106,7 +99,7 @@ class SearchView(TenantView):
         page = query.page_of(params)
         sorts = query.sorts_of(params, SORT_COLUMNS)
         filters = query.filters_of(params, {"namespace", "flowId", "tags", "q"})
-        tags, text = _bounded(filters)
+        tags, text = search_terms(filters.tags, filters.text)
         managed = policy.managed_apps(request.user, "read")
         apps = catalog_search(_in_namespace(managed, filters), tags=tags, text=text)
         ids, total = _page_of_ids(_ordered(apps, sorts), page)
@@ -128,7 +121,8 @@ class CatalogView(TenantView):
     )
     def get(self, request: Request, tenant: str) -> Response:
         page = query.page_of(request.query_params)
-        tags, text = _bounded(query.filters_of(request.query_params, {"tags", "q"}))
+        filters = query.filters_of(request.query_params, {"tags", "q"})
+        tags, text = search_terms(filters.tags, filters.text)
         found = catalog_search(policy.catalog(request.user), tags=tags, text=text)
         ids, total = _page_of_ids(found.order_by(*CATALOG_ORDER), page)
         results = CatalogItemSerializer(catalog_cards(ids=ids), many=True).data

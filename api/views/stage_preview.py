@@ -1,5 +1,5 @@
 """Preview an app that is not saved: one stage of its layout, drawn with sample data, as
-the admin's stage preview draws it (apps_catalog.stage_preview). Nothing is stored, nothing
+the admin's stage preview draws it (executions.stage_preview). Nothing is stored, nothing
 is sent to Kestra but a read of the flow (for the real form fields)."""
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from api.serializers import AppResponseSerializer
 from api.views.base import TenantView
 from api.views.manage import INVALID, YAML_BODY, yaml_source
 from apps_catalog.definition import STAGES, AppDefinition, DefinitionError, parse_app
-from apps_catalog.stage_preview import PREVIEW_UID, SAMPLE_EXECUTION_ID, stage_previews
 from executions import stages
 from executions.blocks import CANCEL, CREATE, RESUME, ApiTarget
 from executions.kestra import KestraError, get_client
+from executions.stage_preview import PREVIEW_UID, SAMPLE_EXECUTION_ID, stage_previews
 
 
 def _flow(definition: AppDefinition) -> dict[str, Any] | None:

@@ -15,7 +15,6 @@ from api.app_response import Viewer, app_response
 from apps_catalog.blocks import BLOCKS
 from apps_catalog.definition import parse_app
 from apps_catalog.services import app_save_source
-from apps_catalog.stage_preview import SampleExecution, sample_logs, stage_previews
 from executions import layout
 from executions.blocks import (
     BLOCK_TYPES,
@@ -28,6 +27,7 @@ from executions.blocks import (
 )
 from executions.forms import Field
 from executions.models import Execution, ExecutionLog
+from executions.stage_preview import SampleExecution, sample_logs, stage_previews
 
 BASE = "http://portal.test"
 INPUTS = {"name": "Ada Lovelace", "quantity": 42}
