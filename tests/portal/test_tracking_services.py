@@ -178,7 +178,7 @@ def test_a_flow_check_skips_an_execution_that_ended_after_the_claim(kestra):
     app = import_example("vacation_approval")
     ended, paused = _delivered_and_paused(kestra, app, 2)
     _make_due(ended, paused)
-    claimed = tracking.executions_dispatch()
+    claimed = tracking.executions_claim_due()
     assert claimed.flows == [("demo", "vacation_request")]
     # Meanwhile something else saw it end: it has no next action, but is still held.
     Execution.objects.filter(pk=ended.pk).update(next_action_at=None)
