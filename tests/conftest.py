@@ -13,6 +13,16 @@ from pathlib import Path
 import pytest
 
 from kestra_apps.processes import celery_worker_command, database_url
+from tests.personas import (  # noqa: F401 - the personas, as fixtures for every suite
+    admin,
+    anonymous,
+    approver,
+    grantee,
+    manager,
+    member,
+    outsider,
+    viewer,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

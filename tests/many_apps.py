@@ -10,6 +10,7 @@ from typing import Any
 APPS, TAGS = 2_000, 100
 FEW_APPS = 50
 GRANT_EVERY = 4  # 500 of 2,000 apps granted, half through each group
+GROUPS = ("Sales", "Support")
 
 
 def _description(index: int) -> str:
@@ -22,11 +23,9 @@ def _tag_indexes(index: int) -> list[int]:
 
 def catalog_user() -> Any:
     """The user of the measurements: in two groups, each granted a share of the apps."""
-    from django.contrib.auth.models import Group, User
+    from tests.personas import make_user
 
-    user = User.objects.create_user("many")
-    user.groups.set([Group.objects.create(name="Sales"), Group.objects.create(name="Support")])
-    return user
+    return make_user("many", groups=GROUPS)
 
 
 def add_apps(start: int, stop: int) -> list[Any]:
@@ -62,7 +61,7 @@ def add_apps(start: int, stop: int) -> list[Any]:
         for t in _tag_indexes(i)
     )
     use = Permission.objects.get(codename="use_app")
-    groups = list(Group.objects.filter(name__in=["Sales", "Support"]).order_by("name"))
+    groups = list(Group.objects.filter(name__in=GROUPS).order_by("name"))
     granted = [(i, app) for i, app in enumerate(apps, start) if i % GRANT_EVERY == 0]
     AppGroupObjectPermission.objects.bulk_create(
         AppGroupObjectPermission(
