@@ -15,6 +15,7 @@ from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from executions.kestra import KestraNotFound
 from tests.apps_catalog.conftest import app_yaml, block
+from tests.personas import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -56,9 +57,8 @@ def ids_in(response) -> set[str]:
     ("persona", "status"),
     [("anonymous", 302), ("outsider", 302), ("viewer", 200), ("manager", 200)],
 )
-def test_the_list_is_for_staff_with_a_permission_on_apps(client, catalog, persona, status, request):
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+def test_the_list_is_for_staff_with_a_permission_on_apps(catalog, persona, status, request):
+    client = signed_in(request.getfixturevalue(persona))
 
     response = client.get(LIST)
 
@@ -324,10 +324,9 @@ def test_the_preview_works_without_kestra_using_the_stored_flow(client, settings
         ("admin", "get", 405),
     ],
 )
-def test_who_may_preview(client, settings, persona, method, status, request):
+def test_who_may_preview(settings, persona, method, status, request):
     settings.KESTRA_URL = UNREACHABLE
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client = signed_in(request.getfixturevalue(persona))
 
     response = getattr(client, method)(PREVIEW, {"source": app_yaml("p")})
 

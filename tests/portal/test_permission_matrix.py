@@ -21,7 +21,7 @@ from apps_catalog.services import app_save_source
 from executions.adoption import execution_adopt
 from executions.models import Decision, Execution
 from tests.conftest import EXAMPLES
-from tests.personas import APPROVERS, grant_use
+from tests.personas import APPROVERS, grant_use, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +127,7 @@ def _wait_state(kestra: str, kestra_id: str, states: set[str]) -> None:
 
 
 @pytest.fixture
-def world(kestra, outsider, approver, grantee, manager, admin):
+def world(kestra, anonymous, outsider, approver, grantee, manager, admin):
     """The private vacation app (for group HR) and a public one; the personas of
     tests/personas.py under the matrix's names: the member is the approver persona (in HR),
     the direct grant the grantee, granted use of both apps."""
@@ -136,6 +136,7 @@ def world(kestra, outsider, approver, grantee, manager, admin):
     grant_use(Group.objects.get(name=APPROVERS), public)
     grant_use(grantee, private, public)
     users = {
+        "anonymous": anonymous,
         "outsider": outsider,
         "member": approver,
         "direct grant": grantee,
@@ -146,10 +147,7 @@ def world(kestra, outsider, approver, grantee, manager, admin):
 
 
 def _client(world, persona: str) -> Client:
-    client = Client()
-    if persona != "anonymous":
-        client.force_login(world["users"][persona])
-    return client
+    return signed_in(world["users"][persona])
 
 
 def _paused_execution(world, app: App, submitter: Client | None = None) -> Execution:
