@@ -270,11 +270,6 @@ def parse_app(source: str) -> AppDefinition:
     return _validate(root)
 
 
-def parse_documents(source: str) -> list[AppDefinition | DefinitionError]:
-    """Parse a multi-document YAML stream ("---" between apps): one result per app."""
-    return [result for _, result in read_documents(source)]
-
-
 def read_documents(source: str) -> list[tuple[str, AppDefinition | DefinitionError]]:
     """Each non-empty document of a stream as (its own source text, its parse result), in
     order, so an import can store each app's text as written and report which ones failed.

@@ -1,7 +1,10 @@
-"""Writes on app definitions: create or update from YAML source, enable and disable."""
+"""Writes on app definitions: create or update from YAML source, enable and disable; and
+the files an export writes them to."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -12,6 +15,9 @@ from apps_catalog.definition import AppDefinition, parse_app
 from apps_catalog.models import USE_CODENAME, App, Tag
 from apps_catalog.sources import with_disabled
 
+# Namespaces and ids are already limited to these characters by the parser; the pattern
+# is applied anyway so that no stored value can reach outside the folder.
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.source = source
@@ -91,3 +97,16 @@ def app_set_enabled(*, app: App, enabled: bool) -> bool:
     app.enabled = enabled
     app.save(update_fields=["source", "definition", "enabled", "updated"])
     return True
+
+
+def export_files(apps: Iterable[App]) -> Iterator[tuple[str, App]]:
+    """Each app with the file name `manage.py export_apps` and the API's ZIP export give
+    its source: `<namespace>.<id>.yml`, safe on every OS and unique even on a disk blind to
+    case (ids differing only in case get the app's uid added)."""
+    taken: set[str] = set()
+    for app in apps:
+        name = _UNSAFE.sub("_", f"{app.namespace}.{app.app_id}").lstrip(".") or app.uid
+        if f"{name}.yml".lower() in taken:
+            name = f"{name}.{app.uid}"
+        taken.add(f"{name}.yml".lower())
+        yield f"{name}.yml", app

@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import harness  # noqa: E402
+from tests import tracking  # noqa: E402
 
 DATA_DIR = ROOT / "var" / "bench-resilience"
 FINAL = ("SUCCESS", "FAILURE", "ERROR")
@@ -55,10 +56,10 @@ class Run:
 
     kestra: str
     folder: Path
-    workers: list[harness.TrackingWorker] = field(default_factory=list)
+    workers: list[tracking.TrackingWorker] = field(default_factory=list)
     submitted: list[Any] = field(default_factory=list)
     events: list[tuple[float, str]] = field(default_factory=list)
-    killed: list[harness.TrackingWorker] = field(default_factory=list)
+    killed: list[tracking.TrackingWorker] = field(default_factory=list)
     exits: list[str] = field(default_factory=list)  # the last lines of workers that ended
     drain: float | None = None
     queued_at_return: int = 0
@@ -69,8 +70,8 @@ class Run:
         self.events.append((at, what))
         print(f"  {at:6.1f} s  {what}", flush=True)
 
-    def start_worker(self, name: str, *, beat: bool) -> harness.TrackingWorker:
-        worker = harness.TrackingWorker(name, self.kestra, beat=beat, folder=self.folder)
+    def start_worker(self, name: str, *, beat: bool) -> tracking.TrackingWorker:
+        worker = tracking.TrackingWorker(name, self.kestra, beat=beat, folder=self.folder)
         self.workers.append(worker.start())
         return worker
 
@@ -165,14 +166,14 @@ class Scenario:
 
     def _outage(self, elapsed: float) -> None:
         if self.outage_from is None and elapsed >= 2 * self.seconds / 3:
-            harness.set_faults(self.run.kestra, unreachable=True)
+            tracking.set_faults(self.run.kestra, unreachable=True)
             self.outage_from = elapsed
             self.run.log(f"Kestra unreachable for {OUTAGE_SECONDS:g} s")
 
     def _return(self, elapsed: float) -> None:
         over = self.outage_from is not None and elapsed >= self.outage_from + OUTAGE_SECONDS
         if over and self.back_at is None:
-            harness.set_faults(self.run.kestra, unreachable=False)
+            tracking.set_faults(self.run.kestra, unreachable=False)
             self.back_at = time.monotonic()
             self.outage_ids = [e.pk for e in self.run.submitted]
             self.run.queued_at_return = _queued(self.outage_ids)
@@ -205,15 +206,15 @@ class Audit:
 def audit(run: Run) -> Audit:
     from executions.models import Execution
 
-    harness.set_faults(run.kestra, **harness.NO_FAULTS)  # to read Kestra's list reliably
-    in_kestra = harness.submissions_in_kestra(run.kestra, "tracking", "quick")
+    tracking.set_faults(run.kestra, **tracking.NO_FAULTS)  # to read Kestra's list reliably
+    in_kestra = tracking.submissions_in_kestra(run.kestra, "tracking", "quick")
     tokens = {e.token for e in run.submitted}
     rows = list(Execution.objects.filter(pk__in=[e.pk for e in run.submitted]))
     return Audit(
         lost=sum(1 for token in tokens if in_kestra.get(token, 0) == 0),
         duplicated=sum(1 for token in tokens if in_kestra.get(token, 0) > 1),
         stuck=sum(1 for row in rows if row.stage not in FINAL),
-        overlaps=len(harness.overlaps(harness.holds(*run.workers))),
+        overlaps=len(tracking.overlaps(tracking.holds(*run.workers))),
         unknown_in_kestra=len(set(in_kestra) - tokens),
         attempts=Counter(row.attempts for row in rows),
         stages=Counter(row.stage for row in rows),
@@ -285,7 +286,7 @@ def _app(kestra: str) -> Any:
     settings.KESTRA_URL = kestra
     client._versions.clear()
     celery_app.control.purge()
-    app = app_save_source(source=harness.app_yaml("quick"))[0]
+    app = app_save_source(source=tracking.app_yaml("quick"))[0]
     Execution.objects.filter(app=app).delete()  # an earlier run's, on a shared database
     return app
 
@@ -301,14 +302,14 @@ def main() -> int:
     backend = _setup_django()
     with tempfile.TemporaryDirectory(prefix="bench-resilience-") as tmp:
         folder = Path(tmp)
-        for name, text in harness.FLOWS.items():
+        for name, text in tracking.FLOWS.items():
             (folder / name).write_text(text)
         emulator, kestra = harness.start_emulator(folder)
         run = Run(kestra, folder)
         try:
             result, all_final = _play(run, args)
         finally:
-            harness.stop_workers(run.workers)
+            tracking.stop_workers(run.workers)
             harness.stop(emulator)
     report(run, result, all_final, backend)
     return 0 if result.ok else 1
@@ -326,7 +327,7 @@ def _play(run: Run, args: argparse.Namespace) -> tuple[Audit, float | None]:
     app = _app(run.kestra)
     run.start_worker("first", beat=True)
     run.start_worker("second", beat=False)
-    harness.set_faults(run.kestra, **FAULTS)
+    tracking.set_faults(run.kestra, **FAULTS)
     run.started = time.monotonic()
     run.log(
         f"faults on: {FAULTS['fail_rate']:.0%} of requests fail, "
@@ -334,7 +335,7 @@ def _play(run: Run, args: argparse.Namespace) -> tuple[Audit, float | None]:
     )
     Scenario(run, app, args.submissions, args.seconds).play(args.timeout)
     try:
-        harness.wait_until(lambda: _all_final(run, app), args.timeout, "every submission final")
+        tracking.wait_until(lambda: _all_final(run, app), args.timeout, "every submission final")
         all_final: float | None = time.monotonic() - run.started
         run.log("every submission final")
     except AssertionError:

@@ -33,8 +33,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import PeakMemory, database_url, tree_rss_mib  # noqa: E402
+from bench.harness import PeakMemory, tree_rss_mib  # noqa: E402
 from bench.report import Figure, add_json_argument, emit  # noqa: E402
+from kestra_apps.processes import database_url  # noqa: E402
 
 LATENCY_TARGET = 1.5  # seconds, p95
 

@@ -1,5 +1,6 @@
-"""The Celery worker's command line, written once: `manage.py demo`, the tests' worker and
-the benchmarks' workers all start it from here, so that they run what production runs."""
+"""What a process needs to start a Celery worker of its own, written once: `manage.py demo`,
+the tests' workers and the benchmarks' workers all start it from here, so that they run what
+production runs."""
 
 from __future__ import annotations
 
@@ -35,3 +36,18 @@ def celery_worker_command(
         if schedule is not None:
             command += ["-s", str(schedule)]
     return command
+
+
+def database_url() -> str:
+    """The DATABASE_URL of the database this process uses (Django set up), for a worker it
+    starts: under pytest that is the test database, not the one the settings name."""
+    from django.db import connection
+
+    data = connection.settings_dict
+    if data["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{data['NAME']}"
+    user = data.get("USER") or ""
+    password = f":{data['PASSWORD']}" if data.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    port = f":{data['PORT']}" if data.get("PORT") else ""
+    return f"postgres://{auth}{data['HOST']}{port}/{data['NAME']}"

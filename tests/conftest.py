@@ -12,6 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from kestra_apps.processes import celery_worker_command, database_url
+from tests.personas import (  # noqa: F401 - the personas, as fixtures for every suite
+    admin,
+    anonymous,
+    approver,
+    grantee,
+    manager,
+    member,
+    outsider,
+    viewer,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
@@ -50,8 +62,6 @@ class Worker:
     """A `celery worker --beat` process on the test database and the configured broker."""
 
     def __init__(self, kestra_url: str) -> None:
-        from bench.harness import database_url
-
         self.env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -63,7 +73,6 @@ class Worker:
 
     def start(self) -> None:
         from kestra_apps.celery import app
-        from kestra_apps.processes import celery_worker_command
 
         app.control.purge()
         self.lines.clear()

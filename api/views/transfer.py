@@ -30,9 +30,8 @@ from api.serializers import (
 from api.views.base import TenantView
 from api.views.manage import TAG, bulk_uids
 from apps_catalog.definition import MAX_IMPORT_BYTES, DefinitionError, read_documents
-from apps_catalog.management.commands.export_apps import export_file_name
 from apps_catalog.models import App
-from apps_catalog.services import app_save_source
+from apps_catalog.services import app_save_source, export_files
 
 YAML_SUFFIXES = (".yml", ".yaml")
 MAX_ZIP_MEMBERS = 1000
@@ -40,13 +39,8 @@ MAX_ZIP_MEMBERS = 1000
 
 def zip_of(apps: list[App]) -> bytes:
     buffer = io.BytesIO()
-    taken: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for app in apps:
-            name = export_file_name(app)
-            if name.lower() in taken:  # ids differing only in case, on a case-blind disk
-                name = f"{name[:-4]}.{app.uid}.yml"
-            taken.add(name.lower())
+        for name, app in export_files(apps):
             archive.writestr(name, app.source.encode("utf-8"))
     return buffer.getvalue()
 

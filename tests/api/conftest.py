@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, Permission, User
-from guardian.shortcuts import assign_perm
+from django.contrib.auth.models import User
 
 from accounts.models import ApiToken
 from tests.conftest import import_example
+from tests.personas import PASSWORD, grant_use
 
 with warnings.catch_warnings():
     # kestrapy's generated models shadow a pydantic attribute ("validate"): harmless here.
@@ -19,7 +19,6 @@ with warnings.catch_warnings():
     import kestrapy
 
 TENANT = "main"
-PASSWORD = "correct horse battery staple"  # noqa: S105
 PERSONAS = ("anonymous", "outsider", "member", "direct", "manager", "superuser")
 
 
@@ -45,10 +44,6 @@ def kestra_client(base_url: str, *, token: str = "", user: User | None = None) -
     return kestrapy.KestraClient(host=base_url, timeout=30)
 
 
-def _user(name: str, **extra: Any) -> User:
-    return User.objects.create_user(name, f"{name}@example.com", PASSWORD, **extra)
-
-
 @pytest.fixture
 def apps(db) -> dict[str, Any]:
     """The public data request app and the private vacation app (granted to group HR)."""
@@ -59,28 +54,28 @@ def apps(db) -> dict[str, Any]:
 
 
 @pytest.fixture
-def personas(apps: dict[str, Any]) -> dict[str, Persona]:
-    """anonymous; outsider (no grant); member (in HR, which the private app names);
-    direct (use granted on both apps to the user); manager (model permissions on apps,
-    no use grant); superuser."""
-    outsider = _user("olga")
-    member = _user("mona")
-    member.groups.add(Group.objects.get(name="HR"))
-    direct = _user("dirk")
-    for app in apps.values():
-        assign_perm("apps_catalog.use_app", direct, app)
-    manager = _user("manu")
-    codenames = ["add_app", "change_app", "delete_app", "view_app"]
-    manager.user_permissions.set(Permission.objects.filter(codename__in=codenames))
-    admin = User.objects.create_superuser("ada", "ada@example.com", PASSWORD)
+def personas(
+    apps: dict[str, Any],
+    outsider: User,
+    approver: User,
+    grantee: User,
+    manager: User,
+    admin: User,
+) -> dict[str, Persona]:
+    """The columns of the API's matrix, from tests/personas.py, each with a token:
+    anonymous; outsider (no grant); member (the approver persona: in HR, which the private
+    app names); direct (the grantee, granted use of both apps); manager (may change apps,
+    granted no use of them); superuser."""
+    grant_use(grantee, *apps.values())
     found = {"anonymous": Persona("anonymous", None, "")}
-    for name, user in [
-        ("outsider", outsider),
-        ("member", member),
-        ("direct", direct),
-        ("manager", manager),
-        ("superuser", admin),
-    ]:
+    users = {
+        "outsider": outsider,
+        "member": approver,
+        "direct": grantee,
+        "manager": manager,
+        "superuser": admin,
+    }
+    for name, user in users.items():
         _, raw = ApiToken.objects.issue(user=user, name="tests")
         found[name] = Persona(name, user, raw)
     return found
@@ -97,9 +92,3 @@ def app_yaml(app_id: str = "api_made", *, name: str = "Made by the API", extra: 
         "tags: [Scripts, Reporting]\n"
         f"{extra}"
     )
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings) -> None:
-    """Six personas a test: a fast hasher keeps the matrix quick (basic auth still checks)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -29,12 +29,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def manager(live_server, kestra, personas):
+def as_manager(live_server, kestra, personas):
     return kestra_client(live_server.url, token=personas["manager"].token).apps
 
 
-def test_create_get_update_delete(manager, apps) -> None:
-    created = manager.create_app(TENANT, app_yaml())
+def test_create_get_update_delete(as_manager, apps) -> None:
+    created = as_manager.create_app(TENANT, app_yaml())
     assert len(created.uid) == 22
     assert created.name == "Made by the API"
     assert created.namespace == "demo"
@@ -43,24 +43,24 @@ def test_create_get_update_delete(manager, apps) -> None:
     assert created.source == app_yaml()
     assert created.created is not None and created.updated is not None
 
-    fetched = manager.app(created.uid, TENANT)
+    fetched = as_manager.app(created.uid, TENANT)
     assert fetched.source == app_yaml() and fetched.uid == created.uid
 
     renamed = app_yaml(name="Renamed", extra="description: now with words\r\n")
-    manager.update_app(created.uid, TENANT, renamed)
+    as_manager.update_app(created.uid, TENANT, renamed)
     app = App.objects.get(uid=created.uid)
     assert app.display_name == "Renamed" and app.source == renamed  # stored as sent
 
-    manager.delete_app(created.uid, TENANT)
+    as_manager.delete_app(created.uid, TENANT)
     assert not App.objects.filter(uid=created.uid).exists()
     with pytest.raises(NotFoundException):
-        manager.app(created.uid, TENANT)
+        as_manager.app(created.uid, TENANT)
 
 
-def test_an_invalid_source_is_an_app_error_with_paths_and_lines(manager, apps) -> None:
+def test_an_invalid_source_is_an_app_error_with_paths_and_lines(as_manager, apps) -> None:
     broken = app_yaml(extra="layout:\n  - on: OPEN\n    blocks:\n      - type: Button\n")
     with pytest.raises(UnprocessableEntityException) as caught:
-        manager.create_app(TENANT, broken)
+        as_manager.create_app(TENANT, broken)
     problem = json.loads(caught.value.body)
     assert problem["type"] == "https://kestra.io/docs/api-reference/problems/app-error"
     assert problem["status"] == 422 and problem["title"] == "Unprocessable Entity"
@@ -72,59 +72,59 @@ def test_an_invalid_source_is_an_app_error_with_paths_and_lines(manager, apps) -
     assert "required" in problem["errors"][0]["message"]
 
 
-def test_a_flow_kestra_does_not_have_is_refused_at_its_line(manager, apps) -> None:
+def test_a_flow_kestra_does_not_have_is_refused_at_its_line(as_manager, apps) -> None:
     source = app_yaml().replace("flowId: data_request", "flowId: no_such_flow")
     with pytest.raises(UnprocessableEntityException) as caught:
-        manager.create_app(TENANT, source)
+        as_manager.create_app(TENANT, source)
     error = json.loads(caught.value.body)["errors"][0]
     assert error["path"] == "flowId" and error["line"] == 5
 
 
-def test_the_same_id_twice_in_a_namespace_is_refused(manager, apps) -> None:
+def test_the_same_id_twice_in_a_namespace_is_refused(as_manager, apps) -> None:
     with pytest.raises(UnprocessableEntityException) as caught:
-        manager.create_app(TENANT, apps["public"].source)
+        as_manager.create_app(TENANT, apps["public"].source)
     assert "already has the id" in caught.value.body
 
 
-def test_enable_disable_edit_the_source(manager, apps) -> None:
+def test_enable_disable_edit_the_source(as_manager, apps) -> None:
     uid = apps["public"].uid
-    disabled = manager.disable_app(uid, TENANT)
+    disabled = as_manager.disable_app(uid, TENANT)
     assert disabled.enabled is False and disabled.uid == uid and disabled.id == "data_request"
     assert disabled.type == "io.kestra.plugin.ee.apps.Execution"
     assert disabled.flow_id == "data_request"
     assert "disabled: true" in App.objects.get(uid=uid).source
-    enabled = manager.enable_app(uid, TENANT)
+    enabled = as_manager.enable_app(uid, TENANT)
     assert enabled.enabled is True
     assert "disabled: false" in App.objects.get(uid=uid).source
 
 
-def test_bulk_operations(manager, apps) -> None:
+def test_bulk_operations(as_manager, apps) -> None:
     uids = [apps["public"].uid, apps["private"].uid]
     request = Bulk(uids=[*uids, "NoSuchAppUid0000000000"])
-    assert manager.bulk_disable_apps(TENANT, request) == {"success": uids}
+    assert as_manager.bulk_disable_apps(TENANT, request) == {"success": uids}
     assert not App.objects.filter(enabled=True).exists()
-    assert manager.bulk_enable_apps(TENANT, request) == {"success": uids}
+    assert as_manager.bulk_enable_apps(TENANT, request) == {"success": uids}
     assert App.objects.filter(enabled=True).count() == 2
-    assert manager.bulk_delete_apps(TENANT, Bulk(uids=uids[:1])) == {"success": uids[:1]}
+    assert as_manager.bulk_delete_apps(TENANT, Bulk(uids=uids[:1])) == {"success": uids[:1]}
     assert list(App.objects.values_list("uid", flat=True)) == uids[1:]
 
 
-def test_export_then_import_gives_back_the_same_apps(manager, apps) -> None:
-    archive = manager.bulk_export_apps(TENANT, Bulk(uids=[]))
+def test_export_then_import_gives_back_the_same_apps(as_manager, apps) -> None:
+    archive = as_manager.bulk_export_apps(TENANT, Bulk(uids=[]))
     with zipfile.ZipFile(io.BytesIO(archive)) as opened:
         assert sorted(opened.namelist()) == ["demo.data_request.yml", "demo.vacation_approval.yml"]
         assert opened.read("demo.data_request.yml").decode() == apps["public"].source
     before = {a.uid: a.source for a in App.objects.all()}
     App.objects.filter(uid=apps["private"].uid).delete()
 
-    report = manager.bulk_import_apps(TENANT, archive)
+    report = as_manager.bulk_import_apps(TENANT, archive)
     assert report.errors == []
     assert len(report.success) == 2 and apps["public"].uid in report.success
     after = {a.app_id: a.source for a in App.objects.all()}
     assert sorted(after.values()) == sorted(before.values())
 
 
-def test_import_reports_each_failed_document(manager, apps) -> None:
+def test_import_reports_each_failed_document(as_manager, apps) -> None:
     stream = (
         app_yaml("first")
         + "---\n"
@@ -132,7 +132,7 @@ def test_import_reports_each_failed_document(manager, apps) -> None:
         + "---\n"
         + app_yaml("third")
     )
-    report = manager.bulk_import_apps(TENANT, stream.encode())
+    report = as_manager.bulk_import_apps(TENANT, stream.encode())
     assert len(report.success) == 2
     assert App.objects.filter(app_id__in=["first", "third"]).count() == 2
     (error,) = report.errors
@@ -142,25 +142,25 @@ def test_import_reports_each_failed_document(manager, apps) -> None:
     assert {"path": "namespace", "line": 9} in [{k: i[k] for k in ("path", "line")} for i in issues]
 
 
-def test_search_pages_sorts_and_filters(manager, apps) -> None:
-    manager.create_app(TENANT, app_yaml("zeta", name="Zeta"))
-    page = manager.search_apps(TENANT, page=1, size=2, sort=["name:desc"])
+def test_search_pages_sorts_and_filters(as_manager, apps) -> None:
+    as_manager.create_app(TENANT, app_yaml("zeta", name="Zeta"))
+    page = as_manager.search_apps(TENANT, page=1, size=2, sort=["name:desc"])
     assert page.total == 3
     assert [a.name for a in page.results] == ["Zeta", "Vacation requests"]
-    second = manager.search_apps(TENANT, page=2, size=2, sort=["name:desc"])
+    second = as_manager.search_apps(TENANT, page=2, size=2, sort=["name:desc"])
     assert [a.name for a in second.results] == ["Request a dataset"]
     first = page.results[0]
     assert first.id == "zeta" and first.namespace == "demo" and first.flow_id == "data_request"
     assert first.enabled is True and first.type == "io.kestra.plugin.ee.apps.Execution"
 
-    by_tag = manager.search_apps(
+    by_tag = as_manager.search_apps(
         TENANT,
         filters=[
             QueryFilter(field=QueryFilterField.TAGS, operation=QueryFilterOp.EQUALS, value="HR")
         ],
     )
     assert [a.id for a in by_tag.results] == ["vacation_approval"]
-    by_flow = manager.search_apps(
+    by_flow = as_manager.search_apps(
         TENANT,
         filters=[
             QueryFilter(
@@ -173,7 +173,7 @@ def test_search_pages_sorts_and_filters(manager, apps) -> None:
         ],
     )
     assert [a.id for a in by_flow.results] == ["zeta"]
-    elsewhere = manager.search_apps(
+    elsewhere = as_manager.search_apps(
         TENANT,
         filters=[
             QueryFilter(
@@ -184,21 +184,21 @@ def test_search_pages_sorts_and_filters(manager, apps) -> None:
     assert elsewhere.total == 0
 
 
-def test_tags_and_states(manager, apps) -> None:
-    assert manager.list_tags(TENANT).tags == ["Analytics", "HR", "Reporting"]
-    assert manager.app_states(TENANT) == [
+def test_tags_and_states(as_manager, apps) -> None:
+    assert as_manager.list_tags(TENANT).tags == ["Analytics", "HR", "Reporting"]
+    assert as_manager.app_states(TENANT) == [
         "OPEN", "CREATED", "RUNNING", "PAUSE", "RESUME", "SUCCESS", "FAILURE", "ERROR", "FALLBACK",
     ]  # fmt: skip
 
 
-def test_preview_draws_a_stage_of_an_unsaved_app(manager, apps) -> None:
+def test_preview_draws_a_stage_of_an_unsaved_app(as_manager, apps) -> None:
     source = apps["public"].source
-    opened = manager.preview_app(TENANT, source)
+    opened = as_manager.preview_app(TENANT, source)
     types = [b["type"].rsplit(".", 1)[-1] for b in opened["layout"]["blocks"]]
     assert types == ["Markdown", "CreateExecutionForm", "CreateExecutionButton"]
     form = opened["layout"]["blocks"][1]
     assert [f["id"] for f in form["inputs"]] == ["dataset", "since", "rows"]
-    done = manager.preview_app(TENANT, source, state="SUCCESS")
+    done = as_manager.preview_app(TENANT, source, state="SUCCESS")
     assert done["stage"] == "SUCCESS" and done["dispatch"] is None
     outputs = next(b for b in done["layout"]["blocks"] if b["type"].endswith(".Outputs"))
     assert [v["key"] for v in outputs["values"]] == ["data", "row_count"]

@@ -15,6 +15,7 @@ from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from executions.kestra import KestraNotFound
 from tests.apps_catalog.conftest import app_yaml, block
+from tests.personas import signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -54,11 +55,10 @@ def ids_in(response) -> set[str]:
 
 @pytest.mark.parametrize(
     ("persona", "status"),
-    [("anonymous", 302), ("outsider", 302), ("viewer_staff", 200), ("app_manager", 200)],
+    [("anonymous", 302), ("outsider", 302), ("viewer", 200), ("manager", 200)],
 )
-def test_the_list_is_for_staff_with_a_permission_on_apps(client, catalog, persona, status, request):
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+def test_the_list_is_for_staff_with_a_permission_on_apps(catalog, persona, status, request):
+    client = signed_in(request.getfixturevalue(persona))
 
     response = client.get(LIST)
 
@@ -67,8 +67,8 @@ def test_the_list_is_for_staff_with_a_permission_on_apps(client, catalog, person
         assert response["Location"].startswith("/admin/login/")
 
 
-def test_a_viewer_cannot_add_change_or_run_actions(client, catalog, viewer_staff):
-    client.force_login(viewer_staff)
+def test_a_viewer_cannot_add_change_or_run_actions(client, catalog, viewer):
+    client.force_login(viewer)
     app = catalog["report"]
 
     assert client.get(ADD).status_code == 403
@@ -82,8 +82,8 @@ def test_a_viewer_cannot_add_change_or_run_actions(client, catalog, viewer_staff
 # -- list, search, filters ----------------------------------------------------------
 
 
-def test_the_list_shows_each_app_with_its_tags(client, catalog, superuser):
-    client.force_login(superuser)
+def test_the_list_shows_each_app_with_its_tags(client, catalog, admin):
+    client.force_login(admin)
 
     response = client.get(LIST)
 
@@ -95,16 +95,14 @@ def test_the_list_shows_each_app_with_its_tags(client, catalog, superuser):
     ("query", "expected"),
     [("Report", {"report"}), ("hr", {"leave"}), ("vacation", {"leave"}), ("finance", {"report"})],
 )
-def test_search_looks_at_name_id_namespace_flow_and_tags(
-    client, catalog, superuser, query, expected
-):
-    client.force_login(superuser)
+def test_search_looks_at_name_id_namespace_flow_and_tags(client, catalog, admin, query, expected):
+    client.force_login(admin)
 
     assert ids_in(client.get(LIST, {"q": query})) == expected
 
 
-def test_filters_by_namespace_tag_access_and_enabled(client, catalog, superuser):
-    client.force_login(superuser)
+def test_filters_by_namespace_tag_access_and_enabled(client, catalog, admin):
+    client.force_login(admin)
     finance = catalog["report"].tags.get(name="Finance")
 
     assert ids_in(client.get(LIST, {"namespace": "hr"})) == {"leave"}
@@ -116,8 +114,8 @@ def test_filters_by_namespace_tag_access_and_enabled(client, catalog, superuser)
 # -- the form -----------------------------------------------------------------------
 
 
-def test_the_form_loads_the_code_editor(client, superuser):
-    client.force_login(superuser)
+def test_the_form_loads_the_code_editor(client, admin):
+    client.force_login(admin)
 
     html = client.get(ADD).content.decode()
 
@@ -127,8 +125,8 @@ def test_the_form_loads_the_code_editor(client, superuser):
     assert 'data-preview-url="/admin/apps_catalog/app/preview/"' in html
 
 
-def test_adding_an_app_stores_the_source_as_written_and_the_flow(client, kestra, superuser):
-    client.force_login(superuser)
+def test_adding_an_app_stores_the_source_as_written_and_the_flow(client, kestra, admin):
+    client.force_login(admin)
     source = app_yaml("new_app", description="'Hi'   # a comment\n\n")
 
     response = client.post(ADD, {"source": source.replace("\n", "\r\n")})
@@ -141,8 +139,8 @@ def test_adding_an_app_stores_the_source_as_written_and_the_flow(client, kestra,
     assert any("was added successfully" in message for message in messages_of(response))
 
 
-def test_errors_are_listed_with_their_line_and_nothing_is_saved(client, kestra, superuser):
-    client.force_login(superuser)
+def test_errors_are_listed_with_their_line_and_nothing_is_saved(client, kestra, admin):
+    client.force_login(admin)
     source = app_yaml("broken", access="PUBLC") + block(
         """
         layout:
@@ -169,8 +167,8 @@ def test_errors_are_listed_with_their_line_and_nothing_is_saved(client, kestra, 
     assert "PUBLC" in html  # the text is kept for fixing, not lost
 
 
-def test_a_flow_that_kestra_does_not_have_is_an_error_at_its_line(client, kestra, superuser):
-    client.force_login(superuser)
+def test_a_flow_that_kestra_does_not_have_is_an_error_at_its_line(client, kestra, admin):
+    client.force_login(admin)
 
     response = client.post(ADD, {"source": app_yaml("lost", flowId="no_such_flow")})
 
@@ -183,13 +181,13 @@ def test_a_flow_that_kestra_does_not_have_is_an_error_at_its_line(client, kestra
     ]
 
 
-def test_a_pinned_revision_that_kestra_does_not_have_is_an_error(client, superuser, monkeypatch):
+def test_a_pinned_revision_that_kestra_does_not_have_is_an_error(client, admin, monkeypatch):
     class NoRevision:
         def flow(self, namespace, flow_id, revision=None):
             raise KestraNotFound(404, "not found")
 
     monkeypatch.setattr("apps_catalog.forms.get_client", NoRevision)
-    client.force_login(superuser)
+    client.force_login(admin)
 
     response = client.post(ADD, {"source": app_yaml("pinned", flowRevision="7")})
 
@@ -197,9 +195,9 @@ def test_a_pinned_revision_that_kestra_does_not_have_is_an_error(client, superus
     assert errors == ["line 6: flowRevision: flow demo.data_request has no revision 7"]
 
 
-def test_kestra_unreachable_saves_the_app_with_a_warning(client, settings, superuser):
+def test_kestra_unreachable_saves_the_app_with_a_warning(client, settings, admin):
     settings.KESTRA_URL = UNREACHABLE
-    client.force_login(superuser)
+    client.force_login(admin)
 
     response = client.post(ADD, {"source": app_yaml("saved_anyway")}, follow=True)
 
@@ -210,9 +208,9 @@ def test_kestra_unreachable_saves_the_app_with_a_warning(client, settings, super
     assert "was not checked" in response.content.decode()
 
 
-def test_editing_keeps_the_uid_even_when_the_id_changes(client, kestra, superuser):
+def test_editing_keeps_the_uid_even_when_the_id_changes(client, kestra, admin):
     app = save(app_yaml("first_name", access="{type: PRIVATE, groups: [Analysts]}"))
-    client.force_login(superuser)
+    client.force_login(admin)
 
     response = client.post(change_url(app), {"source": app_yaml("second_name")})
 
@@ -223,8 +221,8 @@ def test_editing_keeps_the_uid_even_when_the_id_changes(client, kestra, superuse
     assert get_perms(Group.objects.get(name="Analysts"), renamed) == []
 
 
-def test_an_id_already_used_in_the_namespace_is_an_error(client, kestra, superuser, catalog):
-    client.force_login(superuser)
+def test_an_id_already_used_in_the_namespace_is_an_error(client, kestra, admin, catalog):
+    client.force_login(admin)
 
     response = client.post(change_url(catalog["old"]), {"source": app_yaml("report")})
 
@@ -235,8 +233,8 @@ def test_an_id_already_used_in_the_namespace_is_an_error(client, kestra, superus
     assert App.objects.get(pk=catalog["old"].pk).app_id == "old_tool"
 
 
-def test_a_manager_without_superuser_rights_can_edit(client, kestra, app_manager, catalog):
-    client.force_login(app_manager)
+def test_a_manager_without_superuser_rights_can_edit(client, kestra, manager, catalog):
+    client.force_login(manager)
     source = catalog["report"].source.replace("tags: [Finance, Reporting]", "tags: [Finance]")
 
     response = client.post(change_url(catalog["report"]), {"source": source})
@@ -248,8 +246,8 @@ def test_a_manager_without_superuser_rights_can_edit(client, kestra, app_manager
 # -- preview ------------------------------------------------------------------------
 
 
-def test_the_preview_draws_every_stage_with_sample_data(client, kestra, superuser):
-    client.force_login(superuser)
+def test_the_preview_draws_every_stage_with_sample_data(client, kestra, admin):
+    client.force_login(admin)
     source = app_yaml("shown", access="PUBLIC") + block(
         """
         layout:
@@ -290,8 +288,8 @@ def test_the_preview_draws_every_stage_with_sample_data(client, kestra, superuse
     assert not App.objects.exists()
 
 
-def test_the_preview_answers_the_issues_of_a_broken_source(client, superuser):
-    client.force_login(superuser)
+def test_the_preview_answers_the_issues_of_a_broken_source(client, admin):
+    client.force_login(admin)
 
     response = client.post(PREVIEW, {"source": app_yaml("bad") + "layout: 3\n"})
 
@@ -302,13 +300,13 @@ def test_the_preview_answers_the_issues_of_a_broken_source(client, superuser):
     }
 
 
-def test_the_preview_works_without_kestra_using_the_stored_flow(client, settings, superuser):
+def test_the_preview_works_without_kestra_using_the_stored_flow(client, settings, admin):
     app = save(app_yaml("cached"))
     App.objects.filter(pk=app.pk).update(
         flow_snapshot={"id": "data_request", "inputs": [{"id": "remembered", "type": "STRING"}]}
     )
     settings.KESTRA_URL = UNREACHABLE
-    client.force_login(superuser)
+    client.force_login(admin)
 
     data = client.post(PREVIEW, {"source": app.source, "object_id": app.pk}).json()
 
@@ -321,15 +319,14 @@ def test_the_preview_works_without_kestra_using_the_stored_flow(client, settings
     [
         ("anonymous", "post", 302),
         ("outsider", "post", 302),
-        ("viewer_staff", "post", 403),
-        ("app_manager", "post", 200),
-        ("superuser", "get", 405),
+        ("viewer", "post", 403),
+        ("manager", "post", 200),
+        ("admin", "get", 405),
     ],
 )
-def test_who_may_preview(client, settings, persona, method, status, request):
+def test_who_may_preview(settings, persona, method, status, request):
     settings.KESTRA_URL = UNREACHABLE
-    if persona != "anonymous":
-        client.force_login(request.getfixturevalue(persona))
+    client = signed_in(request.getfixturevalue(persona))
 
     response = getattr(client, method)(PREVIEW, {"source": app_yaml("p")})
 
@@ -339,8 +336,8 @@ def test_who_may_preview(client, settings, persona, method, status, request):
 # -- actions ------------------------------------------------------------------------
 
 
-def test_disable_and_enable_write_disabled_into_the_source(client, superuser, catalog):
-    client.force_login(superuser)
+def test_disable_and_enable_write_disabled_into_the_source(client, admin, catalog):
+    client.force_login(admin)
     report, old = catalog["report"], catalog["old"]
 
     response = client.post(
@@ -363,10 +360,10 @@ def test_disable_and_enable_write_disabled_into_the_source(client, superuser, ca
     assert old.source == app_yaml("old_tool", disabled="false")
 
 
-def test_an_app_whose_disabled_cannot_be_rewritten_is_reported(client, superuser):
+def test_an_app_whose_disabled_cannot_be_rewritten_is_reported(client, admin):
     table = "layout: [{on: OPEN, blocks: [{type: Table, data: [{x: &flag false}]}]}]\n"
     app = save(app_yaml("aliased") + table + "disabled: *flag\n")
-    client.force_login(superuser)
+    client.force_login(admin)
 
     response = client.post(LIST, {"action": "disable", "_selected_action": [app.pk]}, follow=True)
 
@@ -378,8 +375,8 @@ def test_an_app_whose_disabled_cannot_be_rewritten_is_reported(client, superuser
 # -- per-object permissions (guardian) ------------------------------------------------
 
 
-def test_use_of_one_app_is_granted_to_a_group_and_a_user(client, superuser, outsider, catalog):
-    client.force_login(superuser)
+def test_use_of_one_app_is_granted_to_a_group_and_a_user(client, admin, outsider, catalog):
+    client.force_login(admin)
     app = catalog["leave"]
     group = Group.objects.create(name="Managers")
     base = f"/admin/apps_catalog/app/{app.pk}/permissions/"

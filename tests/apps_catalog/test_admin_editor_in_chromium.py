@@ -19,9 +19,9 @@ BROKEN = app_yaml("edited", access="PUBLIC") + (
 
 
 @pytest.fixture
-def page(browser, live_server, superuser, client, settings) -> Iterator[object]:
+def page(browser, live_server, admin, client, settings) -> Iterator[object]:
     settings.KESTRA_URL = "http://127.0.0.1:9"  # the save must survive Kestra being down
-    client.force_login(superuser)
+    client.force_login(admin)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
     context = browser.new_context(viewport={"width": 1200, "height": 1000})
     context.add_cookies(

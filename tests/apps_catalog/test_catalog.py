@@ -7,15 +7,17 @@ import re
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from guardian.shortcuts import assign_perm, remove_perm
+from guardian.shortcuts import remove_perm
 
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from tests.apps_catalog.conftest import app_yaml
+from tests.personas import MEMBERS, grant_use
 
 pytestmark = pytest.mark.django_db
 
 CATALOG = "/apps/"
+FOR_MEMBERS = f"{{type: PRIVATE, groups: [{MEMBERS}]}}"  # private to the members
 
 
 def save(source: str) -> App:
@@ -27,9 +29,7 @@ def apps(grantee) -> dict[str, App]:
     """One app for each rule of the catalog."""
     found = {
         "public": save(app_yaml("public_app", access="PUBLIC", tags="[Reporting, Finance]")),
-        "group": save(
-            app_yaml("group_app", access="{type: PRIVATE, groups: [Analysts]}", tags="[Reporting]")
-        ),
+        "group": save(app_yaml("group_app", access=FOR_MEMBERS, tags="[Reporting]")),
         "direct": save(app_yaml("direct_app", access="PRIVATE")),
         "secret": save(app_yaml("secret_app")),
         "disabled": save(app_yaml("disabled_app", access="PUBLIC", disabled="true")),
@@ -41,7 +41,7 @@ def apps(grantee) -> dict[str, App]:
         ),
         "unlisted": save(app_yaml("unlisted_app", access="{type: PUBLIC, catalog: false}")),
     }
-    assign_perm("apps_catalog.use_app", grantee, found["direct"])
+    grant_use(grantee, found["direct"])
     return found
 
 
@@ -70,7 +70,7 @@ def test_it_rejects_post(client, outsider):
         ("outsider", {"public_app"}),
         ("member", {"public_app", "group_app"}),
         ("grantee", {"public_app", "direct_app"}),
-        ("superuser", {"public_app", "group_app", "direct_app", "secret_app"}),
+        ("admin", {"public_app", "group_app", "direct_app", "secret_app"}),
     ],
 )
 def test_each_person_sees_exactly_the_available_apps_they_may_use(
@@ -137,8 +137,8 @@ def test_a_thumbnail_that_is_not_an_http_url_is_not_shown(client, outsider, thum
     assert "card-thumbnail" not in html and thumbnail not in html
 
 
-def test_tags_filter_keeps_apps_having_all_the_chosen_tags(client, apps, superuser):
-    client.force_login(superuser)
+def test_tags_filter_keeps_apps_having_all_the_chosen_tags(client, apps, admin):
+    client.force_login(admin)
 
     one = client.get(CATALOG, {"tags": "Reporting"})
     both = client.get(CATALOG, {"tags": ["Reporting", "Finance"]})
@@ -174,21 +174,21 @@ def test_the_tag_choices_are_those_of_the_apps_the_person_may_use(client, outsid
     ],
 )
 def test_text_search_looks_at_name_description_id_namespace_and_tags(
-    client, apps, superuser, query, expected
+    client, apps, admin, query, expected
 ):
     if "described_app" in expected:
         save(app_yaml("described_app", description="The quarterly numbers"))
-    client.force_login(superuser)
+    client.force_login(admin)
 
     assert listed(client.get(CATALOG, {"q": query})) == expected
 
 
-def test_search_and_tags_combine_and_survive_paging(client, superuser, monkeypatch):
+def test_search_and_tags_combine_and_survive_paging(client, admin, monkeypatch):
     monkeypatch.setattr("apps_catalog.views.PAGE_SIZE", 2)
     for index in range(5):
         save(app_yaml(f"report_{index}", tags="[Reporting]"))
     save(app_yaml("report_untagged"))
-    client.force_login(superuser)
+    client.force_login(admin)
 
     first = client.get(CATALOG, {"q": "report", "tags": "Reporting"})
     last = client.get(CATALOG, {"q": "report", "tags": "Reporting", "page": 3})
@@ -200,8 +200,8 @@ def test_search_and_tags_combine_and_survive_paging(client, superuser, monkeypat
 
 
 @pytest.mark.parametrize("page", ["0", "999", "abc", "-1"])
-def test_a_page_out_of_range_shows_a_valid_page(client, superuser, apps, page):
-    client.force_login(superuser)
+def test_a_page_out_of_range_shows_a_valid_page(client, admin, apps, page):
+    client.force_login(admin)
 
     response = client.get(CATALOG, {"page": page})
 
@@ -210,19 +210,19 @@ def test_a_page_out_of_range_shows_a_valid_page(client, superuser, apps, page):
 
 
 def _add_apps(start: int, stop: int, grantee) -> None:
-    """Apps that are, in turn, public, for the Analysts group, and granted to `grantee`."""
+    """Apps that are, in turn, public, for the members' group, and granted to `grantee`."""
     for index in range(start, stop):
-        access = ["PUBLIC", "{type: PRIVATE, groups: [Analysts]}", "PRIVATE"][index % 3]
+        access = ["PUBLIC", FOR_MEMBERS, "PRIVATE"][index % 3]
         app = save(app_yaml(f"bulk_{index}", access=access, tags=f"[t{index % 7}, common]"))
         if index % 3 == 2:
-            assign_perm("apps_catalog.use_app", grantee, app)
+            grant_use(grantee, app)
 
 
-@pytest.mark.parametrize("persona", ["member", "grantee", "superuser"])
+@pytest.mark.parametrize("persona", ["member", "grantee", "admin"])
 def test_the_number_of_queries_does_not_grow_with_the_number_of_apps(
-    client, member, grantee, superuser, persona, django_assert_max_num_queries
+    client, member, grantee, admin, persona, django_assert_max_num_queries
 ):
-    client.force_login({"member": member, "grantee": grantee, "superuser": superuser}[persona])
+    client.force_login({"member": member, "grantee": grantee, "admin": admin}[persona])
     params = {"q": "bulk", "tags": "common"}
     _add_apps(0, 12, grantee)
     with CaptureQueriesContext(connection) as few:

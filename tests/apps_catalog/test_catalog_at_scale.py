@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from apps_catalog.views import PAGE_SIZE
-from bench.catalog import APPS, FEW_APPS, add_apps, catalog_user
+from tests.many_apps import APPS, FEW_APPS, add_apps, catalog_user
 
 pytestmark = pytest.mark.django_db
 

@@ -27,8 +27,8 @@ from apps_catalog.definition import (
     Issue,
     default_layout,
     parse_app,
-    parse_documents,
     parse_iso_duration,
+    read_documents,
 )
 
 EXAMPLE_APPS = Path(__file__).resolve().parents[2] / "examples" / "apps"
@@ -1016,16 +1016,20 @@ def test_merge_keys_are_not_yaml_1_2_and_are_refused() -> None:
 # -- several documents -------------------------------------------------------------------
 
 
-def test_parse_documents_returns_one_entry_per_document() -> None:
+def test_read_documents_returns_one_entry_per_document() -> None:
     second = edited("id: my_app", "id: second")
     broken = "id: [unclosed\n"
     invalid = edited("namespace: demo", "namespace: Demo")
     source = "\n".join(["---", HEADER, "---", broken, "---", second, "--- # last", invalid, "---"])
 
-    results = parse_documents(source)
+    documents = read_documents(source)
 
-    assert len(results) == 4  # the empty document after the last --- is not an app
-    first, syntax, ok, bad = results
+    assert len(documents) == 4  # the empty document after the last --- is not an app
+    # Each app's own text, as an import stores it: the "---" goes, a comment after it stays.
+    texts = [text.rstrip("\n") for text, _ in documents]
+    expected = (HEADER, broken, second, "# last\n" + invalid)
+    assert texts == [text.rstrip("\n") for text in expected]
+    first, syntax, ok, bad = [result for _, result in documents]
     assert isinstance(first, AppDefinition) and first.id == "my_app"
     assert isinstance(syntax, DefinitionError)
     # Lines are those of the whole stream: the flow list opened on line 9 is never closed.
@@ -1036,13 +1040,13 @@ def test_parse_documents_returns_one_entry_per_document() -> None:
     assert [(issue.path, issue.line) for issue in bad.issues] == [("namespace", 22)]
 
 
-def test_parse_documents_of_a_single_document_without_marker() -> None:
-    results = parse_documents(HEADER)
+def test_read_documents_of_a_single_document_without_marker() -> None:
+    documents = read_documents(HEADER)
 
-    assert results == [parse_app(HEADER)]
+    assert documents == [(HEADER, parse_app(HEADER))]
 
 
-def test_parse_documents_handles_markers_with_content_and_windows_newlines() -> None:
+def test_read_documents_handles_markers_with_content_and_windows_newlines() -> None:
     source = (
         "--- "
         + "{id: a, type: "
@@ -1052,21 +1056,22 @@ def test_parse_documents_handles_markers_with_content_and_windows_newlines() -> 
         + HEADER.replace("\n", "\r\n")
     )
 
-    results = parse_documents(source)
+    documents = read_documents(source)
 
-    assert [result.id for result in results if isinstance(result, AppDefinition)] == ["a", "my_app"]
-
-
-def test_parse_documents_of_nothing_is_empty() -> None:
-    assert parse_documents("") == []
-    assert parse_documents("# nothing\n---\n") == []
+    ids = [result.id for _, result in documents if isinstance(result, AppDefinition)]
+    assert ids == ["a", "my_app"]
 
 
-def test_parse_documents_limits_each_document_and_the_whole() -> None:
+def test_read_documents_of_nothing_is_empty() -> None:
+    assert read_documents("") == []
+    assert read_documents("# nothing\n---\n") == []
+
+
+def test_read_documents_limits_each_document_and_the_whole() -> None:
     big = HEADER + "description: '" + "x" * (1024 * 1024) + "'\n"
 
-    small_then_big = parse_documents(HEADER + "---\n" + big)
-    huge = parse_documents("x" * (17 * 1024 * 1024))
+    small_then_big = [result for _, result in read_documents(HEADER + "---\n" + big)]
+    huge = [result for _, result in read_documents("x" * (17 * 1024 * 1024))]
 
     assert isinstance(small_then_big[0], AppDefinition)
     assert isinstance(small_then_big[1], DefinitionError)

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import pytest
 import requests
-from django.contrib.auth.models import User
-from guardian.shortcuts import assign_perm
 
 from tests.conftest import Worker, import_example
+from tests.personas import grant_use
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -18,9 +17,8 @@ def _stage(page, stage: str, timeout: float = 30_000) -> None:
     page.locator(f"#live .stage[data-stage={stage}]").wait_for(timeout=timeout)
 
 
-def _as_user_of(page, live_server, client, app) -> None:
-    user = User.objects.create_user("someone", password="pw-someone-1")
-    assign_perm("apps_catalog.use_app", user, app)
+def _as_user_of(page, live_server, client, user, app) -> None:
+    grant_use(user, app)
     client.force_login(user)
     cookie = client.cookies["sessionid"].value
     page.context.add_cookies([{"name": "sessionid", "value": cookie, "url": live_server.url}])
@@ -40,9 +38,9 @@ def test_data_request_cancelled_shows_its_failure_page(page, live_server, worker
     assert page.get_by_text("The extract could not be built.").is_visible()
 
 
-def test_vacation_shows_resume_right_after_the_approval(page, live_server, worker, client):
+def test_vacation_shows_resume_right_after_the_approval(page, live_server, worker, client, grantee):
     app = import_example("vacation_approval")
-    _as_user_of(page, live_server, client, app)
+    _as_user_of(page, live_server, client, grantee, app)
     page.goto(f"{live_server.url}/apps/{app.uid}/")
     page.get_by_label("Your name").fill("Ada")
     page.get_by_label("First day off").fill("2026-12-21")
@@ -55,9 +53,11 @@ def test_vacation_shows_resume_right_after_the_approval(page, live_server, worke
     _stage(page, "SUCCESS")
 
 
-def test_it_ticket_shows_its_fallback_while_queued(page, live_server, worker, client, kestra):
+def test_it_ticket_shows_its_fallback_while_queued(
+    page, live_server, worker, client, kestra, grantee
+):
     app = import_example("it_ticket")
-    _as_user_of(page, live_server, client, app)
+    _as_user_of(page, live_server, client, grantee, app)
     page.goto(f"{live_server.url}/apps/{app.uid}/")
     page.get_by_label("Short summary").fill("The printer is on fire")
     page.get_by_label("Bug").check()
@@ -70,9 +70,9 @@ def test_it_ticket_shows_its_fallback_while_queued(page, live_server, worker, cl
     _stage(page, "SUCCESS")
 
 
-def test_nightly_job_success_page(page, live_server, worker, client):
+def test_nightly_job_success_page(page, live_server, worker, client, grantee):
     app = import_example("nightly_job")
-    _as_user_of(page, live_server, client, app)
+    _as_user_of(page, live_server, client, grantee, app)
     page.goto(f"{live_server.url}/apps/{app.uid}/")
     page.get_by_label("Run for (seconds)").fill("0")
     page.get_by_role("button", name="Run").click()
@@ -81,10 +81,10 @@ def test_nightly_job_success_page(page, live_server, worker, client):
 
 
 def test_nightly_job_error_page_when_kestra_never_takes_the_request(
-    page, live_server, client, kestra
+    page, live_server, client, kestra, grantee
 ):
     app = import_example("nightly_job")
-    _as_user_of(page, live_server, client, app)
+    _as_user_of(page, live_server, client, grantee, app)
     page.goto(f"{live_server.url}/apps/{app.uid}/")
     impatient = Worker(kestra)
     impatient.env["DELIVERY_MAX_ATTEMPTS"] = "2"

@@ -6,21 +6,17 @@ import re
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
 
 from tests.conftest import import_example
+from tests.personas import PASSWORD, grant_use
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "a-long-test-password-1"
 
-
-def _log_in(page, live_server, username: str, groups: tuple[str, ...] = ()) -> None:
-    user = User.objects.create_user(username, password=PASSWORD)
-    for name in groups:
-        user.groups.add(Group.objects.get_or_create(name=name)[0])
+def _log_in(page, live_server, user) -> None:
+    """Through the login form, as a person does."""
     page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
+    page.get_by_label("Username").fill(user.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/apps/$"))
@@ -41,9 +37,9 @@ def _request_vacation(page, live_server, app) -> None:
     _stage(page, "PAUSE")
 
 
-def test_a_manager_approves_a_vacation_request(page, live_server, worker, tmp_path: Path):
+def test_a_manager_approves_a_vacation_request(page, live_server, worker, approver, tmp_path: Path):
     app = import_example("vacation_approval")
-    _log_in(page, live_server, "manager", groups=("HR",))
+    _log_in(page, live_server, approver)
     _request_vacation(page, live_server, app)
 
     assert page.get_by_role("heading", name="Approval needed").is_visible()
@@ -62,9 +58,9 @@ def test_a_manager_approves_a_vacation_request(page, live_server, worker, tmp_pa
     assert page.get_by_text("Approved: Have a good rest").is_visible()
 
 
-def test_a_manager_rejects_a_vacation_request(page, live_server, worker):
+def test_a_manager_rejects_a_vacation_request(page, live_server, worker, approver):
     app = import_example("vacation_approval")
-    _log_in(page, live_server, "manager", groups=("HR",))
+    _log_in(page, live_server, approver)
     _request_vacation(page, live_server, app)
     page.get_by_role("button", name="Reject").click()
     _stage(page, "FAILURE")
@@ -72,13 +68,11 @@ def test_a_manager_rejects_a_vacation_request(page, live_server, worker):
 
 
 def test_an_it_ticket_with_a_fixed_error_a_conditional_input_and_a_file(
-    page, live_server, worker, tmp_path: Path
+    page, live_server, worker, grantee, tmp_path: Path
 ):
     app = import_example("it_ticket")
-    _log_in(page, live_server, "staff")
-    from guardian.shortcuts import assign_perm
-
-    assign_perm("apps_catalog.use_app", User.objects.get(username="staff"), app)
+    grant_use(grantee, app)
+    _log_in(page, live_server, grantee)
     page.goto(f"{live_server.url}/apps/{app.uid}/")
 
     assert page.get_by_label("Which system needs access?").count() == 0
@@ -132,12 +126,10 @@ def test_a_public_feedback_form_with_the_default_layout(page, live_server, worke
     assert "Talks, Food" in inputs
 
 
-def test_a_nightly_run_cancelled_then_one_that_fails(page, live_server, worker):
+def test_a_nightly_run_cancelled_then_one_that_fails(page, live_server, worker, grantee):
     app = import_example("nightly_job")
-    _log_in(page, live_server, "operator")
-    from guardian.shortcuts import assign_perm
-
-    assign_perm("apps_catalog.use_app", User.objects.get(username="operator"), app)
+    grant_use(grantee, app)
+    _log_in(page, live_server, grantee)
     page.goto(f"{live_server.url}/apps/{app.uid}/")
     page.get_by_label("Run for (seconds)").fill("30")
     page.get_by_role("button", name="Run").click()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.harness import database_url
 from kestra_apps.management.commands.demo import Child, Command, Supervisor
+from kestra_apps.processes import database_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,6 @@ import time
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from apps_catalog.services import app_save_source
@@ -33,7 +32,7 @@ def _wait(predicate, timeout: float = 30) -> None:
         time.sleep(0.2)
 
 
-def test_an_approver_follows_a_link_to_an_execution_started_in_kestra(worker, kestra):
+def test_an_approver_follows_a_link_to_an_execution_started_in_kestra(worker, kestra, approver):
     app = import_example("vacation_approval")
     kestra_id = _start_in_kestra(
         kestra,
@@ -44,8 +43,6 @@ def test_an_approver_follows_a_link_to_an_execution_started_in_kestra(worker, ke
             "request.end_date": "2027-01-08",
         },
     )
-    approver = User.objects.create_user("approver", password="pw-approver-1")
-    approver.groups.add(Group.objects.get(name="HR"))
     client = Client()
     client.force_login(approver)
 
@@ -64,11 +61,11 @@ def test_an_approver_follows_a_link_to_an_execution_started_in_kestra(worker, ke
     _wait(lambda: Execution.objects.get(kestra_id=kestra_id).stage == "FAILURE")
 
 
-def test_an_unknown_or_foreign_execution_id_is_not_found(worker, kestra):
+def test_an_unknown_or_foreign_execution_id_is_not_found(worker, kestra, admin):
     app = import_example("vacation_approval")
     other_flow = _start_in_kestra(kestra, "nightly_job", seconds="0")
     client = Client()
-    client.force_login(User.objects.create_superuser("root", password="pw-root-1"))
+    client.force_login(admin)
     assert client.get(f"/apps/{app.uid}/executions/{other_flow}/").status_code == 404
     assert client.get(f"/apps/{app.uid}/executions/NoSuchExecution123/").status_code == 404
     assert not Execution.objects.exists()

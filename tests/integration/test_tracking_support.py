@@ -1,6 +1,6 @@
 """What the tracking scenarios share: their own emulator and flows, workers that can be
 killed, and readers of what the workers logged. (No tests here; the scenario modules
-import these fixtures and helpers.) The helpers live in bench/harness.py, with which
+import these fixtures and helpers.) The helpers live in tests/tracking.py, with which
 `make resilience` runs the same scenarios at a larger scale."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import requests
 
-from bench.harness import (
+from tests.tracking import (
     FLOWS,
     NO_FAULTS,
     WORKER_ENV,

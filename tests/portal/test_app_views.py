@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
 from apps_catalog.services import app_save_source
 from executions.models import Execution
+from tests.personas import MEMBERS, grant_use
 
 pytestmark = pytest.mark.django_db
 
-PRIVATE_APP = """
+PRIVATE_APP = f"""
 id: private_request
 type: io.kestra.plugin.ee.apps.Execution
 displayName: Private request
@@ -21,7 +20,7 @@ namespace: demo
 flowId: data_request
 access:
   type: PRIVATE
-  groups: [Analysts]
+  groups: [{MEMBERS}]
 """
 
 
@@ -29,18 +28,6 @@ access:
 def private_app():
     app, _ = app_save_source(source=PRIVATE_APP)
     return app
-
-
-@pytest.fixture
-def outsider():
-    return User.objects.create_user("outsider", password="pw-outsider-1")
-
-
-@pytest.fixture
-def member():
-    user = User.objects.create_user("member", password="pw-member-1")
-    user.groups.add(Group.objects.get(name="Analysts"))
-    return user
 
 
 def test_an_unknown_app_is_a_404_page(client):
@@ -143,9 +130,9 @@ def test_a_private_app_opens_for_a_member_of_its_group(client, kestra, private_a
     assert client.get(f"/apps/{private_app.uid}/").status_code == 200
 
 
-def test_a_private_app_opens_for_a_direct_grant(client, kestra, private_app, outsider):
-    assign_perm("apps_catalog.use_app", outsider, private_app)
-    client.force_login(outsider)
+def test_a_private_app_opens_for_a_direct_grant(client, kestra, private_app, grantee):
+    grant_use(grantee, private_app)
+    client.force_login(grantee)
     assert client.get(f"/apps/{private_app.uid}/").status_code == 200
 
 

@@ -1,7 +1,6 @@
 """What a page view costs in calls to Kestra."""
 
 import pytest
-from django.contrib.auth.models import User
 
 from executions.kestra.client import KestraClient
 from executions.models import Execution
@@ -33,9 +32,9 @@ def test_a_form_without_dynamic_inputs_costs_no_call_once_the_flow_is_cached(
     assert kestra_calls == []
 
 
-def test_a_form_with_conditional_inputs_costs_one_call(client, kestra_calls):
+def test_a_form_with_conditional_inputs_costs_one_call(client, kestra_calls, admin):
     app = import_example("it_ticket")
-    client.force_login(User.objects.create_superuser("root", password="pw-root-1"))
+    client.force_login(admin)
     client.get(f"/apps/{app.uid}/")
     kestra_calls.clear()
     assert client.get(f"/apps/{app.uid}/").status_code == 200

@@ -1,5 +1,4 @@
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from executions.models import Execution
@@ -28,11 +27,10 @@ def test_an_anonymous_visitor_sees_what_this_browser_submitted_and_nothing_else(
     assert "Queued" in page
 
 
-def test_a_user_sees_their_submissions_from_any_browser(kestra, data_request_app):
-    user = User.objects.create_user("ada", password="pw-ada-12345")
+def test_a_user_sees_their_submissions_from_any_browser(kestra, data_request_app, outsider):
     laptop, phone = Client(), Client()
-    laptop.force_login(user)
-    phone.force_login(user)
+    laptop.force_login(outsider)
+    phone.force_login(outsider)
     submitted = _submit(laptop, data_request_app)
     assert f"/executions/{submitted.public_id}/" in phone.get("/apps/requests/").content.decode()
 

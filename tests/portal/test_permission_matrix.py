@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from django.contrib.auth.models import Group, Permission, User
+from django.contrib.auth.models import Group
 from django.test import Client
-from guardian.shortcuts import assign_perm
 
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
@@ -23,6 +22,7 @@ from executions import services
 from executions.adoption import execution_adopt
 from executions.models import Decision, Execution
 from tests.conftest import EXAMPLES
+from tests.personas import APPROVERS, grant_use, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -128,34 +128,27 @@ def _wait_state(kestra: str, kestra_id: str, states: set[str]) -> None:
 
 
 @pytest.fixture
-def world(kestra):
+def world(kestra, anonymous, outsider, approver, grantee, manager, admin):
+    """The private vacation app (for group HR) and a public one; the personas of
+    tests/personas.py under the matrix's names: the member is the approver persona (in HR),
+    the direct grant the grantee, granted use of both apps."""
     private, _ = app_save_source(source=(EXAMPLES / "apps" / "vacation_approval.yml").read_text())
     public, _ = app_save_source(source=PUBLIC_VACATION)
-    group = Group.objects.get(name="HR")
-    assign_perm("apps_catalog.use_app", group, public)
+    grant_use(Group.objects.get(name=APPROVERS), public)
+    grant_use(grantee, private, public)
     users = {
-        "outsider": User.objects.create_user("outsider", password="pw-outsider-1"),
-        "member": User.objects.create_user("member", password="pw-member-1"),
-        "direct grant": User.objects.create_user("direct", password="pw-direct-1"),
-        "manager": User.objects.create_user("manager", password="pw-manager-1", is_staff=True),
-        "superuser": User.objects.create_superuser("root", password="pw-root-12"),
+        "anonymous": anonymous,
+        "outsider": outsider,
+        "member": approver,
+        "direct grant": grantee,
+        "manager": manager,
+        "superuser": admin,
     }
-    users["member"].groups.add(group)
-    for app in (private, public):
-        assign_perm("apps_catalog.use_app", users["direct grant"], app)
-    users["manager"].user_permissions.add(
-        *Permission.objects.filter(
-            codename__in=["add_app", "change_app", "delete_app", "view_app", "view_decision"]
-        )
-    )
     return {"PRIVATE": private, "PUBLIC": public, "users": users, "kestra": kestra}
 
 
 def _client(world, persona: str) -> Client:
-    client = Client()
-    if persona != "anonymous":
-        client.force_login(world["users"][persona])
-    return client
+    return signed_in(world["users"][persona])
 
 
 def _paused_execution(world, app: App, submitter: Client | None = None) -> Execution:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from apps_catalog.services import app_save_source
 from executions.models import Execution
 from executions.selectors import pending_approvals_for_user
 from tests.conftest import import_example
+from tests.personas import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -54,25 +54,9 @@ def public_app():
 
 
 @pytest.fixture
-def approver(vacation_app):
-    user = User.objects.create_user("approver", password="pw-approver-1")
-    user.groups.add(Group.objects.get(name="HR"))
-    return user
-
-
-@pytest.fixture
-def outsider():
-    return User.objects.create_user("outsider", password="pw-outsider-1")
-
-
-@pytest.fixture
 def submitter():
-    return User.objects.create_user("submitter", password="pw-submitter-1")
-
-
-@pytest.fixture
-def admin_user():
-    return User.objects.create_superuser("root", password="pw-root-1")
+    """Granted nothing, but submitted one of the paused executions of the public app."""
+    return make_user("submitter")
 
 
 @pytest.fixture
@@ -104,7 +88,7 @@ def _listed(user) -> list[str]:
         ("approver", ["old", "recent"]),
         ("submitter", ["public_mine"]),
         ("outsider", []),
-        ("admin_user", ["old", "public_other", "public_mine", "recent"]),
+        ("admin", ["old", "public_other", "public_mine", "recent"]),
     ],
 )
 def test_each_person_sees_the_approvals_they_may_act_on_oldest_first(
