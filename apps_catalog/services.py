@@ -19,6 +19,7 @@ from apps_catalog.sources import with_disabled
 # is applied anyway so that no stored value can reach outside the folder.
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
+
 def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.source = source
     app.set_definition(definition)

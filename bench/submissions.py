@@ -52,6 +52,7 @@ from bench.report import (  # noqa: E402
     percentile,
     ratio,
 )
+from tests import tracking  # noqa: E402
 
 OVERHEAD_TARGET = 2.0
 PROPAGATION_TARGET = 1.5  # seconds, p95
@@ -168,7 +169,7 @@ def _wait(predicate: Callable[[], bool], what: str, timeout: float = 180) -> Non
     from executions.models import Execution
 
     try:
-        harness.wait_until(predicate, timeout, what)
+        tracking.wait_until(predicate, timeout, what)
     except AssertionError as exc:
         where = Execution.objects.values("delivery", "stage").annotate(n=Count("pk"))
         raise AssertionError(f"{exc}; executions by delivery and stage: {list(where)}") from None
@@ -425,7 +426,7 @@ def run(args: argparse.Namespace) -> list[Figure]:
             env = bench_env(data_dir, kestra)
             apps = _setup_django(env)
             server, base = harness.start_gunicorn(env)
-            worker = harness.TrackingWorker(
+            worker = tracking.TrackingWorker(
                 "bench", kestra, beat=True, folder=Path(data_dir), intervals={}
             ).start()
             assert worker.process is not None

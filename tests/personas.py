@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.db.models import Model
 from django.test import Client
 from guardian.shortcuts import assign_perm
@@ -54,7 +54,7 @@ def grant_use(holder: User | Group, *apps: Model) -> None:
         assign_perm(USE_APP, holder, app)
 
 
-def signed_in(user: AbstractBaseUser | AnonymousUser) -> Client:
+def signed_in(user: User | AnonymousUser) -> Client:
     """A test client signed in as `user`; anonymous when the user is."""
     client = Client()
     if user.is_authenticated:
