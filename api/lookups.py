@@ -14,7 +14,7 @@ from api.app_response import Viewer
 from api.problems import Problem, app_error
 from api.serializers import ProblemSerializer
 from apps_catalog.models import App
-from executions import dispatch
+from executions import interactions
 from executions.models import Execution
 
 TAG = "App runtime"
@@ -36,9 +36,11 @@ def usable_app(request: Request, uid: str) -> App:
 
 def execution_of(app: App, execution_id: str) -> Execution:
     try:
-        return dispatch.execution_for(app, execution_id)
-    except dispatch.KestraPageUnavailable:
-        raise Problem(503, dispatch.UNAVAILABLE) from None
+        return interactions.execution_for(app, execution_id)
+    except interactions.ExecutionNotFound:
+        raise NotFound("No such execution for this app.") from None
+    except interactions.KestraPageUnavailable:
+        raise Problem(503, interactions.UNAVAILABLE) from None
 
 
 def _session_key(request: Request) -> str:

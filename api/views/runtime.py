@@ -30,7 +30,7 @@ from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer
 from api.views.base import TenantView
 from apps_catalog.models import App
-from executions import actions, dispatch, forms, services, throttle
+from executions import actions, forms, interactions, services, throttle
 from executions.blocks import CREATE, RESUME
 from executions.kestra import KestraError
 from executions.models import Execution
@@ -42,7 +42,7 @@ KEEP_ALIVE_SECONDS = 15.0
 
 
 def open_fields(app: App) -> tuple[list[forms.Field], str]:
-    outcome = dispatch.open_form(app)
+    outcome = interactions.open_form(app)
     if not outcome.ok:
         raise Problem(503, outcome.notice)
     return outcome.fields, outcome.notice
@@ -123,16 +123,16 @@ def _values(multiselect: bool, value: str) -> list[str]:
     return [value]
 
 
-def refused(outcome: dispatch.Outcome) -> Problem:
+def refused(outcome: interactions.Outcome) -> Problem:
     """A dispatch Kestra or the portal refused, as a problem document."""
-    if outcome.status >= 500:
+    if outcome.result is interactions.Result.UNAVAILABLE:
         return Problem(503, outcome.notice)
     errors = [
         {"path": field.id, "message": message}
         for field in outcome.fields
         for message in field.errors
     ]
-    if outcome.status == 409:
+    if outcome.result is interactions.Result.CONFLICT:
         return app_error(f"The app is not in a state that accepts this request: {outcome.notice}")
     return app_error(outcome.notice or "The request is not valid.", errors)
 
@@ -177,11 +177,11 @@ class DispatchView(TenantView):
         if target.action == RESUME:
             inputs = [e.get("input") or {} for e in execution.resume_form.get("inputs") or []]
             post, files = form_post(request, inputs)
-            outcome = dispatch.resume(
+            outcome = interactions.resume(
                 app=app, execution=execution, post=post, uploaded=files, actor=actor
             )
         else:
-            outcome = dispatch.cancel(app=app, execution=execution, actor=actor)
+            outcome = interactions.cancel(app=app, execution=execution, actor=actor)
         if not outcome.ok:
             raise refused(outcome)
         execution.refresh_from_db()
@@ -202,7 +202,7 @@ class DispatchView(TenantView):
         except KestraError:
             inputs = []  # submit() answers for Kestra being down
         post, files = form_post(request, inputs)
-        outcome = dispatch.submit(
+        outcome = interactions.submit(
             app=app, post=post, uploaded=files, user=request.user, session=session
         )
         if outcome.execution is None:

@@ -16,13 +16,15 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps_catalog.models import App, app_url
-from executions import dispatch, forms, stages, throttle
+from executions import forms, interactions, stages, throttle
 from executions.kestra import (
     KestraError,
 )
 from executions.views.common import (
+    STATUS_OF,
     app_view,
     blocks,
+    execution_or_answer,
     execution_url,
     render_execution,
     site_url,
@@ -77,14 +79,16 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
     if execution_id:
         if request.method != "GET":
             return HttpResponse("This app shows one execution and starts none.", status=405)
-        try:
-            return render_execution(request, app, dispatch.execution_for(app, execution_id))
-        except dispatch.KestraPageUnavailable:
-            return render(request, "errors/kestra_unavailable.html", status=503)
+        tracked = interactions.tracked_execution(app.uid, execution_id)
+        execution = execution_or_answer(request, app, execution_id, tracked)
+        if isinstance(execution, HttpResponse):
+            return execution
+        return render_execution(request, app, execution)
     if request.method == "POST":
         return _submit(request, app)
-    outcome = dispatch.open_form(app)
-    return _render_open(request, app, outcome.fields, notice=outcome.notice, status=outcome.status)
+    outcome = interactions.open_form(app)
+    status = STATUS_OF[outcome.result]
+    return _render_open(request, app, outcome.fields, notice=outcome.notice, status=status)
 
 
 def _submit(request: HttpRequest, app: App) -> HttpResponse:
@@ -96,7 +100,7 @@ def _submit(request: HttpRequest, app: App) -> HttpResponse:
         response = render(request, "errors/429.html", {"wait": wait}, status=429)
         response["Retry-After"] = str(wait)
         return response
-    outcome = dispatch.submit(
+    outcome = interactions.submit(
         app=app,
         post=request.POST,
         uploaded=request.FILES,
@@ -104,9 +108,8 @@ def _submit(request: HttpRequest, app: App) -> HttpResponse:
         session=request.session,
     )
     if outcome.execution is None:
-        return _render_open(
-            request, app, outcome.fields, notice=outcome.notice, status=outcome.status
-        )
+        status = STATUS_OF[outcome.result]
+        return _render_open(request, app, outcome.fields, notice=outcome.notice, status=status)
     return redirect(execution_url(app, outcome.execution))
 
 
@@ -118,7 +121,7 @@ def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     try:
         inputs = list(forms.flow_definition(app).get("inputs") or [])
         values = forms.read_values(request.POST, inputs)
-        result = dispatch.validate(app, values, {})
+        result = interactions.validate(app, values, {})
     except KestraError:
         return HttpResponse(status=204)  # keep the form as it is
     fields = forms.fields_from_validation(result, values)

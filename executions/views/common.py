@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts import policy
 from apps_catalog.models import App
-from executions import dispatch, forms, stages
+from executions import forms, interactions, stages
 from executions.blocks import app_stage_blocks
 from executions.models import Execution
 
@@ -66,21 +66,43 @@ def app_view(view: AppView) -> AppView:
 
 def execution_view(view: AppView) -> AppView:
     """As app_view, and the execution named in the URL: read with its app in one query when
-    the portal tracks it already, else adopted (dispatch.untracked_execution)."""
+    the portal tracks it already, else adopted (interactions.untracked_execution)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponseBase:
-        tracked = dispatch.tracked_execution(uid, execution_id)
+        tracked = interactions.tracked_execution(uid, execution_id)
         app = _app_or_refusal(request, uid, known=tracked.app if tracked else None)
         if isinstance(app, HttpResponse):
             return app
-        try:
-            execution = tracked or dispatch.untracked_execution(app, execution_id)
-        except dispatch.KestraPageUnavailable:
-            return render(request, "errors/kestra_unavailable.html", status=503)
+        execution = execution_or_answer(request, app, execution_id, tracked)
+        if isinstance(execution, HttpResponse):
+            return execution
         return _embeddable(view(request, app, execution))
 
     return wrapper
+
+
+def execution_or_answer(
+    request: HttpRequest, app: App, execution_id: str, tracked: Execution | None
+) -> Execution | HttpResponse:
+    """The execution named in the URL (`tracked` when the portal tracks it under this app,
+    else adopted from Kestra), or the answer instead: 404, or 503 while Kestra is down."""
+    try:
+        return tracked or interactions.untracked_execution(app, execution_id)
+    except interactions.ExecutionNotFound:
+        raise Http404("No such execution for this app") from None
+    except interactions.KestraPageUnavailable:
+        return render(request, "errors/kestra_unavailable.html", status=503)
+
+
+# What a page answers for each way an ask can end.
+STATUS_OF = {
+    interactions.Result.DONE: 200,
+    interactions.Result.CREATED: 201,
+    interactions.Result.INVALID: 400,
+    interactions.Result.CONFLICT: 409,
+    interactions.Result.UNAVAILABLE: 503,
+}
 
 
 def site_url(request: HttpRequest) -> str:

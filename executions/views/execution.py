@@ -19,7 +19,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from apps_catalog.models import App
-from executions import actions, dispatch, presenters, services
+from executions import actions, interactions, presenters, services
 from executions.kestra import (
     KestraNotFound,
     KestraRejected,
@@ -28,6 +28,7 @@ from executions.kestra import (
 )
 from executions.models import Execution
 from executions.views.common import (
+    STATUS_OF,
     can_act_on,
     execution_url,
     execution_view,
@@ -133,16 +134,17 @@ def _refuse_unless_allowed(
 
 
 def _after_action(
-    request: HttpRequest, app: App, execution: Execution, outcome: dispatch.Outcome
+    request: HttpRequest, app: App, execution: Execution, outcome: interactions.Outcome
 ) -> HttpResponse:
     """Back to the execution when done; otherwise its page again, saying why."""
     if outcome.ok:
         return redirect(execution_url(app, execution))
-    if outcome.status == 503:
+    if outcome.result is interactions.Result.UNAVAILABLE:
         return render(request, "errors/kestra_unavailable.html", status=503)
+    status = STATUS_OF[outcome.result]
     fields = outcome.fields or None
     return render_execution(
-        request, app, execution, fields=fields, notice=outcome.notice, status=outcome.status
+        request, app, execution, fields=fields, notice=outcome.notice, status=status
     )
 
 
@@ -153,7 +155,7 @@ def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> Ht
     if refused:
         return refused
     actor = actions.Actor.from_request(request)
-    outcome = dispatch.cancel(app=app, execution=execution, actor=actor)
+    outcome = interactions.cancel(app=app, execution=execution, actor=actor)
     return _after_action(request, app, execution, outcome)
 
 
@@ -163,7 +165,7 @@ def execution_resume(request: HttpRequest, app: App, execution: Execution) -> Ht
     refused = _refuse_unless_allowed(request, app, execution)
     if refused:
         return refused
-    outcome = dispatch.resume(
+    outcome = interactions.resume(
         app=app,
         execution=execution,
         post=request.POST,

@@ -1,20 +1,22 @@
 """What a person asks of an app, whatever the door (HTML page or REST API): the form to
-show, a submission, a decision on a paused execution. Each function validates through
-Kestra exactly as Kestra's own UI does and calls the services; the caller only renders
-the outcome (a page, or JSON).
+show, a submission, a decision on a paused execution, the execution a link names. Each
+function validates through Kestra exactly as Kestra's own UI does and calls the services.
+It answers with an Outcome, or raises ExecutionNotFound / KestraPageUnavailable; the
+caller turns those into its own kind of answer (a page and its status, or JSON).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 
 from apps_catalog.models import App
 from executions import actions, forms, layout, services
@@ -42,19 +44,33 @@ NOT_PAUSED = "This request is not waiting for a decision any more."
 NOT_CANCELLABLE = "This request can no longer be cancelled."
 
 
+class Result(Enum):
+    """How an ask ended, in the product's words; each door says it in its own way."""
+
+    DONE = "done"  # shown, or acted on
+    CREATED = "created"  # a submission is stored
+    INVALID = "invalid"  # Kestra refused a value: the fields say which and why
+    CONFLICT = "conflict"  # the execution is no longer in a state that allows it
+    UNAVAILABLE = "unavailable"  # Kestra, or the app's flow in it, cannot serve it now
+
+
 @dataclass
 class Outcome:
-    """The result of an ask: the fields to show again (with errors), a notice, the HTTP
-    status a page would answer with, and the execution when one was made or acted on."""
+    """The result of an ask: how it ended, the fields to show again (with errors), a
+    notice, and the execution when one was made or acted on."""
 
+    result: Result = Result.DONE
     fields: list[forms.Field] = field(default_factory=list)
     notice: str = ""
-    status: int = 200
     execution: Execution | None = None
 
     @property
     def ok(self) -> bool:
-        return self.status < 400
+        return self.result in (Result.DONE, Result.CREATED)
+
+
+class ExecutionNotFound(Exception):
+    """No execution by that name belongs to this app, in the portal or in Kestra."""
 
 
 class KestraPageUnavailable(Exception):
@@ -82,7 +98,7 @@ def execution_for(app: App, execution_id: str) -> Execution:
     """The execution, tracked under this app; one started outside the portal is looked up
     in Kestra once (it must be of the app's flow) and tracked from then on. An execution
     tracked under another app is not shown here, even on the same flow: that app's access
-    rules apply to it. Raises Http404 or KestraPageUnavailable."""
+    rules apply to it. Raises ExecutionNotFound or KestraPageUnavailable."""
     found = Execution.objects.filter(_named(execution_id), app=app).order_by()[:1]
     execution = next(iter(found), None)
     if execution is None:
@@ -93,15 +109,15 @@ def execution_for(app: App, execution_id: str) -> Execution:
 
 def untracked_execution(app: App, execution_id: str) -> Execution:
     """An execution the portal does not track under this app: adopted from Kestra when no
-    app tracks it yet, else Http404; KestraPageUnavailable while Kestra is down."""
+    app tracks it yet, else ExecutionNotFound; KestraPageUnavailable while Kestra is down."""
     if Execution.objects.filter(kestra_id=execution_id).exists():
-        raise Http404("No such execution for this app")
+        raise ExecutionNotFound
     try:
         execution = execution_adopt(app=app, kestra_id=execution_id)
     except KestraUnavailable:
         raise KestraPageUnavailable from None
     if execution is None:
-        raise Http404("No such execution for this app")
+        raise ExecutionNotFound
     return execution
 
 
@@ -122,17 +138,17 @@ def open_form(app: App) -> Outcome:
     try:
         flow = forms.flow_definition(app)
         if forms.is_static(flow):
-            return Outcome(forms.fields_from_flow(flow))
+            return Outcome(fields=forms.fields_from_flow(flow))
         result = validate(app, {}, {})
     except KestraNotFound:
-        return Outcome(notice=FLOW_MISSING, status=503)
+        return Outcome(Result.UNAVAILABLE, notice=FLOW_MISSING)
     except KestraUnavailable:
         if not app.flow_snapshot:
-            return Outcome(notice=UNAVAILABLE, status=503)
-        return Outcome(forms.fields_from_flow(app.flow_snapshot), notice=QUEUED_NOTICE)
+            return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE)
+        return Outcome(fields=forms.fields_from_flow(app.flow_snapshot), notice=QUEUED_NOTICE)
     except KestraRejected as exc:
-        return Outcome(notice=f"Kestra refused the form: {exc.message}", status=503)
-    return Outcome(forms.fields_from_validation(result, show_errors=False))
+        return Outcome(Result.UNAVAILABLE, notice=f"Kestra refused the form: {exc.message}")
+    return Outcome(fields=forms.fields_from_validation(result, show_errors=False))
 
 
 def submit(
@@ -143,8 +159,8 @@ def submit(
     user: User | AnonymousUser,
     session: SessionBase | None,
 ) -> Outcome:
-    """Validate a submission (field names `input.<id>`) through Kestra and store it; status
-    400 with the fields and their errors when Kestra refuses a value.
+    """Validate a submission (field names `input.<id>`) through Kestra and store it;
+    invalid, with the fields and their errors, when Kestra refuses a value.
 
     While Kestra is down the values are stored unchecked and a worker delivers them later.
     `session` ties the execution to an anonymous browser session (created if need be);
@@ -153,9 +169,9 @@ def submit(
     try:
         inputs = list(forms.flow_definition(app).get("inputs") or [])
     except KestraNotFound:
-        return Outcome(notice=FLOW_MISSING, status=503)
+        return Outcome(Result.UNAVAILABLE, notice=FLOW_MISSING)
     except KestraError:
-        return Outcome(notice=UNAVAILABLE, status=503)
+        return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE)
     values = forms.read_values(post, inputs)
     files, too_large = forms.read_files(uploaded, inputs)
     try:
@@ -163,17 +179,17 @@ def submit(
     except KestraUnavailable:
         result = None  # stored and queued: a worker delivers it once Kestra answers again
     except KestraRejected as exc:
-        return Outcome(notice=f"Kestra refused the form: {exc.message}", status=400)
+        return Outcome(Result.INVALID, notice=f"Kestra refused the form: {exc.message}")
     if result is not None:
         fields = forms.fields_from_validation(result, values, extra_errors=too_large)
         if forms.has_errors(fields):
-            return Outcome(fields, notice=FIX_FIELDS, status=400)
+            return Outcome(Result.INVALID, fields, notice=FIX_FIELDS)
         enabled = {f.id for f in fields}
         values = {key: value for key, value in values.items() if key in enabled}
         files = {key: upload for key, upload in files.items() if key in enabled}
     elif too_large:
         fields = forms.fields_from_flow({"inputs": inputs}, values, extra_errors=too_large)
-        return Outcome(fields, notice=FIX_FIELDS, status=400)
+        return Outcome(Result.INVALID, fields, notice=FIX_FIELDS)
     if session is not None and not session.session_key:
         session.save()
     execution = services.execution_submit(
@@ -184,7 +200,7 @@ def submit(
         user=user,
         session_key=(session.session_key or "") if session is not None else "",
     )
-    return Outcome(execution=execution, status=201)
+    return Outcome(Result.CREATED, execution=execution)
 
 
 def button_label(app: App, execution: Execution, block_type: str) -> str:
@@ -203,11 +219,11 @@ def resume(
     uploaded: Mapping[str, UploadedFile],
     actor: actions.Actor,
 ) -> Outcome:
-    """Approve: validate the onResume values through Kestra, then resume. 409 when the
-    execution is not paused (any more), 400 with the fields when a value is refused.
+    """Approve: validate the onResume values through Kestra, then resume. A conflict when
+    the execution is not paused (any more); invalid, with the fields, when a value is refused.
     May the person decide? is the caller's question (accounts.policy.can_act_on)."""
     if not execution.awaits_decision:
-        return Outcome(notice=NOT_PAUSED, status=409, execution=execution)
+        return Outcome(Result.CONFLICT, notice=NOT_PAUSED, execution=execution)
     assert execution.kestra_id is not None  # awaiting a decision: Kestra has it
     inputs = [entry.get("input") or {} for entry in execution.resume_form.get("inputs") or []]
     values = forms.read_values(post, inputs)
@@ -216,7 +232,7 @@ def resume(
         result = get_client().validate_resume(execution.kestra_id, values, forms.file_fields(files))
         fields = forms.fields_from_validation(result, values, extra_errors=too_large)
         if forms.has_errors(fields):
-            return Outcome(fields, notice=FIX_FIELDS, status=400, execution=execution)
+            return Outcome(Result.INVALID, fields, notice=FIX_FIELDS, execution=execution)
         actions.execution_resume(
             execution=execution,
             actor=actor,
@@ -225,18 +241,18 @@ def resume(
             label=button_label(app, execution, "ResumeExecutionButton"),
         )
     except KestraUnavailable:
-        return Outcome(notice=UNAVAILABLE, status=503, execution=execution)
+        return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
     except KestraRejected as exc:
         notice = f"Kestra refused the decision: {exc.message}"
-        return Outcome(notice=notice, status=409, execution=execution)
+        return Outcome(Result.CONFLICT, notice=notice, execution=execution)
     return Outcome(execution=execution)
 
 
 def cancel(*, app: App, execution: Execution, actor: actions.Actor) -> Outcome:
-    """Reject or cancel: Kestra kills the execution. 409 when there is nothing to cancel
-    (not delivered yet, or already over)."""
+    """Reject or cancel: Kestra kills the execution. A conflict when there is nothing to
+    cancel (not delivered yet, already over, or a cancel already under way)."""
     if not execution.is_cancellable:
-        return Outcome(notice=NOT_CANCELLABLE, status=409)
+        return Outcome(Result.CONFLICT, notice=NOT_CANCELLABLE)
     try:
         actions.execution_cancel(
             execution=execution,
@@ -244,10 +260,10 @@ def cancel(*, app: App, execution: Execution, actor: actions.Actor) -> Outcome:
             label=button_label(app, execution, "CancelExecutionButton"),
         )
     except actions.AlreadyOver:
-        return Outcome(notice=NOT_CANCELLABLE, status=409, execution=execution)
+        return Outcome(Result.CONFLICT, notice=NOT_CANCELLABLE, execution=execution)
     except KestraUnavailable:
-        return Outcome(notice=UNAVAILABLE, status=503, execution=execution)
+        return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
     except KestraRejected as exc:
         notice = f"Kestra refused to cancel: {exc.message}"
-        return Outcome(notice=notice, status=409, execution=execution)
+        return Outcome(Result.CONFLICT, notice=notice, execution=execution)
     return Outcome(execution=execution)
