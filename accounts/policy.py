@@ -22,8 +22,7 @@ from functools import cache
 from typing import Literal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser, Permission
-from django.contrib.auth.models import User as Account
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
 from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -38,7 +37,8 @@ from apps_catalog.models import (
 )
 from executions.models import Execution
 
-User = Account | AnonymousUser
+# Whoever asks: a signed-in user or an anonymous visitor.
+Person = User | AnonymousUser
 ManageAction = Literal["read", "add", "change", "delete", "import"]
 
 # What managing apps asks, by what is done: each inner tuple is one way to be allowed (the
@@ -79,22 +79,22 @@ class Unavailable(AccessRefused):
 # -- use an app ------------------------------------------------------------------------
 
 
-def _granted(user: User, app: App) -> bool:
+def _granted(user: Person, app: App) -> bool:
     """Granted use of this app (directly or through a group), or a superuser."""
     return bool(user.is_authenticated and (user.is_superuser or user.has_perm(USE_CODENAME, app)))
 
 
-def _may_use(user: User, app: App) -> bool:
+def _may_use(user: Person, app: App) -> bool:
     """May use the app whenever it is available: a public one, or one granted."""
     return app.is_public or _granted(user, app)
 
 
-def can_use(user: User, app: App) -> bool:
+def can_use(user: Person, app: App) -> bool:
     """May this person use this app now?"""
     return app.is_available() and _may_use(user, app)
 
 
-def usable_apps(user: User, *, dates: bool = True) -> AppQuerySet:
+def usable_apps(user: Person, *, dates: bool = True) -> AppQuerySet:
     """The apps this person may use now (can_use as a queryset); `dates=False`: whatever
     their expiration dates."""
     apps = App.objects.available(dates=dates)
@@ -103,12 +103,12 @@ def usable_apps(user: User, *, dates: bool = True) -> AppQuerySet:
     return apps.filter(Q(access=App.Access.PUBLIC) | granted(user))
 
 
-def catalog(user: User) -> AppQuerySet:
+def catalog(user: Person) -> AppQuerySet:
     """The catalog: the apps this person may use that are listed in it."""
     return usable_apps(user).filter(catalog=True)
 
 
-def app_for(user: User, uid: str, *, known: App | None = None) -> App:
+def app_for(user: Person, uid: str, *, known: App | None = None) -> App:
     """The app with this uid, if this person may use it now. Raises NotFound (no such app,
     a disabled one, or a private one not granted to a logged-in person), LoginRequired (a
     private one, nobody logged in), Unavailable (outside its expiration dates).
@@ -131,7 +131,7 @@ def app_for(user: User, uid: str, *, known: App | None = None) -> App:
     return app
 
 
-def granted(user: User, *, app: str = "pk") -> Q:
+def granted(user: Person, *, app: str = "pk") -> Q:
     """Apps granted to the user, directly or through a group (`app` names the app's id in
     the rows filtered): the same rule as guardian's get_objects_for_user(
     accept_global_perms=False) and the user's has_perm, read straight from the app's own
@@ -190,18 +190,18 @@ def _granted_sql() -> str:
 # -- see an execution, its files and its logs ------------------------------------------
 
 
-def can_see(user: User, execution: Execution) -> bool:
+def can_see(user: Person, execution: Execution) -> bool:
     """May this person see this execution, its files and its logs? Whoever may use its app:
     on a public app, anyone with the link."""
     return can_use(user, execution.app)
 
 
-def visible_executions(user: User, *, dates: bool = True) -> QuerySet[Execution]:
+def visible_executions(user: Person, *, dates: bool = True) -> QuerySet[Execution]:
     """The executions this person may see (can_see as a queryset)."""
     return Execution.objects.filter(app__in=usable_apps(user, dates=dates).values("pk"))
 
 
-def mine(user: User, session_key: str) -> Q:
+def mine(user: Person, session_key: str) -> Q:
     """The executions this person submitted: as this user, or from this browser session."""
     submitted = Q(session_key=session_key) if session_key else Q(pk__in=[])
     if user.is_authenticated:
@@ -209,7 +209,7 @@ def mine(user: User, session_key: str) -> Q:
     return submitted
 
 
-def _submitted(user: User, session_key: str, execution: Execution) -> bool:
+def _submitted(user: Person, session_key: str, execution: Execution) -> bool:
     """`mine` for one execution."""
     return bool(
         (session_key and session_key == execution.session_key)
@@ -220,7 +220,7 @@ def _submitted(user: User, session_key: str, execution: Execution) -> bool:
 # -- act on an execution ---------------------------------------------------------------
 
 
-def can_act_on(user: User, execution: Execution, *, session_key: str = "") -> bool:
+def can_act_on(user: Person, execution: Execution, *, session_key: str = "") -> bool:
     """May this person approve, reject or cancel this execution? Whoever was granted its
     app; on a public app also the person, or the browser session, that submitted it."""
     app = execution.app
@@ -231,7 +231,7 @@ def can_act_on(user: User, execution: Execution, *, session_key: str = "") -> bo
     return app.is_public and _submitted(user, session_key, execution)
 
 
-def require_act_on(user: User, execution: Execution, *, session_key: str = "") -> None:
+def require_act_on(user: Person, execution: Execution, *, session_key: str = "") -> None:
     """can_act_on, or Forbidden."""
     if not can_act_on(user, execution, session_key=session_key):
         raise Forbidden(
@@ -239,7 +239,7 @@ def require_act_on(user: User, execution: Execution, *, session_key: str = "") -
         )
 
 
-def actionable_executions(user: User, *, session_key: str = "") -> QuerySet[Execution]:
+def actionable_executions(user: Person, *, session_key: str = "") -> QuerySet[Execution]:
     """The executions this person may act on (can_act_on as a queryset)."""
     executions = Execution.objects.filter(app__in=App.objects.available().values("pk"))
     if user.is_superuser:
@@ -251,7 +251,7 @@ def actionable_executions(user: User, *, session_key: str = "") -> QuerySet[Exec
 # -- manage apps -----------------------------------------------------------------------
 
 
-def can_manage(user: User, what: ManageAction) -> bool:
+def can_manage(user: Person, what: ManageAction) -> bool:
     """May this person do `what` (a key of MANAGE_WAYS) to apps? Every app alike."""
     if not user.is_authenticated:
         return False
@@ -263,6 +263,6 @@ def can_manage(user: User, what: ManageAction) -> bool:
     )
 
 
-def managed_apps(user: User, what: ManageAction) -> AppQuerySet:
+def managed_apps(user: Person, what: ManageAction) -> AppQuerySet:
     """The apps this person may do `what` to (can_manage as a queryset): all or none."""
     return App.objects.all() if can_manage(user, what) else App.objects.none()
