@@ -182,11 +182,18 @@ def test_it_refuses_a_stale_resume_when_kestra_paused_again(own_kestra) -> None:
     assert Decision.objects.count() == 1
 
 
-def test_it_refuses_a_cancel_right_after_a_resume(world) -> None:
+def test_it_refuses_a_cancel_once_kestra_finished_before_the_portal_heard(world) -> None:
+    """Kestra answers a kill of a finished execution as if it had worked: the portal must
+    not record a cancel that never happened, even before its worker saw the end."""
     execution = _paused_of_a(world)
     mona = _logged_in(world["mona"])
     assert _resume(mona, world["A"], execution).status_code == 302
-    assert _cancel(mona, world["A"], execution).status_code == 409
+    kestra_http.wait_for(world["kestra"], execution.kestra_id, {"SUCCESS"})
+    assert not Execution.objects.get(pk=execution.pk).is_final  # no poll has seen it yet
+
+    cancel = _cancel(mona, world["A"], execution)
+    assert cancel.status_code == 409 and NOT_CANCELLABLE in cancel.content.decode()
+    assert "KILLING" not in kestra_http.history(world["kestra"], execution.kestra_id)
     assert list(Decision.objects.values_list("action", flat=True)) == ["RESUME"]
 
 
