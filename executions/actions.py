@@ -14,8 +14,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.http import HttpRequest
 from django.utils import timezone
 
-from executions import stages
-from executions.forms import MASK
+from executions import forms, stages
 from executions.kestra import get_client
 from executions.kestra.client import FileField
 from executions.models import Decision, Execution
@@ -81,12 +80,8 @@ def execution_cancel(*, execution: Execution, actor: Actor, label: str = "Cancel
 
 
 def _masked(execution: Execution, values: dict[str, str], files: dict[str, FileField]) -> dict:
-    secret = {
-        (entry.get("input") or {}).get("id")
-        for entry in execution.resume_form.get("inputs") or []
-        if (entry.get("input") or {}).get("type") == "SECRET"
-    }
-    shown: dict[str, Any] = {k: (MASK if k in secret else v) for k, v in values.items()}
+    """What the record keeps of the onResume values: secrets masked, files by name."""
+    shown: dict[str, Any] = forms.shown_values(values, execution.resume_inputs)
     shown.update({k: f"file: {spec[0]}" for k, spec in files.items()})
     return shown
 

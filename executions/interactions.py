@@ -225,7 +225,7 @@ def resume(
     if not execution.awaits_decision:
         return Outcome(Result.CONFLICT, notice=NOT_PAUSED, execution=execution)
     assert execution.kestra_id is not None  # awaiting a decision: Kestra has it
-    inputs = [entry.get("input") or {} for entry in execution.resume_form.get("inputs") or []]
+    inputs = execution.resume_inputs
     values = forms.read_values(post, inputs)
     files, too_large = forms.read_files(uploaded, inputs)
     try:

@@ -198,6 +198,11 @@ class Execution(models.Model):
         return bool(self.kestra_id) and not self.is_final and self.state != stages.STATE_KILLING
 
     @property
+    def resume_inputs(self) -> list[Mapping[str, Any]]:
+        """The onResume inputs of the paused task, as Kestra's validation describes them."""
+        return [entry.get("input") or {} for entry in self.resume_form.get("inputs") or []]
+
+    @property
     def is_settled(self) -> bool:
         """Nothing more will change: a final stage, and no poll due any more. A final state
         stored before a poll read everything at the end (an execution adopted from one read,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import mimetypes
 import re
 
-from django.db.models import Q
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.exceptions import NotFound
@@ -26,7 +25,7 @@ from api.serializers import FileMetasSerializer
 from api.views.base import TenantView
 from apps_catalog.blocks import LOG_LEVELS
 from apps_catalog.models import App
-from executions import presenters
+from executions import interactions, presenters
 from executions.blocks import LogFilter, log_json, stored_logs
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, get_client
 from executions.models import Execution
@@ -49,11 +48,7 @@ def execution_file(request: Request, app: App) -> tuple[Execution, str]:
     if not execution_id:
         match = _EXECUTION_IN_PATH.match(path)
         execution_id = match["id"] if match else ""
-    execution = (
-        Execution.objects.select_related("app")
-        .filter(Q(kestra_id=execution_id) | Q(token=execution_id), app=app)
-        .first()
-    )
+    execution = interactions.tracked_execution(app.uid, execution_id)
     if (
         execution is None
         or not execution.kestra_id
@@ -176,11 +171,7 @@ class LogsDownloadView(TenantView):
         execution_id = request.query_params.get("executionId", "")
         if not execution_id:
             raise bad_request("executionId is required", "executionId")
-        execution = (
-            Execution.objects.filter(app=app)
-            .filter(Q(kestra_id=execution_id) | Q(token=execution_id))
-            .first()
-        )
+        execution = interactions.tracked_execution(app.uid, execution_id)
         if execution is None:
             raise NotFound("No such execution for this app.")
         min_level = request.query_params.get("minLevel", "")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -88,7 +88,7 @@ def browser_session(request: Request) -> SessionBase | None:
     return request.session
 
 
-def form_post(request: Request, inputs: list[dict[str, Any]]) -> tuple[QueryDict, dict]:
+def form_post(request: Request, inputs: Sequence[Mapping[str, Any]]) -> tuple[QueryDict, dict]:
     """Kestra's multipart (a part per input, named by its id) as the forms module reads
     it (`input.<id>`). A MULTISELECT may come as Kestra's JSON list in one part."""
     multiselect = {str(i.get("id")) for i in inputs if i.get("type") == "MULTISELECT"}
@@ -175,8 +175,7 @@ class DispatchView(TenantView):
         require_act_on(request, execution)
         actor = actions.Actor.from_request(request)
         if target.action == RESUME:
-            inputs = [e.get("input") or {} for e in execution.resume_form.get("inputs") or []]
-            post, files = form_post(request, inputs)
+            post, files = form_post(request, execution.resume_inputs)
             outcome = interactions.resume(
                 app=app, execution=execution, post=post, uploaded=files, actor=actor
             )
