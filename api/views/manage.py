@@ -4,14 +4,14 @@ the same in bulk. Needs Django's model permissions on App (or a superuser)."""
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import permissions
+from api.apps_io import INVALID, TAG, YAML_BODY, bulk_uids, yaml_source
 from api.media import YAML_PARSERS
 from api.problems import app_error, issue_errors
 from api.serializers import (
@@ -28,17 +28,7 @@ from apps_catalog.models import App
 from apps_catalog.services import app_save_source, app_set_enabled
 from apps_catalog.sources import SourceEditError
 
-TAG = "Apps"
-INVALID = OpenApiResponse(ProblemSerializer, "Not a valid app (app-error, issues with lines).")
 NOT_FOUND = OpenApiResponse(ProblemSerializer, "No such app.")
-YAML_BODY = {"application/x-yaml": OpenApiTypes.STR}
-
-
-def yaml_source(request: Request) -> str:
-    """The request's YAML body as text; an empty body is an empty document."""
-    if not (request.content_type or "").split(";")[0].strip().endswith("yaml"):
-        raise UnsupportedMediaType(request.content_type or "none")
-    return request.data if isinstance(request.data, str) else ""
 
 
 def save_source(source: str, app: App | None) -> App:
@@ -50,12 +40,6 @@ def save_source(source: str, app: App | None) -> App:
         raise app_error("The app definition is not valid.", issue_errors(issues))
     saved, _ = app_save_source(source=source, definition=form.definition, app=app, flow=form.flow)
     return saved
-
-
-def bulk_uids(request: Request) -> list[str]:
-    serializer = BulkRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return list(dict.fromkeys(serializer.validated_data.get("uids") or []))
 
 
 class AppsView(TenantView):
