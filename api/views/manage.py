@@ -3,6 +3,8 @@ the same in bulk. Needs Django's model permissions on App (or a superuser)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -126,58 +128,51 @@ def set_enabled(app: App, enabled: bool) -> App:
     return app
 
 
-def _toggle_view(enabled: bool) -> type[TenantView]:
-    word = "enable" if enabled else "disable"
+def _toggle_views(enabled: bool) -> tuple[type[TenantView], type[TenantView]]:
+    """The views that enable (or disable) one app, and apps by uid."""
+    word = "Enable" if enabled else "Disable"
 
-    class ToggleView(TenantView):
+    class ToggleAppView(TenantView):
         permission_classes = [permissions.CanChangeApps]
 
         @extend_schema(
             tags=[TAG],
-            operation_id=f"{word}App",
-            summary=f"{word.capitalize()} an app (sets `disabled:` in its source)",
+            operation_id=f"{word.lower()}App",
+            summary=f"{word} an app (sets `disabled:` in its source)",
             request=None,
             responses={200: AppSerializer, 404: NOT_FOUND, 422: INVALID},
         )
         def post(self, request: Request, tenant: str, uid: str) -> Response:
             return Response(AppSerializer(set_enabled(managed_app(uid), enabled)).data)
 
-    ToggleView.__name__ = f"{word.capitalize()}AppView"
-    return ToggleView
-
-
-def _bulk_toggle_view(enabled: bool) -> type[TenantView]:
-    word = "enable" if enabled else "disable"
-
     class BulkToggleView(TenantView):
         permission_classes = [permissions.CanChangeApps]
 
         @extend_schema(
             tags=[TAG],
-            operation_id=f"bulk{word.capitalize()}Apps",
-            summary=f"{word.capitalize()} apps by uid; those that cannot be are left out",
+            operation_id=f"bulk{word}Apps",
+            summary=f"{word} apps by uid; those that cannot be are left out",
             request=BulkRequestSerializer,
             responses={200: BulkResponseSerializer},
         )
         def post(self, request: Request, tenant: str) -> Response:
             return Response({"success": _each(bulk_uids(request), enabled)})
 
-    BulkToggleView.__name__ = f"Bulk{word.capitalize()}AppsView"
-    return BulkToggleView
+    ToggleAppView.__name__ = f"{word}AppView"
+    BulkToggleView.__name__ = f"Bulk{word}AppsView"
+    return ToggleAppView, BulkToggleView
 
 
 def _each(uids: list[str], enabled: bool) -> list[str]:
-    done = []
+    """The uids of the apps enabled (or disabled); those whose source cannot be edited
+    safely are left out."""
+    done = set()
     for app in App.objects.filter(uid__in=uids):
-        try:
+        with suppress(SourceEditError):
             app_set_enabled(app=app, enabled=enabled)
-        except SourceEditError:
-            continue
-        done.append(app.uid)
-    return [uid for uid in uids if uid in set(done)]
+            done.add(app.uid)
+    return [uid for uid in uids if uid in done]
 
 
-EnableAppView = _toggle_view(True)
-DisableAppView = _toggle_view(False)
-BulkEnableAppsView = _bulk_toggle_view(True)
-BulkDisableAppsView = _bulk_toggle_view(False)
+EnableAppView, BulkEnableAppsView = _toggle_views(True)
+DisableAppView, BulkDisableAppsView = _toggle_views(False)

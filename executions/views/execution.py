@@ -115,12 +115,19 @@ def execution_file_preview(
     return render(request, template, context)
 
 
-def _refuse_unless_allowed(
-    request: HttpRequest, app: App, execution: Execution
-) -> HttpResponse | None:
-    if not can_act_on(request, execution):
-        return render(request, "errors/403.html", status=403)
-    return None
+ActionView = Callable[[HttpRequest, App, Execution], HttpResponse]
+
+
+def _action_view(view: ActionView) -> Callable[..., HttpResponseBase]:
+    """A POST that acts on the execution: 403 unless this person (or browser) may."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+        if not can_act_on(request, execution):
+            return render(request, "errors/403.html", status=403)
+        return view(request, app, execution)
+
+    return require_POST(execution_view(wrapper))
 
 
 def _after_action(
@@ -138,23 +145,15 @@ def _after_action(
     )
 
 
-@require_POST
-@execution_view
+@_action_view
 def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    refused = _refuse_unless_allowed(request, app, execution)
-    if refused:
-        return refused
     actor = actions.Actor.from_request(request)
     outcome = interactions.cancel(app=app, execution=execution, actor=actor)
     return _after_action(request, app, execution, outcome)
 
 
-@require_POST
-@execution_view
+@_action_view
 def execution_resume(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    refused = _refuse_unless_allowed(request, app, execution)
-    if refused:
-        return refused
     outcome = interactions.resume(
         app=app,
         execution=execution,
