@@ -56,24 +56,14 @@ class _Passthrough(renderers.BaseRenderer):
         return data if isinstance(data, bytes) else b""
 
 
-class OctetStreamRenderer(_Passthrough):
-    media_type = "application/octet-stream"
-    format = "bin"
+def _passthrough(name: str, media_type: str, format: str) -> type[BaseRenderer]:
+    return type(name, (_Passthrough,), {"media_type": media_type, "format": format})
 
 
-class ZipRenderer(_Passthrough):
-    media_type = "application/zip"
-    format = "zip"
-
-
-class PlainTextRenderer(_Passthrough):
-    media_type = "text/plain"
-    format = "txt"
-
-
-class EventStreamRenderer(_Passthrough):
-    media_type = "text/event-stream"
-    format = "sse"
+OctetStreamRenderer = _passthrough("OctetStreamRenderer", "application/octet-stream", "bin")
+ZipRenderer = _passthrough("ZipRenderer", "application/zip", "zip")
+PlainTextRenderer = _passthrough("PlainTextRenderer", "text/plain", "txt")
+EventStreamRenderer = _passthrough("EventStreamRenderer", "text/event-stream", "sse")
 
 
 class LenientNegotiation(negotiation.DefaultContentNegotiation):

@@ -7,25 +7,25 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):
+class _HttpScheme(OpenApiAuthenticationExtension):
+    """An HTTP authentication scheme; with no target_class, this base matches no class."""
+
+    scheme = ""
+    description = ""
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return {"type": "http", "scheme": self.scheme, "description": self.description}
+
+
+class BearerTokenScheme(_HttpScheme):
     target_class = "accounts.authentication.BearerTokenAuthentication"
     name = "bearerToken"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A personal API token, made on /accounts/tokens/.",
-        }
+    scheme = "bearer"
+    description = "A personal API token, made on /accounts/tokens/."
 
 
-class BasicScheme(OpenApiAuthenticationExtension):
+class BasicScheme(_HttpScheme):
     target_class = "accounts.authentication.SwitchableBasicAuthentication"
     name = "basicAuth"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return {
-            "type": "http",
-            "scheme": "basic",
-            "description": "Username and password; off when API_BASIC_AUTH is false.",
-        }
+    scheme = "basic"
+    description = "Username and password; off when API_BASIC_AUTH is false."

@@ -1,41 +1,48 @@
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from executions.models import Decision, Execution
+from executions.models import Decision, Execution, ExecutionQuerySet
+
+# Picks the rows of one choice, as of the time given.
+Pick = Callable[[Any, datetime], QuerySet[Execution]]
 
 
-class WatchedFilter(admin.SimpleListFilter):
+class _AsOfNowFilter(admin.SimpleListFilter):
+    """A list filter whose choices each pick rows by the time now: value → (label, pick)."""
+
+    picks: ClassVar[Mapping[str, tuple[str, Pick]]] = {}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(value, label) for value, (label, _pick) in self.picks.items()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Execution]) -> QuerySet[Execution]:
+        choice = self.picks.get(self.value() or "")
+        return choice[1](queryset, timezone.now()) if choice else queryset
+
+
+class WatchedFilter(_AsOfNowFilter):
     title = "watched"
     parameter_name = "watched"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Someone has the page open"), ("no", "Nobody watching")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Execution]) -> QuerySet[Execution]:
-        now = timezone.now()
-        if self.value() == "yes":
-            return queryset.filter(watched_until__gt=now)
-        if self.value() == "no":
-            return queryset.exclude(watched_until__gt=now)
-        return queryset
+    picks = {
+        "yes": ("Someone has the page open", ExecutionQuerySet.watched),
+        "no": ("Nobody watching", ExecutionQuerySet.unwatched),
+    }
 
 
-class HeldFilter(admin.SimpleListFilter):
+class HeldFilter(_AsOfNowFilter):
     title = "held by a worker"
     parameter_name = "held"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "Held now"), ("overdue", "Due and nobody holds it")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Execution]) -> QuerySet[Execution]:
-        now = timezone.now()
-        if self.value() == "yes":
-            return queryset.filter(lease_until__gte=now)
-        if self.value() == "overdue":
-            return queryset.filter(next_action_at__lt=now).exclude(lease_until__gte=now)
-        return queryset
+    picks = {
+        "yes": ("Held now", lambda rows, now: rows.filter(lease_until__gte=now)),
+        # due and unleased: what the next tracking claim will take
+        "overdue": ("Due and nobody holds it", lambda rows, now: rows.due(now).unleased(now)),
+    }
 
 
 @admin.register(Execution)

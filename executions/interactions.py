@@ -211,6 +211,14 @@ def button_label(app: App, execution: Execution, block_type: str) -> str:
     return ""
 
 
+def _kestra_failed(exc: KestraError, execution: Execution, refusal: str) -> Outcome:
+    """An action on an execution that Kestra refused (a conflict, with its reason) or could
+    not take (unavailable)."""
+    if isinstance(exc, KestraRejected):
+        return Outcome(Result.CONFLICT, notice=f"{refusal}: {exc.message}", execution=execution)
+    return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
+
+
 def resume(
     *,
     app: App,
@@ -240,11 +248,8 @@ def resume(
             files=forms.file_fields(files),
             label=button_label(app, execution, "ResumeExecutionButton"),
         )
-    except KestraUnavailable:
-        return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
-    except KestraRejected as exc:
-        notice = f"Kestra refused the decision: {exc.message}"
-        return Outcome(Result.CONFLICT, notice=notice, execution=execution)
+    except KestraError as exc:
+        return _kestra_failed(exc, execution, "Kestra refused the decision")
     return Outcome(execution=execution)
 
 
@@ -261,9 +266,6 @@ def cancel(*, app: App, execution: Execution, actor: actions.Actor) -> Outcome:
         )
     except actions.AlreadyOver:
         return Outcome(Result.CONFLICT, notice=NOT_CANCELLABLE, execution=execution)
-    except KestraUnavailable:
-        return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
-    except KestraRejected as exc:
-        notice = f"Kestra refused to cancel: {exc.message}"
-        return Outcome(Result.CONFLICT, notice=notice, execution=execution)
+    except KestraError as exc:
+        return _kestra_failed(exc, execution, "Kestra refused to cancel")
     return Outcome(execution=execution)

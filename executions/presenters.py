@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import mimetypes
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +39,17 @@ def known_files(execution: Execution) -> set[str]:
 
 def file_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
+
+
+def download_headers(path: str) -> dict[str, str]:
+    """The headers that hand an execution's file over as a download, the page's and the
+    API's alike: its name, the type its name suggests, and no sniffing by the browser."""
+    name = file_name(path)
+    return {
+        "Content-Type": mimetypes.guess_type(name)[0] or "application/octet-stream",
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 @dataclass(frozen=True)

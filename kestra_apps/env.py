@@ -1,7 +1,11 @@
 """Tiny typed readers for settings that come from environment variables."""
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -27,24 +31,23 @@ def envbool(name: str, default: bool = False) -> bool:
     raise SettingError(f"{name} must be a boolean (true/false), got {raw!r}")
 
 
-def envint(name: str, default: int) -> int:
+def _parsed(name: str, default: T, parse: Callable[[str], T], kind: str) -> T:
+    """The variable read by `parse`; the default when it is unset or blank."""
     raw = os.environ.get(name)
     if raw is None or not raw.strip():
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError:
-        raise SettingError(f"{name} must be an integer, got {raw!r}") from None
+        raise SettingError(f"{name} must be {kind}, got {raw!r}") from None
+
+
+def envint(name: str, default: int) -> int:
+    return _parsed(name, default, int, "an integer")
 
 
 def envfloat(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SettingError(f"{name} must be a number, got {raw!r}") from None
+    return _parsed(name, default, float, "a number")
 
 
 def envlist(name: str, default: list[str]) -> list[str]:

@@ -1,14 +1,18 @@
-"""What every API view shares: the tenant in the path, and finding an app."""
+"""What every API view shares: the tenant in the path, what the runtime's views have in
+common, and finding an app to manage."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from api.lookups import TAG as RUNTIME_TAG
 from apps_catalog.models import App
 
 
@@ -20,6 +24,13 @@ class TenantView(APIView):
         if kwargs.get("tenant") != settings.KESTRA_TENANT:
             raise NotFound(f"No tenant {kwargs.get('tenant')!r} here.")
         super().initial(request, *args, **kwargs)
+
+
+# A view of the app runtime: anyone may call it, and accounts.policy decides for each app
+# (api.lookups.usable_app).
+@extend_schema(tags=[RUNTIME_TAG])
+class RuntimeView(TenantView):
+    permission_classes = [AllowAny]
 
 
 def managed_app(uid: str) -> App:

@@ -6,23 +6,21 @@ pages; logs are the ones the portal stored, so reading them never calls Kestra.
 
 from __future__ import annotations
 
-import mimetypes
 import re
 
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.lookups import PROBLEM, TAG, usable_app
+from api.lookups import PROBLEM, usable_app
 from api.media import OctetStreamRenderer, PlainTextRenderer
 from api.problems import Problem
 from api.query import bad_request
 from api.serializers import FileMetasSerializer
-from api.views.base import TenantView
+from api.views.base import RuntimeView
 from apps_catalog.blocks import LOG_LEVELS
 from apps_catalog.models import App
 from executions import interactions, presenters
@@ -64,11 +62,8 @@ def kestra_failure(exc: KestraError) -> Exception:
     return Problem(503, "Kestra cannot be reached right now; try again in a minute.")
 
 
-class FileMetaView(TenantView):
-    permission_classes = [AllowAny]
-
+class FileMetaView(RuntimeView):
     @extend_schema(
-        tags=[TAG],
         operation_id="fileMetaFromAppExecution",
         summary="The size of a file of an app execution",
         parameters=[PATH_PARAM, EXECUTION_PARAM],
@@ -86,11 +81,8 @@ class FileMetaView(TenantView):
         return Response({"size": size})
 
 
-class FilePreviewView(TenantView):
-    permission_classes = [AllowAny]
-
+class FilePreviewView(RuntimeView):
     @extend_schema(
-        tags=[TAG],
         operation_id="filePreviewFromAppExecution",
         summary="Kestra's preview of a file of an app execution (its FileRender)",
         parameters=[
@@ -117,12 +109,10 @@ class FilePreviewView(TenantView):
         return Response(rendered)
 
 
-class FileDownloadView(TenantView):
-    permission_classes = [AllowAny]
+class FileDownloadView(RuntimeView):
     renderer_classes = [OctetStreamRenderer, JSONRenderer]
 
     @extend_schema(
-        tags=[TAG],
         operation_id="downloadFileFromAppExecution",
         summary="Download a file of an app execution",
         parameters=[PATH_PARAM, EXECUTION_PARAM],
@@ -134,12 +124,7 @@ class FileDownloadView(TenantView):
             chunks, _headers = get_client().download(execution.kestra_id or "", path)
         except KestraError as exc:
             raise kestra_failure(exc) from exc
-        name = presenters.file_name(path)
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        response = StreamingHttpResponse(chunks, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return StreamingHttpResponse(chunks, headers=presenters.download_headers(path))
 
 
 def log_lines(execution: Execution, min_level: str, task_ids: list[str]) -> str:
@@ -151,12 +136,10 @@ def log_lines(execution: Execution, min_level: str, task_ids: list[str]) -> str:
     return "".join(lines)
 
 
-class LogsDownloadView(TenantView):
-    permission_classes = [AllowAny]
+class LogsDownloadView(RuntimeView):
     renderer_classes = [PlainTextRenderer, OctetStreamRenderer, JSONRenderer]
 
     @extend_schema(
-        tags=[TAG],
         operation_id="logsFromAppExecution",
         summary="An app execution's logs as a text file, one line per entry",
         parameters=[

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from accounts import policy
 from api import permissions, query
+from api.apps_io import TAG
 from api.serializers import (
     AppSerializer,
     CatalogItemSerializer,
@@ -21,7 +22,6 @@ from api.serializers import (
     paged,
 )
 from api.views.base import TenantView
-from api.views.manage import TAG
 from apps_catalog.definition import STAGES
 from apps_catalog.models import App, Tag
 from apps_catalog.selectors import (

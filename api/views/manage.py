@@ -3,15 +3,17 @@ the same in bulk. Needs Django's model permissions on App (or a superuser)."""
 
 from __future__ import annotations
 
+from contextlib import suppress
+
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import permissions
+from api.apps_io import INVALID, TAG, YAML_BODY, bulk_uids, yaml_source
 from api.media import YAML_PARSERS
 from api.problems import app_error, issue_errors
 from api.serializers import (
@@ -28,17 +30,7 @@ from apps_catalog.models import App
 from apps_catalog.services import app_save_source, app_set_enabled
 from apps_catalog.sources import SourceEditError
 
-TAG = "Apps"
-INVALID = OpenApiResponse(ProblemSerializer, "Not a valid app (app-error, issues with lines).")
 NOT_FOUND = OpenApiResponse(ProblemSerializer, "No such app.")
-YAML_BODY = {"application/x-yaml": OpenApiTypes.STR}
-
-
-def yaml_source(request: Request) -> str:
-    """The request's YAML body as text; an empty body is an empty document."""
-    if not (request.content_type or "").split(";")[0].strip().endswith("yaml"):
-        raise UnsupportedMediaType(request.content_type or "none")
-    return request.data if isinstance(request.data, str) else ""
 
 
 def save_source(source: str, app: App | None) -> App:
@@ -50,12 +42,6 @@ def save_source(source: str, app: App | None) -> App:
         raise app_error("The app definition is not valid.", issue_errors(issues))
     saved, _ = app_save_source(source=source, definition=form.definition, app=app, flow=form.flow)
     return saved
-
-
-def bulk_uids(request: Request) -> list[str]:
-    serializer = BulkRequestSerializer(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return list(dict.fromkeys(serializer.validated_data.get("uids") or []))
 
 
 class AppsView(TenantView):
@@ -142,58 +128,51 @@ def set_enabled(app: App, enabled: bool) -> App:
     return app
 
 
-def _toggle_view(enabled: bool) -> type[TenantView]:
-    word = "enable" if enabled else "disable"
+def _toggle_views(enabled: bool) -> tuple[type[TenantView], type[TenantView]]:
+    """The views that enable (or disable) one app, and apps by uid."""
+    word = "Enable" if enabled else "Disable"
 
-    class ToggleView(TenantView):
+    class ToggleAppView(TenantView):
         permission_classes = [permissions.CanChangeApps]
 
         @extend_schema(
             tags=[TAG],
-            operation_id=f"{word}App",
-            summary=f"{word.capitalize()} an app (sets `disabled:` in its source)",
+            operation_id=f"{word.lower()}App",
+            summary=f"{word} an app (sets `disabled:` in its source)",
             request=None,
             responses={200: AppSerializer, 404: NOT_FOUND, 422: INVALID},
         )
         def post(self, request: Request, tenant: str, uid: str) -> Response:
             return Response(AppSerializer(set_enabled(managed_app(uid), enabled)).data)
 
-    ToggleView.__name__ = f"{word.capitalize()}AppView"
-    return ToggleView
-
-
-def _bulk_toggle_view(enabled: bool) -> type[TenantView]:
-    word = "enable" if enabled else "disable"
-
     class BulkToggleView(TenantView):
         permission_classes = [permissions.CanChangeApps]
 
         @extend_schema(
             tags=[TAG],
-            operation_id=f"bulk{word.capitalize()}Apps",
-            summary=f"{word.capitalize()} apps by uid; those that cannot be are left out",
+            operation_id=f"bulk{word}Apps",
+            summary=f"{word} apps by uid; those that cannot be are left out",
             request=BulkRequestSerializer,
             responses={200: BulkResponseSerializer},
         )
         def post(self, request: Request, tenant: str) -> Response:
             return Response({"success": _each(bulk_uids(request), enabled)})
 
-    BulkToggleView.__name__ = f"Bulk{word.capitalize()}AppsView"
-    return BulkToggleView
+    ToggleAppView.__name__ = f"{word}AppView"
+    BulkToggleView.__name__ = f"Bulk{word}AppsView"
+    return ToggleAppView, BulkToggleView
 
 
 def _each(uids: list[str], enabled: bool) -> list[str]:
-    done = []
+    """The uids of the apps enabled (or disabled); those whose source cannot be edited
+    safely are left out."""
+    done = set()
     for app in App.objects.filter(uid__in=uids):
-        try:
+        with suppress(SourceEditError):
             app_set_enabled(app=app, enabled=enabled)
-        except SourceEditError:
-            continue
-        done.append(app.uid)
-    return [uid for uid in uids if uid in set(done)]
+            done.add(app.uid)
+    return [uid for uid in uids if uid in done]
 
 
-EnableAppView = _toggle_view(True)
-DisableAppView = _toggle_view(False)
-BulkEnableAppsView = _bulk_toggle_view(True)
-BulkDisableAppsView = _bulk_toggle_view(False)
+EnableAppView, BulkEnableAppsView = _toggle_views(True)
+DisableAppView, BulkDisableAppsView = _toggle_views(False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -17,18 +17,17 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import tokens
 from api.app_response import Viewer, app_response
-from api.lookups import PROBLEM, TAG, execution_of, require_act_on, usable_app, viewer_for
+from api.lookups import PROBLEM, execution_of, require_act_on, usable_app, viewer_for
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer
-from api.views.base import TenantView
+from api.views.base import RuntimeView
 from apps_catalog.models import App
 from executions import actions, forms, interactions, services, throttle
 from executions.blocks import CREATE, RESUME
@@ -39,6 +38,19 @@ EXECUTION_PARAM = OpenApiParameter(
     "executionId", str, description="Show the app on this execution instead of its form"
 )
 KEEP_ALIVE_SECONDS = 15.0
+
+
+def app_target(
+    app: App, read: Callable[[str], tokens.Target], token: str, what: str
+) -> tokens.Target:
+    """What a dispatch or stream token names, if it is a token of this app's; else 404."""
+    try:
+        target = read(token)
+    except tokens.BadToken:
+        raise NotFound(f"No such {what}.") from None
+    if target.uid != app.uid:
+        raise NotFound(f"No such {what} for this app.")
+    return target
 
 
 def open_fields(app: App) -> tuple[list[forms.Field], str]:
@@ -56,11 +68,8 @@ def view_of(request: Request, app: App, execution: Execution | None) -> dict[str
     return {**body, "notice": notice} if notice else body
 
 
-class AppViewView(TenantView):
-    permission_classes = [AllowAny]
-
+class AppViewView(RuntimeView):
     @extend_schema(
-        tags=[TAG],
         operation_id="openAppView",
         summary="The app's current layout, resolved, with the tokens of its actions",
         parameters=[EXECUTION_PARAM],
@@ -137,12 +146,10 @@ def refused(outcome: interactions.Outcome) -> Problem:
     return app_error(outcome.notice or "The request is not valid.", errors)
 
 
-class DispatchView(TenantView):
-    permission_classes = [AllowAny]
+class DispatchView(RuntimeView):
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
-        tags=[TAG],
         operation_id="dispatchApp",
         summary="Run the action a dispatch token names: create, resume or cancel an execution",
         description=(
@@ -162,12 +169,7 @@ class DispatchView(TenantView):
     )
     def post(self, request: Request, tenant: str, uid: str, dispatch_token: str) -> Response:
         app = usable_app(request, uid)
-        try:
-            target = tokens.read_dispatch(dispatch_token)
-        except tokens.BadToken:
-            raise NotFound("No such action.") from None
-        if target.uid != app.uid:
-            raise NotFound("No such action for this app.")
+        target = app_target(app, tokens.read_dispatch, dispatch_token, "action")
         session = browser_session(request)
         if target.action == CREATE:
             return self._create(request, app, session)
@@ -239,12 +241,10 @@ def layout_events(
         time.sleep(settings.API_STREAM_POLL_SECONDS)
 
 
-class StreamView(TenantView):
-    permission_classes = [AllowAny]
+class StreamView(RuntimeView):
     renderer_classes = [EventStreamRenderer, JSONRenderer]
 
     @extend_schema(
-        tags=[TAG],
         operation_id="streamEventsFromApp",
         summary="Server-sent events: the view again each time it changes, until a final stage",
         description=(
@@ -255,12 +255,7 @@ class StreamView(TenantView):
     )
     def get(self, request: Request, tenant: str, uid: str, stream: str) -> StreamingHttpResponse:
         app = usable_app(request, uid)
-        try:
-            target = tokens.read_stream(stream)
-        except tokens.BadToken:
-            raise NotFound("No such stream.") from None
-        if target.uid != app.uid:
-            raise NotFound("No such stream for this app.")
+        target = app_target(app, tokens.read_stream, stream, "stream")
         execution = execution_of(app, target.execution_id) if target.execution_id else None
         fields = open_fields(app)[0] if execution is None else None
         events = layout_events(app, execution, viewer_for(request, app, execution), fields)

@@ -11,12 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import permissions
+from api.apps_io import INVALID, TAG, YAML_BODY, yaml_source
 from api.media import YAML_PARSERS
 from api.problems import app_error, issue_errors
 from api.query import bad_request
 from api.serializers import AppResponseSerializer
 from api.views.base import TenantView
-from api.views.manage import INVALID, YAML_BODY, yaml_source
 from apps_catalog.definition import STAGES, AppDefinition, DefinitionError, parse_app
 from executions import stages
 from executions.blocks import CANCEL, CREATE, RESUME, ApiTarget
@@ -36,7 +36,7 @@ class StagePreviewView(TenantView):
     parser_classes = YAML_PARSERS
 
     @extend_schema(
-        tags=["Apps"],
+        tags=[TAG],
         operation_id="previewApp",
         summary="One stage of an unsaved app's layout, drawn with a sample execution",
         request=YAML_BODY,

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import permissions
+from api.apps_io import TAG, bulk_uids
 from api.media import ZipRenderer
 from api.problems import Problem, issue_errors
 from api.serializers import (
@@ -28,7 +29,6 @@ from api.serializers import (
     ProblemSerializer,
 )
 from api.views.base import TenantView
-from api.views.manage import TAG, bulk_uids
 from apps_catalog.definition import MAX_IMPORT_BYTES, DefinitionError, read_documents
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source, export_files

@@ -145,6 +145,20 @@ class KestraClient:
     def _labels(labels: Mapping[str, str] | None) -> list[tuple[str, str]]:
         return [("labels", f"{key}:{value}") for key, value in (labels or {}).items()]
 
+    @staticmethod
+    def _revision(revision: int | None) -> list[tuple[str, str]]:
+        return [("revision", str(revision))] if revision else []
+
+    def _post_inputs(
+        self,
+        path: str,
+        values: Mapping[str, str],
+        files: Mapping[str, FileField] | None,
+        params: list[tuple[str, str]],
+    ) -> dict[str, Any]:
+        """A flow's inputs, as Kestra's execution endpoints take them, to `path`."""
+        return self._json("POST", self._api(path), params=params, **self._multipart(values, files))
+
     def validate_inputs(
         self,
         namespace: str,
@@ -153,13 +167,8 @@ class KestraClient:
         files: Mapping[str, FileField] | None = None,
         revision: int | None = None,
     ) -> dict[str, Any]:
-        params: list[tuple[str, Any]] = [("revision", revision)] if revision else []
-        return self._json(
-            "POST",
-            self._api(f"/executions/{namespace}/{flow_id}/validate"),
-            params=params,
-            **self._multipart(values, files),
-        )
+        path = f"/executions/{namespace}/{flow_id}/validate"
+        return self._post_inputs(path, values, files, self._revision(revision))
 
     def create_execution(
         self,
@@ -170,13 +179,8 @@ class KestraClient:
         labels: Mapping[str, str] | None = None,
         revision: int | None = None,
     ) -> dict[str, Any]:
-        params = self._labels(labels) + ([("revision", str(revision))] if revision else [])
-        return self._json(
-            "POST",
-            self._api(f"/executions/{namespace}/{flow_id}"),
-            params=params,
-            **self._multipart(values, files),
-        )
+        params = self._labels(labels) + self._revision(revision)
+        return self._post_inputs(f"/executions/{namespace}/{flow_id}", values, files, params)
 
     def execution(self, execution_id: str) -> dict[str, Any]:
         return self._json("GET", self._api(f"/executions/{execution_id}"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 from collections.abc import Callable
 from functools import wraps
 
@@ -65,9 +64,9 @@ def execution_live(request: HttpRequest, app: App, execution: Execution) -> Http
 FileView = Callable[[HttpRequest, App, Execution, str], HttpResponseBase]
 
 
-def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpResponseBase]:
-    """Only files the execution names, from Kestra: 400 without a path, 404 for any other
-    file or one Kestra no longer has, 503 while Kestra cannot be reached."""
+def _file_view(view: FileView) -> Callable[..., HttpResponseBase]:
+    """A GET of one of the execution's files, from Kestra: 400 without a path, 404 for any
+    other file or one Kestra no longer has, 503 while Kestra cannot be reached."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponseBase:
@@ -83,26 +82,17 @@ def _file_view(view: FileView) -> Callable[[HttpRequest, App, Execution], HttpRe
         except KestraUnavailable:
             return render(request, "errors/kestra_unavailable.html", status=503)
 
-    return wrapper
+    return require_GET(execution_view(wrapper))
 
 
-@require_GET
-@execution_view
 @_file_view
 def execution_file(
     request: HttpRequest, app: App, execution: Execution, path: str
 ) -> StreamingHttpResponse:
     chunks, _headers = get_client().download(execution.kestra_id or "", path)
-    name = presenters.file_name(path)
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = StreamingHttpResponse(chunks, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return StreamingHttpResponse(chunks, headers=presenters.download_headers(path))
 
 
-@require_GET
-@execution_view
 @_file_view
 def execution_file_preview(
     request: HttpRequest, app: App, execution: Execution, path: str
@@ -125,12 +115,19 @@ def execution_file_preview(
     return render(request, template, context)
 
 
-def _refuse_unless_allowed(
-    request: HttpRequest, app: App, execution: Execution
-) -> HttpResponse | None:
-    if not can_act_on(request, execution):
-        return render(request, "errors/403.html", status=403)
-    return None
+ActionView = Callable[[HttpRequest, App, Execution], HttpResponse]
+
+
+def _action_view(view: ActionView) -> Callable[..., HttpResponseBase]:
+    """A POST that acts on the execution: 403 unless this person (or browser) may."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+        if not can_act_on(request, execution):
+            return render(request, "errors/403.html", status=403)
+        return view(request, app, execution)
+
+    return require_POST(execution_view(wrapper))
 
 
 def _after_action(
@@ -148,23 +145,15 @@ def _after_action(
     )
 
 
-@require_POST
-@execution_view
+@_action_view
 def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    refused = _refuse_unless_allowed(request, app, execution)
-    if refused:
-        return refused
     actor = actions.Actor.from_request(request)
     outcome = interactions.cancel(app=app, execution=execution, actor=actor)
     return _after_action(request, app, execution, outcome)
 
 
-@require_POST
-@execution_view
+@_action_view
 def execution_resume(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    refused = _refuse_unless_allowed(request, app, execution)
-    if refused:
-        return refused
     outcome = interactions.resume(
         app=app,
         execution=execution,

@@ -7,18 +7,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, Group, Permission, User
+from django.contrib.auth.models import Group
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
 from accounts import policy
 from apps_catalog.models import CLOSED, DISABLED, NOT_OPEN_YET, App
 from executions.models import Execution
+from tests.personas import MEMBERS, grant_use, make_user
 
 pytestmark = pytest.mark.django_db
 
 BROWSER = "browser-session-1"  # the anonymous browser session that submitted `by_browser`
-PERSONAS = ["anonymous", "browser", "outsider", "member", "direct", "manager", "superuser"]
+# The shared personas (tests/personas.py), and `browser`: anonymous, in the session BROWSER.
+PERSONAS = ["anonymous", "browser", "outsider", "member", "grantee", "manager", "admin"]
 
 
 def _app(name: str, access: str = "PRIVATE", **fields: Any) -> App:
@@ -35,11 +36,11 @@ def _app(name: str, access: str = "PRIVATE", **fields: Any) -> App:
 
 
 @pytest.fixture
-def world() -> dict[str, Any]:
+def world(anonymous, outsider, member, grantee, manager, admin) -> dict[str, Any]:
     """Seven apps, five executions and the users of PERSONAS.
 
-    `private` is granted to the group of `member` and directly to `direct`; `public` is
-    granted directly to `direct` too; `other` is granted to nobody; `disabled`, `closed` and
+    `private` is granted to the group of `member` and directly to `grantee`; `public` is
+    granted directly to `grantee` too; `other` is granted to nobody; `disabled`, `closed` and
     `not_open` are each outside their availability."""
     now = timezone.now()
     apps = {
@@ -52,27 +53,23 @@ def world() -> dict[str, Any]:
         "not_open": _app("not_open", expiration_start=now + timedelta(days=1)),
     }
     users = {
-        name: User.objects.create(username=name, is_superuser=name == "superuser")
-        for name in ("outsider", "member", "direct", "manager", "superuser")
+        "anonymous": anonymous,
+        "browser": anonymous,
+        "outsider": outsider,
+        "member": member,
+        "grantee": grantee,
+        "manager": manager,
+        "admin": admin,
     }
-    group = Group.objects.create(name="Team")
-    users["member"].groups.add(group)
-    for name in ("private", "disabled", "not_open"):
-        assign_perm("apps_catalog.use_app", group, apps[name])
-        assign_perm("apps_catalog.use_app", users["direct"], apps[name])
-    assign_perm("apps_catalog.use_app", users["direct"], apps["public"])
-    users["manager"].user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="apps_catalog",
-            codename__in=["add_app", "change_app", "delete_app", "view_app"],
-        )
-    )
+    granted = [apps["private"], apps["disabled"], apps["not_open"]]
+    grant_use(Group.objects.get(name=MEMBERS), *granted)
+    grant_use(grantee, *granted, apps["public"])
     executions = {
-        "by_outsider_on_private": Execution(app=apps["private"], submitted_by=users["outsider"]),
+        "by_outsider_on_private": Execution(app=apps["private"], submitted_by=outsider),
         "by_browser": Execution(app=apps["public"], session_key=BROWSER),
-        "by_outsider": Execution(app=apps["public"], submitted_by=users["outsider"]),
+        "by_outsider": Execution(app=apps["public"], submitted_by=outsider),
         "by_browser_on_closed": Execution(app=apps["closed"], session_key=BROWSER),
-        "by_direct_on_disabled": Execution(app=apps["disabled"], submitted_by=users["direct"]),
+        "by_grantee_on_disabled": Execution(app=apps["disabled"], submitted_by=grantee),
     }
     for execution in executions.values():
         execution.save()
@@ -81,9 +78,7 @@ def world() -> dict[str, Any]:
 
 def _person(world: dict[str, Any], persona: str) -> tuple[Any, str]:
     """The user and browser session of a persona."""
-    if persona in {"anonymous", "browser"}:
-        return AnonymousUser(), BROWSER if persona == "browser" else ""
-    return world["users"][persona], ""
+    return world["users"][persona], BROWSER if persona == "browser" else ""
 
 
 def _names(rows: dict[str, Any], queryset: Any) -> set[str]:
@@ -98,9 +93,9 @@ USE = {
     "browser": EVERYONE_S_APPS,
     "outsider": EVERYONE_S_APPS,
     "member": GRANTED_APPS,
-    "direct": GRANTED_APPS,
+    "grantee": GRANTED_APPS,
     "manager": EVERYONE_S_APPS,
-    "superuser": {"other", *GRANTED_APPS},
+    "admin": {"other", *GRANTED_APPS},
 }
 
 
@@ -144,9 +139,9 @@ SEE = {
     "browser": SEE_PUBLIC,
     "outsider": SEE_PUBLIC,
     "member": {"by_outsider_on_private", *SEE_PUBLIC},
-    "direct": {"by_outsider_on_private", *SEE_PUBLIC},
+    "grantee": {"by_outsider_on_private", *SEE_PUBLIC},
     "manager": SEE_PUBLIC,
-    "superuser": {"by_outsider_on_private", *SEE_PUBLIC},
+    "admin": {"by_outsider_on_private", *SEE_PUBLIC},
 }
 
 
@@ -166,9 +161,9 @@ ACT = {
     "browser": {"by_browser"},  # the session that submitted it, on a public app
     "outsider": {"by_outsider"},  # what they submitted on a public app, not on a private one
     "member": {"by_outsider_on_private"},
-    "direct": {"by_outsider_on_private", "by_browser", "by_outsider"},
+    "grantee": {"by_outsider_on_private", "by_browser", "by_outsider"},
     "manager": set(),
-    "superuser": {"by_outsider_on_private", "by_browser", "by_outsider"},
+    "admin": {"by_outsider_on_private", "by_browser", "by_outsider"},
 }
 
 
@@ -206,9 +201,9 @@ MINE = {
     "browser": {"by_browser", "by_browser_on_closed"},
     "outsider": {"by_outsider_on_private", "by_outsider"},
     "member": set(),
-    "direct": {"by_direct_on_disabled"},
+    "grantee": {"by_grantee_on_disabled"},
     "manager": set(),
-    "superuser": set(),
+    "admin": set(),
 }
 
 
@@ -222,7 +217,7 @@ def test_mine_is_what_this_user_or_browser_submitted(world, persona):
     assert _names(executions, found) == MINE[persona]
 
 
-MANAGE = {"manager": set(policy.MANAGE_WAYS), "superuser": set(policy.MANAGE_WAYS)}
+MANAGE = {"manager": set(policy.MANAGE_WAYS), "admin": set(policy.MANAGE_WAYS)}
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
@@ -250,10 +245,7 @@ def test_manage_apps(world, persona):
     ],
 )
 def test_each_way_of_managing_needs_its_model_permissions(codenames, allowed):
-    user = User.objects.create(username="someone")
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="apps_catalog", codename__in=codenames)
-    )
+    user = make_user("someone", permissions=codenames)
 
     assert {what for what in policy.MANAGE_WAYS if policy.can_manage(user, what)} == allowed
 
@@ -281,9 +273,9 @@ LOOKUP = {
     "browser": ANONYMOUS_LOOKUP,
     "outsider": OUTSIDER_LOOKUP,
     "member": GRANTED_LOOKUP,
-    "direct": GRANTED_LOOKUP,
+    "grantee": GRANTED_LOOKUP,
     "manager": OUTSIDER_LOOKUP,
-    "superuser": {**GRANTED_LOOKUP, "other": FOUND},
+    "admin": {**GRANTED_LOOKUP, "other": FOUND},
 }
 
 
@@ -301,9 +293,9 @@ def test_the_app_a_url_names(world, persona, known):
                 policy.app_for(user, app.uid, known=app if known else None)
 
 
-def test_an_unknown_uid_is_not_found(world):
+def test_an_unknown_uid_is_not_found(admin):
     with pytest.raises(policy.NotFound):
-        policy.app_for(world["users"]["superuser"], "no-such-uid")
+        policy.app_for(admin, "no-such-uid")
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
