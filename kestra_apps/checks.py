@@ -15,6 +15,11 @@ def _is_http_url(value: str) -> bool:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    return [*_kestra_problems(), *_portal_problems()]
+
+
+def _kestra_problems() -> list[Error | Warning]:
+    """How the portal reaches Kestra: the address, the tenant, the credentials."""
     problems: list[Error | Warning] = []
     if not _is_http_url(settings.KESTRA_URL):
         problems.append(
@@ -43,6 +48,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warni
                 id="kestra.E004",
             )
         )
+    return problems
+
+
+def _portal_problems() -> list[Error | Warning]:
+    """The portal's own settings: its address, the submission limit, the intervals."""
+    problems: list[Error | Warning] = []
     if settings.PORTAL_BASE_URL and not _is_http_url(settings.PORTAL_BASE_URL):
         problems.append(
             Error(
