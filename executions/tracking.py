@@ -174,11 +174,9 @@ def _changed(row: Mapping[str, Any], seen: Mapping[str, Mapping[str, Any]]) -> b
     return found is None or state_fingerprint(found) != state_fingerprint(row["kestra_state"] or {})
 
 
-def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[int]:
-    """Check the flow's executions held under `claim` with one search; the ones that changed
-    (or ended) stay held and are returned, to be polled in full under the same claim."""
-    config = tracking_config()
-    now = timezone.now()
+def _held_rows(namespace: str, flow_id: str, claim: str, now: datetime) -> list[Mapping[str, Any]]:
+    """The flow's delivered executions still held under `claim`, with only the state part
+    of each stored snapshot: task runs can be large."""
     held = Execution.objects.filter(
         claim=claim,
         lease_until__gte=now,
@@ -186,8 +184,7 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
         app__namespace=namespace,
         app__flow_id=flow_id,
     )
-    rows = list(
-        # Only the state part of each stored snapshot: task runs can be large.
+    return list(
         held.values(
             "pk",
             "kestra_id",
@@ -196,6 +193,14 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
             kestra_state=KeyTransform("state", "snapshot"),
         )
     )
+
+
+def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[int]:
+    """Check the flow's executions held under `claim` with one search; the ones that changed
+    (or ended) stay held and are returned, to be polled in full under the same claim."""
+    config = tracking_config()
+    now = timezone.now()
+    rows = _held_rows(namespace, flow_id, claim, now)
     if not rows:
         return []
     clock = LeaseClock.start(claim, config, now)
