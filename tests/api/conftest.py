@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from accounts.models import ApiToken
 from tests.conftest import import_example
@@ -92,3 +93,16 @@ def app_yaml(app_id: str = "api_made", *, name: str = "Made by the API", extra: 
         "tags: [Scripts, Reporting]\n"
         f"{extra}"
     )
+
+
+def listed(persona: Persona, path: str, params: dict | None = None) -> Any:
+    """The JSON of a listing endpoint (`catalog`, `tags`, `search`) as `persona` reads it."""
+    response = Client().get(f"/api/v1/{TENANT}/apps/{path}", params or {}, headers=persona.headers)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def names(page: dict) -> list[str]:
+    """The names on a page of apps, which must be the whole listing."""
+    assert page["total"] == len(page["results"])
+    return [item["name"] for item in page["results"]]

@@ -28,7 +28,7 @@ from executions import services
 from executions.models import Decision, Execution
 from tests import kestra_http
 
-from .conftest import PERSONAS, TENANT, Persona
+from .conftest import PERSONAS, TENANT, Persona, listed, names
 
 pytestmark = pytest.mark.django_db
 
@@ -327,32 +327,21 @@ def catalog_world(apps: dict[str, Any], personas: dict[str, Persona]) -> dict[st
     return {**apps, **made}
 
 
-def _listed(persona: Persona, path: str, params: dict | None = None) -> Any:
-    response = Client().get(f"{BASE}/{path}", params or {}, headers=persona.headers)
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def _names(page: dict) -> list[str]:
-    assert page["total"] == len(page["results"])
-    return [item["name"] for item in page["results"]]
-
-
 @pytest.mark.parametrize("name", [p for p in PERSONAS if p != "anonymous"])
 def test_it_lists_exactly_the_apps_and_tags_each_person_may_use(
     catalog_world, personas, name
 ) -> None:
     persona = personas[name]
-    assert _names(_listed(persona, "catalog")) == CATALOG[name]
-    assert _listed(persona, "tags") == {"tags": TAGS[name]}
+    assert names(listed(persona, "catalog")) == CATALOG[name]
+    assert listed(persona, "tags") == {"tags": TAGS[name]}
     # Searching finds nothing more than the catalog holds.
     guarded = [n for n in CATALOG[name] if n.startswith("Guarded")]
-    assert _names(_listed(persona, "catalog", {"q": "guarded"})) == guarded
+    assert names(listed(persona, "catalog", {"q": "guarded"})) == guarded
     for tag in EVERY_TAG:
-        found = _names(_listed(persona, "catalog", {"tags": tag}))
+        found = names(listed(persona, "catalog", {"tags": tag}))
         assert set(found) <= set(CATALOG[name]), tag
     expected_locked = ["Guarded locked"] if name == "superuser" else []
-    assert _names(_listed(persona, "catalog", {"tags": "Locked"})) == expected_locked
+    assert names(listed(persona, "catalog", {"tags": "Locked"})) == expected_locked
 
 
 def test_it_lists_nothing_to_an_anonymous_caller(catalog_world, personas) -> None:
@@ -364,7 +353,7 @@ def test_it_lists_nothing_to_an_anonymous_caller(catalog_world, personas) -> Non
 @pytest.mark.parametrize("name", [p for p in PERSONAS if p != "anonymous"])
 def test_the_api_catalog_is_the_web_catalog(catalog_world, personas, name) -> None:
     persona = personas[name]
-    api = {item["uid"] for item in _listed(persona, "catalog")["results"]}
+    api = {item["uid"] for item in listed(persona, "catalog")["results"]}
     browser = Client()
     assert persona.user is not None
     browser.force_login(persona.user)

@@ -1,26 +1,30 @@
 """Who may do what, for every page: personas × actions, on a private and a public app.
 
-The table below is the rule. Each cell is a test that asserts the status code and, for the
-actions, the database and the emulator afterwards; docs/permissions.md is rendered from the
-same table and a test fails if the two differ (UPDATE_DOCS=1 rewrites the file).
+The tables below are the rule. Each cell of MATRIX is a test that asserts the status code
+and, for the actions, the database and the emulator afterwards; each cell of LISTINGS, exactly
+which apps, tags and requests a page lists. docs/permissions.md is rendered from both tables
+and a test fails if it differs (UPDATE_DOCS=1 rewrites the file).
 """
 
 from __future__ import annotations
 
 import os
-import time
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import requests
+from django.contrib import auth
 from django.contrib.auth.models import Group
 from django.test import Client
+from django.utils import timezone
 
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
 from executions.models import Decision, Execution
+from tests import kestra_http
 from tests.conftest import EXAMPLES
 from tests.personas import APPROVERS, grant_use, signed_in
 
@@ -60,12 +64,59 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("ADMIN", "change an app"): [ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, "ok", "ok"],
 }
 
+# (page, what it lists) → exactly what each persona sees there, in the page's order; LOGIN
+# for a redirect to the login page. The world of these cells holds, beside the private and
+# the public app, four apps nobody but a superuser should see listed (DISTRACTORS) and the
+# requests of REQUESTS.
+LISTINGS: dict[tuple[str, str], list[str | list[str]]] = {
+    ("catalog `/apps/`", "apps"): [
+        LOGIN,
+        ["Vacation requests (public)"],
+        ["Vacation requests", "Vacation requests (public)"],
+        ["Vacation requests", "Vacation requests (public)"],
+        ["Vacation requests (public)"],
+        ["Locked away", "Vacation requests", "Vacation requests (public)"],
+    ],
+    ("catalog `/apps/`", "tag choices"): [
+        LOGIN,
+        ["Open"],
+        ["HR", "Open"],
+        ["HR", "Open"],
+        ["Open"],
+        ["HR", "Locked", "Open"],
+    ],
+    ("approvals `/apps/approvals/`", "paused requests"): [
+        LOGIN,
+        ["outsider's"],
+        ["started in Kestra", "outsider's", "member's", "this browser's", "another browser's"],
+        ["started in Kestra", "outsider's", "member's", "this browser's", "another browser's"],
+        [],
+        [
+            "started in Kestra",
+            "outsider's",
+            "member's",
+            "this browser's",
+            "another browser's",
+            "locked app's",
+        ],
+    ],
+    ("my requests `/apps/requests/`", "requests"): [
+        ["this browser's"],
+        ["outsider's finished", "expired app's", "this browser's", "outsider's"],
+        ["this browser's", "member's"],
+        ["this browser's"],
+        ["this browser's"],
+        ["this browser's"],
+    ],
+}
+
 PUBLIC_VACATION = """id: open_vacation
 type: io.kestra.plugin.ee.apps.Execution
 displayName: Vacation requests (public)
 namespace: demo
 flowId: vacation_request
 access: PUBLIC
+tags: [Open]
 """
 VACATION_INPUTS = {
     "request.name": "Lin",
@@ -83,13 +134,44 @@ def render_matrix() -> str:
         "a member is granted use through a group, a manager may change apps but was granted",
         "no use of them. PRIVATE and PUBLIC are the app's `access.type`.",
         "",
+        "An action cell checks its effect too: a submission is one request, the person's,",
+        "that Kestra runs with the inputs sent; a resume moves the execution in Kestra on",
+        "exactly once, a cancel kills it, and each leaves one decision naming who took it and",
+        "what was sent; a change to an app is saved. A refused action changes nothing, in the",
+        "portal or in Kestra.",
+        "",
         "| app | action | " + " | ".join(PERSONAS) + " |",
         "| --- | --- |" + " --- |" * len(PERSONAS),
     ]
     lines += [
         f"| {app} | {action} | " + " | ".join(row) + " |" for (app, action), row in MATRIX.items()
     ]
+    lines += [
+        "",
+        "## What each page lists",
+        "",
+        "Exactly these, in the page's order, and nothing else. Beside the two apps above, the",
+        "world holds a disabled app, an expired one, an unlisted one and a private one granted",
+        "to nobody (Locked away, tag Locked), each with a tag of its own and a paused request",
+        "the outsider made. The requests: a paused one on the private app, started in Kestra;",
+        "paused ones on the public app made by the outsider, by the member, from the browser",
+        "the persona uses (this browser's) and from another browser; and one the outsider made",
+        "that is over (outsider's finished).",
+        "",
+        "| page | lists | " + " | ".join(PERSONAS) + " |",
+        "| --- | --- |" + " --- |" * len(PERSONAS),
+    ]
+    lines += [
+        f"| {page} | {what} | " + " | ".join(_shown(cell) for cell in row) + " |"
+        for (page, what), row in LISTINGS.items()
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _shown(cell: str | list[str]) -> str:
+    if isinstance(cell, str):
+        return cell
+    return ", ".join(cell) or "nothing"
 
 
 def test_the_documented_matrix_is_the_tested_one():
@@ -101,30 +183,6 @@ def test_the_documented_matrix_is_the_tested_one():
 
 
 # The world each cell runs in
-
-
-def _start_paused(kestra: str) -> str:
-    response = requests.post(
-        f"{kestra}/api/v1/main/executions/demo/vacation_request",
-        files={key: (None, value) for key, value in VACATION_INPUTS.items()},
-        timeout=5,
-    )
-    response.raise_for_status()
-    kestra_id = response.json()["id"]
-    _wait_state(kestra, kestra_id, {"PAUSED"})
-    return kestra_id
-
-
-def _state(kestra: str, kestra_id: str) -> str:
-    body = requests.get(f"{kestra}/api/v1/main/executions/{kestra_id}", timeout=5).json()
-    return body["state"]["current"]
-
-
-def _wait_state(kestra: str, kestra_id: str, states: set[str]) -> None:
-    deadline = time.monotonic() + 15
-    while _state(kestra, kestra_id) not in states:
-        assert time.monotonic() < deadline, f"never reached {states}"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -152,7 +210,10 @@ def _client(world, persona: str) -> Client:
 
 
 def _paused_execution(world, app: App, submitter: Client | None = None) -> Execution:
-    execution = execution_adopt(app=app, kestra_id=_start_paused(world["kestra"]))
+    kestra_id = kestra_http.start_paused(
+        world["kestra"], "demo", "vacation_request", VACATION_INPUTS
+    )
+    execution = execution_adopt(app=app, kestra_id=kestra_id)
     assert execution is not None and execution.stage == "PAUSE"
     services.execution_poll(execution_id=execution.pk)  # what the worker does next
     execution.refresh_from_db()
@@ -210,7 +271,23 @@ def _submit(world, client, app, expected):
     values = {f"input.{k}": v for k, v in VACATION_INPUTS.items()}
     response = client.post(f"/apps/{app.uid}/", values)
     assert _answer(response) == expected
-    assert Execution.objects.filter(app=app).count() == (1 if expected == "ok" else 0)
+    if expected != "ok":
+        assert not Execution.objects.exists()
+        return
+    # One request, this person's (or, for a visitor, this browser's), which reaches Kestra
+    # with what was sent once a worker delivers it (in-process here).
+    execution = Execution.objects.get()
+    user = auth.get_user(client)
+    assert execution.app == app
+    assert execution.submitted_by == (user if user.is_authenticated else None)
+    assert execution.session_key == client.session.session_key
+    delivered = services.execution_deliver(execution_id=execution.pk)
+    assert delivered is not None and delivered.kestra_id
+    in_kestra = kestra_http.execution(world["kestra"], delivered.kestra_id)
+    assert (in_kestra["flowId"], in_kestra["inputs"]["request"]) == (
+        "vacation_request",
+        {key.removeprefix("request."): value for key, value in VACATION_INPUTS.items()},
+    )
 
 
 def _view(world, client, app, expected):
@@ -236,15 +313,28 @@ def _download(world, client, app, expected):
 
 def _resume(world, client, app, expected, submitter: Client | None = None):
     execution = _paused_execution(world, app, submitter)
-    url = f"/apps/{app.uid}/executions/{execution.kestra_id}/resume/"
+    kestra, kestra_id = world["kestra"], execution.kestra_id
+    before = kestra_http.history(kestra, kestra_id)
+    url = f"/apps/{app.uid}/executions/{kestra_id}/resume/"
     response = client.post(url, {"input.approved": "true", "input.comment": "ok"})
     assert _answer(response) == expected
-    done = expected == "ok"
-    assert Decision.objects.filter(execution=execution, action="RESUME").exists() == done
-    if done:
-        _wait_state(world["kestra"], execution.kestra_id, {"RESTARTED", "RUNNING", "SUCCESS"})
-    else:
-        assert _state(world["kestra"], execution.kestra_id) == "PAUSED"
+    if expected != "ok":
+        assert kestra_http.history(kestra, kestra_id) == before
+        assert not Decision.objects.exists()
+        return
+    kestra_http.wait_for(kestra, kestra_id, {"SUCCESS"})
+    assert kestra_http.moved_on_once(kestra, kestra_id)
+    _decided(client, execution, "RESUME", {"approved": "true", "comment": "ok"})
+
+
+def _decided(client: Client, execution: Execution, action: str, values: dict) -> None:
+    """The one audit record: this action, by whoever the client is signed in as (nobody for
+    an anonymous visitor, then known by the browser session), with what was sent."""
+    decision = Decision.objects.get()
+    user = auth.get_user(client)
+    assert (decision.execution, decision.action, decision.values) == (execution, action, values)
+    assert decision.user == (user if user.is_authenticated else None)
+    assert decision.username == user.get_username()
 
 
 def _resume_own(world, client, app, expected):
@@ -253,14 +343,17 @@ def _resume_own(world, client, app, expected):
 
 def _cancel(world, client, app, expected):
     execution = _paused_execution(world, app)
-    response = client.post(f"/apps/{app.uid}/executions/{execution.kestra_id}/cancel/")
+    kestra, kestra_id = world["kestra"], execution.kestra_id
+    before = kestra_http.history(kestra, kestra_id)
+    response = client.post(f"/apps/{app.uid}/executions/{kestra_id}/cancel/")
     assert _answer(response) == expected
-    done = expected == "ok"
-    assert Decision.objects.filter(execution=execution, action="CANCEL").exists() == done
-    if done:
-        _wait_state(world["kestra"], execution.kestra_id, {"KILLING", "KILLED"})
-    else:
-        assert _state(world["kestra"], execution.kestra_id) == "PAUSED"
+    if expected != "ok":
+        assert kestra_http.history(kestra, kestra_id) == before
+        assert not Decision.objects.exists()
+        return
+    kestra_http.wait_for(kestra, kestra_id, {"KILLED"})
+    assert "RESTARTED" not in kestra_http.history(kestra, kestra_id)
+    _decided(client, execution, "CANCEL", {})
 
 
 def _audit(world, client, app, expected):
@@ -292,3 +385,119 @@ ACTIONS = {
     "read the audit record": _audit,
     "change an app": _change_app,
 }
+
+
+# What each page lists: one test per cell of LISTINGS
+
+
+def _distractor(app_id: str, name: str, tag: str, access: str, extra: str = "") -> str:
+    return (
+        f"id: {app_id}\n"
+        "type: io.kestra.plugin.ee.apps.Execution\n"
+        f"displayName: {name}\n"
+        "namespace: demo\n"
+        "flowId: vacation_request\n"
+        f"access: {access}\n"
+        f"tags: [{tag}]\n"
+        f"{extra}"
+    )
+
+
+DISTRACTORS = {
+    "off": _distractor("switched_off", "Switched off", "Off", "PUBLIC", "disabled: true\n"),
+    "expired": _distractor(
+        "expired", "Expired", "Expired", "PUBLIC", "expiration: {endDate: 2020-01-01T00:00:00Z}\n"
+    ),
+    "unlisted": _distractor("unlisted", "Unlisted", "Unlisted", "{type: PUBLIC, catalog: false}"),
+    "locked": _distractor("locked", "Locked away", "Locked", "PRIVATE"),
+}
+THIS_BROWSER, OTHER_BROWSER = "this browser", "another browser"
+# label → (the app, who submitted it: a persona, a browser or nobody, its stage), oldest first.
+REQUESTS: dict[str, tuple[str, str | None, str]] = {
+    "started in Kestra": ("PRIVATE", None, "PAUSE"),
+    "outsider's": ("PUBLIC", "outsider", "PAUSE"),
+    "member's": ("PUBLIC", "member", "PAUSE"),
+    "this browser's": ("PUBLIC", THIS_BROWSER, "PAUSE"),
+    "another browser's": ("PUBLIC", OTHER_BROWSER, "PAUSE"),
+    # The outsider's, on an app no longer granted: neither theirs to decide nor to see.
+    "locked app's": ("locked", "outsider", "PAUSE"),
+    "switched-off app's": ("off", "outsider", "PAUSE"),
+    "expired app's": ("expired", "outsider", "PAUSE"),
+    "outsider's finished": ("PUBLIC", "outsider", "SUCCESS"),
+}
+
+
+def _requests(world, client: Client) -> dict[str, str]:
+    """REQUESTS as rows, "this browser's" from the client's session; kestra id → label."""
+    client.get("/apps/requests/")  # gives an anonymous browser its session
+    apps = {**world, **{key: app_save_source(source=s)[0] for key, s in DISTRACTORS.items()}}
+    start = timezone.now() - timedelta(hours=1)
+    labels = {}
+    for n, (label, (app, who, stage)) in enumerate(REQUESTS.items()):
+        browser = {THIS_BROWSER: client.session.session_key, OTHER_BROWSER: "another-session"}
+        execution = Execution.objects.create(
+            app=apps[app],
+            kestra_id=f"Listed{n:014d}",
+            delivery=Execution.Delivery.DELIVERED,
+            state="PAUSED" if stage == "PAUSE" else stage,
+            stage=stage,
+            submitted_by=world["users"].get(who or ""),
+            session_key=browser.get(who or "", ""),
+        )
+        # Apart in time, so that "oldest first" and "newest first" are one order each.
+        at = start + timedelta(minutes=n)
+        Execution.objects.filter(pk=execution.pk).update(created=at, stage_since=at)
+        labels[execution.kestra_id] = label
+    return labels
+
+
+def _listing_catalog_apps(client, labels) -> list[str] | str:
+    response = client.get("/apps/")
+    return _answer(response) if response.status_code != 200 else _cards(response)
+
+
+def _cards(response) -> list[str]:
+    return re.findall(r'<h2><a href="/apps/\w+/">([^<]*)</a></h2>', response.content.decode())
+
+
+def _listing_catalog_tags(client, labels) -> list[str] | str:
+    response = client.get("/apps/")
+    if response.status_code != 200:
+        return _answer(response)
+    return re.findall(r'name="tags" value="([^"]*)"', response.content.decode())
+
+
+def _listing_approvals(client, labels) -> list[str] | str:
+    response = client.get("/apps/approvals/")
+    if response.status_code != 200:
+        return _answer(response)
+    found = re.findall(r'<tr data-execution="([^"]*)">', response.content.decode())
+    return [labels.get(kestra_id, kestra_id) for kestra_id in found]
+
+
+def _listing_my_requests(client, labels) -> list[str] | str:
+    response = client.get("/apps/requests/")
+    if response.status_code != 200:
+        return _answer(response)
+    found = re.findall(r'<a href="/apps/\w+/executions/(\w+)/">', response.content.decode())
+    return [labels.get(kestra_id, kestra_id) for kestra_id in found]
+
+
+LISTERS = {
+    ("catalog `/apps/`", "apps"): _listing_catalog_apps,
+    ("catalog `/apps/`", "tag choices"): _listing_catalog_tags,
+    ("approvals `/apps/approvals/`", "paused requests"): _listing_approvals,
+    ("my requests `/apps/requests/`", "requests"): _listing_my_requests,
+}
+LISTING_CELLS = [
+    (page, what, persona, expected)
+    for (page, what), row in LISTINGS.items()
+    for persona, expected in zip(PERSONAS, row, strict=True)
+]
+
+
+@pytest.mark.parametrize(("page", "what", "persona", "expected"), LISTING_CELLS)
+def test_listing_cell(world, page, what, persona, expected):
+    client = _client(world, persona)
+    labels = _requests(world, client)
+    assert LISTERS[page, what](client, labels) == expected
