@@ -7,6 +7,7 @@ cause text) without a server, so that `make mutate` tells a change within a seco
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from kestra_emulator.inputs import (
     Upload,
     _as_value_list,
     _check_file,
+    _instant,
     cause_messages,
     context_values,
     error_message,
@@ -171,6 +173,12 @@ def test_a_datetime_is_an_instant_with_a_zone_written_in_utc():
         assert refused("DATETIME", text) == (
             f"Text '{text}' could not be parsed as an ISO-8601 instant (2042-04-02T04:20:42Z)"
         )
+
+
+def test_an_instant_needs_a_time_zone():
+    assert _instant("2025-03-04T12:00:00+02:00") == dt.datetime(2025, 3, 4, 10, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="^an instant needs a time zone$"):
+        _instant("2025-03-04T10:00:00")
 
 
 def test_datetime_bounds_compare_instants():
