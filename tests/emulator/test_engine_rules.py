@@ -8,6 +8,7 @@ tells a change in kestra_emulator/engine.py from an unchanged one.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -72,11 +73,21 @@ def execution_of(
 
 
 def run(engine: Engine, flow: Flow, execution: Execution | None = None) -> Execution:
-    """Run the execution to its end in this thread, as the engine's thread would."""
+    """Run the execution to its end, as the engine's thread would, within 5 seconds."""
     execution = execution or execution_of(flow)
     engine.executions[execution.id] = execution
-    Runner(engine, execution, flow).run()
+    run_runner(Runner(engine, execution, flow))
     return execution
+
+
+def run_runner(runner: Runner) -> None:
+    """A run that never ends (a pause nobody answers) fails the test instead of hanging it."""
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    thread.join(timeout=5)
+    if thread.is_alive():
+        runner.execution.kill_requested.set()
+        pytest.fail("the run did not end within 5 s")
 
 
 def states(owner: Execution | TaskRun) -> list[str]:
@@ -219,7 +230,8 @@ def test_an_if_runs_one_branch_under_its_own_task_run(engine):
         "then": [{"id": "yes", "type": LOG, "message": "yes"}],
         "else": [{"id": "no", "type": LOG, "message": "no"}],
     }
-    taken = run(engine, flow({"id": "choose", "type": IF, "condition": "{{ 1 == 1 }}", **branches}))
+    condition = "{{ task.id == 'choose' and taskrun.attemptsCount == 0 }}"
+    taken = run(engine, flow({"id": "choose", "type": IF, "condition": condition, **branches}))
     assert list(task_states(taken)) == ["choose", "yes"]
     choose, yes = taken.task_runs
     assert choose.attempts is None and yes.attempts is not None
@@ -415,6 +427,32 @@ def test_a_pause_duration_may_be_named_three_ways_and_be_an_expression(engine, k
     assert states(execution)[-1] == "SUCCESS"
 
 
+def test_a_pause_duration_is_rendered_with_its_task(engine):
+    duration = "{{ task.id == 'wait' ? 'PT0.01S' : 'nonsense' }}"
+    execution = run(engine, pause_flow(pauseDuration=duration))
+    assert states(execution)[-1] == "SUCCESS"
+
+
+def test_what_a_pause_that_runs_out_resolves_sees_the_run(engine):
+    execution = run(
+        engine,
+        pause_flow(
+            pauseDuration="PT0.01S",
+            onResume=[
+                {"id": "flow", "type": "STRING", "defaults": "{{ flow.id }}"},
+                {"id": "run", "type": "STRING", "defaults": "{{ execution.id }}"},
+                {"id": "doc", "type": "FILE", "required": False},
+            ],
+        ),
+    )
+    assert states(execution)[-1] == "SUCCESS"
+    assert execution.task_runs[0].outputs["onResume"] == {
+        "flow": "my_flow",
+        "run": "exec1",
+        "doc": None,
+    }
+
+
 def test_a_pause_without_a_duration_waits_for_a_decision(engine):
     execution = started(engine, pause_flow())
     wait_for(lambda: execution.state.current == "PAUSED")
@@ -424,8 +462,16 @@ def test_a_pause_without_a_duration_waits_for_a_decision(engine):
     ended(execution)
 
 
-def test_the_pause_output_says_when_and_to_what_it_resumed():
-    outputs = engine_module._pause_outputs({"a": 1}, "WARNING")
+def test_the_pause_output_says_when_and_to_what_it_resumed(monkeypatch):
+    monkeypatch.setenv("TZ", "Asia/Tokyo")  # the time is UTC whatever the machine's zone
+    time.tzset()
+    try:
+        outputs = engine_module._pause_outputs({"a": 1}, "WARNING")
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    said = dt.datetime.fromisoformat(outputs["resumed"]["on"]).replace(tzinfo=dt.UTC)
+    assert abs(dt.datetime.now(dt.UTC) - said) < dt.timedelta(seconds=60)
     assert outputs["onResume"] == {"a": 1}
     assert outputs["resumed"]["to"] == "WARNING"
     on = outputs["resumed"]["on"]
@@ -496,7 +542,7 @@ def test_a_killed_run_that_was_reset_away_is_left_alone(engine):
     flow_ = flow({"id": "a", "type": LOG, "message": "a"})
     execution = execution_of(flow_)
     execution.kill_requested.set()
-    Runner(engine, execution, flow_).run()
+    run_runner(Runner(engine, execution, flow_))
     assert states(execution) == ["CREATED"]
 
 
