@@ -320,10 +320,25 @@ def test_flow_outputs_are_typed_when_the_run_succeeds(engine):
                 {"id": "text", "value": "{{ outputs.r.value }}"},
                 {"id": "j", "type": "JSON", "value": "{{ [1, 2] }}"},
                 {"id": "js", "type": "JSON", "value": '{"a": 1}'},
+                {"id": "jn", "type": "JSON", "value": "{{ {'a': null, 'b': 1} }}"},
+                {"id": "yn", "type": "YAML", "value": "{{ {'a': null, 'b': 1} }}"},
+                {"id": "arr", "type": "ARRAY", "value": "{{ [1, 2] }}"},
+                {"id": "many", "type": "MULTISELECT", "value": "{{ ['x'] }}"},
+                {"id": "sum", "type": "STRING", "value": "{{ 40 + 1 }}"},
             ],
         ),
     )
-    assert execution.outputs == {"n": 41, "text": "41", "j": [1, 2], "js": {"a": 1}}
+    assert execution.outputs == {
+        "n": 41,
+        "text": "41",
+        "j": [1, 2],
+        "js": {"a": 1},
+        "jn": {"a": None, "b": 1},
+        "yn": {"a": None, "b": 1},
+        "arr": [1, 2],
+        "many": ["x"],
+        "sum": "41",
+    }
     assert states(execution)[-1] == "SUCCESS"
 
 
