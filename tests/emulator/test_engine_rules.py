@@ -285,20 +285,21 @@ def test_outputs_reach_later_tasks_and_the_run_context_is_kestras(engine):
     }
 
 
-def test_the_run_context_dates_are_the_starts(engine):
+def test_the_run_context_names_the_task_run_and_dates_the_starts(engine):
     execution = run(
         engine,
         flow(
             {
                 "id": "t",
                 "type": RETURN,
-                "format": "{{ execution.startDate }}|{{ taskrun.startDate }}",
+                "format": "{{ execution.startDate }}|{{ taskrun.startDate }}|{{ taskrun.id }}",
             }
         ),
     )
     (task_run,) = execution.task_runs
+    started = execution.state.to_json()["startDate"]
     assert task_run.outputs == {
-        "value": f"{execution.state.to_json()['startDate']}|{task_run.state.to_json()['startDate']}"
+        "value": f"{started}|{task_run.state.to_json()['startDate']}|{task_run.id}"
     }
 
 
