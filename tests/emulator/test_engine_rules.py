@@ -169,6 +169,7 @@ def test_a_failed_task_stops_the_run_and_the_errors_branch_runs(engine):
         "cleanup": ["CREATED", "RUNNING", "SUCCESS"],
     }
     assert log_lines(execution) == ["ERROR no luck", "INFO cleaning"]
+    assert [entry.task_run for entry in execution.logs] == execution.task_runs
 
 
 def test_the_errors_branch_does_not_run_when_all_went_well(engine):
