@@ -61,8 +61,19 @@ def mutant_pattern(module: str) -> str:
 def run(module: str, children: int) -> Score:
     started = time.monotonic()
     command = [str(MUTMUT), "run", "--max-children", str(children), mutant_pattern(module)]
-    subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
+    try:
+        subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
+    finally:
+        remove_test_databases()
     return read_score(module, time.monotonic() - started)
+
+
+def remove_test_databases() -> None:
+    """Each mutant's process leaves its SQLite test database's -wal and -shm files behind."""
+    data = os.environ.get("PORTAL_DATA_DIR")
+    if data:
+        for path in Path(data).glob("test_db_*.sqlite3*"):
+            path.unlink(missing_ok=True)
 
 
 def read_score(module: str, seconds: float) -> Score:
