@@ -5,12 +5,14 @@
 # Two more measure it (README, "Measuring"):
 #   make bench        every benchmark, one table, written to docs/performance.md
 #   make resilience   1,000 submissions through faults: nothing lost, twice or stuck
+# One more checks the tests (docs/testing.md, "Mutation testing"):
+#   make mutate       mutmut over the modules that hold the rules, a score per module
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install bench resilience
+.PHONY: run test lint install bench resilience mutate
 
 install: $(STAMP)
 
@@ -40,3 +42,7 @@ bench: $(STAMP)
 
 resilience: $(STAMP)
 	$(BIN)/python bench/resilience.py
+
+# Not a CI step: tens of minutes. MODULE=path/to/module.py runs one of [tool.mutmut] only_mutate.
+mutate: $(STAMP)
+	PORTAL_DATA_DIR=$(CURDIR)/var/mutate $(BIN)/python bench/mutate.py $(MODULE)

@@ -339,7 +339,7 @@ class Runner:
         while not self.execution.resume_requested.is_set():
             self._check_killed()
             if deadline is not None and time.monotonic() >= deadline:
-                return self._pause_elapsed(task, task_run)
+                return self._pause_elapsed(task)
             self.execution.kill_requested.wait(POLL_S)
         self._check_killed()
         self.execution.resume_requested.clear()
@@ -353,7 +353,7 @@ class Runner:
             return None
         return parse_iso_duration(render(str(raw), self.context(task, task_run))).total_seconds()
 
-    def _pause_elapsed(self, task: dict[str, Any], task_run: TaskRun) -> Outcome:
+    def _pause_elapsed(self, task: dict[str, Any]) -> Outcome:
         """``behavior`` applies when the pause duration ends without a manual resume."""
         behavior = str(task.get("behavior") or "RESUME").upper()
         state = {

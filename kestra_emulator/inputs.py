@@ -150,7 +150,7 @@ def _parse_multiselect(definition: dict[str, Any], text: str) -> list[Any]:
                     f"value `{item}` doesn't match the values `[{', '.join(values)}]`"
                 )
     item_type = str(definition.get("itemType") or "STRING")
-    return [parse_typed({"id": definition.get("id"), "type": item_type}, i) for i in items]
+    return [parse_typed({"type": item_type}, i) for i in items]
 
 
 def _check_temporal_bounds(
@@ -244,8 +244,7 @@ def _parse_array(definition: dict[str, Any], text: str) -> list[Any]:
     item_type = definition.get("itemType")
     if not item_type:
         raise InvalidValue("`itemType` is required on an ARRAY input")
-    item_definition = {"id": definition.get("id"), "type": str(item_type)}
-    return [parse_typed(item_definition, to_text(item)) for item in _as_list(text)]
+    return [parse_typed({"type": str(item_type)}, to_text(item)) for item in _as_list(text)]
 
 
 _PARSERS: dict[str, Callable[[dict[str, Any], str], Any]] = {

@@ -37,6 +37,36 @@ def _test_settings(settings) -> None:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database per mutant: `make mutate` runs mutants side by side, each in a forked
+    process that would otherwise create and delete the same SQLite file (or PostgreSQL
+    database) as its neighbours."""
+    if "__mutmut_" not in os.environ.get("MUTANT_UNDER_TEST", ""):
+        return
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        test = database.setdefault("TEST", {})
+        if not database["ENGINE"].endswith("sqlite3"):
+            test["NAME"] = f"{test.get('NAME') or 'test_' + database['NAME']}_{os.getpid()}"
+        elif test.get("NAME"):  # a file; without a name, SQLite tests run in memory
+            path = Path(test["NAME"])
+            test["NAME"] = str(path.with_name(f"{path.stem}_{os.getpid()}{path.suffix}"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `make mutate`, run the tests in the order mutmut gives them, the quickest first.
+
+    pytest-django moves every test that uses no database to the end; a mutant that a
+    millisecond test kills would otherwise wait for each database test that covers it."""
+    if "MUTANT_UNDER_TEST" not in os.environ:
+        return
+    order = {arg: index for index, arg in enumerate(config.args)}
+    items.sort(key=lambda item: order.get(item.nodeid, len(order)))
+
+
+@pytest.fixture(scope="session")
 def emulator_url() -> Iterator[str]:
     """A Kestra emulator (2.0 dialect) serving the example flows, over real HTTP on loopback."""
     from kestra_emulator.server import create_app, start_in_thread

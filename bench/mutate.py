@@ -1,0 +1,132 @@
+"""Mutation testing of the modules that hold the rules: `make mutate [MODULE=path/to/module.py]`.
+
+Runs mutmut 3 (configured in pyproject.toml, [tool.mutmut]) over each module listed in its
+`only_mutate`, or over the one given, one module at a time so that each gets its own time,
+then prints per module the mutants killed out of the total, the score and the time taken,
+and names every mutant that was not killed (`.venv/bin/mutmut show NAME` prints its diff).
+docs/testing.md keeps the scores and says why each remaining survivor is equivalent.
+
+mutmut keeps its work in mutants/: a first run collects which tests cover which function
+(a few minutes), later runs reuse it and test every mutant of the chosen modules again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTMUT = Path(sys.executable).parent / "mutmut"
+TARGET = 90.0
+
+# mutmut's exit codes of a mutant's test run, as its `results` command reads them.
+_KILLED = {1, 3}
+_SURVIVED = {0}
+_NO_TESTS = {5, 33}
+
+
+@dataclass
+class Score:
+    module: str
+    seconds: float
+    killed: int = 0
+    total: int = 0
+    survivors: list[str] = field(default_factory=list)
+    untested: list[str] = field(default_factory=list)
+    other: list[str] = field(default_factory=list)
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.killed / self.total if self.total else 100.0
+
+
+def modules() -> list[str]:
+    """The modules that hold the rules: [tool.mutmut] only_mutate, the one list of them."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mutmut"]
+    return list(config["only_mutate"])
+
+
+def mutant_pattern(module: str) -> str:
+    """executions/throttle.py → executions.throttle.*, how mutmut names its mutants."""
+    return module.removesuffix(".py").replace("/", ".") + ".*"
+
+
+def run(module: str, children: int) -> Score:
+    started = time.monotonic()
+    command = [str(MUTMUT), "run", "--max-children", str(children), mutant_pattern(module)]
+    try:
+        subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
+    finally:
+        remove_test_databases()
+    return read_score(module, time.monotonic() - started)
+
+
+def remove_test_databases() -> None:
+    """Each mutant's process leaves its SQLite test database's -wal and -shm files behind."""
+    data = os.environ.get("PORTAL_DATA_DIR")
+    if data:
+        for path in Path(data).glob("test_db_*.sqlite3*"):
+            path.unlink(missing_ok=True)
+
+
+def read_score(module: str, seconds: float) -> Score:
+    meta = json.loads((ROOT / "mutants" / f"{module}.meta").read_text())
+    score = Score(module=module, seconds=seconds)
+    for name, exit_code in sorted(meta["exit_code_by_key"].items()):
+        score.total += 1
+        if exit_code in _KILLED:
+            score.killed += 1
+        elif exit_code in _SURVIVED:
+            score.survivors.append(name)
+        elif exit_code in _NO_TESTS:
+            score.untested.append(name)
+        else:  # a timeout, a crash, or not run: not a kill either
+            score.other.append(f"{name} (exit {exit_code})")
+    return score
+
+
+def report(scores: list[Score]) -> str:
+    width = max(len(s.module) for s in scores)
+    lines = [f"{'module':<{width}}  killed / total      %    time", ""]
+    for s in scores:
+        mark = "" if s.percent >= TARGET else f"  below {TARGET:.0f}%"
+        lines.append(
+            f"{s.module:<{width}}  {s.killed:>6} / {s.total:<5} {s.percent:5.1f}  "
+            f"{s.seconds / 60:5.1f} min{mark}"
+        )
+    total = sum(s.seconds for s in scores)
+    lines.append(f"{'total':<{width}}  {'':>14} {'':5}  {total / 60:5.1f} min")
+    for s in scores:
+        for title, names in (
+            ("survived", s.survivors),
+            ("no test covers it", s.untested),
+            ("neither killed nor survived", s.other),
+        ):
+            if names:
+                lines += ["", f"{s.module}: {title}", *(f"  {name}" for name in names)]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("module", nargs="?", help="one of [tool.mutmut] only_mutate")
+    parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    listed = modules()
+    if args.module and args.module not in listed:
+        parser.error(f"{args.module} is not in [tool.mutmut] only_mutate: {', '.join(listed)}")
+    scores = [run(module, args.children) for module in ([args.module] if args.module else listed)]
+    print()
+    print(report(scores))
+    return 0 if all(s.percent >= TARGET for s in scores) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
