@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from executions import enqueue, tasks
 from executions.models import (
+    Decision,
     Execution,
+    ExecutionLog,
     delivery_backoff,
     next_action_at,
     next_interval,
@@ -361,3 +363,18 @@ def test_work_is_sent_by_name_once_the_transaction_commits(
         enqueue.on_commit(enqueue.POLL, 7)
         assert sent == []
     assert sent == [(enqueue.POLL, (7,))]
+
+
+# --- how the admin names the records ---------------------------------------------------------
+
+
+def test_a_decision_names_who_made_it():
+    resumed = Decision(action=Decision.Action.RESUME, username="mona", session="9f2c")
+    cancelled = Decision(action=Decision.Action.CANCEL, session="9f2c")
+    assert str(resumed) == "Resumed (approved) by mona"
+    assert str(cancelled) == "Cancelled (rejected) by anonymous 9f2c"
+
+
+def test_a_log_line_shows_its_level_task_and_the_start_of_its_message():
+    line = ExecutionLog(level="WARN", task_id="extract", message="x" * 80 + "cut")
+    assert str(line) == f"WARN extract: {'x' * 80}"
