@@ -13,7 +13,7 @@ from accounts import policy
 from api.app_response import Viewer
 from api.problems import Problem, app_error
 from api.serializers import ProblemSerializer
-from apps_catalog.models import App
+from apps_catalog.models import App, site_url
 from executions import interactions
 from executions.models import Execution
 
@@ -59,4 +59,4 @@ def viewer_for(request: Request, app: App, execution: Execution | None) -> Viewe
     can_act = execution is not None and policy.can_act_on(
         request.user, execution, session_key=_session_key(request)
     )
-    return Viewer(base_url=request.build_absolute_uri("/").rstrip("/"), can_act=can_act)
+    return Viewer(base_url=site_url(request), can_act=can_act)

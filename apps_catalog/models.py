@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -21,6 +22,12 @@ from apps_catalog.ids import new_uid
 PARSED_VERSIONS_KEPT = 256
 _PARSED: dict[tuple[int, datetime], AppDefinition] = {}
 _PARSED_LOCK = threading.Lock()
+
+
+def site_url(request: HttpRequest) -> str:
+    """The portal's address as this request reached it, for absolute links (app_url's
+    base_url)."""
+    return request.build_absolute_uri("/").rstrip("/")
 
 
 def app_url(uid: str, base_url: str = "") -> str:

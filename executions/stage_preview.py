@@ -17,7 +17,7 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 
 from apps_catalog.definition import AppDefinition
-from apps_catalog.models import app_url
+from apps_catalog.models import app_url, site_url
 from executions import layout, stages
 from executions.blocks import LogFilter, LogLine, StageBlocks, Value, stage_blocks
 from executions.forms import Field, fields_from_flow
@@ -241,7 +241,7 @@ def render_stage_previews(
 ) -> str:
     """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
     app = SampleApp(uid, definition.display_name, definition.namespace, definition.flow_id)
-    base_url = request.build_absolute_uri("/").rstrip("/")
+    base_url = site_url(request)
     context = {
         "app": app,
         "definition": definition,

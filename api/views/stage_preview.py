@@ -18,6 +18,7 @@ from api.query import bad_request
 from api.serializers import AppResponseSerializer
 from api.views.base import TenantView
 from apps_catalog.definition import STAGES, AppDefinition, DefinitionError, parse_app
+from apps_catalog.models import site_url
 from executions import stages
 from executions.blocks import CANCEL, CREATE, RESUME, ApiTarget
 from executions.kestra import KestraError, get_client
@@ -56,7 +57,7 @@ class StagePreviewView(TenantView):
         (preview,) = stage_previews(
             definition,
             uid=PREVIEW_UID,
-            base_url=request.build_absolute_uri("/").rstrip("/"),
+            base_url=site_url(request),
             flow=_flow(definition),
             only=(stage,),
         )

@@ -15,7 +15,7 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps_catalog.models import App, app_url
+from apps_catalog.models import App, app_url, site_url
 from executions import forms, interactions, stages, throttle
 from executions.kestra import (
     KestraError,
@@ -27,7 +27,6 @@ from executions.views.common import (
     execution_or_answer,
     execution_url,
     render_execution,
-    site_url,
 )
 
 HONEYPOT = "website"

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import policy
-from apps_catalog.models import App
+from apps_catalog.models import App, site_url
 from executions import forms, interactions, stages
 from executions.blocks import app_stage_blocks
 from executions.models import Execution
@@ -103,11 +103,6 @@ STATUS_OF = {
     interactions.Result.CONFLICT: 409,
     interactions.Result.UNAVAILABLE: 503,
 }
-
-
-def site_url(request: HttpRequest) -> str:
-    """The portal's address as this request reached it, for absolute links."""
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def can_act_on(request: HttpRequest, execution: Execution) -> bool:
