@@ -78,6 +78,22 @@ def emulator_url() -> Iterator[str]:
     emulator.shutdown()
 
 
+@pytest.fixture(scope="session")
+def own_emulator(tmp_path_factory) -> Iterator[str]:
+    """An emulator with flows the examples lack (tests/kestra_http.FLOWS), for the guard tests."""
+    from tests import kestra_http
+
+    with kestra_http.emulator_with_flows(tmp_path_factory.mktemp("flows")) as url:
+        yield url
+
+
+@pytest.fixture
+def own_kestra(settings, own_emulator: str) -> str:
+    """Point the portal at that emulator for this test."""
+    settings.KESTRA_URL = own_emulator
+    return own_emulator
+
+
 @pytest.fixture
 def kestra(settings, emulator_url: str) -> str:
     """Point the portal at the emulator for this test."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -78,19 +77,6 @@ def world(kestra: str, personas: dict[str, Persona], apps: dict[str, Any]) -> di
         "member": personas["member"].headers,
         "kestra": kestra,
     }
-
-
-@pytest.fixture(scope="module")
-def own_emulator(tmp_path_factory) -> Iterator[str]:
-    """An emulator of these tests' own, with flows the examples lack (kestra_http.FLOWS)."""
-    with kestra_http.emulator_with_flows(tmp_path_factory.mktemp("flows")) as url:
-        yield url
-
-
-@pytest.fixture
-def own_kestra(settings, own_emulator: str) -> str:
-    settings.KESTRA_URL = own_emulator
-    return own_emulator
 
 
 def _paused_of_a(world: dict) -> Execution:

@@ -9,7 +9,6 @@ rows of Execution and Decision.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -47,19 +46,6 @@ def world(kestra: str) -> dict:
     mona = User.objects.create_user("mona", password="pw-mona-12")
     mona.groups.add(Group.objects.get(name="HR"))
     return {"A": app_a, "B": app_b, "bea": bea, "mona": mona, "kestra": kestra}
-
-
-@pytest.fixture(scope="module")
-def own_emulator(tmp_path_factory) -> Iterator[str]:
-    """An emulator of these tests' own, with flows the examples lack (kestra_http.FLOWS)."""
-    with kestra_http.emulator_with_flows(tmp_path_factory.mktemp("flows")) as url:
-        yield url
-
-
-@pytest.fixture
-def own_kestra(settings, own_emulator: str) -> str:
-    settings.KESTRA_URL = own_emulator
-    return own_emulator
 
 
 def _logged_in(user: User | None) -> Client:
