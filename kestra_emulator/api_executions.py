@@ -1,4 +1,7 @@
-"""Execution endpoints: create, validate, get, search, resume, kill, follow (reference §2–§6)."""
+"""Execution endpoints: create, validate, get, search, resume, kill, labels, follow.
+
+Reference §2–§6; labels: the emulator README, "Labels of an ended execution".
+"""
 
 from __future__ import annotations
 
@@ -279,6 +282,40 @@ def kill(emu: Emulator, request: Request, execution_id: str) -> Response:
     if emu.dialect == "2.0":
         return json_response(execution_json(emu, execution))
     return Response(status=202)
+
+
+# --- labels of an ended execution ----------------------------------------------------------
+
+
+def _sent_labels(request: Request) -> list[dict[str, str]]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, list) or not all(
+        isinstance(label, dict)
+        and isinstance(label.get("key"), str)
+        and isinstance(label.get("value"), str)
+        for label in body
+    ):
+        raise ApiError("invalid-entity", "the body must be a list of {key, value} labels")
+    return [{"key": label["key"], "value": label["value"]} for label in body]
+
+
+def set_labels(emu: Emulator, request: Request, execution_id: str) -> Response:
+    """The execution's labels become the ones sent plus its own ``system.*`` ones."""
+    sent = _sent_labels(request)
+    execution = execution_or_404(emu, execution_id, empty_13=True)
+    with emu.engine.lock:
+        if not execution.state.terminated:
+            raise ApiError("bad-request", "The execution is not terminated", plain_text_in_13=True)
+        system = [label for label in execution.labels if label["key"].startswith("system.")]
+        for label in sent:
+            if label["key"].startswith("system.") and label not in system:
+                raise ApiError(
+                    "invalid-argument",
+                    "System labels can only be set by Kestra itself, offending label: "
+                    f"{label['key']}={label['value']}",
+                )
+        execution.labels = sent + [label for label in system if label not in sent]
+    return json_response(execution_json(emu, execution))
 
 
 # --- follow (SSE) ----------------------------------------------------------------------------

@@ -47,6 +47,7 @@ class ApiError(Exception):
     detail: str | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     empty_body_in_13: bool = False
+    plain_text_in_13: bool = False  # a route returning a bare string (2.0 wraps it in a problem)
 
     @property
     def status(self) -> int:
@@ -63,6 +64,8 @@ def error_response(error: ApiError, *, dialect: str, path: str) -> Response:
         )
     if error.empty_body_in_13:
         return Response(b"", status=status)
+    if error.plain_text_in_13:
+        return Response(error.detail, status=status, content_type="text/plain")
     body: dict[str, Any] = {
         "message": f"{prefix}: {error.detail}" if error.detail else prefix,
         "_links": {"self": {"href": path, "templated": False}},

@@ -61,6 +61,7 @@ def _rules(dialect: str) -> list[tuple[str, str, Handler]]:
                 ex.validate_resume,
             ),
             ("DELETE", f"{TENANT}/executions/<execution_id>/actions/kill", ex.kill),
+            ("POST", f"{TENANT}/executions/<execution_id>/actions/labels", ex.set_labels),
             ("GET", f"{TENANT}/outputs/executions/<execution_id>", res.execution_outputs),
             ("GET", f"{TENANT}/outputs/tasks/<execution_id>", res.task_outputs_information),
             ("GET", f"{TENANT}/outputs/tasks/<execution_id>/<task_run_id>", res.task_run_outputs),
@@ -69,6 +70,7 @@ def _rules(dialect: str) -> list[tuple[str, str, Handler]]:
         ("POST", f"{TENANT}/executions/<execution_id>/resume", ex.resume),
         ("POST", f"{TENANT}/executions/<execution_id>/resume/validate", ex.validate_resume),
         ("DELETE", f"{TENANT}/executions/<execution_id>/kill", ex.kill),
+        ("POST", f"{TENANT}/executions/<execution_id>/labels", ex.set_labels),
     ]
 
 

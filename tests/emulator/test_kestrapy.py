@@ -60,3 +60,17 @@ def test_kestrapy_kill_and_files(client_and_kestra: tuple[object, Kestra]) -> No
     killed = executions.kill_execution(created.id, "main")
     assert killed.id == created.id
     assert kestra.wait_for(created.id)["state"]["current"] == "KILLED"
+
+
+def test_kestrapy_sets_labels_on_an_ended_execution(
+    client_and_kestra: tuple[object, Kestra],
+) -> None:
+    client, kestra = client_and_kestra
+    executions = client.executions  # type: ignore[attr-defined]
+    created = executions.create_execution("main", "test", "basics", labels=["portal.x:1"])
+    kestra.wait_for(created.id)
+    label = kestrapy.Label(key="portal.decidedBy", value="alice")
+    updated = executions.set_labels_on_terminated_execution(created.id, "main", [label])
+    assert updated.id == created.id
+    labels = {lb["key"]: lb["value"] for lb in kestra.execution(created.id)["labels"]}
+    assert labels == {"portal.decidedBy": "alice", "system.correlationId": created.id}
