@@ -83,7 +83,12 @@ class KestraClient:
             body: Any = response.json()
         except ValueError:
             body = response.text[:500]
-        message = error_message(body, f"Kestra answered {response.status_code}")
+        fallback = f"Kestra answered {response.status_code}"
+        # A few 1.x routes refuse with a bare sentence ("The execution is not terminated").
+        plain = response.headers.get("Content-Type", "").startswith("text/plain")
+        if plain and isinstance(body, str) and body:
+            fallback = body
+        message = error_message(body, fallback)
         error = KestraNotFound if response.status_code == 404 else KestraRejected
         raise error(response.status_code, message, body)
 
@@ -289,6 +294,23 @@ class KestraClient:
 
     def kill(self, execution_id: str) -> None:
         self._request("DELETE", self._action(execution_id, "kill")).close()
+
+    def set_labels(self, execution_id: str, labels: Mapping[str, str]) -> None:
+        """Add or change these labels on an ended execution, keeping its others.
+
+        Kestra replaces every label but its own `system.*` ones with the list it is sent, so
+        the execution's current labels go with these. It refuses an execution that has not
+        ended (400) and a `system.*` label it did not set (422).
+        """
+        current = self.execution(execution_id).get("labels") or []
+        merged = {
+            label["key"]: label["value"]
+            for label in current
+            if not label["key"].startswith("system.")
+        }
+        merged.update(labels)
+        body = [{"key": key, "value": value} for key, value in merged.items()]
+        self._request("POST", self._action(execution_id, "labels"), json=body).close()
 
     def logs(self, execution_id: str, min_level: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, str] = {}

@@ -529,6 +529,59 @@ def test_kill_of_an_unknown_execution_is_not_found(client: KestraClient) -> None
         client.kill("0" * 22)
 
 
+# --- labels of an ended execution ------------------------------------------------------------
+
+
+def labels_of(client: KestraClient, execution_id: str) -> dict[str, str]:
+    return {label["key"]: label["value"] for label in client.execution(execution_id)["labels"]}
+
+
+def test_set_labels_adds_to_the_labels_the_execution_had(client: KestraClient) -> None:
+    done = run_hello(client, labels={"portal.submission": "s1", "portal.app": "hello"})
+    client.set_labels(done["id"], {"portal.decision": "approved", "portal.decidedBy": "alice"})
+    assert labels_of(client, done["id"]) == {
+        "portal.submission": "s1",
+        "portal.app": "hello",
+        "portal.decision": "approved",
+        "portal.decidedBy": "alice",
+        "system.correlationId": done["id"],
+    }
+
+
+def test_set_labels_again_changes_the_value_it_had_set(client: KestraClient) -> None:
+    done = run_hello(client, labels={"portal.submission": "s1"})
+    client.set_labels(done["id"], {"portal.decision": "approved", "portal.decidedBy": "alice"})
+    client.set_labels(done["id"], {"portal.decidedBy": "bob"})
+    labels = labels_of(client, done["id"])
+    assert labels["portal.decidedBy"] == "bob" and labels["portal.decision"] == "approved"
+    assert labels["portal.submission"] == "s1"
+
+
+def test_set_labels_on_a_running_execution_is_rejected(client: KestraClient) -> None:
+    created = client.create_execution("test", "slow", {}, labels={"portal.submission": "s2"})
+    running = wait_for(client, created["id"], {"RUNNING"})
+    with pytest.raises(KestraRejected) as caught:
+        client.set_labels(created["id"], {"portal.decidedBy": "alice"})
+    assert caught.value.status == 400
+    assert caught.value.message == "The execution is not terminated"
+    assert client.execution(created["id"])["labels"] == running["labels"]
+    client.kill(created["id"])
+
+
+def test_set_labels_refuses_a_system_label(client: KestraClient) -> None:
+    done = run_hello(client, labels={"portal.submission": "s1"})
+    with pytest.raises(KestraRejected) as caught:
+        client.set_labels(done["id"], {"system.readOnly": "true"})
+    assert caught.value.status == 422
+    assert "System labels can only be set by Kestra itself" in caught.value.message
+    assert client.execution(done["id"])["labels"] == done["labels"]
+
+
+def test_set_labels_of_an_unknown_execution_is_not_found(client: KestraClient) -> None:
+    with pytest.raises(KestraNotFound):
+        client.set_labels("0" * 22, {"portal.decidedBy": "alice"})
+
+
 # --- Kestra unavailable --------------------------------------------------------------------
 
 
