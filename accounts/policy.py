@@ -8,16 +8,21 @@ Django's ModelBackend.has_perm / with_perm). The questions:
 - use an app: a public app, or a private one granted to the person (directly or through a
   group), or anything for a superuser; only while the app is available;
 - see an execution, its files and its logs: use its app;
-- act on an execution (approve, reject, cancel): granted its app; on a public app also the
-  person, or the anonymous browser session, that submitted it;
+- act on an execution (cancel it; decide on it when its app has no approval policy):
+  granted its app; on a public app also the person, or the anonymous browser session,
+  that submitted it;
+- decide on a paused execution (approve, reject, send back, delegate): the app's approval
+  policy (`approval:`) says who, step by step; `decision_seat` answers with the seat the
+  person votes in, or the rule that refuses them;
 - manage apps: Django's model permissions on App, or a superuser.
 
-Refusals are domain errors (NotFound, LoginRequired, Unavailable, Forbidden): the views
-and the API turn them into HTTP.
+Refusals to use an app are domain errors (NotFound, LoginRequired, Unavailable); a refusal
+to decide is a Refusal value naming its rule. The views and the API turn both into HTTP.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
@@ -26,7 +31,9 @@ from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.db import connection
 from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
+from apps_catalog.approval import SELF_FORBIDDEN, SELF_ONLY
 from apps_catalog.models import (
     DISABLED,
     USE_CODENAME,
@@ -35,7 +42,7 @@ from apps_catalog.models import (
     AppQuerySet,
     AppUserObjectPermission,
 )
-from executions.models import Execution
+from executions.models import Execution, Standing, session_digest, voter_key
 
 # Whoever asks: a signed-in user or an anonymous visitor.
 Person = User | AnonymousUser
@@ -62,10 +69,6 @@ class NotFound(AccessRefused):
 
 class LoginRequired(AccessRefused):
     """The app exists for some people, but only after they log in."""
-
-
-class Forbidden(AccessRefused):
-    """The person may see this, not do this."""
 
 
 class Unavailable(AccessRefused):
@@ -217,6 +220,8 @@ def _submitted(user: Person, session_key: str, execution: Execution) -> bool:
     )
 
 
+ACT_REFUSED = "Only the person who submitted this, or someone granted the app, may do this."
+
 # -- act on an execution ---------------------------------------------------------------
 
 
@@ -231,14 +236,6 @@ def can_act_on(user: Person, execution: Execution, *, session_key: str = "") -> 
     return app.is_public and _submitted(user, session_key, execution)
 
 
-def require_act_on(user: Person, execution: Execution, *, session_key: str = "") -> None:
-    """can_act_on, or Forbidden."""
-    if not can_act_on(user, execution, session_key=session_key):
-        raise Forbidden(
-            "Only the person who submitted this, or someone granted the app, may do this."
-        )
-
-
 def actionable_executions(user: Person, *, session_key: str = "") -> QuerySet[Execution]:
     """The executions this person may act on (can_act_on as a queryset)."""
     executions = Execution.objects.filter(app__in=App.objects.available().values("pk"))
@@ -246,6 +243,134 @@ def actionable_executions(user: Person, *, session_key: str = "") -> QuerySet[Ex
         return executions
     public = Q(app__access=App.Access.PUBLIC) & mine(user, session_key)
     return executions.filter(granted(user, app="app_id") | public)
+
+
+# -- decide on a paused execution --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Where a person votes: as themself, or in the place of an approver who delegated to
+    them (`seat`)."""
+
+    voter: str
+    seat: str = ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a person may not decide, as a rule's name (for the API) and a sentence."""
+
+    rule: str
+    message: str
+
+
+def decision_seat(
+    user: Person,
+    execution: Execution,
+    standing: Standing,
+    *,
+    session: str = "",
+    session_key: str = "",
+) -> Seat | Refusal:
+    """May this person vote on the pause under way, and in whose seat? `session` is the
+    digest of their browser session (how an anonymous voter is told apart), `session_key`
+    the key itself (how the requester's browser is recognised)."""
+    policy = standing.policy
+    step = policy.steps[standing.tally.step]
+    username = user.get_username() if user.is_authenticated else ""
+    me = voter_key(username, session)
+    requester = _submitted(user, session_key, execution)
+    if policy.self_approval == SELF_ONLY:
+        if not requester:
+            return Refusal("requester-only", "Only the person who made this request answers it.")
+        return _unless_voted(standing, Seat(me))
+    if requester and policy.self_approval == SELF_FORBIDDEN:
+        return Refusal("self-approval", "You made this request, so you may not decide on it.")
+    delegations = standing.step_delegations()
+    if username:
+        for delegation in delegations:
+            if delegation.to_username == username and not standing.has_voted(
+                delegation.from_username
+            ):
+                return Seat(me, delegation.from_username)
+        handed = next((d for d in delegations if d.from_username == username), None)
+        if handed is not None:
+            return Refusal("delegated", f"You handed this decision to {handed.to_username}.")
+    if not _approver(user, execution, standing, session_key):
+        if not user.is_authenticated and (step.approvers.named or policy.escalate_to.named):
+            return Refusal("login-required", "Log in: only named approvers decide on this request.")
+        who = step.approvers.describe()
+        if who:
+            return Refusal("not-an-approver", f"The approvers of this step are {who}.")
+        return Refusal("not-allowed", ACT_REFUSED)
+    return _unless_voted(standing, Seat(me))
+
+
+def _approver(user: Person, execution: Execution, standing: Standing, session_key: str) -> bool:
+    """An approver of the step under way: named in it (or in the escalation, once it has
+    come), or, when the step names nobody, whoever may act on the execution. A named
+    approver must also be able to use the app."""
+    policy = standing.policy
+    step = policy.steps[standing.tally.step]
+    if step.approvers.named:
+        named = _named_in(user, step.approvers.users, step.approvers.groups)
+    else:
+        named = can_act_on(user, execution, session_key=session_key)
+    escalation = policy.escalate_to
+    if not named and standing.escalated and escalation.named:
+        named = _named_in(user, escalation.users, escalation.groups)
+    return named and can_use(user, execution.app)
+
+
+def _named_in(user: Person, users: tuple[str, ...], groups: tuple[str, ...]) -> bool:
+    if not user.is_authenticated:
+        return False
+    if user.get_username() in users:
+        return True
+    return bool(groups) and not group_names(user).isdisjoint(groups)
+
+
+def group_names(user: Person) -> frozenset[str]:
+    """The names of the person's groups, read once per request (kept on the user object:
+    the inbox asks for each execution it lists)."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached: frozenset[str] | None = getattr(user, "_portal_group_names", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        setattr(user, "_portal_group_names", cached)  # noqa: B010 - not a field of User
+    return cached
+
+
+def _unless_voted(standing: Standing, seat: Seat) -> Seat | Refusal:
+    if standing.has_voted(seat.voter):
+        return Refusal("already-voted", "You have already voted on this request.")
+    return seat
+
+
+def can_act_now(user: Person, execution: Execution, *, session_key: str = "") -> bool:
+    """Are there buttons for this person? On a pause awaiting a decision: a seat to vote in
+    (decision_seat); on anything else: can_act_on (cancel)."""
+    if not execution.awaits_decision:
+        return can_act_on(user, execution, session_key=session_key)
+    standing = execution.standing(timezone.now())
+    session = session_digest(session_key)
+    seat = decision_seat(user, execution, standing, session=session, session_key=session_key)
+    return isinstance(seat, Seat)
+
+
+def may_delegate_to(user: Person, execution: Execution, standing: Standing) -> Refusal | None:
+    """May this person receive a delegated decision? Someone who may use the app, is not
+    the requester when the policy forbids self-approval, and has not voted in this step."""
+    if not user.is_authenticated or not can_use(user, execution.app):
+        return Refusal("delegate-not-eligible", "That person may not use this app.")
+    policy = standing.policy
+    if policy.self_approval == SELF_FORBIDDEN and execution.submitted_by_id == user.pk:
+        return Refusal("delegate-not-eligible", "That person made the request.")
+    if standing.has_voted(user.get_username()):
+        return Refusal("delegate-not-eligible", "That person has already voted.")
+    return None
 
 
 # -- manage apps -----------------------------------------------------------------------

@@ -1,12 +1,13 @@
 """What the app-runtime endpoints share: the app and the execution a URL names, for this
 caller (accounts.policy decides who may), and how the schema tags them. accounts.policy's
 refusals become HTTP here: an app one may not use is not found (401 for an anonymous
-caller on a private app), and acting on an execution needs can_act_on (403)."""
+caller on a private app). Acting on an execution is the use cases' question (403 with the
+rule that refused it, api.views.runtime.refused)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
+from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.request import Request
 
 from accounts import policy
@@ -47,16 +48,8 @@ def _session_key(request: Request) -> str:
     return request.session.session_key or ""
 
 
-def require_act_on(request: Request, execution: Execution) -> None:
-    """403 unless this caller (or their browser session) may act on the execution."""
-    try:
-        policy.require_act_on(request.user, execution, session_key=_session_key(request))
-    except policy.Forbidden as refusal:
-        raise PermissionDenied(str(refusal)) from None
-
-
 def viewer_for(request: Request, app: App, execution: Execution | None) -> Viewer:
-    can_act = execution is not None and policy.can_act_on(
+    can_act = execution is not None and policy.can_act_now(
         request.user, execution, session_key=_session_key(request)
     )
     return Viewer(base_url=site_url(request), can_act=can_act)

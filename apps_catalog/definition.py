@@ -31,6 +31,8 @@ import yaml
 from yaml.events import MappingStartEvent, SequenceStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from apps_catalog import approval
+from apps_catalog.approval import ApprovalPolicy, Approvers, Step
 from apps_catalog.blocks import BLOCKS, Prop, accepted_block_types, resolve_block_type
 
 APP_TYPE = "io.kestra.plugin.ee.apps.Execution"
@@ -58,10 +60,19 @@ MAX_FLOW_ID_LENGTH = 100
 MAX_DISPLAY_NAME_LENGTH = 150
 MAX_TAG_LENGTH = 100
 MAX_GROUP_LENGTH = 150  # django.contrib.auth Group.name
+MAX_USERNAME_LENGTH = 150  # django.contrib.auth User.username
 
+# The portal's own extensions to Kestra's app YAML: Kestra Enterprise does not know them
+# (`export_apps --kestra` leaves them out).
+PORTAL_KEYS = ("approval",)
+_APPROVAL_KEYS = (
+    "approvers", "quorum", "steps", "selfApproval", "rejections", "reason", "escalateAfter",
+    "escalateTo", "delegation",
+)  # fmt: skip
 _TOP_LEVEL_KEYS = (
     "id", "type", "displayName", "namespace", "flowId", "flowRevision", "executionId",
     "description", "access", "tags", "thumbnail", "disabled", "expiration", "layout",
+    *PORTAL_KEYS,
 )  # fmt: skip
 _REQUIRED_TOP_LEVEL_KEYS = ("id", "type", "displayName", "namespace", "flowId")
 
@@ -147,6 +158,12 @@ class AppDefinition:
     # stage -> blocks, in source order. parse_app fills in default_layout() when the
     # source has no `layout`; an explicit empty layout stays empty.
     layout: dict[str, tuple[Block, ...]] = field(default_factory=dict)
+    # The portal's extension; None without `approval:` (approval.KESTRA_DEFAULT applies).
+    approval: ApprovalPolicy | None = None
+
+    @property
+    def approval_policy(self) -> ApprovalPolicy:
+        return self.approval or approval.KESTRA_DEFAULT
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable, in Kestra's own shape: valid app YAML once dumped."""
@@ -172,6 +189,7 @@ class AppDefinition:
                 {"on": stage, "blocks": [block.to_dict() for block in blocks]}
                 for stage, blocks in self.layout.items()
             ],
+            "approval": None if self.approval is None else self.approval.to_dict(),
         }
 
     def _expiration_dict(self) -> dict[str, str | None] | None:
@@ -209,6 +227,7 @@ class AppDefinition:
                 item["on"]: tuple(Block.from_dict(block) for block in item["blocks"])
                 for item in data.get("layout") or ()
             },
+            approval=ApprovalPolicy.from_dict(data["approval"]) if data.get("approval") else None,
         )
 
 
@@ -597,6 +616,7 @@ class _Checker:
             expiration_start=expiration[0] if expiration else None,
             expiration_end=expiration[1] if expiration else None,
             layout=default_layout() if layout is None else self.layout(layout, "layout"),
+            approval=self.optional_at(values, "", "approval", self.approval),
         )
 
     def app_type(self, node: Node) -> None:
@@ -644,6 +664,110 @@ class _Checker:
             catalog=self.optional_at(values, path, "catalog", self.flag) is not False,
         )
 
+    # -- the approval policy (a portal extension) ---------------------------------------
+
+    def approval(self, node: Node, path: str) -> ApprovalPolicy:
+        values = self.mapping(node, path, _APPROVAL_KEYS)
+        if values is None:
+            return ApprovalPolicy()
+        steps = self.optional_at(values, path, "steps", self.steps)
+        if steps is not None:
+            for key in ("approvers", "quorum"):
+                if key in values:
+                    message = "goes inside each step when the policy has steps"
+                    self.fail(_join(path, key), values[key], message)
+        else:
+            approvers = self.optional_at(values, path, "approvers", self.approvers) or Approvers()
+            steps = (self.step_quorum(values, path, approvers, ""),)
+        reason = self.optional_at(values, path, "reason", self.reasons) or {}
+        after = self.optional_at(values, path, "escalateAfter", self.duration)
+        escalate_to = self.optional_at(values, path, "escalateTo", self.approvers)
+        if (after is None) != (escalate_to is None):
+            present = "escalateAfter" if after is not None else "escalateTo"
+            missing = "escalateTo" if after is not None else "escalateAfter"
+            self.fail(_join(path, present), values[present], f"needs {missing} beside it")
+        rejections = self.optional_at(values, path, "rejections", self.count)
+        return ApprovalPolicy(
+            steps=steps,
+            self_approval=self.optional_at(values, path, "selfApproval", self.self_approval)
+            or approval.SELF_FORBIDDEN,
+            rejections=rejections or 1,
+            approve_reason=reason.get("approve", approval.OPTIONAL),
+            reject_reason=reason.get("reject", approval.REQUIRED),
+            escalate_after=parse_iso_duration(after) if after else None,
+            escalate_to=escalate_to or Approvers(),
+            delegation=self.optional_at(values, path, "delegation", self.flag) is not False,
+        )
+
+    def approvers(self, node: Node, path: str) -> Approvers:
+        values = self.mapping(node, path, ("users", "groups"))
+        if values is None:
+            return Approvers()
+        return Approvers(
+            users=self.optional_at(values, path, "users", self.users) or (),
+            groups=self.optional_at(values, path, "groups", self.groups) or (),
+        )
+
+    def steps(self, node: Node, path: str) -> tuple[Step, ...]:
+        steps = []
+        items = self.sequence(node, path)
+        if isinstance(node, SequenceNode) and not items:
+            self.fail(path, node, "must list at least one step")
+        for index, item in enumerate(items):
+            item_path = f"{path}[{index}]"
+            values = self.mapping(item, item_path, ("name", "approvers", "quorum"))
+            if values is None:
+                continue
+            name = self.optional_at(values, item_path, "name", self.nonblank) or ""
+            if "approvers" not in values:
+                self.fail(_join(item_path, "approvers"), item, "is required")
+            approvers = self.optional_at(values, item_path, "approvers", self.approvers)
+            steps.append(self.step_quorum(values, item_path, approvers or Approvers(), name))
+        return tuple(steps)
+
+    def step_quorum(
+        self, values: Mapping[str, Node], path: str, approvers: Approvers, name: str
+    ) -> Step:
+        """A step: its approvers and its quorum, a count or ALL (every named user)."""
+        node = values.get("quorum")
+        if node is None:
+            return Step(name, approvers, 1)
+        quorum_path = _join(path, "quorum")
+        if self.is_kind(node, _STR):
+            self.choice(node, quorum_path, (approval.QUORUM_ALL,))
+            if not approvers.users:
+                message = "ALL needs approvers.users: the people who must all approve"
+                self.fail(quorum_path, node, message)
+            return Step(name, approvers, None)
+        quorum = self.count(node, quorum_path)
+        if approvers.users and not approvers.groups and quorum > len(approvers.users):
+            message = f"asks for {quorum} approvals from {len(approvers.users)} named users"
+            self.fail(quorum_path, node, message)
+        return Step(name, approvers, quorum)
+
+    def count(self, node: Node, path: str) -> int:
+        value = self.integer(node, path)
+        if not 1 <= value <= 100 and self.is_kind(node, _INT):
+            self.fail(path, node, f"must be an integer from 1 to 100, got {value}")
+        return value
+
+    def self_approval(self, node: Node, path: str) -> str:
+        if self.is_kind(node, _BOOL):
+            return approval.SELF_ALLOWED if _scalar_value(node) else approval.SELF_FORBIDDEN
+        if self.is_kind(node, _STR) and node.value == approval.SELF_ONLY:
+            return approval.SELF_ONLY
+        self.fail(path, node, f"must be true, false or only, got {_describe(node)}")
+        return approval.SELF_FORBIDDEN
+
+    def reasons(self, node: Node, path: str) -> dict[str, str]:
+        values = self.mapping(node, path, ("approve", "reject"))
+        if values is None:
+            return {}
+        return {
+            key: self.choice(value, _join(path, key), approval.REASON_RULES)
+            for key, value in values.items()
+        }
+
     def optional_at(
         self, values: Mapping[str, Node], path: str, key: str, check: Callable[[Node, str], _T]
     ) -> _T | None:
@@ -655,6 +779,9 @@ class _Checker:
 
     def groups(self, node: Node, path: str) -> tuple[str, ...]:
         return self.names(node, path, MAX_GROUP_LENGTH)
+
+    def users(self, node: Node, path: str) -> tuple[str, ...]:
+        return self.names(node, path, MAX_USERNAME_LENGTH)
 
     def names(self, node: Node, path: str, max_length: int) -> tuple[str, ...]:
         """A list of non-blank names, duplicates dropped (they are sets in all but syntax)."""

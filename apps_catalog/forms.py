@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from apps_catalog.definition import AppDefinition, DefinitionError, Issue, parse_app
 from apps_catalog.models import App
+from apps_catalog.services import app_warnings
 from apps_catalog.sources import top_level_line
 from executions.kestra import KestraNotFound, KestraRejected, KestraUnavailable, get_client
 
@@ -80,6 +81,10 @@ class AppSourceForm(forms.ModelForm):
             self._check_unique(self.definition, cleaned["source"])
         if self.definition is not None:  # still valid: worth asking Kestra
             self._check_flow(self.definition, cleaned["source"])
+        if self.definition is not None:
+            self.warnings += app_warnings(
+                definition=self.definition, source=cleaned["source"], flow=self.flow
+            )
         return cleaned
 
     def _fail(self, source: str, key: str, message: str) -> None:

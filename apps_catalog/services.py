@@ -4,16 +4,17 @@ the files an export writes them to."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps_catalog.definition import AppDefinition, parse_app
 from apps_catalog.models import USE_CODENAME, App, Tag
-from apps_catalog.sources import with_disabled
+from apps_catalog.sources import approval_names, with_disabled
 
 # Namespaces and ids are already limited to these characters by the parser; the pattern
 # is applied anyway so that no stored value can reach outside the folder.
@@ -111,3 +112,49 @@ def export_files(apps: Iterable[App]) -> Iterator[tuple[str, App]]:
             name = f"{name}.{app.uid}"
         taken.add(f"{name}.yml".lower())
         yield f"{name}.yml", app
+
+
+SELF_APPROVAL_WARNING = (
+    "the requester may approve their own request: this app's flow pauses for a decision and"
+    " the app has no approval policy. One line prevents it: approval: {selfApproval: false}"
+)
+
+
+def app_warnings(
+    *, definition: AppDefinition, source: str, flow: Mapping[str, Any] | None
+) -> list[str]:
+    """What the person saving an app should know although it can be saved: a flow that
+    pauses for a decision with no approval policy (`flow`: the app's flow, None when Kestra
+    could not be asked), and approvers named that nobody has yet (groups may first arrive
+    from the identity provider at someone's login)."""
+    warnings = []
+    if definition.approval is None and flow is not None and _pauses(flow):
+        warnings.append(SELF_APPROVAL_WARNING)
+    names = approval_names(source)
+    users = {n for kind, n, _ in names if kind == "user"}
+    groups = {n for kind, n, _ in names if kind == "group"}
+    known_users = set(
+        get_user_model().objects.filter(username__in=users).values_list("username", flat=True)
+    )
+    known_groups = set(Group.objects.filter(name__in=groups).values_list("name", flat=True))
+    for kind, name, line in names:
+        if kind == "user" and name not in known_users:
+            warnings.append(f"line {line}: approval: no user is named {name!r} yet")
+        if kind == "group" and name not in known_groups:
+            warnings.append(
+                f"line {line}: approval: no group is named {name!r} yet"
+                " (it may arrive from the identity provider at someone's login)"
+            )
+    return warnings
+
+
+def _pauses(node: Any) -> bool:
+    """Whether a flow has a Pause task anywhere (io.kestra.plugin.core.flow.Pause, or the
+    older io.kestra.core.tasks.flows.Pause)."""
+    if isinstance(node, Mapping):
+        if str(node.get("type") or "").endswith(".Pause"):
+            return True
+        return any(_pauses(value) for value in node.values())
+    if isinstance(node, list):
+        return any(_pauses(item) for item in node)
+    return False

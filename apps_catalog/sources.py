@@ -11,9 +11,9 @@ import re
 from dataclasses import replace
 
 import yaml
-from yaml.nodes import MappingNode, ScalarNode
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from apps_catalog.definition import DefinitionError, parse_app
+from apps_catalog.definition import PORTAL_KEYS, DefinitionError, parse_app
 
 _BOOLEAN = re.compile(r"true|True|TRUE|false|False|FALSE")
 
@@ -98,3 +98,60 @@ def top_level_line(source: str, key: str) -> int | None:
         if isinstance(key_node, ScalarNode) and key_node.value == key:
             return int(value_node.start_mark.line) + 1
     return None
+
+
+def without_portal_keys(source: str) -> str:
+    """The source without the portal's own top-level keys (`approval:`), every other line
+    as written, so that it loads into Kestra Enterprise. Refused (SourceEditError) when a
+    key shares its lines with another, as in a one-line `{id: a, approval: …}`."""
+    try:
+        current = parse_app(source)
+    except DefinitionError as error:
+        raise SourceEditError("the source is not a valid app definition") from error
+    root = yaml.compose(source, Loader=yaml.SafeLoader)
+    if not isinstance(root, MappingNode) or current.approval is None:
+        return source
+    lines = source.splitlines(keepends=True)
+    cut: set[int] = set()
+    for key, node in root.value:
+        if isinstance(key, ScalarNode) and key.value in PORTAL_KEYS:
+            if root.flow_style:
+                raise SourceEditError("the app is written on one line: remove the key by hand")
+            last = node.end_mark.line - (1 if node.end_mark.column == 0 else 0)
+            cut.update(range(key.start_mark.line, last + 1))
+    edited = "".join(line for number, line in enumerate(lines) if number not in cut)
+    try:
+        result = parse_app(edited)
+    except DefinitionError as error:
+        raise SourceEditError("the edited source would not be valid") from error
+    if result != replace(current, approval=None):
+        raise SourceEditError("removing the portal's keys would change more")
+    return edited
+
+
+def approval_names(source: str) -> list[tuple[str, str, int]]:
+    """The users and groups an app's approval policy names, as (kind, name, line), kind
+    being "user" or "group": a name nobody has yet is worth a warning at its line."""
+    try:
+        parse_app(source)
+        root = yaml.compose(source, Loader=yaml.SafeLoader)
+    except (DefinitionError, yaml.YAMLError):
+        return []
+    policy = _value(root, "approval")
+    holders = [_value(policy, "approvers"), _value(policy, "escalateTo")]
+    steps = _value(policy, "steps")
+    if isinstance(steps, SequenceNode):
+        holders += [_value(step, "approvers") for step in steps.value]
+    found = []
+    for holder in holders:
+        for kind, key in (("user", "users"), ("group", "groups")):
+            names = _value(holder, key)
+            if isinstance(names, SequenceNode):
+                found += [(kind, str(n.value), n.start_mark.line + 1) for n in names.value]
+    return found
+
+
+def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, ScalarNode) and k.value == key), None)

@@ -6,7 +6,6 @@ poll, brought forward, shows the result.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils import timezone
 from executions import forms, stages
 from executions.kestra import get_client
 from executions.kestra.client import FileField
-from executions.models import Decision, Execution
+from executions.models import Decision, Execution, session_digest
 
 
 @dataclass(frozen=True)
@@ -35,16 +34,22 @@ class Actor:
         key = request.session.session_key or ""
         return cls(
             user=user if user.is_authenticated else None,
-            session=hashlib.sha256(key.encode()).hexdigest()[:16] if key else "",
+            session=session_digest(key),
             ip_address=request.META.get("REMOTE_ADDR") or None,
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
         )
 
 
 def _record(
-    execution: Execution, action: str, actor: Actor, label: str, values: dict[str, Any]
+    execution: Execution,
+    action: str,
+    actor: Actor,
+    label: str,
+    values: dict[str, Any],
+    reason: str = "",
 ) -> None:
     Decision.objects.create(
+        reason=reason,
         execution=execution,
         action=action,
         label=label[:150],
@@ -61,8 +66,16 @@ class AlreadyOver(Exception):
     """Kestra says the execution ended before the portal heard of it: nothing to cancel."""
 
 
-def execution_cancel(*, execution: Execution, actor: Actor, label: str = "Cancel") -> None:
+def execution_cancel(
+    *,
+    execution: Execution,
+    actor: Actor,
+    label: str = "Cancel",
+    action: str = Decision.Action.CANCEL,
+    reason: str = "",
+) -> None:
     """Ask Kestra to kill the execution (KILLING, then KILLED); the page shows it at once.
+    `action` says why in the record: a cancel, a rejection, or sent back for changes.
 
     Kestra answers a kill of a finished execution as if it had worked, so its state is
     read first: a cancel is recorded only when there was something to cancel."""
@@ -72,14 +85,14 @@ def execution_cancel(*, execution: Execution, actor: Actor, label: str = "Cancel
     if current.get("state", {}).get("current") in stages.TERMINAL_STATES:
         raise AlreadyOver
     client.kill(execution.kestra_id)
-    _record(execution, Decision.Action.CANCEL, actor, label, {})
+    _record(execution, action, actor, label, {}, reason)
     execution.state = stages.STATE_KILLING
     execution.refresh_stage()
     execution.save(update_fields=["state", "stage", "updated"])
     Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())
 
 
-def _masked(execution: Execution, values: dict[str, str], files: dict[str, FileField]) -> dict:
+def masked(execution: Execution, values: dict[str, str], files: dict[str, FileField]) -> dict:
     """What the record keeps of the onResume values: secrets masked, files by name."""
     shown: dict[str, Any] = forms.shown_values(values, execution.resume_inputs)
     shown.update({k: f"file: {spec[0]}" for k, spec in files.items()})
@@ -93,13 +106,13 @@ def execution_resume(
     values: dict[str, str],
     files: dict[str, FileField] | None = None,
     label: str = "Resume",
+    reason: str = "",
 ) -> None:
     """Resume the paused execution with the onResume values; the page moves to RESUME."""
     assert execution.kestra_id is not None
     get_client().resume(execution.kestra_id, values, files)
-    _record(
-        execution, Decision.Action.RESUME, actor, label, _masked(execution, values, files or {})
-    )
+    shown = masked(execution, values, files or {})
+    _record(execution, Decision.Action.RESUME, actor, label, shown, reason)
     execution.state = "RESTARTED"
     execution.resume_form = {}
     execution.refresh_stage()

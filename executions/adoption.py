@@ -7,9 +7,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps_catalog.models import App
-from executions import enqueue
+from executions import enqueue, forms, stages
 from executions.kestra import KestraNotFound, get_client
-from executions.models import Execution
+from executions.models import Execution, paused_run
 
 
 def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
@@ -29,9 +29,11 @@ def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
         return None
     # Without its task runs: the first poll finds them new and reads their outputs.
     read = {key: value for key, value in snapshot.items() if key != "taskRunList"}
-    execution = Execution.discovered(app, read, now=timezone.now())
-    if execution.state == "PAUSED":
+    now = timezone.now()
+    execution = Execution.discovered(app, read, now=now)
+    if execution.state == stages.STATE_PAUSED:
         execution.resume_form = client.validate_resume(kestra_id, {})
+        execution.note_pause(paused_run(snapshot), forms.flow_definition(app), now=now)
     try:
         with transaction.atomic():
             execution.save()

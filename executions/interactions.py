@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
@@ -17,9 +18,12 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.http import QueryDict
+from django.utils import timezone
 
+from accounts import policy
+from apps_catalog import approval
 from apps_catalog.models import App
-from executions import actions, forms, layout, services
+from executions import actions, forms, layout, services, stages, voting
 from executions.adoption import execution_adopt
 from executions.kestra import (
     KestraError,
@@ -28,7 +32,8 @@ from executions.kestra import (
     KestraUnavailable,
     get_client,
 )
-from executions.models import Execution
+from executions.kestra.client import FileField
+from executions.models import Decision, Execution, Standing, Vote
 
 UNAVAILABLE = (
     "Kestra cannot be reached right now, so this form cannot be shown."
@@ -42,6 +47,13 @@ FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's 
 FIX_FIELDS = "Please correct the fields below."
 NOT_PAUSED = "This request is not waiting for a decision any more."
 NOT_CANCELLABLE = "This request can no longer be cancelled."
+COMMENT_FIELD = "portal.comment"  # not a Kestra input id: those have no dot
+MAX_COMMENT = 2000
+REASON_REQUIRED = {
+    approval.APPROVE: "Please say why you approve: this app asks for a reason.",
+    approval.REJECT: "Please give a reason for the rejection.",
+    approval.CHANGES: "Please say what should change.",
+}
 
 
 class Result(Enum):
@@ -50,6 +62,7 @@ class Result(Enum):
     DONE = "done"  # shown, or acted on
     CREATED = "created"  # a submission is stored
     INVALID = "invalid"  # Kestra refused a value: the fields say which and why
+    FORBIDDEN = "forbidden"  # the approval policy does not let this person do this
     CONFLICT = "conflict"  # the execution is no longer in a state that allows it
     UNAVAILABLE = "unavailable"  # Kestra, or the app's flow in it, cannot serve it now
 
@@ -63,6 +76,7 @@ class Outcome:
     fields: list[forms.Field] = field(default_factory=list)
     notice: str = ""
     execution: Execution | None = None
+    rule: str = ""  # which rule refused it, for the API's problem documents
 
     @property
     def ok(self) -> bool:
@@ -132,23 +146,42 @@ def validate(app: App, values: dict[str, str], files: Mapping[str, UploadedFile]
     )
 
 
-def open_form(app: App) -> Outcome:
-    """The OPEN form's fields. Kestra is asked only when an input depends on others; while
-    it is down the fields come from the last copy of the flow, and a submission is queued."""
+def open_form(app: App, values: dict[str, str] | None = None) -> Outcome:
+    """The OPEN form's fields, filled in with `values` when given (a resubmission). Kestra
+    is asked only when an input depends on others; while it is down the fields come from
+    the last copy of the flow, and a submission is queued."""
     try:
         flow = forms.flow_definition(app)
         if forms.is_static(flow):
-            return Outcome(fields=forms.fields_from_flow(flow))
-        result = validate(app, {}, {})
+            return Outcome(fields=forms.fields_from_flow(flow, values))
+        result = validate(app, values or {}, {})
     except KestraNotFound:
         return Outcome(Result.UNAVAILABLE, notice=FLOW_MISSING)
     except KestraUnavailable:
         if not app.flow_snapshot:
             return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE)
-        return Outcome(fields=forms.fields_from_flow(app.flow_snapshot), notice=QUEUED_NOTICE)
+        fields = forms.fields_from_flow(app.flow_snapshot, values)
+        return Outcome(fields=fields, notice=QUEUED_NOTICE)
     except KestraRejected as exc:
         return Outcome(Result.UNAVAILABLE, notice=f"Kestra refused the form: {exc.message}")
-    return Outcome(fields=forms.fields_from_validation(result, show_errors=False))
+    return Outcome(fields=forms.fields_from_validation(result, values, show_errors=False))
+
+
+def resubmitting(
+    app: App, execution_id: str, user: User | AnonymousUser, session_key: str
+) -> Execution | None:
+    """The request of this app sent back for changes, named in the link, if this person
+    made it: it may be changed and submitted again."""
+    found = Execution.objects.filter(
+        _named(execution_id), policy.mine(user, session_key), app=app
+    ).filter(verdict=approval.CHANGES_REQUESTED)
+    return found.order_by().first()
+
+
+def earlier_answers(execution: Execution) -> dict[str, str]:
+    """What the form is filled in with again: the earlier answers, but secrets (never
+    kept) and files (not kept once Kestra has them)."""
+    return {key: value for key, value in execution.inputs.items() if value != forms.MASK}
 
 
 def submit(
@@ -158,9 +191,11 @@ def submit(
     uploaded: Mapping[str, UploadedFile],
     user: User | AnonymousUser,
     session: SessionBase | None,
+    resubmits: Execution | None = None,
 ) -> Outcome:
     """Validate a submission (field names `input.<id>`) through Kestra and store it;
-    invalid, with the fields and their errors, when Kestra refuses a value.
+    invalid, with the fields and their errors, when Kestra refuses a value. `resubmits`
+    is the request sent back for changes that this one replaces.
 
     While Kestra is down the values are stored unchecked and a worker delivers them later.
     `session` ties the execution to an anonymous browser session (created if need be);
@@ -199,6 +234,7 @@ def submit(
         files=files,
         user=user,
         session_key=(session.session_key or "") if session is not None else "",
+        resubmission_of=resubmits,
     )
     return Outcome(Result.CREATED, execution=execution)
 
@@ -219,49 +255,105 @@ def _kestra_failed(exc: KestraError, execution: Execution, refusal: str) -> Outc
     return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
 
 
+@dataclass(frozen=True)
+class Voter:
+    """Who asks for a decision: the person, their browser session's key (how a requester
+    who was not logged in is recognised), and the record of the request."""
+
+    user: User | AnonymousUser
+    session_key: str
+    actor: actions.Actor
+
+
+def _refused(refusal: policy.Refusal, execution: Execution) -> Outcome:
+    return Outcome(Result.FORBIDDEN, notice=refusal.message, execution=execution, rule=refusal.rule)
+
+
+def _seat_or_refusal(execution: Execution, voter: Voter, now: datetime) -> Outcome | None:
+    """Refused at once when the approval policy does not let this person decide (asked
+    again, with the row locked, when the vote is counted)."""
+    standing = execution.standing(now)
+    seat = policy.decision_seat(
+        voter.user,
+        execution,
+        standing,
+        session=voter.actor.session,
+        session_key=voter.session_key,
+    )
+    return _refused(seat, execution) if isinstance(seat, policy.Refusal) else None
+
+
+def _comment_or_refusal(
+    execution: Execution, post: QueryDict, choice: str
+) -> tuple[str, Outcome | None]:
+    """The comment sent with a vote, or INVALID when the policy requires one."""
+    comment = str(post.get(COMMENT_FIELD) or "").strip()[:MAX_COMMENT]
+    rule = execution.app.parsed.approval_policy.reason_rule(choice)
+    if rule == approval.REQUIRED and not comment:
+        notice = REASON_REQUIRED[choice]
+        return "", Outcome(
+            Result.INVALID, notice=notice, execution=execution, rule="reason-required"
+        )
+    return ("" if rule == approval.NONE else comment), None
+
+
 def resume(
     *,
     app: App,
     execution: Execution,
     post: QueryDict,
     uploaded: Mapping[str, UploadedFile],
-    actor: actions.Actor,
+    voter: Voter,
 ) -> Outcome:
-    """Approve: validate the onResume values through Kestra, then resume. A conflict when
-    the execution is not paused (any more); invalid, with the fields, when a value is refused.
-    May the person decide? is the caller's question (accounts.policy.can_act_on)."""
+    """Approve: a vote under the app's approval policy, with the onResume values validated
+    through Kestra first. Kestra resumes the execution, with these values, once the vote
+    meets the policy. A conflict when the execution is not paused (any more); forbidden
+    when the policy does not let this person decide; invalid, with the fields, when a value
+    is refused or a required comment is missing."""
     if not execution.awaits_decision:
         return Outcome(Result.CONFLICT, notice=NOT_PAUSED, execution=execution)
     assert execution.kestra_id is not None  # awaiting a decision: Kestra has it
+    refusal = _seat_or_refusal(execution, voter, timezone.now())
+    if refusal is not None:
+        return refusal
+    comment, missing = _comment_or_refusal(execution, post, approval.APPROVE)
+    if missing is not None:
+        return missing
     inputs = execution.resume_inputs
     values = forms.read_values(post, inputs)
     files, too_large = forms.read_files(uploaded, inputs)
+    ballot = _Ballot(approval.APPROVE, comment, values, forms.file_fields(files))
+    moved_on = _moved_on(execution, voter, ballot)
+    if moved_on is not None:
+        return moved_on
     try:
-        result = get_client().validate_resume(execution.kestra_id, values, forms.file_fields(files))
-        fields = forms.fields_from_validation(result, values, extra_errors=too_large)
-        if forms.has_errors(fields):
-            return Outcome(Result.INVALID, fields, notice=FIX_FIELDS, execution=execution)
-        actions.execution_resume(
-            execution=execution,
-            actor=actor,
-            values=values,
-            files=forms.file_fields(files),
-            label=button_label(app, execution, "ResumeExecutionButton"),
-        )
+        result = get_client().validate_resume(execution.kestra_id, values, ballot.files)
     except KestraError as exc:
         return _kestra_failed(exc, execution, "Kestra refused the decision")
-    return Outcome(execution=execution)
+    fields = forms.fields_from_validation(result, values, extra_errors=too_large)
+    if forms.has_errors(fields):
+        return Outcome(Result.INVALID, fields, notice=FIX_FIELDS, execution=execution)
+    return _decide(app, execution, voter, ballot)
 
 
-def cancel(*, app: App, execution: Execution, actor: actions.Actor) -> Outcome:
-    """Reject or cancel: Kestra kills the execution. A conflict when there is nothing to
+def cancel(
+    *, app: App, execution: Execution, voter: Voter, post: QueryDict | None = None
+) -> Outcome:
+    """Reject (a paused execution: a vote under the app's approval policy) or cancel (any
+    other: whoever may act on it). Kestra kills it. A conflict when there is nothing to
     cancel (not delivered yet, already over, or a cancel already under way)."""
+    post = post if post is not None else QueryDict()
+    if execution.awaits_decision:
+        return _vote_against(app, execution, voter, post, approval.REJECT)
+    if not policy.can_act_on(voter.user, execution, session_key=voter.session_key):
+        refusal = policy.Refusal("not-allowed", policy.ACT_REFUSED)
+        return _refused(refusal, execution)
     if not execution.is_cancellable:
         return Outcome(Result.CONFLICT, notice=NOT_CANCELLABLE)
     try:
         actions.execution_cancel(
             execution=execution,
-            actor=actor,
+            actor=voter.actor,
             label=button_label(app, execution, "CancelExecutionButton"),
         )
     except actions.AlreadyOver:
@@ -269,3 +361,143 @@ def cancel(*, app: App, execution: Execution, actor: actions.Actor) -> Outcome:
     except KestraError as exc:
         return _kestra_failed(exc, execution, "Kestra refused to cancel")
     return Outcome(execution=execution)
+
+
+def request_changes(*, app: App, execution: Execution, voter: Voter, post: QueryDict) -> Outcome:
+    """Send the request back with a comment: a vote that, once it meets the policy, has
+    Kestra kill the execution; the requester may then change it and submit it again."""
+    if not execution.awaits_decision:
+        return Outcome(Result.CONFLICT, notice=NOT_PAUSED, execution=execution)
+    return _vote_against(app, execution, voter, post, approval.CHANGES)
+
+
+def _vote_against(
+    app: App, execution: Execution, voter: Voter, post: QueryDict, choice: str
+) -> Outcome:
+    refusal = _seat_or_refusal(execution, voter, timezone.now())
+    if refusal is not None:
+        return refusal
+    comment, missing = _comment_or_refusal(execution, post, choice)
+    if missing is not None:
+        return missing
+    ballot = _Ballot(choice, comment, {}, {})
+    return _moved_on(execution, voter, ballot) or _decide(app, execution, voter, ballot)
+
+
+def delegate(*, execution: Execution, voter: Voter, post: QueryDict) -> Outcome:
+    """Hand this approver's decision to another eligible person, with a note."""
+    to = str(post.get("to") or "").strip()
+    note = str(post.get("note") or "").strip()[:MAX_COMMENT]
+    if not to:
+        return Outcome(Result.INVALID, notice="Name the person to hand this decision to.")
+    try:
+        voting.delegation_create(
+            execution_id=execution.pk,
+            user=voter.user,
+            actor=voter.actor,
+            session_key=voter.session_key,
+            to_username=to,
+            note=note,
+            now=timezone.now(),
+        )
+    except voting.VoteRefused as exc:
+        return _refused(exc.refusal, execution)
+    except voting.VoteTooLate as exc:
+        return Outcome(Result.CONFLICT, notice=str(exc), execution=execution)
+    return Outcome(execution=execution, notice=f"The decision is handed to {to}.")
+
+
+@dataclass(frozen=True)
+class _Ballot:
+    choice: str
+    comment: str
+    values: dict[str, str]
+    files: dict[str, FileField]
+
+
+def _moved_on(execution: Execution, voter: Voter, ballot: _Ballot) -> Outcome | None:
+    """Kestra is asked whether the execution still waits: a vote after a timeout, or a
+    kill elsewhere, is kept as too late and nothing is sent. None: it still waits."""
+    assert execution.kestra_id is not None
+    try:
+        current = get_client().execution(execution.kestra_id)
+    except KestraError as exc:
+        return _kestra_failed(exc, execution, "Kestra refused the decision")
+    state = str(current.get("state", {}).get("current") or "")
+    if state == stages.STATE_PAUSED:
+        return None
+    voting.vote_too_late(
+        execution=execution,
+        actor=voter.actor,
+        choice=ballot.choice,
+        comment=ballot.comment,
+        values=actions.masked(execution, ballot.values, ballot.files),
+    )
+    Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())
+    notice = f"Too late: Kestra has moved on ({state}). Your vote is kept as too late."
+    return Outcome(Result.CONFLICT, notice=notice, execution=execution, rule="too-late")
+
+
+def _decide(app: App, execution: Execution, voter: Voter, ballot: _Ballot) -> Outcome:
+    """Count the vote and, when it meets the policy, have Kestra act, exactly once."""
+    shown = actions.masked(execution, ballot.values, ballot.files)
+    try:
+        cast = voting.vote_cast(
+            execution_id=execution.pk,
+            user=voter.user,
+            actor=voter.actor,
+            session_key=voter.session_key,
+            choice=ballot.choice,
+            comment=ballot.comment,
+            values=shown,
+            now=timezone.now(),
+        )
+    except voting.VoteRefused as exc:
+        return _refused(exc.refusal, execution)
+    except voting.VoteTooLate as exc:
+        return Outcome(Result.CONFLICT, notice=str(exc), execution=execution, rule="too-late")
+    if not cast.verdict:
+        return Outcome(execution=execution, notice=progress(cast.standing))
+    return _send_verdict(app, execution, voter, ballot, cast)
+
+
+def _send_verdict(
+    app: App, execution: Execution, voter: Voter, ballot: _Ballot, cast: voting.Cast
+) -> Outcome:
+    try:
+        if cast.verdict == approval.APPROVED:
+            actions.execution_resume(
+                execution=execution,
+                actor=voter.actor,
+                values=ballot.values,
+                files=ballot.files,
+                label=button_label(app, execution, "ResumeExecutionButton"),
+                reason=ballot.comment,
+            )
+        else:
+            changes = cast.verdict == approval.CHANGES_REQUESTED
+            actions.execution_cancel(
+                execution=execution,
+                actor=voter.actor,
+                label="Request changes"
+                if changes
+                else button_label(app, execution, "CancelExecutionButton"),
+                action=Decision.Action.CHANGES if changes else Decision.Action.CANCEL,
+                reason=ballot.comment,
+            )
+    except actions.AlreadyOver:
+        Vote.objects.filter(pk=cast.vote.pk).update(status=Vote.Status.TOO_LATE)
+        notice = "Too late: the request ended in Kestra. Your vote is kept as too late."
+        return Outcome(Result.CONFLICT, notice=notice, execution=execution, rule="too-late")
+    except KestraError as exc:
+        voting.verdict_undo(cast=cast)
+        return _kestra_failed(exc, execution, "Kestra refused the decision")
+    return Outcome(execution=execution)
+
+
+def progress(standing: Standing) -> str:
+    """ "1 of 2 approvals so far." for the step under way."""
+    tally = standing.tally
+    steps = standing.policy.steps
+    where = f" in step {tally.step + 1} of {len(steps)}" if len(steps) > 1 else ""
+    return f"Your vote is recorded: {len(tally.approvals)} of {tally.needed} approvals{where}."

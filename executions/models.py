@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -9,6 +11,8 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.dateparse import parse_datetime
 
+from apps_catalog.approval import ApprovalPolicy, Ballot, Tally, tally
+from apps_catalog.definition import parse_iso_duration
 from apps_catalog.ids import new_uid
 from apps_catalog.models import App
 from executions import stages
@@ -51,6 +55,38 @@ def next_action_at(
     if soon == later:
         return later
     return Case(When(watched_until__gt=now, then=Value(soon)), default=Value(later))
+
+
+def paused_run(snapshot: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The task run that is paused, the first one as Kestra resumes the first."""
+    runs = snapshot.get("taskRunList") or []
+    return next((r for r in runs if r.get("state", {}).get("current") == stages.STATE_PAUSED), None)
+
+
+def find_task(node: Any, task_id: str) -> Mapping[str, Any] | None:
+    """The task with this id anywhere in a flow (inside If, Parallel, errors, …)."""
+    if isinstance(node, Mapping):
+        if node.get("id") == task_id and "type" in node:
+            return node
+        children: Any = node.values()
+    elif isinstance(node, list):
+        children = node
+    else:
+        return None
+    return next((t for c in children if (t := find_task(c, task_id)) is not None), None)
+
+
+def pause_limit(task: Mapping[str, Any] | None) -> tuple[timedelta, str] | None:
+    """How long a Pause task waits for a decision and what Kestra does then: its
+    `pauseDuration` (the older `delay`, or `timeout`) and `behavior` (RESUME by default).
+    None without one, or when it is an expression only Kestra can work out."""
+    if not task:
+        return None
+    raw = task.get("pauseDuration") or task.get("delay") or task.get("timeout")
+    duration = parse_iso_duration(raw) if isinstance(raw, str) else None
+    if duration is None:
+        return None
+    return duration, str(task.get("behavior") or "RESUME").upper()
 
 
 class ExecutionQuerySet(models.QuerySet["Execution"]):
@@ -163,6 +199,31 @@ class Execution(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     session_key = models.CharField(max_length=64, blank=True)
+    resubmission_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resubmissions",
+        help_text="The request sent back for changes that this one replaces.",
+    )
+    # The pause under way, as the last poll read it: votes belong to one pause.
+    pause_key = models.CharField(
+        max_length=64, blank=True, help_text="Kestra's id of the paused task run."
+    )
+    paused_at = models.DateTimeField(null=True, blank=True)
+    pause_deadline = models.DateTimeField(
+        null=True, blank=True, help_text="When the Pause task stops waiting (its duration)."
+    )
+    pause_behavior = models.CharField(
+        max_length=10, blank=True, help_text="What Kestra does then: RESUME, WARN, FAIL, CANCEL."
+    )
+    verdict = models.CharField(
+        max_length=10, blank=True, help_text="The approval policy's verdict on this pause."
+    )
+    votes_cast = models.PositiveIntegerField(
+        default=0, help_text="Votes and delegations so far: pages compare it to see a change."
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -187,10 +248,39 @@ class Execution(models.Model):
 
     @property
     def awaits_decision(self) -> bool:
-        """Paused in Kestra, with the resume form a poll read: an approval or a rejection
-        can be sent. Without the form, the onResume values would go to Kestra unread and it
-        would take their defaults."""
-        return self.stage == stages.PAUSE and bool(self.kestra_id) and bool(self.resume_form)
+        """Paused in Kestra, with the resume form a poll read, and no verdict on this pause
+        yet: a vote can be cast. Without the form, the onResume values would go to Kestra
+        unread and it would take their defaults."""
+        return self.decision_pending and bool(self.kestra_id) and bool(self.resume_form)
+
+    @property
+    def decision_pending(self) -> bool:
+        """Paused, with no verdict on this pause yet: someone is to decide (the approvals
+        inbox lists it, even before a poll has read the resume form)."""
+        return self.stage == stages.PAUSE and not self.verdict
+
+    def standing(
+        self,
+        now: datetime,
+        *,
+        votes: list[Vote] | None = None,
+        delegations: list[Delegation] | None = None,
+    ) -> Standing:
+        """Where the decision on the pause under way stands, under the app's approval
+        policy; `votes` and `delegations` when the caller read them already (the inbox)."""
+        if votes is None:
+            votes = list(self.votes.filter(pause_key=self.pause_key, status=Vote.Status.COUNTED))
+        if delegations is None:
+            delegations = list(self.delegations.filter(pause_key=self.pause_key))
+        policy = self.app.parsed.approval_policy
+        began = self.paused_at or self.stage_since
+        escalated = bool(
+            policy.escalate_after is not None
+            and began is not None
+            and now >= began + policy.escalate_after
+        )
+        ballots = [Ballot(v.voter_key, v.step, v.choice, v.seat) for v in votes]
+        return Standing(policy, tally(policy, ballots), votes, delegations, escalated)
 
     @property
     def is_cancellable(self) -> bool:
@@ -262,6 +352,29 @@ class Execution(models.Model):
             since = parse_datetime(str(histories[-1].get("date") or ""))
         self.stage_since = since or now
 
+    def note_pause(
+        self, run: Mapping[str, Any] | None, flow: Mapping[str, Any] | None, *, now: datetime
+    ) -> bool:
+        """Keep which pause is under way (`run`: the paused task run, `paused_run`); True
+        when a new one began. A
+        new pause (another task run) is a new decision: no verdict, votes of its own, and
+        its deadline from the Pause task in `flow`. Once no task is paused the last pause
+        is kept, with its verdict and votes, for the pages and the labels."""
+        if run is None or str(run.get("id") or "") == self.pause_key:
+            return False
+        self.pause_key = str(run.get("id") or "")
+        self.verdict = ""
+        dates = [
+            h.get("date")
+            for h in run.get("state", {}).get("histories") or []
+            if h.get("state") == stages.STATE_PAUSED
+        ]
+        self.paused_at = (parse_datetime(str(dates[-1])) if dates else None) or now
+        limit = pause_limit(find_task(flow or {}, str(run.get("taskId") or "")))
+        self.pause_deadline = self.paused_at + limit[0] if limit else None
+        self.pause_behavior = limit[1] if limit else ""
+        return True
+
     def apply_snapshot(self, kestra_execution: dict[str, Any]) -> None:
         """Keep what Kestra said of the execution: the whole of it, and its current state."""
         self.snapshot = kestra_execution
@@ -325,6 +438,7 @@ class Decision(models.Model):
     class Action(models.TextChoices):
         RESUME = "RESUME", "Resumed (approved)"
         CANCEL = "CANCEL", "Cancelled (rejected)"
+        CHANGES = "CHANGES", "Cancelled (sent back for changes)"
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=10, choices=Action.choices)
@@ -339,6 +453,7 @@ class Decision(models.Model):
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
+    reason = models.TextField(blank=True, help_text="The deciding vote's comment.")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -347,3 +462,112 @@ class Decision(models.Model):
     def __str__(self) -> str:
         who = self.username or f"anonymous {self.session}"
         return f"{self.get_action_display()} by {who}"
+
+
+class Vote(models.Model):
+    """One person's vote on one pause of an execution, under the app's approval policy:
+    counted, or recorded as too late (the decision was made, or Kestra moved on)."""
+
+    class Choice(models.TextChoices):
+        APPROVE = "APPROVE", "Approve"
+        REJECT = "REJECT", "Reject"
+        CHANGES = "CHANGES", "Request changes"
+
+    class Status(models.TextChoices):
+        COUNTED = "COUNTED", "Counted"
+        TOO_LATE = "TOO_LATE", "Too late"
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="votes")
+    pause_key = models.CharField(max_length=64, blank=True)
+    step = models.PositiveSmallIntegerField(default=0)
+    choice = models.CharField(max_length=10, choices=Choice.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.COUNTED)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes.")
+    session = models.CharField(
+        max_length=16, blank=True, help_text="A digest of an anonymous browser session."
+    )
+    seat = models.CharField(
+        max_length=150, blank=True, help_text="The approver who delegated this vote."
+    )
+    comment = models.TextField(blank=True)
+    values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["execution", "pause_key", "step", "username"],
+                condition=models.Q(status="COUNTED") & ~models.Q(username=""),
+                name="one_counted_vote_per_person_and_step",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_choice_display()} by {self.voter}"
+
+    @property
+    def voter(self) -> str:
+        return self.username or f"anonymous {self.session}"
+
+    @property
+    def voter_key(self) -> str:
+        """Who voted, as the count tells voters apart."""
+        return voter_key(self.username, self.session)
+
+
+def session_digest(session_key: str) -> str:
+    """How a browser session is recorded and told apart: never the key itself."""
+    return hashlib.sha256(session_key.encode()).hexdigest()[:16] if session_key else ""
+
+
+def voter_key(username: str, session: str) -> str:
+    """A user by name; an anonymous browser session by its digest."""
+    return username or f"~{session}"
+
+
+@dataclass(frozen=True)
+class Standing:
+    """The decision on one pause: the app's policy, the count, the counted votes and the
+    delegations, and whether the escalation approvers may decide too by now."""
+
+    policy: ApprovalPolicy
+    tally: Tally
+    votes: list[Vote]
+    delegations: list[Delegation]
+    escalated: bool
+
+    def step_delegations(self) -> list[Delegation]:
+        return [d for d in self.delegations if d.step == self.tally.step]
+
+    def has_voted(self, key: str) -> bool:
+        """Whether this voter, or a delegate in their place, voted in the step under way."""
+        step = self.tally.step
+        return any(v.step == step and key in (v.voter_key, v.seat) for v in self.votes)
+
+
+class Delegation(models.Model):
+    """An approver handed their vote on one pause to someone else, with a note."""
+
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="delegations")
+    pause_key = models.CharField(max_length=64, blank=True)
+    step = models.PositiveSmallIntegerField(default=0)
+    from_username = models.CharField(max_length=150)
+    to_username = models.CharField(max_length=150)
+    note = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["execution", "pause_key", "step", "from_username"],
+                name="one_delegation_per_approver_and_step",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_username} → {self.to_username}"

@@ -6,22 +6,43 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, F, Max, QuerySet
+from django.db.models import Count, F, Max, Prefetch, QuerySet
 from django.utils import timezone
 
 from accounts import policy
-from executions import stages
-from executions.models import Execution
+from executions import approval_status, stages
+from executions.approval_status import DecisionStatus
+from executions.models import Execution, Vote
 
 
-def pending_approvals_for_user(*, user: User | AnonymousUser) -> QuerySet[Execution]:
-    """Paused executions the user may approve or reject (accounts.policy decides which),
-    the longest waiting first. Apps listed in the catalog or not alike: an approver may
-    follow a link to an unlisted one."""
-    paused = policy.actionable_executions(user).filter(stage=stages.PAUSE)
-    return paused.select_related("app", "submitted_by").order_by(
-        F("stage_since").asc(nulls_last=True), "created", "pk"
+def pending_approvals_for_user(
+    *, user: User | AnonymousUser, now: datetime
+) -> list[tuple[Execution, DecisionStatus]]:
+    """Paused executions awaiting a decision that this person may vote on now (the app's
+    approval policy, asked of accounts.policy), the longest waiting first, each with where
+    its decision stands. Apps listed in the catalog or not alike: an approver may follow a
+    link to an unlisted one. A decided pause leaves at once: it has a verdict."""
+    paused = (
+        policy.visible_executions(user)
+        .filter(stage=stages.PAUSE, verdict="")
+        .select_related("app", "submitted_by")
+        .prefetch_related(
+            Prefetch("votes", queryset=Vote.objects.filter(status=Vote.Status.COUNTED)),
+            "delegations",
+        )
+        .order_by(F("stage_since").asc(nulls_last=True), "created", "pk")
     )
+    pending = []
+    for execution in paused:
+        votes = [v for v in execution.votes.all() if v.pause_key == execution.pause_key]
+        delegations = [d for d in execution.delegations.all() if d.pause_key == execution.pause_key]
+        standing = execution.standing(now, votes=votes, delegations=delegations)
+        status = approval_status.decision_status(
+            execution, user, session_key="", now=now, standing=standing
+        )
+        if status is not None and status.can_vote:
+            pending.append((execution, status))
+    return pending
 
 
 @dataclass(frozen=True)

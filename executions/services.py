@@ -21,8 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from apps_catalog import approval
 from apps_catalog.models import App
-from executions import enqueue, leases, stages, uploads
+from executions import enqueue, forms, leases, stages, uploads
 from executions.kestra import (
     KestraClient,
     KestraNotFound,
@@ -30,12 +31,15 @@ from executions.kestra import (
     KestraUnavailable,
     get_client,
 )
-from executions.models import Execution, ExecutionLog, delivery_backoff
+from executions.models import Execution, ExecutionLog, Vote, delivery_backoff, paused_run
 
 logger = logging.getLogger(__name__)
 
 SUBMISSION_LABEL = "portal.submission"
 APP_LABEL = "portal.app"
+REQUESTER_LABEL = "portal.requester"  # the user name, or "anonymous"
+DECISION_LABEL = "portal.decision"  # approved, rejected, changes
+DECIDED_BY_LABEL = "portal.decidedBy"
 # A page view keeps an execution "watched" this long; the mark is renewed (one write) only
 # once less than WATCH_SECONDS - WATCH_RENEW_SECONDS is left, so a page asking every second
 # costs one write every few seconds.
@@ -54,11 +58,13 @@ def execution_submit(
     files: Mapping[str, UploadedFile] | None = None,
     user: User | AnonymousUser | None = None,
     session_key: str = "",
+    resubmission_of: Execution | None = None,
 ) -> Execution:
     """Store a submission, then hand it to a worker for delivery once the transaction commits."""
     now = timezone.now()
     execution = Execution.objects.create(
         app=app,
+        resubmission_of=resubmission_of,
         inputs=shown,
         payload=values,
         submitted_by=user if user is not None and user.is_authenticated else None,
@@ -69,6 +75,27 @@ def execution_submit(
     uploads.store(execution, files or {})
     enqueue.on_commit(enqueue.DELIVER, execution.pk)
     return execution
+
+
+def decision_labels(execution: Execution) -> dict[str, str]:
+    """Who decided, for Kestra, once the execution has ended (Kestra takes labels on ended
+    executions only): the verdict, and the voters whose votes made it."""
+    approved = execution.verdict == approval.APPROVED
+    votes = execution.votes.filter(pause_key=execution.pause_key, status=Vote.Status.COUNTED)
+    names = [
+        vote.username or "anonymous"
+        for vote in votes
+        if (vote.choice == Vote.Choice.APPROVE) == approved
+    ]
+    return {
+        DECISION_LABEL: execution.verdict.lower(),
+        DECIDED_BY_LABEL: ",".join(dict.fromkeys(names)) or "anonymous",
+    }
+
+
+def requester_label(execution: Execution) -> str:
+    user = execution.submitted_by
+    return user.get_username() if user is not None else "anonymous"
 
 
 def _find_earlier_delivery(client: KestraClient, execution: Execution) -> dict[str, Any] | None:
@@ -105,7 +132,11 @@ def _create_once(
             definition.flow_id,
             execution.payload,
             files=files,
-            labels={SUBMISSION_LABEL: execution.token, APP_LABEL: definition.id},
+            labels={
+                SUBMISSION_LABEL: execution.token,
+                APP_LABEL: definition.id,
+                REQUESTER_LABEL: requester_label(execution),
+            },
             revision=definition.flow_revision,
         )
 
@@ -121,7 +152,7 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
     clock = leases.hold(execution_id, claim, delivery=Execution.Delivery.QUEUED)
     if clock is None:
         return None
-    execution = Execution.objects.select_related("app").get(pk=execution_id)
+    execution = Execution.objects.select_related("app", "submitted_by").get(pk=execution_id)
     if not _count_attempt(execution, clock):
         return None
     config = leases.tracking_config()
@@ -202,7 +233,8 @@ def _refresh_from_kestra(
     client: KestraClient, execution: Execution, clock: leases.LeaseClock
 ) -> bool:
     """State and logs on every poll; task outputs when a task run changed; the resume form
-    when the execution pauses; flow outputs at the end. True if anything changed."""
+    and the pause's deadline when the execution pauses; flow outputs at the end. True if
+    anything changed."""
     kestra_id = execution.kestra_id or ""
     before = _task_runs(execution.snapshot)
     fingerprint = execution.fingerprint
@@ -215,6 +247,10 @@ def _refresh_from_kestra(
     if changed_runs:
         clock.check()
         execution.task_outputs = client.task_outputs(execution.snapshot)
+    run = paused_run(execution.snapshot)
+    if run is not None and str(run.get("id") or "") != execution.pause_key:
+        clock.check()
+        execution.note_pause(run, forms.flow_definition(execution.app), now=timezone.now())
     if execution.state == "PAUSED" and not (was_paused and execution.resume_form):
         clock.check()
         execution.resume_form = client.validate_resume(kestra_id, {})
@@ -223,9 +259,14 @@ def _refresh_from_kestra(
     if execution.state in stages.TERMINAL_STATES:
         clock.check()
         execution.outputs = client.execution_outputs(execution.snapshot)
+        if execution.verdict:
+            clock.check()
+            client.set_labels(kestra_id, decision_labels(execution))
     return changed_runs or execution.fingerprint != fingerprint
 
 
+# Written only when a new pause began: a vote may set the verdict while a poll runs.
+PAUSE_FIELDS = ["pause_key", "paused_at", "pause_deadline", "pause_behavior", "verdict"]
 POLL_FIELDS = [
     "snapshot",
     "state",
@@ -264,6 +305,7 @@ def execution_poll(*, execution_id: int, claim: str = "") -> None:
     config = leases.tracking_config()
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     stage_before = execution.stage
+    pause_before = execution.pause_key
     try:
         changed = _refresh_from_kestra(get_client(), execution, clock)
     except leases.LeaseRunningOut:
@@ -291,11 +333,12 @@ def execution_poll(*, execution_id: int, claim: str = "") -> None:
     final = (outcome == "polled" and execution.state in stages.TERMINAL_STATES) or (
         execution.delivery == Execution.Delivery.FAILED
     )
+    new_pause = execution.pause_key != pause_before
     leases.write_back(
         execution,
         clock,
         stage_before=stage_before,
-        fields=POLL_FIELDS,
+        fields=POLL_FIELDS + PAUSE_FIELDS if new_pause else POLL_FIELDS,
         final=final,
         interval=execution.poll_interval,
         watched_at=clock.started + timedelta(seconds=config.poll_seconds),

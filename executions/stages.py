@@ -21,6 +21,7 @@ TERMINAL_STATES = frozenset(
 )
 # Kestra's state from a kill request until the execution is KILLED.
 STATE_KILLING = "KILLING"
+STATE_PAUSED = "PAUSED"
 _CREATED_STATES = frozenset({"CREATED", "QUEUED", "SUBMITTED"})
 _SUCCESS_STATES = frozenset({"SUCCESS", "WARNING"})
 

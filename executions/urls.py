@@ -17,4 +17,6 @@ urlpatterns = [
     path(f"{EXECUTION}files/preview/", execution.execution_file_preview, name="file_preview"),
     path(f"{EXECUTION}cancel/", execution.execution_cancel, name="cancel"),
     path(f"{EXECUTION}resume/", execution.execution_resume, name="resume"),
+    path(f"{EXECUTION}changes/", execution.execution_changes, name="changes"),
+    path(f"{EXECUTION}delegate/", execution.execution_delegate, name="delegate"),
 ]

@@ -106,12 +106,42 @@ tasks:
         type: BOOL
         defaults: true
 """
-FLOWS = {"test.signed_approval.yml": SIGNED_FLOW, "test.two_step.yml": TWO_STEP_FLOW}
+TIMED_FLOW = """id: timed_approval
+namespace: test
+inputs:
+  - id: item
+    type: STRING
+    defaults: laptop
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT1H
+    behavior: CANCEL
+    onResume:
+      - id: approved
+        type: BOOL
+        defaults: true
+"""
+QUICK_FLOW = """id: quick_timeout
+namespace: test
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    pauseDuration: PT1S
+    behavior: CANCEL
+"""
+FLOWS = {
+    "test.signed_approval.yml": SIGNED_FLOW,
+    "test.two_step.yml": TWO_STEP_FLOW,
+    "test.timed_approval.yml": TIMED_FLOW,
+    "test.quick_timeout.yml": QUICK_FLOW,
+}
 
 
-def app_on(flow_id: str, button: str = "Resume") -> str:
-    """A public app on one of FLOWS, whose pause shows its form and a resume button."""
-    return (
+def app_on(flow_id: str, button: str = "Resume", extra: str = "") -> str:
+    """A public app on one of FLOWS, whose pause shows its form and a resume button;
+    `extra` is more YAML at the top level (an approval policy)."""
+    return extra + (
         f"id: {flow_id}\n"
         "type: io.kestra.plugin.ee.apps.Execution\n"
         f"displayName: {flow_id}\n"

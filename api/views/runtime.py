@@ -23,11 +23,12 @@ from rest_framework.response import Response
 
 from api import tokens
 from api.app_response import Viewer, app_response
-from api.lookups import PROBLEM, execution_of, require_act_on, usable_app, viewer_for
+from api.lookups import PROBLEM, execution_of, usable_app, viewer_for
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer
 from api.views.base import RuntimeView
+from apps_catalog import approval
 from apps_catalog.models import App
 from executions import actions, forms, interactions, services, throttle
 from executions.blocks import CREATE, RESUME
@@ -38,6 +39,8 @@ EXECUTION_PARAM = OpenApiParameter(
     "executionId", str, description="Show the app on this execution instead of its form"
 )
 KEEP_ALIVE_SECONDS = 15.0
+# A cancel dispatch with this part set to CHANGES sends the request back for changes.
+ACTION_FIELD = "portal.action"
 
 
 def app_target(
@@ -141,8 +144,13 @@ def refused(outcome: interactions.Outcome) -> Problem:
         for field in outcome.fields
         for message in field.errors
     ]
+    if outcome.result is interactions.Result.FORBIDDEN:
+        return Problem(403, outcome.notice, errors=[{"rule": outcome.rule}])
     if outcome.result is interactions.Result.CONFLICT:
-        return app_error(f"The app is not in a state that accepts this request: {outcome.notice}")
+        detail = f"The app is not in a state that accepts this request: {outcome.notice}"
+        return app_error(detail, [{"rule": outcome.rule}] if outcome.rule else [])
+    if outcome.rule:
+        errors.append({"path": interactions.COMMENT_FIELD, "rule": outcome.rule})
     return app_error(outcome.notice or "The request is not valid.", errors)
 
 
@@ -174,15 +182,22 @@ class DispatchView(RuntimeView):
         if target.action == CREATE:
             return self._create(request, app, session)
         execution = execution_of(app, target.execution_id)
-        require_act_on(request, execution)
-        actor = actions.Actor.from_request(request)
+        voter = interactions.Voter(
+            user=request.user,
+            session_key=request.session.session_key or "",
+            actor=actions.Actor.from_request(request),
+        )
+        post, files = form_post(request, execution.resume_inputs)
         if target.action == RESUME:
-            post, files = form_post(request, execution.resume_inputs)
             outcome = interactions.resume(
-                app=app, execution=execution, post=post, uploaded=files, actor=actor
+                app=app, execution=execution, post=post, uploaded=files, voter=voter
+            )
+        elif request.data.get(ACTION_FIELD) == approval.CHANGES:
+            outcome = interactions.request_changes(
+                app=app, execution=execution, voter=voter, post=post
             )
         else:
-            outcome = interactions.cancel(app=app, execution=execution, actor=actor)
+            outcome = interactions.cancel(app=app, execution=execution, voter=voter, post=post)
         if not outcome.ok:
             raise refused(outcome)
         execution.refresh_from_db()

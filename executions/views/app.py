@@ -20,6 +20,7 @@ from executions import forms, interactions, stages, throttle
 from executions.kestra import (
     KestraError,
 )
+from executions.models import Execution
 from executions.views.common import (
     STATUS_OF,
     app_view,
@@ -30,6 +31,8 @@ from executions.views.common import (
 )
 
 HONEYPOT = "website"
+RESUBMIT = "resubmit"  # ?resubmit=<id>: change and submit again a request sent back
+RESUBMIT_FIELD = "portal.resubmits"
 OPEN_BLOCKS_SECONDS = 60
 
 
@@ -40,22 +43,28 @@ def _render_open(
     *,
     notice: str = "",
     status: int = 200,
+    resubmits: Execution | None = None,
 ) -> HttpResponse:
     context = {
         "app": app,
         "stage": stages.OPEN,
-        "blocks_html": _open_blocks_html(request, app, fields),
+        "blocks_html": _open_blocks_html(request, app, fields, cached=resubmits is None),
         "notice": notice,
+        "resubmits": resubmits,
+        "resubmit_field": RESUBMIT_FIELD,
     }
     return render(request, "executions/app.html", context, status=status)
 
 
-def _open_blocks_html(request: HttpRequest, app: App, fields: list[forms.Field]) -> str:
+def _open_blocks_html(
+    request: HttpRequest, app: App, fields: list[forms.Field], *, cached: bool = True
+) -> str:
     """The OPEN stage's blocks as HTML. Everyone opening an app sees the same form until the
     app, its flow's inputs or the address it is reached at change, so the HTML is kept a
-    minute under a digest of exactly those; forms shown with answers or errors are not."""
+    minute under a digest of exactly those; forms shown with answers or errors are not,
+    nor is one filled in again for a resubmission (`cached=False`)."""
     url = app_url(app.uid, site_url(request))
-    fresh = request.method == "GET"
+    fresh = request.method == "GET" and cached
     key = ""
     if fresh:
         shown = repr((app.pk, app.updated.isoformat(), url, fields)).encode()
@@ -83,14 +92,28 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
         if isinstance(execution, HttpResponse):
             return execution
         return render_execution(request, app, execution)
+    resubmits = _resubmitting(request, app)
     if request.method == "POST":
-        return _submit(request, app)
-    outcome = interactions.open_form(app)
+        return _submit(request, app, resubmits)
+    values = interactions.earlier_answers(resubmits) if resubmits else None
+    outcome = interactions.open_form(app, values)
     status = STATUS_OF[outcome.result]
-    return _render_open(request, app, outcome.fields, notice=outcome.notice, status=status)
+    return _render_open(
+        request, app, outcome.fields, notice=outcome.notice, status=status, resubmits=resubmits
+    )
 
 
-def _submit(request: HttpRequest, app: App) -> HttpResponse:
+def _resubmitting(request: HttpRequest, app: App) -> Execution | None:
+    """The request sent back for changes that this form changes (`?resubmit=<id>` in the
+    link, then a hidden field), if this person made it."""
+    named = request.GET.get(RESUBMIT) or request.POST.get(RESUBMIT_FIELD) or ""
+    if not named:
+        return None
+    session_key = request.session.session_key or ""
+    return interactions.resubmitting(app, named, request.user, session_key)
+
+
+def _submit(request: HttpRequest, app: App, resubmits: Execution | None) -> HttpResponse:
     if request.POST.get(HONEYPOT):
         # A field people never see was filled in: a bot, most likely. Nothing is stored.
         return render(request, "errors/automated.html", status=400)
@@ -105,10 +128,13 @@ def _submit(request: HttpRequest, app: App) -> HttpResponse:
         uploaded=request.FILES,
         user=request.user,
         session=request.session,
+        resubmits=resubmits,
     )
     if outcome.execution is None:
         status = STATUS_OF[outcome.result]
-        return _render_open(request, app, outcome.fields, notice=outcome.notice, status=status)
+        return _render_open(
+            request, app, outcome.fields, notice=outcome.notice, status=status, resubmits=resubmits
+        )
     return redirect(execution_url(app, outcome.execution))
 
 

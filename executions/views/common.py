@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts import policy
 from apps_catalog.models import App, site_url
-from executions import forms, interactions, stages
+from executions import actions, approval_status, forms, interactions, stages
 from executions.blocks import app_stage_blocks
 from executions.models import Execution
 
@@ -100,15 +100,25 @@ STATUS_OF = {
     interactions.Result.DONE: 200,
     interactions.Result.CREATED: 201,
     interactions.Result.INVALID: 400,
+    interactions.Result.FORBIDDEN: 403,
     interactions.Result.CONFLICT: 409,
     interactions.Result.UNAVAILABLE: 503,
 }
 
 
 def can_act_on(request: HttpRequest, execution: Execution) -> bool:
-    """accounts.policy.can_act_on for the person and browser session of this request."""
+    """accounts.policy.can_act_now for the person and browser session of this request:
+    whether the page shows them the execution's buttons."""
     session_key = request.session.session_key or ""
-    return policy.can_act_on(request.user, execution, session_key=session_key)
+    return policy.can_act_now(request.user, execution, session_key=session_key)
+
+
+def voter_of(request: HttpRequest) -> interactions.Voter:
+    return interactions.Voter(
+        user=request.user,
+        session_key=request.session.session_key or "",
+        actor=actions.Actor.from_request(request),
+    )
 
 
 def blocks(
@@ -128,6 +138,7 @@ def live_context(
 ) -> dict[str, Any]:
     if fields is None and execution.stage == stages.PAUSE:
         fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+    session_key = request.session.session_key or ""
     return {
         "app": app,
         "execution": execution,
@@ -135,6 +146,10 @@ def live_context(
         "blocks": blocks(request, app, execution.stage, execution),
         "can_act": can_act_on(request, execution),
         "fields": fields or [],
+        "decision": approval_status.decision_status(
+            execution, request.user, session_key=session_key, now=timezone.now()
+        ),
+        "chain": approval_status.resubmission_chain(execution),
     }
 
 
@@ -171,6 +186,9 @@ def live_version(app: App, execution: Execution, can_act: bool) -> str:
         execution.task_outputs,
         execution.resume_form,
         execution.log_count,
+        execution.verdict,
+        execution.votes_cast,
+        execution.pause_deadline,
         can_act,
     ]
     encoded = json.dumps(shown, sort_keys=True, default=str).encode()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib import messages
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,7 +19,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
 from apps_catalog.models import App
-from executions import actions, interactions, presenters, services
+from executions import interactions, presenters, services
 from executions.kestra import (
     KestraNotFound,
     KestraRejected,
@@ -34,6 +35,7 @@ from executions.views.common import (
     live_context,
     live_version,
     render_execution,
+    voter_of,
 )
 
 
@@ -119,22 +121,19 @@ ActionView = Callable[[HttpRequest, App, Execution], HttpResponse]
 
 
 def _action_view(view: ActionView) -> Callable[..., HttpResponseBase]:
-    """A POST that acts on the execution: 403 unless this person (or browser) may."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-        if not can_act_on(request, execution):
-            return render(request, "errors/403.html", status=403)
-        return view(request, app, execution)
-
-    return require_POST(execution_view(wrapper))
+    """A POST that acts on the execution; who may is the use case's question (the approval
+    policy on a pause, accounts.policy.can_act_on otherwise), answered 403 with the rule."""
+    return require_POST(execution_view(view))
 
 
 def _after_action(
     request: HttpRequest, app: App, execution: Execution, outcome: interactions.Outcome
 ) -> HttpResponse:
-    """Back to the execution when done; otherwise its page again, saying why."""
+    """Back to the execution when done (with what happened, when there is something to
+    say); otherwise its page again, saying why."""
     if outcome.ok:
+        if outcome.notice:
+            messages.info(request, outcome.notice)
         return redirect(execution_url(app, execution))
     if outcome.result is interactions.Result.UNAVAILABLE:
         return render(request, "errors/kestra_unavailable.html", status=503)
@@ -147,8 +146,9 @@ def _after_action(
 
 @_action_view
 def execution_cancel(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
-    actor = actions.Actor.from_request(request)
-    outcome = interactions.cancel(app=app, execution=execution, actor=actor)
+    outcome = interactions.cancel(
+        app=app, execution=execution, voter=voter_of(request), post=request.POST
+    )
     return _after_action(request, app, execution, outcome)
 
 
@@ -159,6 +159,20 @@ def execution_resume(request: HttpRequest, app: App, execution: Execution) -> Ht
         execution=execution,
         post=request.POST,
         uploaded=request.FILES,
-        actor=actions.Actor.from_request(request),
+        voter=voter_of(request),
     )
+    return _after_action(request, app, execution, outcome)
+
+
+@_action_view
+def execution_changes(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    outcome = interactions.request_changes(
+        app=app, execution=execution, voter=voter_of(request), post=request.POST
+    )
+    return _after_action(request, app, execution, outcome)
+
+
+@_action_view
+def execution_delegate(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    outcome = interactions.delegate(execution=execution, voter=voter_of(request), post=request.POST)
     return _after_action(request, app, execution, outcome)

@@ -79,7 +79,7 @@ def pending(vacation_app, public_app, submitter):
 
 
 def _listed(user) -> list[str]:
-    return [e.kestra_id for e in pending_approvals_for_user(user=user)]
+    return [e.kestra_id for e, _ in pending_approvals_for_user(user=user, now=timezone.now())]
 
 
 @pytest.mark.parametrize(

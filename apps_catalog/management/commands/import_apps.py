@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps_catalog.definition import DefinitionError, read_documents
-from apps_catalog.services import app_save_source
+from apps_catalog.definition import AppDefinition, DefinitionError, read_documents
+from apps_catalog.services import app_save_source, app_warnings
+from executions.kestra import KestraError, get_client
 
 YAML_SUFFIXES = {".yml", ".yaml"}
 
@@ -19,6 +20,15 @@ def _yaml_files(paths: list[str]) -> Iterator[Path]:
             yield from sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES)
         else:
             yield path
+
+
+def _flow(definition: AppDefinition) -> dict[str, Any] | None:
+    """The app's flow, to warn about a pause without an approval policy; None when Kestra
+    cannot show it (an import does not need Kestra)."""
+    try:
+        return get_client().flow(definition.namespace, definition.flow_id, definition.flow_revision)
+    except KestraError:
+        return None
 
 
 class Command(BaseCommand):
@@ -62,4 +72,6 @@ class Command(BaseCommand):
             app, created = app_save_source(source=source, definition=result)
             verb = "created" if created else "updated"
             self.stdout.write(f"{where}: {verb} {app.namespace}.{app.app_id} (uid {app.uid})")
+            for warning in app_warnings(definition=result, source=source, flow=_flow(result)):
+                self.stderr.write(f"{where}: warning: {warning}")
         return failures

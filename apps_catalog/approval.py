@@ -1,0 +1,242 @@
+"""Approval policies, the portal's extension to Kestra's app YAML (`approval:`), and the
+count of votes that says when a paused execution is decided.
+
+Pure core: no Django, no I/O. `apps_catalog.definition` reads the YAML into an
+`ApprovalPolicy`; `accounts.policy` asks it who may decide; `tally` turns the votes cast
+so far into the current step and, once the policy is met, a verdict.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+# Who made the request may decide: never (the default of a written policy), like anyone
+# else, or they alone (a pause that asks the requester for more information).
+SELF_FORBIDDEN = "forbidden"
+SELF_ALLOWED = "allowed"
+SELF_ONLY = "only"
+
+# A comment with a vote.
+NONE = "NONE"
+OPTIONAL = "OPTIONAL"
+REQUIRED = "REQUIRED"
+REASON_RULES = (NONE, OPTIONAL, REQUIRED)
+
+# What a vote says, and the verdict it may bring.
+APPROVE = "APPROVE"
+REJECT = "REJECT"
+CHANGES = "CHANGES"  # rejected, with a request to change and resubmit
+APPROVED = "APPROVED"
+REJECTED = "REJECTED"
+CHANGES_REQUESTED = "CHANGES"
+QUORUM_ALL = "ALL"
+
+
+@dataclass(frozen=True)
+class Approvers:
+    """People named by user name, and groups named by group name."""
+
+    users: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()
+
+    @property
+    def named(self) -> bool:
+        return bool(self.users or self.groups)
+
+    def include(self, username: str, groups: Iterable[str]) -> bool:
+        return username in self.users or not set(self.groups).isdisjoint(groups)
+
+    def describe(self) -> str:
+        """ "alice, bob and the group HR", for the pages."""
+        names = [*self.users, *(f"the group {group}" for group in self.groups)]
+        if len(names) < 2:
+            return "".join(names)
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+
+    def to_dict(self) -> dict[str, list[str]]:
+        return {"users": list(self.users), "groups": list(self.groups)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Approvers:
+        data = data or {}
+        return cls(users=tuple(data.get("users") or ()), groups=tuple(data.get("groups") or ()))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a policy: who may approve in it, and how many approvals it needs (None:
+    every named user)."""
+
+    name: str = ""
+    approvers: Approvers = Approvers()
+    quorum: int | None = 1
+
+    @property
+    def needed(self) -> int:
+        return len(self.approvers.users) if self.quorum is None else self.quorum
+
+    def to_dict(self) -> dict[str, Any]:
+        quorum: int | str = QUORUM_ALL if self.quorum is None else self.quorum
+        return {"name": self.name, "approvers": self.approvers.to_dict(), "quorum": quorum}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Step:
+        quorum = data.get("quorum", 1)
+        return cls(
+            name=data.get("name") or "",
+            approvers=Approvers.from_dict(data.get("approvers")),
+            quorum=None if quorum == QUORUM_ALL else int(quorum),
+        )
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Who decides on a paused execution of an app, how many must agree, and what they
+    must say. `written` is False for the policy of an app without `approval:`, which keeps
+    Kestra's behaviour: whoever may act on the execution decides, alone, the requester
+    included."""
+
+    steps: tuple[Step, ...] = (Step(),)
+    self_approval: str = SELF_FORBIDDEN
+    rejections: int = 1
+    approve_reason: str = OPTIONAL
+    reject_reason: str = REQUIRED
+    escalate_after: timedelta | None = None
+    escalate_to: Approvers = Approvers()
+    delegation: bool = True
+    written: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        after = self.escalate_after.total_seconds() if self.escalate_after is not None else None
+        return {
+            "steps": [step.to_dict() for step in self.steps],
+            "selfApproval": self.self_approval,
+            "rejections": self.rejections,
+            "reason": {"approve": self.approve_reason, "reject": self.reject_reason},
+            "escalateAfterSeconds": after,
+            "escalateTo": self.escalate_to.to_dict(),
+            "delegation": self.delegation,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ApprovalPolicy:
+        """Inverse of to_dict, for a policy this module wrote itself."""
+        after = data.get("escalateAfterSeconds")
+        reason = data.get("reason") or {}
+        return cls(
+            steps=tuple(Step.from_dict(step) for step in data.get("steps") or ()) or (Step(),),
+            self_approval=data.get("selfApproval", SELF_FORBIDDEN),
+            rejections=int(data.get("rejections", 1)),
+            approve_reason=reason.get("approve", OPTIONAL),
+            reject_reason=reason.get("reject", REQUIRED),
+            escalate_after=None if after is None else timedelta(seconds=after),
+            escalate_to=Approvers.from_dict(data.get("escalateTo")),
+            delegation=bool(data.get("delegation", True)),
+        )
+
+    def reason_rule(self, choice: str) -> str:
+        """Whether a vote of this kind takes a comment; sending one back always needs one."""
+        if choice == CHANGES:
+            return REQUIRED
+        return self.approve_reason if choice == APPROVE else self.reject_reason
+
+    def describe(self) -> list[str]:
+        """The policy in sentences, for the approval page."""
+        if not self.written:
+            return []
+        lines = []
+        if self.self_approval == SELF_ONLY:
+            lines.append("Only the person who made the request answers it.")
+        elif self.self_approval == SELF_FORBIDDEN:
+            lines.append("The person who made the request may not decide on it.")
+        for number, step in enumerate(self.steps, start=1):
+            lines.append(_describe_step(step, number if len(self.steps) > 1 else 0))
+        if self.rejections > 1:
+            lines.append(f"{self.rejections} rejections reject the request.")
+        return lines
+
+
+# The policy of an app without `approval:`: Kestra's own behaviour.
+KESTRA_DEFAULT = ApprovalPolicy(
+    self_approval=SELF_ALLOWED,
+    approve_reason=OPTIONAL,
+    reject_reason=OPTIONAL,
+    delegation=False,
+    written=False,
+)
+
+
+def _describe_step(step: Step, number: int) -> str:
+    who = step.approvers.describe() or "anyone who may act on this app"
+    if step.quorum is None:
+        count = "every one of them approves"
+    elif step.quorum == 1:
+        count = "one approval is needed"
+    else:
+        count = f"{step.quorum} approvals are needed"
+    prefix = f"Step {number}{f' ({step.name})' if step.name else ''}: " if number else ""
+    return f"{prefix}Approvers: {who}; {count}."
+
+
+@dataclass(frozen=True)
+class Ballot:
+    """A vote as the count sees it: who cast it, in whose place (a delegation), in which
+    step, and what it says."""
+
+    voter: str
+    step: int
+    choice: str
+    seat: str = ""  # the approver whose place a delegate took; "" for the voter's own
+
+    @property
+    def holder(self) -> str:
+        return self.seat or self.voter
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where the decision stands: the step under way, its approvals and rejections so far,
+    how many approvals it needs, and the verdict once there is one."""
+
+    step: int
+    approvals: tuple[str, ...] = ()
+    rejections: tuple[str, ...] = ()
+    needed: int = 1
+    verdict: str = ""
+    done_steps: tuple[tuple[str, ...], ...] = field(default=())
+
+    @property
+    def decided(self) -> bool:
+        return bool(self.verdict)
+
+
+def tally(policy: ApprovalPolicy, ballots: Iterable[Ballot]) -> Tally:
+    """Count the ballots step by step: a step is met once its quorum of distinct approvers
+    (or every named user, for ALL) approved; the first step not met is under way. Enough
+    rejections in the step under way reject; the last of them says how (rejected, or sent
+    back for changes). All steps met: approved."""
+    ballots = list(ballots)
+    done: list[tuple[str, ...]] = []
+    for index, step in enumerate(policy.steps):
+        here = [ballot for ballot in ballots if ballot.step == index]
+        approvals = tuple(dict.fromkeys(b.holder for b in here if b.choice == APPROVE))
+        rejections = [b for b in here if b.choice != APPROVE]
+        rejected = tuple(dict.fromkeys(b.holder for b in rejections))
+        if len(rejected) >= policy.rejections:
+            verdict = CHANGES_REQUESTED if rejections[-1].choice == CHANGES else REJECTED
+            return Tally(index, approvals, rejected, step.needed, verdict, tuple(done))
+        if not _met(step, approvals):
+            return Tally(index, approvals, rejected, step.needed, "", tuple(done))
+        done.append(approvals)
+    last = len(policy.steps) - 1
+    approvals = done.pop() if done else ()
+    return Tally(last, approvals, (), policy.steps[last].needed, APPROVED, tuple(done))
+
+
+def _met(step: Step, approvals: tuple[str, ...]) -> bool:
+    if step.quorum is None:
+        return set(step.approvers.users) <= set(approvals)
+    return len(approvals) >= step.quorum

@@ -1,0 +1,160 @@
+"""Where a decision stands, as the pages and the inbox show it to one person: the policy in
+sentences, the votes so far and their comments, who can still vote, the deadline, the
+delegations and the escalation, and what this person may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from accounts import policy
+from accounts.policy import Person
+from apps_catalog import approval
+from executions.models import Delegation, Execution, Standing, Vote, session_digest
+
+# What Kestra does when a Pause task's duration ends, in the words of the page.
+WHEN_TIME_IS_UP = {
+    "RESUME": "the request goes on without a decision",
+    "WARN": "the request goes on, marked with a warning",
+    "FAIL": "the request fails",
+    "CANCEL": "the request is cancelled",
+}
+MAX_CHAIN = 20  # resubmissions shown around a request
+VERDICTS = {
+    approval.APPROVED: "Approved",
+    approval.REJECTED: "Rejected",
+    approval.CHANGES_REQUESTED: "Sent back for changes",
+}
+
+
+@dataclass
+class DecisionStatus:
+    rules: list[str]
+    step: str
+    approvals: list[str]
+    needed: int
+    waiting_on: str
+    votes: list[Vote]
+    delegations: list[Delegation]
+    escalation: str
+    deadline: datetime | None
+    when_time_is_up: str
+    verdict: str
+    written: bool = True  # the app has an approval policy of its own
+    refusal: str = ""
+    seat: str = ""
+    can_vote: bool = False
+    can_delegate: bool = False
+    can_resubmit: bool = False
+    reason_rules: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def progress(self) -> str:
+        return f"{len(self.approvals)} of {self.needed} approval{'s' if self.needed != 1 else ''}"
+
+
+def decision_status(
+    execution: Execution,
+    user: Person,
+    *,
+    session_key: str,
+    now: datetime,
+    standing: Standing | None = None,
+) -> DecisionStatus | None:
+    """The decision on the execution's pause under way (or its last one), for this person;
+    None when it never paused."""
+    if not execution.pause_key and not execution.decision_pending:
+        return None
+    standing = standing or execution.standing(now)
+    rules = standing.policy
+    tally = standing.tally
+    status = DecisionStatus(
+        rules=rules.describe(),
+        step=_step_name(rules, tally.step),
+        approvals=list(tally.approvals),
+        needed=tally.needed,
+        waiting_on=_waiting_on(standing),
+        votes=standing.votes,
+        delegations=standing.delegations,
+        escalation=_escalation(standing),
+        deadline=execution.pause_deadline,
+        when_time_is_up=WHEN_TIME_IS_UP.get(execution.pause_behavior, ""),
+        verdict=VERDICTS.get(execution.verdict, ""),
+        written=rules.written,
+        reason_rules={
+            choice: rules.reason_rule(choice)
+            for choice in (approval.APPROVE, approval.REJECT, approval.CHANGES)
+        },
+    )
+    requester = bool(
+        (user.is_authenticated and execution.submitted_by_id == user.pk)
+        or (session_key and session_key == execution.session_key)
+    )
+    status.can_resubmit = requester and execution.verdict == approval.CHANGES_REQUESTED
+    if not execution.decision_pending:
+        return status
+    seat = policy.decision_seat(
+        user, execution, standing, session=session_digest(session_key), session_key=session_key
+    )
+    if isinstance(seat, policy.Refusal):
+        status.refusal = seat.message
+        return status
+    status.can_vote = True
+    status.seat = seat.seat
+    status.can_delegate = rules.delegation and not seat.seat and user.is_authenticated
+    return status
+
+
+def resubmission_chain(execution: Execution) -> list[Execution]:
+    """The requests this one is part of, oldest first: each sent back for changes and
+    submitted again as the next."""
+    chain = [execution]
+    earlier = execution.resubmission_of
+    while earlier is not None and len(chain) < MAX_CHAIN:
+        chain.insert(0, earlier)
+        earlier = earlier.resubmission_of
+    later = execution.resubmissions.order_by("created").first()
+    while later is not None and len(chain) < MAX_CHAIN:
+        chain.append(later)
+        later = later.resubmissions.order_by("created").first()
+    return chain if len(chain) > 1 else []
+
+
+def _step_name(rules: approval.ApprovalPolicy, index: int) -> str:
+    if len(rules.steps) < 2:
+        return ""
+    name = rules.steps[index].name
+    return f"Step {index + 1} of {len(rules.steps)}{f': {name}' if name else ''}"
+
+
+def _waiting_on(standing: Standing) -> str:
+    """The named approvers of the step under way who have not voted yet (their delegates
+    in their place), and the groups named."""
+    step = standing.policy.steps[standing.tally.step]
+    handed = {d.from_username: d.to_username for d in standing.step_delegations()}
+    users = [
+        f"{handed[name]} (for {name})" if name in handed else name
+        for name in step.approvers.users
+        if not standing.has_voted(name)
+    ]
+    groups = [] if standing.tally.decided else list(step.approvers.groups)
+    return approval.Approvers(tuple(users), tuple(groups)).describe()
+
+
+def _escalation(standing: Standing) -> str:
+    rules = standing.policy
+    if not rules.escalate_to.named:
+        return ""
+    who = rules.escalate_to.describe()
+    if standing.escalated:
+        return f"Escalated: {who} may decide too."
+    return f"If nobody decides within {_span(rules.escalate_after)}, {who} may decide too."
+
+
+def _span(span: timedelta | None) -> str:
+    """PT24H → "24 h", PT30M → "30 min", PT2S → "2 s"."""
+    seconds = int(span.total_seconds()) if span is not None else 0
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
