@@ -21,6 +21,7 @@ from django.urls import reverse
 from api import tokens
 from apps_catalog.models import App
 from executions import forms, stages
+from executions.approval_status import DecisionStatus
 from executions.blocks import CANCEL, CREATE, RESUME, ApiTarget, app_stage_blocks
 from executions.models import Execution
 
@@ -30,7 +31,8 @@ class Viewer:
     """What the response depends on besides the app and the execution."""
 
     base_url: str  # absolute, for `{{ app.url }}` and file links
-    can_act: bool  # may resume or cancel this execution (accounts.policy.can_act_on)
+    can_act: bool  # may vote on or cancel this execution (accounts.policy.can_act_now)
+    decision: DecisionStatus | None = None  # where the decision on its pause stands
 
 
 def available_actions(app: App, execution: Execution | None, can_act: bool) -> list[str]:
@@ -90,4 +92,38 @@ def app_response(
         "executionId": execution.public_id if execution is not None else None,
         "state": execution.state or None if execution is not None else None,
         "final": stages.is_final(stage),
+        "decision": decision_json(viewer.decision),
+    }
+
+
+def decision_json(status: DecisionStatus | None) -> dict[str, Any] | None:
+    """The decision panel of the page, as data: the policy, the votes, the deadline, and
+    what this caller may do (a refusal says why not)."""
+    if status is None:
+        return None
+    return {
+        "verdict": status.verdict or None,
+        "progress": status.progress,
+        "approvals": status.approvals,
+        "needed": status.needed,
+        "step": status.step or None,
+        "waitingOn": status.waiting_on or None,
+        "rules": status.rules,
+        "deadline": status.deadline.isoformat() if status.deadline else None,
+        "whenTimeIsUp": status.when_time_is_up or None,
+        "escalation": status.escalation or None,
+        "votes": [
+            {
+                "voter": v.voter,
+                "choice": v.choice,
+                "comment": v.comment,
+                "onBehalfOf": v.seat or None,
+            }
+            for v in status.votes
+        ],
+        "delegations": [
+            {"by": d.from_username, "to": d.to_username, "note": d.note} for d in status.delegations
+        ],
+        "mayVote": status.can_vote,
+        "refusal": status.refusal or None,
     }

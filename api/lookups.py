@@ -6,6 +6,7 @@ rule that refused it, api.views.runtime.refused)."""
 
 from __future__ import annotations
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.request import Request
@@ -15,7 +16,7 @@ from api.app_response import Viewer
 from api.problems import Problem, app_error
 from api.serializers import ProblemSerializer
 from apps_catalog.models import App, site_url
-from executions import interactions
+from executions import approval_status, interactions
 from executions.models import Execution
 
 TAG = "App runtime"
@@ -49,7 +50,11 @@ def _session_key(request: Request) -> str:
 
 
 def viewer_for(request: Request, app: App, execution: Execution | None) -> Viewer:
-    can_act = execution is not None and policy.can_act_now(
-        request.user, execution, session_key=_session_key(request)
+    session_key = _session_key(request)
+    if execution is None:
+        return Viewer(base_url=site_url(request), can_act=False)
+    can_act = policy.can_act_now(request.user, execution, session_key=session_key)
+    decision = approval_status.decision_status(
+        execution, request.user, session_key=session_key, now=timezone.now()
     )
-    return Viewer(base_url=site_url(request), can_act=can_act)
+    return Viewer(base_url=site_url(request), can_act=can_act, decision=decision)

@@ -115,6 +115,38 @@ class LayoutSerializer(serializers.Serializer):
     blocks = serializers.ListField(child=serializers.DictField())
 
 
+class VoteSerializer(serializers.Serializer):
+    voter = serializers.CharField()
+    choice = serializers.ChoiceField(choices=["APPROVE", "REJECT", "CHANGES"])
+    comment = serializers.CharField(allow_blank=True)
+    onBehalfOf = serializers.CharField(allow_null=True, help_text="Who delegated this vote.")
+
+
+class DelegationSerializer(serializers.Serializer):
+    by = serializers.CharField(help_text="The approver who handed the decision on.")
+    to = serializers.CharField()
+    note = serializers.CharField(allow_blank=True)
+
+
+class DecisionSerializer(serializers.Serializer):
+    """Where the decision on the execution's pause stands, under the app's approval policy."""
+
+    verdict = serializers.CharField(allow_null=True, help_text="Approved, Rejected, …")
+    progress = serializers.CharField(help_text='"1 of 2 approvals"')
+    approvals = serializers.ListField(child=serializers.CharField())
+    needed = serializers.IntegerField()
+    step = serializers.CharField(allow_null=True)
+    waitingOn = serializers.CharField(allow_null=True)
+    rules = serializers.ListField(child=serializers.CharField())
+    deadline = serializers.DateTimeField(allow_null=True)
+    whenTimeIsUp = serializers.CharField(allow_null=True)
+    escalation = serializers.CharField(allow_null=True)
+    votes = VoteSerializer(many=True)
+    delegations = DelegationSerializer(many=True)
+    mayVote = serializers.BooleanField()
+    refusal = serializers.CharField(allow_null=True, help_text="Why this caller may not vote.")
+
+
 class AppResponseSerializer(serializers.Serializer):
     """AppResponse, plus where the app is: its stage and execution."""
 
@@ -127,10 +159,12 @@ class AppResponseSerializer(serializers.Serializer):
     executionId = serializers.CharField(allow_null=True)
     state = serializers.CharField(allow_null=True)
     final = serializers.BooleanField()
+    decision = DecisionSerializer(allow_null=True)
 
 
 class ProblemErrorSerializer(serializers.Serializer):
     path = serializers.CharField(required=False)
+    rule = serializers.CharField(required=False, help_text="The approval rule that refused it.")
     line = serializers.IntegerField(required=False, allow_null=True)
     message = serializers.CharField()
 

@@ -47,7 +47,7 @@ FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's 
 FIX_FIELDS = "Please correct the fields below."
 NOT_PAUSED = "This request is not waiting for a decision any more."
 NOT_CANCELLABLE = "This request can no longer be cancelled."
-COMMENT_FIELD = "portal.comment"  # not a Kestra input id: those have no dot
+COMMENT_FIELD = "portal.comment"  # pages name inputs input.<id>: no clash
 MAX_COMMENT = 2000
 REASON_REQUIRED = {
     approval.APPROVE: "Please say why you approve: this app asks for a reason.",

@@ -39,7 +39,10 @@ EXECUTION_PARAM = OpenApiParameter(
     "executionId", str, description="Show the app on this execution instead of its form"
 )
 KEEP_ALIVE_SECONDS = 15.0
-# A cancel dispatch with this part set to CHANGES sends the request back for changes.
+# Parts named portal.* are the portal's own, not inputs (an input id starting with
+# "portal." is reserved): portal.comment goes with a vote; portal.action=CHANGES on a
+# cancel dispatch sends the request back for changes.
+PORTAL_PART = "portal."
 ACTION_FIELD = "portal.action"
 
 
@@ -102,11 +105,15 @@ def browser_session(request: Request) -> SessionBase | None:
 
 def form_post(request: Request, inputs: Sequence[Mapping[str, Any]]) -> tuple[QueryDict, dict]:
     """Kestra's multipart (a part per input, named by its id) as the forms module reads
-    it (`input.<id>`). A MULTISELECT may come as Kestra's JSON list in one part."""
+    it (`input.<id>`); the portal's own parts (`portal.*`) as they are. A MULTISELECT may
+    come as Kestra's JSON list in one part."""
     multiselect = {str(i.get("id")) for i in inputs if i.get("type") == "MULTISELECT"}
     post = QueryDict(mutable=True)
     for key in request.data:
         if key in request.FILES:
+            continue
+        if key.startswith(PORTAL_PART):  # the portal's own parts (a comment), not inputs
+            post.setlist(key, request.data.getlist(key))  # type: ignore[attr-defined]
             continue
         name = key.removeprefix(forms.FIELD_PREFIX)
         for value in request.data.getlist(key):  # type: ignore[attr-defined]  # a QueryDict
@@ -145,12 +152,16 @@ def refused(outcome: interactions.Outcome) -> Problem:
         for message in field.errors
     ]
     if outcome.result is interactions.Result.FORBIDDEN:
-        return Problem(403, outcome.notice, errors=[{"rule": outcome.rule}])
+        return Problem(
+            403, outcome.notice, errors=[{"rule": outcome.rule, "message": outcome.notice}]
+        )
     if outcome.result is interactions.Result.CONFLICT:
         detail = f"The app is not in a state that accepts this request: {outcome.notice}"
-        return app_error(detail, [{"rule": outcome.rule}] if outcome.rule else [])
+        rule = [{"rule": outcome.rule, "message": outcome.notice}] if outcome.rule else []
+        return app_error(detail, rule)
     if outcome.rule:
-        errors.append({"path": interactions.COMMENT_FIELD, "rule": outcome.rule})
+        comment = interactions.COMMENT_FIELD
+        errors.append({"path": comment, "rule": outcome.rule, "message": outcome.notice})
     return app_error(outcome.notice or "The request is not valid.", errors)
 
 

@@ -18,24 +18,10 @@ from apps_catalog.services import app_save_source
 from executions import services
 from executions.models import Decision, Execution, Vote
 from tests import kestra_http
-from tests.conftest import EXAMPLES
+from tests.approvals import FORM, submitted, vacation_app
 from tests.personas import make_user, signed_in
 
 pytestmark = pytest.mark.django_db
-
-FORM = {
-    "input.request.name": "Zebulon Quist",
-    "input.request.start_date": "2027-01-04",
-    "input.request.end_date": "2027-01-08",
-    "input.reason": "Family visit",
-}
-VACATION = (EXAMPLES / "apps" / "vacation_approval.yml").read_text()
-
-
-def vacation_app(policy: str = ""):
-    """The example vacation app (private, for HR) with this approval policy."""
-    app, _ = app_save_source(source=VACATION + policy)
-    return app
 
 
 @pytest.fixture
@@ -44,20 +30,6 @@ def hr(kestra) -> dict[str, User]:
     return {
         name: make_user(name, groups=["HR"]) for name in ("rita", "mona", "nick", "olga", "pat")
     }
-
-
-def submitted(kestra: str, client: Client, app) -> Execution:
-    """A request sent through the form, delivered and paused, as the worker records it."""
-    response = client.post(f"/apps/{app.uid}/", FORM)
-    assert response.status_code == 302, response.content.decode()[:500]
-    execution = Execution.objects.latest("created")
-    services.execution_deliver(execution_id=execution.pk)
-    execution.refresh_from_db()
-    kestra_http.wait_for(kestra, execution.kestra_id, {"PAUSED"})
-    services.execution_poll(execution_id=execution.pk)
-    execution.refresh_from_db()
-    assert execution.awaits_decision
-    return execution
 
 
 def page(app, execution: Execution, action: str = "") -> str:
