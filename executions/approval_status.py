@@ -76,7 +76,7 @@ def decision_status(
         waiting_on=_waiting_on(standing),
         votes=standing.votes,
         delegations=standing.delegations,
-        escalation=_escalation(standing),
+        escalation=_escalation(rules, standing.escalated),
         deadline=execution.pause_deadline,
         when_time_is_up=WHEN_TIME_IS_UP.get(execution.pause_behavior, ""),
         verdict=VERDICTS.get(execution.verdict, ""),
@@ -141,12 +141,30 @@ def _waiting_on(standing: Standing) -> str:
     return approval.Approvers(tuple(users), tuple(groups)).describe()
 
 
-def _escalation(standing: Standing) -> str:
-    rules = standing.policy
+def preview_status(rules: approval.ApprovalPolicy) -> DecisionStatus:
+    """The decision as a pause shows it before anyone voted, for the stage preview."""
+    first = rules.steps[0]
+    return DecisionStatus(
+        rules=rules.describe(),
+        step=_step_name(rules, 0),
+        approvals=[],
+        needed=first.needed,
+        waiting_on=first.approvers.describe(),
+        votes=[],
+        delegations=[],
+        escalation=_escalation(rules, escalated=False),
+        deadline=None,
+        when_time_is_up="",
+        verdict="",
+        written=rules.written,
+    )
+
+
+def _escalation(rules: approval.ApprovalPolicy, escalated: bool) -> str:
     if not rules.escalate_to.named:
         return ""
     who = rules.escalate_to.describe()
-    if standing.escalated:
+    if escalated:
         return f"Escalated: {who} may decide too."
     return f"If nobody decides within {_span(rules.escalate_after)}, {who} may decide too."
 

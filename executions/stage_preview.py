@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
 from executions import layout, stages
+from executions.approval_status import DecisionStatus, preview_status
 from executions.blocks import LogFilter, LogLine, StageBlocks, Value, stage_blocks
 from executions.forms import Field, fields_from_flow
 
@@ -150,6 +151,7 @@ class StagePreview:
     shown: StageBlocks
     fields: list[Field] = field(default_factory=list)
     execution: SampleExecution | None = None  # None for OPEN: no execution yet
+    decision: DecisionStatus | None = None  # at PAUSE: the approval policy, nobody voted
 
     @property
     def blocks(self) -> list[dict[str, Any]]:
@@ -213,6 +215,9 @@ def stage_previews(
                 shown=stage_blocks(definition, stage, uid=uid, app_url=url, run=run),
                 fields=open_fields if stage == stages.OPEN else _resume_fields(stage),
                 execution=None if stage == stages.OPEN else run,
+                decision=preview_status(definition.approval_policy)
+                if stage == stages.PAUSE
+                else None,
             )
         )
     return previews

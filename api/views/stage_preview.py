@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import permissions
+from api.app_response import decision_json
 from api.apps_io import INVALID, TAG, YAML_BODY, yaml_source
 from api.media import YAML_PARSERS
 from api.problems import app_error, issue_errors
@@ -73,5 +74,6 @@ class StagePreviewView(TenantView):
                 "state": preview.execution.state or None if preview.execution else None,
                 "final": stages.is_final(stage),
                 "origin": preview.origin,
+                "decision": decision_json(preview.decision),
             }
         )

@@ -90,3 +90,27 @@ def test_export_keeps_the_policy_and_kestra_export_leaves_it_out(kestra, tmp_pat
     for_kestra = (tmp_path / "kestra" / name).read_text()
     assert for_kestra == VACATION
     assert parse_app(for_kestra).approval is None
+
+
+def test_the_admin_preview_and_the_api_preview_show_the_policy_at_the_pause(client, kestra, admin):
+    client.force_login(admin)
+    html = client.post("/admin/apps_catalog/app/preview/", {"source": VACATION + POLICY}).json()[
+        "html"
+    ]
+    pause = html[html.index('id="stage-PAUSE"') : html.index('id="stage-RESUME"')]
+    assert "The person who made the request may not decide on it." in pause
+    assert "Step 1 (Team lead): Approvers: mona and ghost; one approval is needed." in pause
+    assert "0 of 1 approval" in pause and "Step 1 of 2: Team lead" in pause
+    running = html[html.index('id="stage-RUNNING"') : html.index('id="stage-PAUSE"')]
+    assert "may not decide" not in running
+
+    answer = client.post(
+        "/api/v1/main/apps/preview?state=PAUSE",
+        VACATION + POLICY,
+        content_type="application/x-yaml",
+    )
+    assert answer.status_code == 200, answer.content
+    decision = answer.json()["decision"]
+    assert decision["rules"][0] == "The person who made the request may not decide on it."
+    assert (decision["progress"], decision["step"]) == ("0 of 1 approval", "Step 1 of 2: Team lead")
+    assert decision["waitingOn"] == "mona and ghost" and decision["mayVote"] is False
