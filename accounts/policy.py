@@ -360,6 +360,45 @@ def can_act_now(user: Person, execution: Execution, *, session_key: str = "") ->
     return isinstance(seat, Seat)
 
 
+def deciders(execution: Execution, standing: Standing) -> list[User]:
+    """The people who may vote on the pause under way now (decision_seat, asked of each
+    candidate): whom to tell that a decision waits. Candidates are the step's named users
+    and groups (or, when it names nobody, those granted the app), the escalation's once it
+    has come, the delegates, and the requester when only they answer."""
+    app = execution.app
+    policy = standing.policy
+    step = policy.steps[standing.tally.step]
+    if policy.self_approval == SELF_ONLY:
+        wanted = Q(pk=execution.submitted_by_id)
+    elif step.approvers.named:
+        wanted = _named_q(step.approvers.users, step.approvers.groups)
+    else:
+        wanted = Q(pk__in=_granted_users(app))
+    if standing.escalated and policy.escalate_to.named:
+        wanted |= _named_q(policy.escalate_to.users, policy.escalate_to.groups)
+    wanted |= Q(username__in=[d.to_username for d in standing.step_delegations()])
+    people = get_user_model().objects.filter(wanted, is_active=True).distinct().order_by("pk")
+    return [
+        person for person in people if isinstance(decision_seat(person, execution, standing), Seat)
+    ]
+
+
+def _named_q(users: tuple[str, ...], groups: tuple[str, ...]) -> Q:
+    return Q(username__in=users) | Q(groups__name__in=groups)
+
+
+def _granted_users(app: App) -> list[int]:
+    """The users granted the app, directly or through a group."""
+    direct = AppUserObjectPermission.objects.filter(
+        content_object=app, permission__codename=USE_CODENAME
+    ).values_list("user_id", flat=True)
+    groups = AppGroupObjectPermission.objects.filter(
+        content_object=app, permission__codename=USE_CODENAME
+    ).values_list("group_id", flat=True)
+    members = get_user_model().objects.filter(groups__in=list(groups)).values_list("pk", flat=True)
+    return sorted({*direct, *members})
+
+
 def may_delegate_to(user: Person, execution: Execution, standing: Standing) -> Refusal | None:
     """May this person receive a delegated decision? Someone who may use the app, is not
     the requester when the policy forbids self-approval, and has not voted in this step."""

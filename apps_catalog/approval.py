@@ -35,6 +35,17 @@ CHANGES_REQUESTED = "CHANGES"
 QUORUM_ALL = "ALL"
 
 
+def iso_duration(span: timedelta) -> str:
+    """timedelta(hours=24) → "PT86400S": what the parser reads back (seconds_of)."""
+    seconds = span.total_seconds()
+    return f"PT{int(seconds)}S" if seconds.is_integer() else f"PT{seconds:.6f}S"
+
+
+def seconds_of(text: str) -> timedelta:
+    """Inverse of iso_duration."""
+    return timedelta(seconds=float(text.removeprefix("PT").removesuffix("S")))
+
+
 @dataclass(frozen=True)
 class Approvers:
     """People named by user name, and groups named by group name."""
@@ -80,7 +91,7 @@ class Step:
 
     def to_dict(self) -> dict[str, Any]:
         quorum: int | str = QUORUM_ALL if self.quorum is None else self.quorum
-        return {"name": self.name, "approvers": self.approvers.to_dict(), "quorum": quorum}
+        return {"name": self.name or None, "approvers": self.approvers.to_dict(), "quorum": quorum}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Step:
@@ -110,29 +121,36 @@ class ApprovalPolicy:
     written: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        after = self.escalate_after.total_seconds() if self.escalate_after is not None else None
+        """As the `approval:` YAML says it (nulls count as absent there)."""
+        self_approval: bool | str = {SELF_FORBIDDEN: False, SELF_ALLOWED: True}.get(
+            self.self_approval, self.self_approval
+        )
+        after = self.escalate_after
         return {
             "steps": [step.to_dict() for step in self.steps],
-            "selfApproval": self.self_approval,
+            "selfApproval": self_approval,
             "rejections": self.rejections,
             "reason": {"approve": self.approve_reason, "reject": self.reject_reason},
-            "escalateAfterSeconds": after,
-            "escalateTo": self.escalate_to.to_dict(),
+            "escalateAfter": None if after is None else iso_duration(after),
+            "escalateTo": self.escalate_to.to_dict() if after is not None else None,
             "delegation": self.delegation,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ApprovalPolicy:
         """Inverse of to_dict, for a policy this module wrote itself."""
-        after = data.get("escalateAfterSeconds")
+        after = data.get("escalateAfter")
         reason = data.get("reason") or {}
+        self_approval = data.get("selfApproval", False)
         return cls(
             steps=tuple(Step.from_dict(step) for step in data.get("steps") or ()) or (Step(),),
-            self_approval=data.get("selfApproval", SELF_FORBIDDEN),
+            self_approval={False: SELF_FORBIDDEN, True: SELF_ALLOWED}.get(
+                self_approval, str(self_approval)
+            ),
             rejections=int(data.get("rejections", 1)),
             approve_reason=reason.get("approve", OPTIONAL),
             reject_reason=reason.get("reject", REQUIRED),
-            escalate_after=None if after is None else timedelta(seconds=after),
+            escalate_after=None if after is None else seconds_of(after),
             escalate_to=Approvers.from_dict(data.get("escalateTo")),
             delegation=bool(data.get("delegation", True)),
         )

@@ -34,6 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from apps_catalog import approval
 from apps_catalog.approval import ApprovalPolicy, Approvers, Step
 from apps_catalog.blocks import BLOCKS, Prop, accepted_block_types, resolve_block_type
+from apps_catalog.notification_settings import EVENTS, NotificationSettings
 
 APP_TYPE = "io.kestra.plugin.ee.apps.Execution"
 STAGES = (
@@ -64,7 +65,7 @@ MAX_USERNAME_LENGTH = 150  # django.contrib.auth User.username
 
 # The portal's own extensions to Kestra's app YAML: Kestra Enterprise does not know them
 # (`export_apps --kestra` leaves them out).
-PORTAL_KEYS = ("approval",)
+PORTAL_KEYS = ("approval", "notifications")
 _APPROVAL_KEYS = (
     "approvers", "quorum", "steps", "selfApproval", "rejections", "reason", "escalateAfter",
     "escalateTo", "delegation",
@@ -158,8 +159,9 @@ class AppDefinition:
     # stage -> blocks, in source order. parse_app fills in default_layout() when the
     # source has no `layout`; an explicit empty layout stays empty.
     layout: dict[str, tuple[Block, ...]] = field(default_factory=dict)
-    # The portal's extension; None without `approval:` (approval.KESTRA_DEFAULT applies).
+    # The portal's extensions; None without `approval:` (approval.KESTRA_DEFAULT applies).
     approval: ApprovalPolicy | None = None
+    notifications: NotificationSettings = NotificationSettings()
 
     @property
     def approval_policy(self) -> ApprovalPolicy:
@@ -190,6 +192,7 @@ class AppDefinition:
                 for stage, blocks in self.layout.items()
             ],
             "approval": None if self.approval is None else self.approval.to_dict(),
+            "notifications": self.notifications.to_dict(),
         }
 
     def _expiration_dict(self) -> dict[str, str | None] | None:
@@ -228,6 +231,9 @@ class AppDefinition:
                 for item in data.get("layout") or ()
             },
             approval=ApprovalPolicy.from_dict(data["approval"]) if data.get("approval") else None,
+            notifications=NotificationSettings.from_dict(data["notifications"])
+            if data.get("notifications")
+            else NotificationSettings(),
         )
 
 
@@ -617,6 +623,8 @@ class _Checker:
             expiration_end=expiration[1] if expiration else None,
             layout=default_layout() if layout is None else self.layout(layout, "layout"),
             approval=self.optional_at(values, "", "approval", self.approval),
+            notifications=self.optional_at(values, "", "notifications", self.notifications)
+            or NotificationSettings(),
         )
 
     def app_type(self, node: Node) -> None:
@@ -697,6 +705,30 @@ class _Checker:
             escalate_after=parse_iso_duration(after) if after else None,
             escalate_to=escalate_to or Approvers(),
             delegation=self.optional_at(values, path, "delegation", self.flag) is not False,
+        )
+
+    def notifications(self, node: Node, path: str) -> NotificationSettings:
+        keys = ("events", "remindEvery", "chat", "requesterEmail")
+        values = self.mapping(node, path, keys)
+        if values is None:
+            return NotificationSettings()
+        events: tuple[str, ...] | None = None
+        if "events" in values:
+            items = self.sequence(values["events"], _join(path, "events"))
+            events = tuple(
+                dict.fromkeys(
+                    self.choice(item, f"{path}.events[{i}]", EVENTS) for i, item in enumerate(items)
+                )
+            )
+        every = self.optional_at(values, path, "remindEvery", self.duration)
+        chat = self.optional_at(values, path, "chat", self.groups) or ()
+        email = self.optional_at(values, path, "requesterEmail", self.nonblank) or ""
+        defaults = NotificationSettings()
+        return NotificationSettings(
+            events=defaults.events if events is None else tuple(e for e in events if e),
+            remind_every=parse_iso_duration(every) if every else None,
+            chat=chat,
+            requester_email=email,
         )
 
     def approvers(self, node: Node, path: str) -> Approvers:

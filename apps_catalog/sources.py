@@ -14,6 +14,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from apps_catalog.definition import PORTAL_KEYS, DefinitionError, parse_app
+from apps_catalog.notification_settings import NotificationSettings
 
 _BOOLEAN = re.compile(r"true|True|TRUE|false|False|FALSE")
 
@@ -101,15 +102,16 @@ def top_level_line(source: str, key: str) -> int | None:
 
 
 def without_portal_keys(source: str) -> str:
-    """The source without the portal's own top-level keys (`approval:`), every other line
-    as written, so that it loads into Kestra Enterprise. Refused (SourceEditError) when a
-    key shares its lines with another, as in a one-line `{id: a, approval: …}`."""
+    """The source without the portal's own top-level keys (`approval:`, `notifications:`),
+    every other line as written, so that it loads into Kestra Enterprise. Refused
+    (SourceEditError) when a key shares its lines with another, as in a one-line
+    `{id: a, approval: …}`."""
     try:
         current = parse_app(source)
     except DefinitionError as error:
         raise SourceEditError("the source is not a valid app definition") from error
     root = yaml.compose(source, Loader=yaml.SafeLoader)
-    if not isinstance(root, MappingNode) or current.approval is None:
+    if not isinstance(root, MappingNode):
         return source
     lines = source.splitlines(keepends=True)
     cut: set[int] = set()
@@ -124,7 +126,7 @@ def without_portal_keys(source: str) -> str:
         result = parse_app(edited)
     except DefinitionError as error:
         raise SourceEditError("the edited source would not be valid") from error
-    if result != replace(current, approval=None):
+    if result != replace(current, approval=None, notifications=NotificationSettings()):
         raise SourceEditError("removing the portal's keys would change more")
     return edited
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from executions import forms, stages
 from executions.kestra import get_client
 from executions.kestra.client import FileField
 from executions.models import Decision, Execution, session_digest
+from notifications import events
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,26 @@ def _record(
     label: str,
     values: dict[str, Any],
     reason: str = "",
+    *,
+    decided: bool = False,
 ) -> None:
-    Decision.objects.create(
-        reason=reason,
-        execution=execution,
-        action=action,
-        label=label[:150],
-        user=actor.user,
-        username=actor.user.get_username() if actor.user else "",
-        session=actor.session,
-        ip_address=actor.ip_address,
-        user_agent=actor.user_agent,
-        values=values,
-    )
+    """The record; a decision on a pause (`decided`) also tells the requester, in the same
+    transaction."""
+    with transaction.atomic():
+        decision = Decision.objects.create(
+            reason=reason,
+            execution=execution,
+            action=action,
+            label=label[:150],
+            user=actor.user,
+            username=actor.user.get_username() if actor.user else "",
+            session=actor.session,
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent,
+            values=values,
+        )
+        if decided:
+            events.decided(decision)
 
 
 class AlreadyOver(Exception):
@@ -73,6 +82,7 @@ def execution_cancel(
     label: str = "Cancel",
     action: str = Decision.Action.CANCEL,
     reason: str = "",
+    decided: bool = False,
 ) -> None:
     """Ask Kestra to kill the execution (KILLING, then KILLED); the page shows it at once.
     `action` says why in the record: a cancel, a rejection, or sent back for changes.
@@ -85,7 +95,7 @@ def execution_cancel(
     if current.get("state", {}).get("current") in stages.TERMINAL_STATES:
         raise AlreadyOver
     client.kill(execution.kestra_id)
-    _record(execution, action, actor, label, {}, reason)
+    _record(execution, action, actor, label, {}, reason, decided=decided)
     execution.state = stages.STATE_KILLING
     execution.refresh_stage()
     execution.save(update_fields=["state", "stage", "updated"])
@@ -107,12 +117,13 @@ def execution_resume(
     files: dict[str, FileField] | None = None,
     label: str = "Resume",
     reason: str = "",
+    decided: bool = False,
 ) -> None:
     """Resume the paused execution with the onResume values; the page moves to RESUME."""
     assert execution.kestra_id is not None
     get_client().resume(execution.kestra_id, values, files)
     shown = masked(execution, values, files or {})
-    _record(execution, Decision.Action.RESUME, actor, label, shown, reason)
+    _record(execution, Decision.Action.RESUME, actor, label, shown, reason, decided=decided)
     execution.state = "RESTARTED"
     execution.resume_form = {}
     execution.refresh_stage()

@@ -13,9 +13,16 @@ from django.db import transaction
 
 DELIVER = "executions.tasks.deliver"
 POLL = "executions.tasks.poll"
+SEND_NOTIFICATIONS = "notifications.tasks.send_due"
 
 
 def on_commit(task_name: str, execution_id: int) -> None:
     """Send `task_name(execution_id)` once the current transaction commits (at once outside
     one); the task claims the execution itself, so a duplicate does nothing."""
     transaction.on_commit(lambda: current_app.send_task(task_name, args=(execution_id,)))
+
+
+def notifications_on_commit() -> None:
+    """Have the outbox sent once the current transaction commits (its rows are due now);
+    the task claims each row itself, so a duplicate does nothing."""
+    transaction.on_commit(lambda: current_app.send_task(SEND_NOTIFICATIONS))

@@ -473,6 +473,7 @@ def _send_verdict(
                 files=ballot.files,
                 label=button_label(app, execution, "ResumeExecutionButton"),
                 reason=ballot.comment,
+                decided=True,
             )
         else:
             changes = cast.verdict == approval.CHANGES_REQUESTED
@@ -484,6 +485,7 @@ def _send_verdict(
                 else button_label(app, execution, "CancelExecutionButton"),
                 action=Decision.Action.CHANGES if changes else Decision.Action.CANCEL,
                 reason=ballot.comment,
+                decided=True,
             )
     except actions.AlreadyOver:
         Vote.objects.filter(pk=cast.vote.pk).update(status=Vote.Status.TOO_LATE)

@@ -32,6 +32,7 @@ from executions.kestra import (
     get_client,
 )
 from executions.models import Execution, ExecutionLog, Vote, delivery_backoff, paused_run
+from notifications import events
 
 logger = logging.getLogger(__name__)
 
@@ -334,16 +335,27 @@ def execution_poll(*, execution_id: int, claim: str = "") -> None:
         execution.delivery == Execution.Delivery.FAILED
     )
     new_pause = execution.pause_key != pause_before
-    leases.write_back(
-        execution,
-        clock,
-        stage_before=stage_before,
-        fields=POLL_FIELDS + PAUSE_FIELDS if new_pause else POLL_FIELDS,
-        final=final,
-        interval=execution.poll_interval,
-        watched_at=clock.started + timedelta(seconds=config.poll_seconds),
-    )
+    with transaction.atomic():  # the messages it causes are written with what a poll learnt
+        written = leases.write_back(
+            execution,
+            clock,
+            stage_before=stage_before,
+            fields=POLL_FIELDS + PAUSE_FIELDS if new_pause else POLL_FIELDS,
+            final=final,
+            interval=execution.poll_interval,
+            watched_at=clock.started + timedelta(seconds=config.poll_seconds),
+        )
+        if written:
+            _tell(execution, new_pause=new_pause, final=final and outcome == "polled")
     leases.log_hold("poll", [execution_id], clock, "final" if final else outcome)
+
+
+def _tell(execution: Execution, *, new_pause: bool, final: bool) -> None:
+    """The events a poll found: a pause that waits for a decision, a request that ended."""
+    if new_pause and execution.awaits_decision:
+        events.decision_waits(execution, execution.standing(timezone.now()))
+    if final and execution.origin == Execution.Origin.PORTAL:
+        events.finished(execution)
 
 
 # --- who is watching -------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from accounts import policy
 from accounts.policy import Person, Refusal
 from executions.actions import Actor
 from executions.models import Delegation, Execution, Standing, Vote
+from notifications import events
 
 TOO_LATE = "This request was decided a moment ago: your vote is recorded as too late."
 
@@ -188,4 +189,5 @@ def delegation_create(
             note=note,
         )
         Execution.objects.filter(pk=execution.pk).update(votes_cast=F("votes_cast") + 1)
+        events.delegated(delegation)
     return delegation

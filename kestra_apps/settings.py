@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "apps_catalog",
     "executions",
+    "notifications",
     "api",
 ]
 
@@ -184,6 +185,32 @@ KESTRA_API_TOKEN = envsecret("KESTRA_API_TOKEN")
 KESTRA_TIMEOUT = envfloat("KESTRA_TIMEOUT", 10.0)
 PORTAL_BASE_URL = envstr("PORTAL_BASE_URL").rstrip("/")
 
+# Notifications (docs/notifications.md). Email goes through SMTP when EMAIL_HOST is set;
+# otherwise each message is written to a file under var/mail (the admin lists them too).
+EMAIL_HOST = envstr("EMAIL_HOST")
+EMAIL_PORT = envint("EMAIL_PORT", 587 if envbool("EMAIL_USE_TLS") else 25)
+EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = envsecret("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = envbool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = envfloat("EMAIL_TIMEOUT", 10.0)
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Kestra Apps <apps@localhost>")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
+# Chat channels apps name (notifications: {chat: [name]}): name=apprise-url pairs, one per
+# line or separated by spaces; secrets, so they may come from CHAT_CHANNELS_FILE.
+CHAT_CHANNELS = dict(
+    pair.split("=", 1) for pair in envsecret("CHAT_CHANNELS").split() if "=" in pair
+)
+NOTIFY_MAX_ATTEMPTS = envint("NOTIFY_MAX_ATTEMPTS", 12)
+NOTIFY_BACKOFF_MAX_SECONDS = envfloat("NOTIFY_BACKOFF_MAX_SECONDS", 300.0)
+NOTIFY_LEASE_SECONDS = envfloat("NOTIFY_LEASE_SECONDS", 60.0)
+NOTIFY_SEND_SECONDS = envfloat("NOTIFY_SEND_SECONDS", 2.0)
+NOTIFY_REMIND_SECONDS = envfloat("NOTIFY_REMIND_SECONDS", 60.0)
+
 # Execution tracking (docs/tracking.md): watched executions are polled every
 # EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; due work is
 # handed out every EXECUTION_DISPATCH_SECONDS; a submission is retried with backoff
@@ -269,6 +296,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "executions.tasks.hand_out_due_work",
         "schedule": EXECUTION_DISPATCH_SECONDS,
         "options": {"expires": max(EXECUTION_DISPATCH_SECONDS * 4, 2.0)},
+    },
+    "send-notifications": {
+        "task": "notifications.tasks.send_due",
+        "schedule": NOTIFY_SEND_SECONDS,
+        "options": {"expires": NOTIFY_SEND_SECONDS * 4},
+    },
+    "remind-and-escalate": {
+        "task": "notifications.tasks.remind",
+        "schedule": NOTIFY_REMIND_SECONDS,
+        "options": {"expires": NOTIFY_REMIND_SECONDS},
     },
     "discover-paused-executions": {
         "task": "executions.tasks.discover",

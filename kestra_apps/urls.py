@@ -7,6 +7,7 @@ urlpatterns = [
     path("apps/", include("apps_catalog.urls")),
     path("apps/", include("executions.urls")),
     path("accounts/", include("accounts.urls")),
+    path("notifications/", include("notifications.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

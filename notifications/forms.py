@@ -1,0 +1,51 @@
+"""The preferences form: validates, the view saves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import apprise
+from django import forms
+
+from apps_catalog.notification_settings import EVENTS
+
+EVENT_LABELS = {
+    "pending": "A request waits for my decision",
+    "reminder": "Reminders while it still waits",
+    "escalation": "A request is escalated to me",
+    "delegation": "Someone hands me their decision",
+    "decision": "My request was decided",
+    "finished": "My request ended",
+}
+
+
+class PreferencesForm(forms.Form):
+    receive = forms.MultipleChoiceField(
+        choices=[(event, EVENT_LABELS[event]) for event in EVENTS],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Tell me when",
+    )
+    chat_address = forms.CharField(
+        required=False,
+        max_length=1000,
+        strip=True,
+        label="My chat address",
+        help_text=(
+            "An Apprise URL (slack://…, msteams://…, discord://…, json://…). Kept encrypted and"
+            " never shown again; leave empty to keep the one you gave."
+        ),
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    forget_chat = forms.BooleanField(required=False, label="Stop sending to my chat address")
+
+    def clean_chat_address(self) -> str:
+        address: str = self.cleaned_data["chat_address"]
+        if address and not apprise.Apprise().add(address):
+            raise forms.ValidationError("This is not a chat address Apprise knows.")
+        return address
+
+    @property
+    def muted(self) -> list[str]:
+        wanted: list[Any] = self.cleaned_data["receive"]
+        return [event for event in EVENTS if event not in wanted]

@@ -1,0 +1,109 @@
+"""The outbox: a message is a row, written in the same transaction as the event that
+causes it, then sent by a worker (notifications.sending) with retries; each attempt is
+kept. And what each person wants to receive."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.db import models
+
+from apps_catalog.notification_settings import EVENTS
+from executions.models import Execution
+
+
+class Notification(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "EMAIL", "Email"
+        CHAT = "CHAT", "Chat"
+
+    class Status(models.TextChoices):
+        PENDING = "PENDING", "Waiting to be sent"
+        SENT = "SENT", "Sent"
+        FAILED = "FAILED", "Given up"
+
+    # The event, the execution and the recipient: one message each, however often the
+    # event is noticed (a poll retried, two workers).
+    key = models.CharField(max_length=255, unique=True, editable=False)
+    event = models.CharField(max_length=20, choices=[(e, e) for e in EVENTS])
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    execution = models.ForeignKey(
+        Execution, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    address = models.CharField(
+        max_length=254, help_text="An email address, or the name of a chat channel."
+    )
+    subject = models.CharField(max_length=200)
+    text = models.TextField()
+    html = models.TextField(blank=True)
+    link = models.URLField(max_length=500)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    claim = models.CharField(max_length=32, blank=True, editable=False)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.address} ({self.get_status_display()})"
+
+
+class Attempt(models.Model):
+    """One try at sending a notification, and how it went."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attempt_log"
+    )
+    started = models.DateTimeField(auto_now_add=True)
+    outcome = models.CharField(max_length=10, blank=True)  # SENT, FAILED; "" while under way
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["started", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.started:%Y-%m-%d %H:%M:%S} {self.outcome or 'sending'}"
+
+
+def _fernet() -> Fernet:
+    """Chat addresses hold secrets (webhook tokens): kept encrypted with a key drawn from
+    SECRET_KEY, never in clear in the database."""
+    digest = hashlib.sha256(f"chat-address:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+class Preference(models.Model):
+    """What one person receives: the events they turned off, and their own chat address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    muted = models.JSONField(default=list, blank=True, help_text="Events not to send.")
+    chat_secret = models.TextField(blank=True, editable=False)
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user}"
+
+    @property
+    def chat_address(self) -> str:
+        if not self.chat_secret:
+            return ""
+        try:
+            return _fernet().decrypt(self.chat_secret.encode()).decode()
+        except InvalidToken:  # SECRET_KEY changed: the address is lost, not shown broken
+            return ""
+
+    @chat_address.setter
+    def chat_address(self, address: str) -> None:
+        self.chat_secret = _fernet().encrypt(address.encode()).decode() if address else ""
