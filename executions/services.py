@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SUBMISSION_LABEL = "portal.submission"
 APP_LABEL = "portal.app"
+UID_LABEL = "portal.uid"  # the app's uid: appLink() builds the execution's page from it
 REQUESTER_LABEL = "portal.requester"  # the user name, or "anonymous"
 DECISION_LABEL = "portal.decision"  # approved, rejected, changes
 DECIDED_BY_LABEL = "portal.decidedBy"
@@ -136,6 +137,7 @@ def _create_once(
             labels={
                 SUBMISSION_LABEL: execution.token,
                 APP_LABEL: definition.id,
+                UID_LABEL: execution.app.uid,
                 REQUESTER_LABEL: requester_label(execution),
             },
             revision=definition.flow_revision,

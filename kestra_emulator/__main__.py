@@ -6,6 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
+from .engine import DEFAULT_PORTAL_URL
 from .server import DIALECTS, create_app, serve
 
 
@@ -36,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--fail-rate", type=_rate, default=0.0)
     parser.add_argument("--fail-after-create-rate", type=_rate, default=0.0)
+    parser.add_argument(
+        "--portal-url",
+        default=DEFAULT_PORTAL_URL,
+        help="where the portal serves apps: what appLink() points at",
+    )
     return parser
 
 
@@ -49,6 +55,7 @@ def main(argv: list[str] | None = None) -> None:
         dialect=args.dialect,
         basic_auth=args.basic_auth,
         storage_dir=args.storage,
+        portal_url=args.portal_url,
     )
     emulator.faults.update(
         {

@@ -7,6 +7,7 @@ followers wake up. JSON snapshots are taken under the lock.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 import time
 from collections.abc import Callable
@@ -46,9 +47,15 @@ def short_type(task: dict[str, Any]) -> str:
 _RUNNABLE_BY_NAME = {name.rsplit(".", 1)[-1]: fn for name, fn in RUNNABLE.items()}
 
 
+# Where the portal serves an app's pages, for appLink() (the emulator stands in for Kestra
+# Enterprise, whose appLink() points at its own UI; here it points at the portal).
+DEFAULT_PORTAL_URL = "http://127.0.0.1:8000"
+
+
 class Engine:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, portal_url: str = DEFAULT_PORTAL_URL) -> None:
         self.storage = storage
+        self.portal_url = portal_url.rstrip("/")
         self.lock = threading.RLock()
         self.changed = threading.Condition(self.lock)
         self.executions: dict[str, Execution] = {}
@@ -223,6 +230,7 @@ class Runner:
             "outputs": self.outputs,
             "labels": {label["key"]: label["value"] for label in execution.labels},
             "vars": self.flow.definition.get("variables") or {},
+            "appLink": functools.partial(app_link, self.engine.portal_url, execution),
         }
         if task is not None and task_run is not None:
             ctx["task"] = {"id": task.get("id"), "type": task.get("type")}
@@ -394,6 +402,24 @@ class Runner:
             return "FAILED"
         self._change(lambda: self.execution.outputs.update(rendered))
         return state
+
+
+def app_link(
+    portal_url: str,
+    execution: Execution,
+    appId: str | None = None,
+    baseUrl: bool = False,  # noqa: N803 - Kestra's names
+) -> str:
+    """Kestra's appLink(): the portal's page of this execution in an app (`appId`: the app's
+    uid in the portal; by default the `portal.uid` label the portal puts on what it
+    starts), or the app itself with `baseUrl=true`."""
+    labels = {label["key"]: label["value"] for label in execution.labels}
+    uid = appId or labels.get("portal.uid")
+    if not uid:
+        raise ExpressionError("appLink() needs appId: the app's uid in the portal")
+    if baseUrl:
+        return f"{portal_url}/apps/{uid}/"
+    return f"{portal_url}/apps/{uid}/executions/{execution.id}/"
 
 
 def _pause_outputs(values: dict[str, Any], to_state: str) -> dict[str, Any]:

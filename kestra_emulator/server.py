@@ -20,7 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import api_executions as ex
 from . import api_resources as res
-from .engine import Engine
+from .engine import DEFAULT_PORTAL_URL, Engine
 from .errors import ApiError, error_response
 from .faults import Faults
 from .flows import FlowRepository
@@ -84,6 +84,7 @@ class Emulator:
         dialect: str,
         basic_auth: tuple[str, str] | None,
         storage_dir: Path | None,
+        portal_url: str = DEFAULT_PORTAL_URL,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"dialect must be one of {DIALECTS}, not {dialect!r}")
@@ -97,7 +98,7 @@ class Emulator:
         root = Path(storage_dir)
         root.mkdir(parents=True, exist_ok=True)
         self.storage = Storage(root)
-        self.engine = Engine(self.storage)
+        self.engine = Engine(self.storage, portal_url)
         self.faults = Faults()
         self.stopping = False
         rules = _rules(dialect)
@@ -244,9 +245,14 @@ def create_app(
     dialect: str = "2.0",
     basic_auth: tuple[str, str] | None = None,
     storage_dir: Path | None = None,
+    portal_url: str = DEFAULT_PORTAL_URL,
 ) -> Emulator:
     return Emulator(
-        flows_dir=flows_dir, dialect=dialect, basic_auth=basic_auth, storage_dir=storage_dir
+        flows_dir=flows_dir,
+        dialect=dialect,
+        basic_auth=basic_auth,
+        storage_dir=storage_dir,
+        portal_url=portal_url,
     )
 
 

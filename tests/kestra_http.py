@@ -130,7 +130,15 @@ tasks:
     pauseDuration: PT1S
     behavior: CANCEL
 """
+LINK_FLOW = """id: link
+namespace: test
+tasks:
+  - id: tell
+    type: io.kestra.plugin.core.log.Log
+    message: "Decide here: {{ appLink() }} or start over at {{ appLink(appId='other', baseUrl=true) }}"
+"""
 FLOWS = {
+    "test.link.yml": LINK_FLOW,
     "test.signed_approval.yml": SIGNED_FLOW,
     "test.two_step.yml": TWO_STEP_FLOW,
     "test.timed_approval.yml": TIMED_FLOW,
