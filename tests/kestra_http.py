@@ -135,7 +135,9 @@ namespace: test
 tasks:
   - id: tell
     type: io.kestra.plugin.core.log.Log
-    message: "Decide here: {{ appLink() }} or start over at {{ appLink(appId='other', baseUrl=true) }}"
+    message: >-
+      Decide here: {{ appLink() }} or start over at
+      {{ appLink(appId='other', baseUrl=true) }}
 """
 FLOWS = {
     "test.link.yml": LINK_FLOW,
