@@ -10,6 +10,7 @@ from apps_catalog.models import App
 from executions import enqueue, forms, stages
 from executions.kestra import KestraNotFound, get_client
 from executions.models import Execution, paused_run
+from notifications import events
 
 
 def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
@@ -38,6 +39,8 @@ def execution_adopt(*, app: App, kestra_id: str) -> Execution | None:
         with transaction.atomic():
             execution.save()
             enqueue.on_commit(enqueue.POLL, execution.pk)
+            if execution.awaits_decision:  # started in Kestra: nobody was told yet
+                events.decision_waits(execution, execution.standing(now))
     except IntegrityError:
         # Someone else adopted it at the same moment (or it belongs to another app).
         return Execution.objects.filter(app=app, kestra_id=kestra_id).first()

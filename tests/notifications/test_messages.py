@@ -212,3 +212,14 @@ def test_an_anonymous_requester_hears_only_through_the_input_the_app_names(
     if told:
         assert received[0]["Subject"] == "Open form: your request is done"
         assert "visitor@example.org" not in bodies(received[0])[0]  # no submitted values
+
+
+def test_a_pause_started_in_kestra_is_told_once_adopted_and_polled(kestra, hr, smtp):
+    app = vacation_app()
+    kestra_id = kestra_http.start_paused(kestra, "demo", "vacation_request", kestra_http.VACATION)
+    assert signed_in(hr["mona"]).get(f"/apps/{app.uid}/executions/{kestra_id}/").status_code == 200
+    execution = Execution.objects.get(kestra_id=kestra_id)
+    services.execution_poll(execution_id=execution.pk)  # the same pause: nothing more
+    assert sending.send_due() == 4  # rita, mona, nick and pat are HR: all may decide
+    assert sending.send_due() == 0
+    assert len(smtp.mailbox.to("pat@example.com")) == 1
