@@ -129,6 +129,9 @@ def test_two_approvers_in_two_browsers_reach_the_quorum(live_server, hr, sign_in
         stage(approver, "PAUSE")
         assert "0 of 2 approvals" in decision(approver).locator(".progress").inner_text()
 
+    # Nick starts a comment, then reads on (the comment box loses focus) as Mona votes.
+    nick.get_by_label(COMMENT).fill("Half-written thoughts")
+    nick.locator("h1").click()
     mona.get_by_label(COMMENT).fill("Fine by me")
     mona.get_by_role("button", name="Approve").click()
     mona.get_by_text("Your vote is recorded: 1 of 2 approvals.").wait_for()
@@ -141,6 +144,7 @@ def test_two_approvers_in_two_browsers_reach_the_quorum(live_server, hr, sign_in
     assert "mona" in decision(nick).locator(".votes").inner_text()
     assert "1 of 2 approvals" in decision(nick).locator(".progress").inner_text()
     assert nick.evaluate("window.__samePage") is True
+    assert nick.get_by_label(COMMENT).input_value() == "Half-written thoughts"
 
     nick.get_by_role("button", name="Approve").click()
     stage(nick, "SUCCESS")
