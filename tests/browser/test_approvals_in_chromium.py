@@ -130,6 +130,7 @@ def test_two_approvers_in_two_browsers_reach_the_quorum(live_server, hr, sign_in
         assert "0 of 2 approvals" in decision(approver).locator(".progress").inner_text()
 
     # Nick starts a comment, then reads on (the comment box loses focus) as Mona votes.
+    nick.evaluate("window.__samePage = true")
     nick.get_by_label(COMMENT).fill("Half-written thoughts")
     nick.locator("h1").click()
     mona.get_by_label(COMMENT).fill("Fine by me")
@@ -137,9 +138,10 @@ def test_two_approvers_in_two_browsers_reach_the_quorum(live_server, hr, sign_in
     mona.get_by_text("Your vote is recorded: 1 of 2 approvals.").wait_for()
     assert "1 of 2 approvals" in decision(mona).locator(".progress").inner_text()
     assert "Fine by me" in decision(mona).locator(".votes").inner_text()
+    assert "You have already voted on this request." in decision(mona).inner_text()
+    assert mona.get_by_role("button", name="Approve").count() == 0
 
     # Nick's page, open all along, shows Mona's vote without a reload.
-    nick.evaluate("window.__samePage = true")
     decision(nick).locator(".votes li", has_text="Fine by me").wait_for(timeout=5_000)
     assert "mona" in decision(nick).locator(".votes").inner_text()
     assert "1 of 2 approvals" in decision(nick).locator(".progress").inner_text()
@@ -149,6 +151,8 @@ def test_two_approvers_in_two_browsers_reach_the_quorum(live_server, hr, sign_in
     nick.get_by_role("button", name="Approve").click()
     stage(nick, "SUCCESS")
     stage(mona, "SUCCESS")
+    assert "Approved" in decision(mona).locator(".verdict").inner_text()
+    assert "Half-written thoughts" in decision(mona).locator(".votes").inner_text()
     assert kestra_http.moved_on_once(kestra_here, execution.kestra_id)
 
 
