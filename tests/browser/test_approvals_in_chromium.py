@@ -13,7 +13,9 @@ import shutil
 from collections.abc import Callable, Iterator
 
 import pytest
+import requests
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.test import Client
 from playwright.sync_api import Locator, Page
 
@@ -54,8 +56,11 @@ def shared_worker(approvals_emulator: str, django_db_setup: None) -> Iterator[Wo
 
 @pytest.fixture
 def kestra_here(settings, approvals_emulator: str, shared_worker: Worker) -> str:
+    """The module's emulator for this test, forgetting the executions of the tests before:
+    the portal would take a paused one on the same flow for a request of this test's."""
     from executions.kestra import client
 
+    requests.post(f"{approvals_emulator}/_emulator/reset", timeout=5).raise_for_status()
     settings.KESTRA_URL = approvals_emulator
     client._versions.clear()
     return approvals_emulator
@@ -113,7 +118,8 @@ def request_time_off(page: Page, live_server, app: App) -> Execution:
     page.get_by_role("button", name="Send request").click()
     page.wait_for_url("**/executions/**")
     stage(page, "PAUSE")
-    return Execution.objects.get(app=app)
+    named = page.url.rstrip("/").rsplit("/", 1)[-1]  # the token, or Kestra's id once known
+    return Execution.objects.get(Q(token=named) | Q(kestra_id=named))
 
 
 def url_of(live_server, execution: Execution) -> str:
