@@ -196,6 +196,8 @@ def test_changes_requested_then_the_request_is_sent_again_prefilled(
     rita.get_by_role("link", name="Change and resubmit").click()
 
     rita.wait_for_url(f"**/apps/{app.uid}/?resubmit={first_id}")
+    note = rita.get_by_role("note").filter(has_text="sent back for changes").inner_text()
+    assert f"Changing the request {first_id}, sent back for changes." in note
     assert rita.get_by_label("Your name").input_value() == "Zebulon Quist"
     assert rita.get_by_label("First day off").input_value() == "2027-01-04"
     assert rita.get_by_label("Last day off").input_value() == "2027-01-08"
