@@ -1,6 +1,7 @@
 // Keeps an execution page current: asks the portal for the page's live part every
 // data-interval milliseconds (LIVE_POLL_SECONDS) and swaps it in when it changed, until the
-// execution reaches a final stage.
+// execution reaches a final stage. What the person has typed or chosen there and not sent
+// yet (a comment on a vote, say) is carried over into the new part.
 (function () {
   "use strict";
   var live = document.getElementById("live");
@@ -30,6 +31,41 @@
     return active && live.contains(active) && /INPUT|SELECT|TEXTAREA/.test(active.tagName);
   }
 
+  // The fields the person changed: [name, value (checkboxes and radios), what they hold].
+  function edits() {
+    var kept = [];
+    Array.prototype.forEach.call(live.querySelectorAll("input[name], textarea[name], select[name]"), function (field) {
+      if (field.type === "file" || field.type === "hidden") { return; }
+      if (field.type === "checkbox" || field.type === "radio") {
+        if (field.checked !== field.defaultChecked) { kept.push([field.name, field.value, field.checked]); }
+      } else if (field.tagName === "SELECT") {
+        var options = Array.prototype.slice.call(field.options);
+        if (options.some(function (o) { return o.selected !== o.defaultSelected; })) {
+          kept.push([field.name, null, options.filter(function (o) { return o.selected; }).map(function (o) { return o.value; })]);
+        }
+      } else if (field.value !== field.defaultValue) {
+        kept.push([field.name, null, field.value]);
+      }
+    });
+    return kept;
+  }
+
+  function restore(kept) {
+    var fields = live.querySelectorAll("input[name], textarea[name], select[name]");
+    kept.forEach(function (edit) {
+      Array.prototype.forEach.call(fields, function (field) {
+        if (field.name !== edit[0] || field.type === "file" || field.type === "hidden") { return; }
+        if (field.type === "checkbox" || field.type === "radio") {
+          if (field.value === edit[1]) { field.checked = edit[2]; }
+        } else if (field.tagName === "SELECT") {
+          Array.prototype.forEach.call(field.options, function (o) { o.selected = edit[2].indexOf(o.value) >= 0; });
+        } else {
+          field.value = edit[2];
+        }
+      });
+    });
+  }
+
   function tick() {
     if (typing()) { window.setTimeout(tick, INTERVAL_MS); return; }
     fetch(url + "?v=" + encodeURIComponent(version), {credentials: "same-origin", cache: "no-store"})
@@ -38,7 +74,9 @@
         if (response.status === 200) {
           return response.text().then(function (html) {
             version = response.headers.get("X-Live-Version") || version;
+            var kept = edits();
             live.innerHTML = html;
+            restore(kept);
             live.setAttribute("data-final", final ? "1" : "0");
             armRedirect();
             return final;
