@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -24,6 +25,7 @@ from apps_catalog.services import app_save_source
 from executions.models import Execution
 from tests import kestra_http
 from tests.conftest import EXAMPLES, Worker
+from tests.notifications.conftest import SmtpServer
 from tests.personas import make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,9 +48,29 @@ def approvals_emulator(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def shared_worker(approvals_emulator: str, django_db_setup: None) -> Iterator[Worker]:
-    """One worker for the module: starting one takes longer than most tests here."""
+def mail_server() -> Iterator[SmtpServer]:
+    """A real SMTP server, where the worker sends the module's notifications."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def shared_worker(
+    approvals_emulator: str, django_db_setup: None, live_server, mail_server: SmtpServer
+) -> Iterator[Worker]:
+    """One worker for the module: starting one takes longer than most tests here. It
+    mails through the module's SMTP server, with links to the live server."""
     worker = Worker(approvals_emulator)
+    worker.env.update(
+        {
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(mail_server.port),
+            "NOTIFY_SEND_SECONDS": "0.5",
+            "PORTAL_BASE_URL": live_server.url,
+        }
+    )
     worker.start()
     yield worker
     worker.stop()
@@ -226,3 +248,51 @@ def test_the_time_left_on_a_pause_and_what_happens_then(page, live_server, kestr
     deadline.wait_for(timeout=10_000)
     shown = deadline.inner_text().replace("\xa0", " ")
     assert re.fullmatch(r"Time left: 59 minutes; then the request is cancelled\.", shown), shown
+
+
+def mail_to(
+    server: SmtpServer, address: str, subject: str, about: Execution, timeout: float = 30
+) -> str:
+    """The text of the message to `address` with this subject about this request (the
+    module's earlier tests mail the same people), once it arrives."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for message in server.mailbox.to(address):
+            part = next(p for p in message.walk() if p.get_content_type() == "text/plain")
+            text = str(part.get_payload(decode=True).decode()).replace("\r\n", "\n")
+            if message["Subject"] == subject and str(about.kestra_id) in text:
+                return text
+        time.sleep(0.2)
+    raise AssertionError(f"no message {subject!r} to {address} in {timeout:.0f} s")
+
+
+def test_the_approver_is_mailed_follows_the_link_approves_and_the_requester_hears(
+    live_server, hr, sign_in, mail_server, settings
+):
+    settings.PORTAL_BASE_URL = live_server.url  # as the worker has it: one site, one address
+    # A public app: the module's worker outlives each test's flush of the database, and the
+    # permission ids it has cached would not name the new ones. The named approver decides.
+    public = VACATION.replace("type: PRIVATE", "type: PUBLIC")
+    app, _ = app_save_source(source=public + "approval:\n  approvers: {users: [mona]}\n")
+    execution = request_time_off(sign_in(hr["rita"]), live_server, app)
+
+    waiting = mail_to(
+        mail_server,
+        "mona@example.com",
+        "Vacation requests: a request waits for your decision",
+        execution,
+    )
+    link = re.search(r"Open it to approve or reject: (\S+)", waiting).group(1)
+    assert link == url_of(live_server, execution)
+    mona = sign_in(hr["mona"])
+    mona.goto(link)  # opening it decides nothing
+    stage(mona, "PAUSE")
+    mona.get_by_label(COMMENT).fill("Enjoy the break")
+    mona.get_by_role("button", name="Approve").click()
+    stage(mona, "SUCCESS")
+
+    told = mail_to(
+        mail_server, "rita@example.com", "Vacation requests: your request was approved", execution
+    )
+    assert "approved by mona.\nReason: Enjoy the break" in told
+    assert link in told
