@@ -240,6 +240,9 @@ API_BASIC_AUTH = envbool("API_BASIC_AUTH", True)
 # How long one server-sent event stream stays open; clients reconnect for more.
 API_STREAM_SECONDS = envfloat("API_STREAM_SECONDS", 300.0)
 API_STREAM_POLL_SECONDS = envfloat("API_STREAM_POLL_SECONDS", 0.5)
+# Open event streams per web process: per client address, and in all.
+API_STREAMS_PER_CLIENT = envint("API_STREAMS_PER_CLIENT", 10)
+API_STREAMS_MAX = envint("API_STREAMS_MAX", 500)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # The first one names the challenge of a 401 (WWW-Authenticate: Bearer).

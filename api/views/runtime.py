@@ -5,13 +5,11 @@ server-sent events. Who may do what is accounts.policy, exactly as for the web p
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import QueryDict, StreamingHttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.authentication import SessionAuthentication
@@ -22,15 +20,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from api import tokens
-from api.app_response import Viewer, app_response
+from api.app_response import app_response
 from api.lookups import PROBLEM, execution_of, usable_app, viewer_for
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer
+from api.streams import RETRY_SECONDS, LayoutStream, open_stream
 from api.views.base import RuntimeView
 from apps_catalog import approval
 from apps_catalog.models import App
-from executions import actions, forms, interactions, services, throttle
+from executions import actions, forms, interactions, throttle
 from executions.blocks import CREATE, RESUME
 from executions.kestra import KestraError
 from executions.models import Execution
@@ -38,7 +37,6 @@ from executions.models import Execution
 EXECUTION_PARAM = OpenApiParameter(
     "executionId", str, description="Show the app on this execution instead of its form"
 )
-KEEP_ALIVE_SECONDS = 15.0
 # Parts named portal.* are the portal's own, not inputs (an input id starting with
 # "portal." is reserved): portal.comment goes with a vote; portal.action=CHANGES on a
 # cancel dispatch sends the request back for changes.
@@ -237,36 +235,6 @@ class DispatchView(RuntimeView):
         return Response(view_of(request, app, outcome.execution))
 
 
-def layout_events(
-    app: App, execution: Execution | None, viewer: Viewer, fields: list[forms.Field] | None
-) -> Iterator[str]:
-    """An event each time the view changes, until a final stage or the time is up.
-
-    Reads the portal's database only; a stream counts as someone watching, so the worker
-    polls that execution every second, as for an open page."""
-    deadline = time.monotonic() + settings.API_STREAM_SECONDS
-    last, sent, number = "", time.monotonic(), 0
-    while True:
-        if execution is not None:
-            execution = Execution.objects.select_related("app").filter(pk=execution.pk).first()
-            if execution is None:
-                return
-            services.execution_watch(execution=execution)
-        body = json.dumps(
-            app_response(app, execution, viewer, fields=fields), cls=DjangoJSONEncoder
-        )
-        if body != last:
-            number += 1
-            last, sent = body, time.monotonic()
-            yield f"id: {number}\nevent: layout\ndata: {body}\n\n"
-        elif time.monotonic() - sent > KEEP_ALIVE_SECONDS:
-            sent = time.monotonic()
-            yield ": keep-alive\n\n"
-        if execution is None or execution.is_settled or time.monotonic() > deadline:
-            return
-        time.sleep(settings.API_STREAM_POLL_SECONDS)
-
-
 class StreamView(RuntimeView):
     renderer_classes = [EventStreamRenderer, JSONRenderer]
 
@@ -284,8 +252,9 @@ class StreamView(RuntimeView):
         target = app_target(app, tokens.read_stream, stream, "stream")
         execution = execution_of(app, target.execution_id) if target.execution_id else None
         fields = open_fields(app)[0] if execution is None else None
-        events = layout_events(app, execution, viewer_for(request, app, execution), fields)
-        response = StreamingHttpResponse(events, content_type="text/event-stream")
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"  # proxies must pass events on at once
+        events = LayoutStream(app, execution, viewer_for(request, app, execution), fields)
+        response = open_stream(request._request, events)
+        if response is None:
+            retry = {"Retry-After": str(RETRY_SECONDS)}
+            raise Problem(429, "Too many open streams; close one first.", headers=retry)
         return response
