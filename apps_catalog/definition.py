@@ -48,6 +48,9 @@ MAX_DEPTH = 50  # nested lists/mappings; a real app needs about 6
 # Nodes that aliases may add to a document by repeating parts of it. Plenty for YAML
 # anchors used to share a few blocks; a "billion laughs" bomb needs millions.
 MAX_ALIAS_EXPANSION = 100_000
+# What the expanded document may weigh (its text, as stored and served): aliases repeating
+# a long string could otherwise make a small document a huge definition.
+MAX_EXPANDED_BYTES = 4 * 1024 * 1024
 MAX_INT = 2**31 - 1  # Kestra reads integers into Java ints
 
 ID_PATTERN = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]*")
@@ -448,13 +451,15 @@ def _children(node: Node) -> list[Node]:
 
 def _check_graph(root: Node) -> Issue | None:
     """Refuse alias tricks before anything walks the tree: a cycle (`&a [*a]`), aliases
-    adding more than MAX_ALIAS_EXPANSION nodes ("billion laughs"), or nesting past
+    adding more than MAX_ALIAS_EXPANSION nodes ("billion laughs") or more than
+    MAX_EXPANDED_BYTES of text (a long string repeated), or nesting past
     MAX_DEPTH through aliases. Expanded sizes are memoised per node, so the check is linear
     in the composed document, not in its expansion. A subtree whose expansion exceeds every
     distinct node seen so far by the allowance can only be made of repeats: without
     aliases it never does.
     Also refuses tags other than YAML's core ones (no `!!python/...`, no `!!binary`)."""
     size: dict[int, int] = {}
+    weight: dict[int, int] = {}  # characters once expanded, memoised like the size
     height: dict[int, int] = {}
     in_progress: set[int] = set()
     stack: list[tuple[Node, bool]] = [(root, False)]
@@ -464,6 +469,8 @@ def _check_graph(root: Node) -> Issue | None:
         if children_done:
             children = _children(node)
             size[key] = 1 + sum(size[id(child)] for child in children)
+            own = len(node.value) if isinstance(node, ScalarNode) else 0
+            weight[key] = 2 + own + sum(weight[id(child)] for child in children)
             collection = isinstance(node, SequenceNode | MappingNode)
             height[key] = int(collection) + max(
                 (height[id(child)] for child in children), default=0
@@ -471,6 +478,10 @@ def _check_graph(root: Node) -> Issue | None:
             in_progress.discard(key)
             if size[key] > len(size) + MAX_ALIAS_EXPANSION:
                 message = f"aliases expand the document by more than {MAX_ALIAS_EXPANSION} nodes"
+                return Issue("", _line(node), message)
+            if weight[key] > MAX_EXPANDED_BYTES:
+                limit = MAX_EXPANDED_BYTES // (1024 * 1024)
+                message = f"aliases expand the document to more than {limit} MB"
                 return Issue("", _line(node), message)
             if height[key] > MAX_DEPTH:
                 message = f"aliases nest lists and mappings more than {MAX_DEPTH} levels deep"

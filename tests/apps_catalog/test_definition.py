@@ -956,6 +956,19 @@ def test_a_billion_laughs_is_refused_fast() -> None:
     assert issue.line is not None
 
 
+def test_a_long_string_repeated_by_aliases_is_refused_by_its_expanded_size() -> None:
+    """58 KB of YAML used to become a 100 MB definition: few nodes, each a long string."""
+    lines = [f"text: &text '{'A' * 50_000}'", "more:"]
+    lines += ["  - *text" for _ in range(100)]
+    source = "\n".join(lines) + "\n"
+    assert len(source) < 60_000
+
+    issue = only_issue(source)
+
+    assert issue.message == "aliases expand the document to more than 4 MB"
+    assert issue.line is not None
+
+
 def test_a_big_document_without_aliases_is_not_a_bomb(monkeypatch: pytest.MonkeyPatch) -> None:
     # A smaller allowance keeps the test fast; the document has 5x more nodes than it.
     monkeypatch.setattr(definition, "MAX_ALIAS_EXPANSION", 500)
