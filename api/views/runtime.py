@@ -102,11 +102,16 @@ def browser_session(request: Request) -> SessionBase | None:
 
 def form_post(request: Request, inputs: Sequence[Mapping[str, Any]]) -> tuple[QueryDict, dict]:
     """Kestra's multipart (a part per input, named by its id) as the forms module reads
-    it (`input.<id>`). A MULTISELECT may come as Kestra's JSON list in one part."""
+    it (`input.<id>`). A MULTISELECT may come as Kestra's JSON list in one part. The
+    vote's comment (`portal.comment`) is the portal's own part, not an input: it is kept
+    under its name, where the decisions read it."""
     multiselect = {str(i.get("id")) for i in inputs if i.get("type") == "MULTISELECT"}
     post = QueryDict(mutable=True)
     for key in request.data:
         if key in request.FILES:
+            continue
+        if key == interactions.COMMENT_FIELD:
+            post.setlist(key, request.data.getlist(key))  # type: ignore[attr-defined]
             continue
         name = key.removeprefix(forms.FIELD_PREFIX)
         for value in request.data.getlist(key):  # type: ignore[attr-defined]  # a QueryDict
