@@ -2,8 +2,12 @@
 
 The tables below are the rule. Each cell of MATRIX is a test that asserts the status code
 and, for the actions, the database and the emulator afterwards; each cell of LISTINGS, exactly
-which apps, tags and requests a page lists. docs/permissions.md is rendered from both tables
-and a test fails if it differs (UPDATE_DOCS=1 rewrites the file).
+which apps, tags and requests a page lists; each cell of APPROVAL_MATRIX and APPROVAL_INBOX,
+what the people an approval policy names (tests/approval_personas.py) see and do on a paused
+request of an app with that policy: the page, the votes, decisions and delegations left,
+Kestra moved on once or not at all, and exactly what their inbox lists.
+docs/permissions.md is rendered from the tables and a test fails if it differs
+(UPDATE_DOCS=1 rewrites the file).
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
-from executions.models import Decision, Execution
-from tests import kestra_http
+from executions.models import Decision, Delegation, Execution, Vote
+from tests import approval_personas, kestra_http
+from tests.approval_personas import AFTER, Paused, acting_as
 from tests.conftest import EXAMPLES
 from tests.personas import APPROVERS, grant_use, signed_in
 
@@ -110,6 +115,89 @@ LISTINGS: dict[tuple[str, str], list[str | list[str]]] = {
     ],
 }
 
+# Approval policies: the vacation app with approval_personas.POLICY (two steps: lead or
+# away, then payroll; no self-approval; boss after an hour; away handed the decision to
+# deputy), PRIVATE as the example has it (for HR) and PUBLIC. The people are the columns.
+APPROVAL_PERSONAS = list(approval_personas.PERSONAS)
+DECIDES = "may decide"
+DECIDES_FOR_AWAY = "may decide for away"
+SELF = "`self-approval`"
+NOT_APPROVER = "`not-an-approver`"
+LOGIN_FIRST = "`login-required`"
+
+
+def reads(rule: str) -> str:
+    """The page is shown, saying why this person may not decide."""
+    return f"reads: {rule}"
+
+
+def refused(rule: str) -> str:
+    return f"403 {rule}"
+
+
+# (app access, action) → each persona's answer. "ok": the action is done (what it leaves is
+# in render_matrix's text); "403 `rule`": refused by that rule of the policy, nothing done.
+APPROVAL_MATRIX: dict[tuple[str, str], list[str]] = {
+    ("PRIVATE", "view the paused request"): [
+        reads(SELF), DECIDES, DECIDES_FOR_AWAY, reads(NOT_APPROVER), reads(NOT_APPROVER),
+        DECIDES, "404", LOGIN,
+    ],
+    ("PRIVATE", "approve, step 1 under way"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        "404", LOGIN,
+    ],
+    ("PRIVATE", "approve, step 2 under way"): [
+        refused(SELF), refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        refused(NOT_APPROVER), "ok", "404", LOGIN,
+    ],
+    ("PRIVATE", "reject"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        "404", LOGIN,
+    ],
+    ("PRIVATE", "request changes"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        "404", LOGIN,
+    ],
+    ("PRIVATE", "delegate to pat"): [
+        refused(SELF), "ok", refused("`delegated`"), refused(NOT_APPROVER),
+        refused(NOT_APPROVER), "ok", "404", LOGIN,
+    ],
+    ("PUBLIC", "view the paused request"): [
+        reads(SELF), DECIDES, DECIDES_FOR_AWAY, reads(NOT_APPROVER), reads(NOT_APPROVER),
+        DECIDES, reads(NOT_APPROVER), reads(LOGIN_FIRST),
+    ],
+    ("PUBLIC", "approve, step 1 under way"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        refused(NOT_APPROVER), refused(LOGIN_FIRST),
+    ],
+    ("PUBLIC", "approve, step 2 under way"): [
+        refused(SELF), refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        refused(NOT_APPROVER), "ok", refused(NOT_APPROVER), refused(LOGIN_FIRST),
+    ],
+    ("PUBLIC", "reject"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        refused(NOT_APPROVER), refused(LOGIN_FIRST),
+    ],
+    ("PUBLIC", "request changes"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        refused(NOT_APPROVER), refused(LOGIN_FIRST),
+    ],
+    ("PUBLIC", "delegate to pat"): [
+        refused(SELF), "ok", refused("`delegated`"), refused(NOT_APPROVER),
+        refused(NOT_APPROVER), "ok", refused(NOT_APPROVER), refused(LOGIN_FIRST),
+    ],
+}  # fmt: skip
+
+# App access → exactly the requests the approvals inbox lists to each persona, oldest
+# first, of INBOX_REQUESTS on that app.
+STEP_1, STEP_2, LEADS_OWN, DECIDED = "rita's step 1", "rita's step 2", "lead's own", "decided"
+APPROVAL_INBOX: dict[str, list[str | list[str]]] = {
+    access: [
+        [], [STEP_1], [STEP_1, LEADS_OWN], [STEP_2], [], [STEP_1, STEP_2, LEADS_OWN], [], LOGIN,
+    ]
+    for access in ("PRIVATE", "PUBLIC")
+}  # fmt: skip
+
 PUBLIC_VACATION = """id: open_vacation
 type: io.kestra.plugin.ee.apps.Execution
 displayName: Vacation requests (public)
@@ -165,7 +253,67 @@ def render_matrix() -> str:
         f"| {page} | {what} | " + " | ".join(_shown(cell) for cell in row) + " |"
         for (page, what), row in LISTINGS.items()
     ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _render_approvals()) + "\n"
+
+
+def _render_approvals() -> list[str]:
+    lines = [
+        "",
+        "## Approval policies",
+        "",
+        "A paused vacation request of Rita's on the vacation app with this policy (PRIVATE:",
+        "the example app, for the group HR; PUBLIC: the same app made public):",
+        "",
+        "```yaml",
+        *approval_personas.POLICY.rstrip("\n").split("\n"),
+        "```",
+        "",
+        'Away has handed the decision to deputy ("I am away this week"). The columns:',
+        "**requester** (rita), **named approver** (lead, of step 1), **delegate** (deputy,",
+        "in away's place), **approver of step 2** (payroll), the **escalation approver**",
+        "(boss) with the pause begun ten minutes ago (before PT1H) or two hours ago (after),",
+        "an **outsider** (signed in, granted nothing) and **anonymous**. All but the outsider",
+        "are in HR.",
+        "",
+        "`may decide` is the page with the buttons (`for away`: in away's place); `reads:`",
+        "the page without them, saying the rule's sentence; `403` a refusal by that rule (the",
+        "API names it, the page says its sentence); `404` and `→ login` as above. Every",
+        "refused cell checks that nothing changed: no vote, decision or delegation, and the",
+        "execution's history in Kestra as it was.",
+        "",
+        "What an `ok` leaves, checked in the Vote, Decision and Delegation rows and in",
+        "Kestra (the emulator's history):",
+        "",
+        "- approve, step 1 under way: one vote, counted in step 1 (in away's seat for the",
+        "  delegate); no decision yet, Kestra still paused. Payroll's inbox lists it now,",
+        "  the voter's no longer does, but for boss after PT1H: the escalation names boss",
+        "  in every step, so boss may approve step 2 as well.",
+        "- approve, step 2 under way (lead approved step 1): the second vote meets the",
+        "  policy; Kestra resumes exactly once; one RESUME decision naming the voter, with",
+        "  the values and the comment.",
+        "- reject, request changes: one vote; one rejection rejects, so Kestra kills the",
+        "  execution (never resumed) and one CANCEL or CHANGES decision keeps the reason;",
+        "  it leaves the voter's inbox.",
+        "- delegate to pat: one delegation from the voter to pat with the note; nothing sent",
+        "  to Kestra; pat's inbox lists the request, the voter's no longer does.",
+        "",
+        "The inbox row lists exactly these, oldest first, of four paused requests on that",
+        "app: Rita's in step 1 (rita's step 1), Rita's in step 2, lead having approved",
+        "step 1 (rita's step 2), lead's own in step 1 (lead's own), and Rita's approved a",
+        "moment ago, not yet moved on in Kestra (decided), which nobody's inbox lists.",
+        "",
+        "| app | action | " + " | ".join(APPROVAL_PERSONAS) + " |",
+        "| --- | --- |" + " --- |" * len(APPROVAL_PERSONAS),
+    ]
+    for access, inbox in APPROVAL_INBOX.items():
+        lines += [
+            f"| {app} | {action} | " + " | ".join(row) + " |"
+            for (app, action), row in APPROVAL_MATRIX.items()
+            if app == access
+        ]
+        cells = " | ".join(_shown(cell) for cell in inbox)
+        lines.append(f"| {access} | inbox `/apps/approvals/` lists | {cells} |")
+    return lines
 
 
 def _shown(cell: str | list[str]) -> str:
@@ -501,3 +649,192 @@ def test_listing_cell(world, page, what, persona, expected):
     client = _client(world, persona)
     labels = _requests(world, client)
     assert LISTERS[page, what](client, labels) == expected
+
+
+# Approval policies: one test per cell of APPROVAL_MATRIX and APPROVAL_INBOX
+
+
+@pytest.fixture
+def approval_world(kestra, outsider) -> dict:
+    """The people of tests/approval_personas.py and the vacation app with its policy."""
+    return {
+        "people": approval_personas.people(outsider),
+        "apps": approval_personas.policy_apps(),
+        "kestra": kestra,
+        "helper": Client(),  # sets the world up, and reads others' inboxes
+    }
+
+
+APPROVAL_CELLS = [
+    (app, action, persona, expected)
+    for (app, action), row in APPROVAL_MATRIX.items()
+    for persona, expected in zip(APPROVAL_PERSONAS, row, strict=True)
+]
+
+
+# action → what it does (a key of approval_personas.CHOICES, "view" or "delegate"), and the
+# step under way when it is done.
+APPROVAL_ACTIONS = {
+    "view the paused request": ("view", 1),
+    "approve, step 1 under way": ("approve", 1),
+    "approve, step 2 under way": ("approve", 2),
+    "reject": ("reject", 1),
+    "request changes": ("changes", 1),
+    "delegate to pat": ("delegate", 1),
+}
+
+
+@pytest.mark.parametrize(("access", "action", "persona", "expected"), APPROVAL_CELLS)
+def test_approval_cell(approval_world, access, action, persona, expected):
+    client = signed_in(approval_personas.person(approval_world["people"], persona))
+    verb, step = APPROVAL_ACTIONS[action]
+    paused = approval_personas.paused_request(
+        approval_world["kestra"],
+        approval_world["apps"][access],
+        approval_world["people"],
+        step=step,
+        escalated=persona == AFTER,
+        helper=approval_world["helper"],
+    )
+    if verb == "view":
+        _approval_view(client, paused, persona, expected)
+    else:
+        _approval_act(approval_world, client, paused, persona, expected, verb, step)
+
+
+def _rule(expected: str) -> str:
+    """The rule a cell names ("403 `self-approval`", "reads: `self-approval`")."""
+    found = re.search(r"`([\w-]+)`", expected)
+    assert found, expected
+    return found[1]
+
+
+def _approval_view(client: Client, paused: Paused, persona: str, expected: str) -> None:
+    before = approval_personas.records(paused)
+    response = client.get(approval_personas.page(paused.app, paused.execution))
+    decides = expected in (DECIDES, DECIDES_FOR_AWAY)
+    shown = decides or expected.startswith("reads")
+    assert _answer(response) == ("ok" if shown else expected)
+    assert approval_personas.records(paused) == before
+    if not shown:
+        return
+    page = response.content.decode()
+    # Where the decision stands, for everybody who sees the page.
+    assert "Step 1 of 2: Team lead · waiting for lead and deputy (for away)" in page
+    assert "away handed the decision to deputy: <q>I am away this week</q>" in page
+    if persona == AFTER:
+        assert "Escalated: boss may decide too." in page
+    else:
+        assert "If nobody decides within 1 h, boss may decide too." in page
+    # What this person may do.
+    assert (">Approve</button>" in page) == decides
+    assert (">Reject</button>" in page) == decides
+    assert (">Request changes</button>" in page) == decides
+    assert ("You decide in place of away" in page) == (expected == DECIDES_FOR_AWAY)
+    assert ("Hand this decision to someone else" in page) == (expected == DECIDES)
+    if not decides:
+        message = approval_personas.refusal_message(_rule(expected), 1)
+        assert f'<p class="refusal muted" role="note">{message}</p>' in page
+
+
+def _approval_act(
+    world, client: Client, paused: Paused, persona: str, expected: str, verb: str, step: int
+) -> None:
+    before = approval_personas.records(paused)
+    if verb == "delegate":
+        url = approval_personas.page(paused.app, paused.execution, "delegate/")
+        data = {"to": approval_personas.DELEGATE_TO, "note": approval_personas.HANDOVER_NOTE}
+    else:
+        url = approval_personas.page(paused.app, paused.execution, ENDPOINTS[verb])
+        data = approval_personas.vote_data(approval_personas.CHOICES[verb])
+    response = client.post(url, data)
+    if expected.startswith("403"):
+        assert response.status_code == 403
+        message = approval_personas.refusal_message(_rule(expected), step)
+        assert message in response.content.decode()
+    else:
+        assert _answer(response) == expected
+    if expected != "ok":
+        assert approval_personas.records(paused) == before
+        return
+    assert response["Location"] == approval_personas.page(paused.app, paused.execution)
+    approval_personas.check_effect(paused, before, verb, persona, step=step)
+    # Who is to decide next sees the request in their inbox; the voter no longer does,
+    # but for the escalation approver, whom the escalation names in every step.
+    next_step = verb == "approve" and step == 1
+    assert _listed(client, paused.kestra_id) == (next_step and persona == AFTER)
+    people, helper = world["people"], world["helper"]
+    if next_step:
+        assert _listed(acting_as(helper, people["payroll"]), paused.kestra_id)
+    if verb == "delegate":
+        assert _listed(acting_as(helper, people[approval_personas.DELEGATE_TO]), paused.kestra_id)
+
+
+ENDPOINTS = {"approve": "resume/", "reject": "cancel/", "changes": "changes/"}
+
+
+def _listed(client: Client, kestra_id: str) -> bool:
+    page = client.get("/apps/approvals/").content.decode()
+    return f'<tr data-execution="{kestra_id}">' in page
+
+
+# The approvals inbox under the policy: one test per cell of APPROVAL_INBOX
+
+INBOX_PERSONA_CELLS = [
+    (app, persona, expected)
+    for app, row in APPROVAL_INBOX.items()
+    for persona, expected in zip(APPROVAL_PERSONAS, row, strict=True)
+]
+
+
+def _inbox_requests(app: App, people: dict, *, escalated: bool) -> dict[str, str]:
+    """The paused requests of the inbox row, as the worker tracks them (no Kestra needed:
+    the inbox reads the portal's rows), with the votes and the delegation of the world;
+    kestra id → label. Apart in time, so that "oldest first" is one order."""
+    began = timezone.now() - (timedelta(hours=2) if escalated else timedelta(minutes=10))
+    # label → (requester, lead approved step 1, decided)
+    requests = {
+        STEP_1: ("rita", False, ""),
+        STEP_2: ("rita", True, ""),
+        LEADS_OWN: ("lead", False, ""),
+        DECIDED: ("rita", True, "APPROVED"),
+    }
+    labels = {}
+    for n, (label, (requester, lead_approved, verdict)) in enumerate(requests.items()):
+        at = began + timedelta(seconds=n)
+        execution = Execution.objects.create(
+            app=app,
+            kestra_id=f"Inbox{n:017d}",
+            delivery=Execution.Delivery.DELIVERED,
+            state="PAUSED",
+            stage="PAUSE",
+            submitted_by=people[requester],
+            pause_key=f"pause-{n}",
+            paused_at=at,
+            verdict=verdict,
+        )
+        Execution.objects.filter(pk=execution.pk).update(created=at, stage_since=at)
+        Delegation.objects.create(
+            execution=execution, pause_key=execution.pause_key, step=0,
+            from_username="away", to_username="deputy",
+        )  # fmt: skip
+        if lead_approved:
+            Vote.objects.create(
+                execution=execution, pause_key=execution.pause_key, step=0, choice="APPROVE",
+                user=people["lead"], username="lead",
+            )  # fmt: skip
+        if verdict:
+            Vote.objects.create(
+                execution=execution, pause_key=execution.pause_key, step=1, choice="APPROVE",
+                user=people["payroll"], username="payroll",
+            )  # fmt: skip
+        labels[execution.kestra_id] = label
+    return labels
+
+
+@pytest.mark.parametrize(("access", "persona", "expected"), INBOX_PERSONA_CELLS)
+def test_approval_inbox_cell(approval_world, access, persona, expected):
+    people = approval_world["people"]
+    labels = _inbox_requests(approval_world["apps"][access], people, escalated=persona == AFTER)
+    client = signed_in(approval_personas.person(people, persona))
+    assert _listing_approvals(client, labels) == expected
