@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from kestra_apps import views
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="apps_catalog:catalog", permanent=False)),
     path("apps/", include("apps_catalog.urls")),
@@ -10,6 +12,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
 ]
 
 handler404 = "kestra_apps.views.not_found"

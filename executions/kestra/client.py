@@ -104,6 +104,12 @@ class KestraClient:
     def _api(self, path: str) -> str:
         return f"/api/v1/{self.tenant}{path}"
 
+    def ping(self, timeout: float) -> str:
+        """The version Kestra says it runs, asked now (not cached), within `timeout`
+        seconds: whether it answers, for a readiness check."""
+        body = self._json("GET", "/api/v1/configs", timeout=timeout) or {}
+        return str(body.get("version") or "")
+
     # dialect
 
     def dialect(self) -> Dialect:
