@@ -26,6 +26,7 @@ NOT_VALID = "This link is not valid: it may have been cut short when it was copi
 EXPIRED = "This link has expired. Open the request in the portal to decide."
 SOMEONE_ELSE = "This link was sent to someone else. Open the request in the portal instead."
 OVER = "This link was for a decision that is over."
+NO_ACCESS = "The app of this request is not open to you."
 USED = "This link has been used already. Open the request in the portal to see the decision."
 
 

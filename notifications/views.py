@@ -65,7 +65,7 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
     except links.LinkRefused as refusal:
         return _refused(request, refusal)
     except policy.AccessRefused:
-        return _refused(request, links.LinkRefused(links.OVER, 410))
+        return _refused(request, links.LinkRefused(links.NO_ACCESS, 403))
     execution = holder.execution
     notice, fields, status = "", None, 200
     if request.method == "POST":
