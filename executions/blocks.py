@@ -251,6 +251,14 @@ class BlockType:
         return {"type": self.class_name, **block.props, **extra}
 
 
+class RouteBlock(BlockType):
+    """Kestra's internal page routing: the portal's pages move on between stages by
+    themselves, so the block shows nothing, in the page and the API alike."""
+
+    def api_data(self, block: ResolvedBlock, run: Run | None, target: ApiTarget) -> None:
+        return None
+
+
 class TableBlock(BlockType):
     """Rows written in the layout."""
 
@@ -417,6 +425,7 @@ BLOCK_TYPES: Mapping[str, BlockType] = MappingProxyType(
             RunValuesBlock("Outputs", read=lambda run: run.outputs),
             LogsBlock("Logs"),
             TaskOutputsBlock("TaskOutputs"),
+            RouteBlock("Route"),
         )
     }
 )
