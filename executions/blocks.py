@@ -214,7 +214,10 @@ def field_json(form_field: Field) -> dict[str, Any]:
         "description": form_field.description,
         "required": form_field.required,
         "value": form_field.value if form_field.value != "" else None,
-        "values": form_field.values,
+        "values": [
+            {"label": label, "value": value} if value in form_field.labels else value
+            for value, label in form_field.options
+        ],
         "errors": [{"message": message} for message in form_field.errors],
         **form_field.attrs,
     }
