@@ -16,7 +16,7 @@ here, one template.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cached_property
 from html import escape
@@ -56,6 +56,8 @@ class Value:
     file_name: str = ""
     preview_url: str = ""
     description: str = ""
+    label: str = ""  # the flow's displayName for the key, when it gives one
+    type: str = ""  # the flow's type for it (DATE, BOOLEAN...): how the value is shown
 
 
 class LogLine(Protocol):
@@ -99,6 +101,26 @@ class LogFilter:
         )
 
 
+@dataclass(frozen=True)
+class Described:
+    """What the flow or the layout says of a value: its name for people, type, description."""
+
+    label: str = ""
+    type: str = ""
+    description: str = ""
+
+    @classmethod
+    def of(cls, definition: Mapping[str, Any]) -> Described:
+        return cls(
+            label=str(definition.get("displayName") or ""),
+            type=str(definition.get("type") or "").upper(),
+            description=str(definition.get("description") or ""),
+        )
+
+
+NOT_DESCRIBED = Described()
+
+
 class Run(Protocol):
     """The execution a stage's blocks show."""
 
@@ -123,9 +145,25 @@ class Run(Protocol):
     @property
     def outputs(self) -> Mapping[str, Any]: ...
 
-    def value(self, key: str, value: Any, description: str = "") -> Value: ...
+    @property
+    def flow(self) -> Mapping[str, Any]:
+        """The flow's definition as Kestra gives it (its inputs and outputs described)."""
+        ...
+
+    def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value: ...
 
     def logs(self, log_filter: LogFilter) -> Iterable[LogLine]: ...
+
+
+def described_value(key: str, value: Any, described: Described, **file: str) -> Value:
+    return Value(
+        key,
+        value,
+        description=described.description,
+        label=described.label,
+        type=described.type,
+        **file,
+    )
 
 
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -177,19 +215,24 @@ class ExecutionRun:
     def task_outputs(self) -> Mapping[str, Any]:
         return self.execution.task_outputs
 
-    def value(self, key: str, value: Any, description: str = "") -> Value:
+    @property
+    def flow(self) -> Mapping[str, Any]:
+        """The copy of the flow kept from the last time Kestra gave it: no request here."""
+        return self.execution.app.flow_snapshot or {}
+
+    def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value:
         if isinstance(value, str) and value.startswith(FILE_SCHEME):
             kwargs = {"uid": self.execution.app.uid, "execution_id": self.execution.public_id}
             query = urlencode({"path": value})
-            return Value(
+            return described_value(
                 key,
                 value,
+                described,
                 file_url=f"{reverse('executions:file', kwargs=kwargs)}?{query}",
                 file_name=file_name(value),
                 preview_url=f"{reverse('executions:file_preview', kwargs=kwargs)}?{query}",
-                description=description,
             )
-        return Value(key, value, description=description)
+        return described_value(key, value, described)
 
     def logs(self, log_filter: LogFilter) -> Iterable[LogLine]:
         return stored_logs(self.execution, log_filter)
@@ -292,16 +335,22 @@ class ValuesBlock(BlockType):
 class RunValuesBlock(ValuesBlock):
     """Inputs and Outputs: the run's values by key, through the block's include/exclude."""
 
-    def __init__(self, name: str, read: Callable[[Run], Mapping[str, Any]]) -> None:
+    def __init__(self, name: str, read: Callable[[Run], Mapping[str, Any]], kind: str) -> None:
         super().__init__(name)
         self.read = read
+        self.kind = kind  # where the flow describes these values: "inputs" or "outputs"
 
     def values(self, block: ResolvedBlock, run: Run) -> list[Value]:
         spec = block.props.get("filter") or {}
         include = spec.get("include") or []
         exclude = set(spec.get("exclude") or [])
+        described = {
+            str(item.get("id")): Described.of(item)
+            for item in run.flow.get(self.kind) or []
+            if isinstance(item, Mapping)
+        }
         return [
-            run.value(key, value)
+            run.value(key, value, replace(described.get(key, NOT_DESCRIBED), description=""))
             for key, value in self.read(run).items()
             if (not include or key in include) and key not in exclude
         ]
@@ -315,13 +364,17 @@ class TaskOutputsBlock(ValuesBlock):
         if run.task_outputs is None:
             return []
         return [
-            run.value(str(o.get("displayName")), o.get("value"), o.get("description") or "")
+            run.value(str(o.get("displayName")), o.get("value"), replace(Described.of(o), label=""))
             for o in block.props.get("outputs") or []
         ]
 
 
 def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
     item: dict[str, Any] = {"key": value.key, "value": value.value}
+    if value.label:
+        item["displayName"] = value.label
+    if value.type:
+        item["type"] = value.type
     if value.description:
         item["description"] = value.description
     if value.file_name:
@@ -424,8 +477,8 @@ BLOCK_TYPES: Mapping[str, BlockType] = MappingProxyType(
             ActionButton("CancelExecutionButton", CANCEL),
             ActionForm("ResumeExecutionForm", RESUME),
             ActionButton("ResumeExecutionButton", RESUME),
-            RunValuesBlock("Inputs", read=lambda run: run.inputs),
-            RunValuesBlock("Outputs", read=lambda run: run.outputs),
+            RunValuesBlock("Inputs", read=lambda run: run.inputs, kind="inputs"),
+            RunValuesBlock("Outputs", read=lambda run: run.outputs, kind="outputs"),
             LogsBlock("Logs"),
             TaskOutputsBlock("TaskOutputs"),
             RouteBlock("Route"),
