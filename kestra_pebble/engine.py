@@ -11,17 +11,20 @@ HTML escaping for markup, Markdown escaping for Markdown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
 from .errors import PebbleError
-from .evaluator import Compiler, Escape, Eval, Exec, Frame, Limits, NotFound
+from .evaluator import Compiler, Escape, Eval, Exec, Frame, Limits, NotFound, sequence
 from .lexer import Lexer
 from .parser import Parser, Print, Text
 from .registry import Filter, Function
 
 __all__ = ["Engine", "Limits", "Template"]
+
+_REGIONS = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}|\{[{%#].*", re.DOTALL)
 
 
 class _RenderError(PebbleError):
@@ -31,11 +34,13 @@ class _RenderError(PebbleError):
 class Template:
     """One parsed and compiled template."""
 
-    __slots__ = ("source", "body", "single")
+    __slots__ = ("source", "steps", "body", "single")
 
-    def __init__(self, source: str, body: Exec, single: Eval | None) -> None:
+    def __init__(self, source: str, steps: list[Exec], single: Eval | None) -> None:
         self.source = source
-        self.body = body
+        self.steps = steps
+        """The top-level text, prints and tags, each of which a lenient render may skip."""
+        self.body = sequence(steps)
         self.single = single
         """The expression, when the template is one `{{ }}` with nothing but whitespace
         around it."""
@@ -61,7 +66,7 @@ class Engine:
         try:
             nodes = Parser(source, Lexer(source).tokenize()).parse()
             compiler = Compiler(source, self.filters, self.functions)
-            body = compiler.body(nodes)
+            steps = [compiler.statement(node) for node in nodes]
         except RecursionError:
             raise PebbleError("The template nests too deeply") from None
         prints = [node for node in nodes if isinstance(node, Print)]
@@ -69,7 +74,7 @@ class Engine:
             isinstance(node, Text) and not node.text.strip() for node in nodes if node not in prints
         )
         single = compiler.expression(prints[0].expression) if len(prints) == 1 and blank else None
-        return Template(source, body, single)
+        return Template(source, steps, single)
 
     def render(
         self, source: str, context: Mapping[str, Any], *, escape: Escape | None = None
@@ -79,6 +84,32 @@ class Engine:
         if "{" not in source:
             return source
         return self._render(source, context, 0, escape)
+
+    def render_lenient(
+        self, source: str, context: Mapping[str, Any], *, escape: Escape | None = None
+    ) -> tuple[str, list[str]]:
+        """For a page, which must show whatever renders: each top-level part (a text, a
+        `{{ }}`, a tag with its body) that fails is left out and its error returned. A
+        template that does not parse shows its text without any `{{ }}`, `{% %}` or
+        `{# #}`."""
+        if "{" not in source:
+            return source, []
+        try:
+            template = self.parse(source)
+        except PebbleError as error:
+            return _REGIONS.sub("", source), [str(error)]
+        frame = self._frame(context, 0, escape)
+        out: list[str] = []
+        errors: list[str] = []
+        for step in template.steps:
+            part: list[str] = []
+            try:
+                self._run(template, lambda: step(frame, part))  # noqa: B023 - run at once
+            except PebbleError as error:
+                errors.append(str(error))
+                continue
+            out.extend(part)
+        return "".join(out), errors
 
     def render_typed(self, source: str, context: Mapping[str, Any]) -> Any:
         """The value itself when the template is one `{{ expression }}`, else the text."""

@@ -213,6 +213,17 @@ TESTS: dict[str, Callable[[Any], bool]] = {
 }
 
 
+def sequence(steps: list[Exec]) -> Exec:
+    if len(steps) == 1:
+        return steps[0]
+
+    def body(frame: Frame, out: list[str]) -> None:
+        for step in steps:
+            step(frame, out)
+
+    return body
+
+
 class Compiler:
     """Turns a parsed template into closures, resolving filters and functions once."""
 
@@ -229,15 +240,7 @@ class Compiler:
     # statements
 
     def body(self, nodes: list[Node]) -> Exec:
-        steps = [self.statement(node) for node in nodes]
-        if len(steps) == 1:
-            return steps[0]
-
-        def body(frame: Frame, out: list[str]) -> None:
-            for step in steps:
-                step(frame, out)
-
-        return body
+        return sequence([self.statement(node) for node in nodes])
 
     def statement(self, node: Node) -> Exec:
         if isinstance(node, Text):

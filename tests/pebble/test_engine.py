@@ -318,3 +318,24 @@ def test_deep_nesting_is_an_error_not_a_crash(engine: Engine) -> None:
     ):
         with pytest.raises(PebbleError, match="nests more than 100 levels deep"):
             engine.render(source, CONTEXT)
+
+
+def test_a_lenient_render_leaves_out_only_the_broken_parts(engine: Engine) -> None:
+    text, errors = engine.render_lenient(
+        "Hi {{ inputs.name }}, {{ inputs.nope }}{% if 1 / 0 %}never{% endif %}bye", CONTEXT
+    )
+    assert text == "Hi Ada, bye"
+    assert errors == [
+        "Unable to find `nope` used in the expression `Hi {{ inputs.name }}, {{ inputs.nope }}"
+        "{% if 1 / 0 %}never{% endif %}bye` at line 1",
+        "/ by zero (Hi {{ inputs.name }}, {{ inputs.nope }}{% if 1 / 0 %}never{% endif %}bye)",
+    ]
+
+
+def test_a_lenient_render_of_a_template_that_does_not_parse_keeps_its_text(
+    engine: Engine,
+) -> None:
+    text, errors = engine.render_lenient("Total: {{ (1 }} items{% if %}", CONTEXT)
+    assert text == "Total:  items"
+    assert len(errors) == 1
+    assert 'Unclosed ")"' in errors[0]
