@@ -37,7 +37,7 @@ from .parser import (
     Variable,
 )
 from .registry import Filter, Function
-from .values import to_text
+from .values import is_empty, to_text
 
 Eval = Callable[["Frame"], Any]
 Exec = Callable[["Frame", list[str]], None]
@@ -195,16 +195,10 @@ def _is_json(value: Any) -> bool:
     return True
 
 
-def _is_empty(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip() == ""
-    return value is None or (isinstance(value, Mapping | list | tuple) and len(value) == 0)
-
-
 TESTS: dict[str, Callable[[Any], bool]] = {
     "null": lambda value: value is None,
     "defined": lambda value: value is not None,
-    "empty": _is_empty,
+    "empty": is_empty,
     "even": lambda value: _even(value, "even") % 2 == 0,
     "odd": lambda value: _even(value, "odd") % 2 == 1,
     "iterable": lambda value: isinstance(value, list | tuple | set | frozenset),
