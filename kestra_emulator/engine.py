@@ -263,7 +263,14 @@ class Runner:
             self._finish_killed()
         except Exception as exc:  # noqa: BLE001 - an engine bug must end the execution, not hang it
             self.log(None, "ERROR", f"Emulator error: {exc!r}")
-            self._change(lambda: self.execution.state.move("FAILED"))
+            self._change(self._fail_unfinished)
+
+    def _fail_unfinished(self) -> None:
+        """Kestra never shows a task RUNNING inside a finished execution."""
+        for task_run in self.execution.task_runs:
+            if not task_run.state.terminated:
+                task_run.move("FAILED")
+        self.execution.state.move("FAILED")
 
     def _finish_killed(self) -> None:
         def mark() -> None:

@@ -226,6 +226,7 @@ def test_an_engine_error_ends_the_run_failed_with_its_cause(engine, monkeypatch)
     assert states(execution) == ["CREATED", "RUNNING", "FAILED"]
     assert log_lines(execution) == ["ERROR Emulator error: RuntimeError('bug')"]
     assert execution.logs[0].task_run is None
+    assert task_states(execution) == {"hello": ["CREATED", "RUNNING", "FAILED"]}
 
 
 def test_an_if_runs_one_branch_under_its_own_task_run(engine):
