@@ -207,6 +207,8 @@ def _create_number(text: str) -> Any:
     `L`, `F` or `D` asks for a type."""
     if not text.strip():
         raise PebbleError("A blank string is not a valid number")
+    if _HEX.match(text) or _OCTAL.match(text) or _INTEGER.match(text):
+        return _java_integer(text)
     last = text[-1]
     if last in "lL":
         return _java_integer(text[:-1])
@@ -214,8 +216,6 @@ def _create_number(text: str) -> Any:
         return JavaFloat(_java_float(text))
     if last in "dD":
         return _java_float(text)
-    if _HEX.match(text) or _OCTAL.match(text) or _INTEGER.match(text):
-        return _java_integer(text)
     double = _java_float(text)
     single = JavaFloat(double)
     zero_by_rounding = float(single) == 0 and double != 0
