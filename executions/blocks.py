@@ -214,7 +214,10 @@ def field_json(form_field: Field) -> dict[str, Any]:
         "description": form_field.description,
         "required": form_field.required,
         "value": form_field.value if form_field.value != "" else None,
-        "values": form_field.values,
+        "values": [
+            {"label": label, "value": value} if value in form_field.labels else value
+            for value, label in form_field.options
+        ],
         "errors": [{"message": message} for message in form_field.errors],
         **form_field.attrs,
     }
@@ -249,6 +252,14 @@ class BlockType:
         if extra is None:
             return None
         return {"type": self.class_name, **block.props, **extra}
+
+
+class RouteBlock(BlockType):
+    """Kestra's internal page routing: the portal's pages move on between stages by
+    themselves, so the block shows nothing, in the page and the API alike."""
+
+    def api_data(self, block: ResolvedBlock, run: Run | None, target: ApiTarget) -> None:
+        return None
 
 
 class TableBlock(BlockType):
@@ -417,6 +428,7 @@ BLOCK_TYPES: Mapping[str, BlockType] = MappingProxyType(
             RunValuesBlock("Outputs", read=lambda run: run.outputs),
             LogsBlock("Logs"),
             TaskOutputsBlock("TaskOutputs"),
+            RouteBlock("Route"),
         )
     }
 )

@@ -432,6 +432,10 @@ class SubmissionFile(models.Model):
         return f"{self.input_id}: {self.name}"
 
 
+VIA_LINK = "emailed link"  # decided through a signed link from a notification, not a login
+VIA_HELP = "How the person came when not through their own session (an emailed link)."
+
+
 class Decision(models.Model):
     """The record of an approval, a rejection or a cancellation: who, when, from where, what."""
 
@@ -452,6 +456,7 @@ class Decision(models.Model):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
     reason = models.TextField(blank=True, help_text="The deciding vote's comment.")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -492,6 +497,7 @@ class Vote(models.Model):
     seat = models.CharField(
         max_length=150, blank=True, help_text="The approver who delegated this vote."
     )
+    via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     comment = models.TextField(blank=True)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
     created = models.DateTimeField(auto_now_add=True)

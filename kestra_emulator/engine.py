@@ -257,6 +257,7 @@ class Runner:
                 self.run_tasks(list(self.flow.definition["errors"]), None)
             if final in ("SUCCESS", "WARNING"):
                 final = self._render_flow_outputs(final)
+            self._check_killed()
             self._change(lambda: self.execution.state.move(final))
         except Killed:
             self._finish_killed()
@@ -316,6 +317,9 @@ class Runner:
             outcome = Outcome(state="FAILED")
         if outcome.state == "FAILED" and task.get("allowFailure"):
             outcome.state = "WARNING"
+        # A kill while a task could not be stopped (a download under way): Kestra ends the
+        # task and the execution KILLED, whatever the task would have given.
+        self._check_killed()
         self._finish_task(task_run, outcome)
         return outcome.state
 
