@@ -162,7 +162,7 @@ class LogsDownloadView(RuntimeView):
             raise bad_request(f"minLevel must be one of {', '.join(LOG_LEVELS)}", "minLevel")
         text = log_lines(execution, min_level, request.query_params.getlist("taskIds"))
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{execution.public_id}.log"'
+        response["Content-Disposition"] = presenters.attachment(f"{execution.public_id}.log")
         if not execution.is_settled:
             response["Cache-Control"] = "no-cache"
         return response
