@@ -15,10 +15,11 @@ here, one template.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, reduce
 from html import escape
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -179,9 +180,11 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def stored_logs(execution: Execution, log_filter: LogFilter) -> Iterable[LogLine]:
     """The execution's stored log lines, filtered in the database."""
-    return log_filter.apply(execution.logs.all()).values_list(
-        "timestamp", "level", "task_id", "message", named=True
-    )
+    return _as_lines(log_filter.apply(execution.logs.all()))
+
+
+def _as_lines(logs: QuerySet[ExecutionLog]) -> Iterable[LogLine]:
+    return logs.values_list("timestamp", "level", "task_id", "message", named=True)
 
 
 class ExecutionRun:
@@ -387,8 +390,12 @@ def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
 class LogsBlock(BlockType):
     """The run's log lines through the block's `filter`."""
 
+    @staticmethod
+    def log_filter(block: ResolvedBlock) -> LogFilter:
+        return LogFilter.of(block.props.get("filter"))
+
     def lines(self, block: ResolvedBlock, run: Run) -> Iterable[LogLine]:
-        return run.logs(LogFilter.of(block.props.get("filter")))
+        return run.logs(self.log_filter(block))
 
     def data(self, block: ResolvedBlock, run: Run | None) -> SafeString | None:
         return None if run is None else log_html(self.lines(block, run))
@@ -505,6 +512,24 @@ class StageBlocks:
             for block in self.blocks
         )
         return [item for item in shown if item is not None]
+
+    def log_filters(self) -> list[LogFilter]:
+        """The filters of the stage's Logs blocks: the log lines the page shows."""
+        return [
+            LogsBlock.log_filter(block)
+            for block in self.blocks
+            if isinstance(BLOCK_TYPES[block.type], LogsBlock)
+        ]
+
+
+def shown_logs(
+    execution: Execution, shown: Sequence[LogFilter], asked: LogFilter
+) -> Iterable[LogLine]:
+    """The stored lines one of the `shown` filters lets through (none without one), narrowed
+    to those `asked` for: the API's download gives no line its page would not show."""
+    every = execution.logs.all()
+    lines = reduce(operator.or_, (log_filter.apply(every) for log_filter in shown), every.none())
+    return _as_lines(asked.apply(lines))
 
 
 def stage_blocks(

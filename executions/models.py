@@ -16,6 +16,7 @@ from apps_catalog.definition import parse_iso_duration
 from apps_catalog.ids import new_uid
 from apps_catalog.models import App
 from executions import stages
+from kestra_apps.crypto import SealedJSONField
 
 
 def state_fingerprint(state: Mapping[str, Any]) -> tuple[str, int]:
@@ -157,8 +158,13 @@ class Execution(models.Model):
     state = models.CharField(max_length=20, blank=True)
     stage = models.CharField(max_length=10, default=stages.CREATED)
     inputs = models.JSONField(default=dict, blank=True, help_text="What the person submitted.")
-    payload = models.JSONField(
-        default=dict, blank=True, help_text="Form values still to deliver; cleared once delivered."
+    # SECRET values in clear: sealed while they wait, cleared at every final outcome, never
+    # shown (the admin leaves it out).
+    payload = SealedJSONField(
+        purpose="execution-payload",
+        default=dict,
+        blank=True,
+        help_text="Form values still to deliver; cleared once delivered or given up.",
     )
     snapshot = models.JSONField(
         default=dict, blank=True, help_text="Kestra's execution, as polled."
@@ -388,6 +394,12 @@ class Execution(models.Model):
         self.payload = {}
         self.error = ""
         self.apply_snapshot(kestra_execution)
+
+    def give_up(self, error: str) -> None:
+        """Delivery is over without Kestra having it: the form values are dropped."""
+        self.delivery = self.Delivery.FAILED
+        self.payload = {}
+        self.error = error
 
 
 class ExecutionLog(models.Model):

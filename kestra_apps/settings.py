@@ -29,6 +29,8 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = envsecret("SECRET_KEY") or _local_secret_key()
+# Earlier keys, while rotating: sessions, signed links and sealed values stay readable.
+SECRET_KEY_FALLBACKS = envsecret("SECRET_KEY_FALLBACKS").split()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
