@@ -258,3 +258,21 @@ def test_inputs_show_the_flows_display_names_and_values_by_their_type():
         "displayName": "First day",
         "type": "DATE",
     }
+
+
+@pytest.mark.django_db
+def test_a_visitor_sees_a_block_without_its_broken_expression_and_no_error():
+    content = "Ticket {{ outputs.fetch.values.foo }}{{ outputs.fetch.oops }} is ready."
+    markdown = f'      - type: Markdown\n        content: "{content}"\n'
+    source = HEAD + "layout:\n  - on: SUCCESS\n    blocks:\n" + markdown
+    app, _ = app_save_source(source=source)
+    execution = _execution(app, "SUCCESS")
+    execution.task_outputs = {"fetch": {"values": {"foo": "IT-42"}}}
+    execution.save(update_fields=["task_outputs"])
+
+    page = _page(
+        app_stage_blocks(app, "SUCCESS", execution, BASE).html(), app, "SUCCESS", execution
+    )
+
+    assert "<p>Ticket IT-42 is ready.</p>" in page
+    assert "Unable to find" not in page and "did not render" not in page
