@@ -339,3 +339,12 @@ def test_a_lenient_render_of_a_template_that_does_not_parse_keeps_its_text(
     assert text == "Total:  items"
     assert len(errors) == 1
     assert 'Unclosed ")"' in errors[0]
+
+
+def test_a_template_rendered_inside_another_shares_its_loop_budget() -> None:
+    limits = Limits(max_iterations=20, max_depth=3)
+    engine = Engine(filters=FILTERS, functions=FUNCTIONS, limits=limits)
+    inner = "{% for j in 1..5 %}{% endfor %}"
+    assert engine.render("{% for i in 1..3 %}{{ render('" + inner + "') }}{% endfor %}", {}) == ""
+    with pytest.raises(PebbleError, match="The loops run more than 20 times"):
+        engine.render("{% for i in 1..4 %}{{ render('" + inner + "') }}{% endfor %}", {})
