@@ -117,7 +117,10 @@ def _render_value(
     if isinstance(value, str):
         rendered = expressions.render(value, context, markup=(block, key) in _MARKUP_PROPS)
         errors.extend(rendered.errors)
-        return safe_url(rendered.text) if (block, key) in _URL_PROPS else rendered.text
+        if (block, key) in _URL_PROPS:
+            # Part of an address leads somewhere else: a broken one is no address.
+            return None if rendered.errors else safe_url(rendered.text)
+        return rendered.text
     if isinstance(value, list):
         return [_render_value(block, key, item, context, errors) for item in value]
     if isinstance(value, dict):

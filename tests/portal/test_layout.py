@@ -83,6 +83,9 @@ layout:
     blocks:
       - type: io.kestra.plugin.ee.apps.core.blocks.Markdown
         content: "Ticket {{ outputs.reg.values.foo }} for {{ inputs.name }}{{ inputs.nope }}."
+      - type: io.kestra.plugin.ee.apps.core.blocks.Button
+        text: "Open {{ inputs.name }}"
+        url: "https://tickets.example/{{ outputs.reg.nope }}"
 """
 
 
@@ -95,9 +98,12 @@ def test_a_block_shows_a_task_outputs_values_map_key():
         execution={"inputs": {"name": "Ada"}},
         task_outputs={"reg": {"values": {"foo": "IT-42"}}},
     )
-    (block,) = layout.resolve(definition, "SUCCESS", context)
+    (block, button) = layout.resolve(definition, "SUCCESS", context)
     assert block.props["content"] == "Ticket IT\\-42 for Ada."
     assert block.errors == (
         "Unable to find `nope` used in the expression "
         "`Ticket {{ outputs.reg.values.foo }} for {{ inputs.name }}{{ inputs.nope }}.` at line 1",
     )
+    # part of an address would lead somewhere else: the button keeps its text, not its link
+    assert (button.props["text"], button.props["url"]) == ("Open Ada", None)
+    assert len(button.errors) == 1
