@@ -18,8 +18,7 @@ from typing import Any
 
 from .errors import PebbleError
 from .evaluator import Compiler, Escape, Eval, Exec, Frame, Limits, NotFound, sequence
-from .lexer import Lexer
-from .parser import Parser, Print, Text
+from .parser import Print, Text, parse
 from .registry import Filter, Function
 
 __all__ = ["Engine", "Limits", "Template"]
@@ -64,7 +63,7 @@ class Engine:
         if len(source) > self.limits.max_template:
             raise PebbleError(f"The template is longer than {self.limits.max_template} characters")
         try:
-            nodes = Parser(source, Lexer(source).tokenize()).parse()
+            nodes = parse(source)
             compiler = Compiler(source, self.filters, self.functions)
             steps = [compiler.statement(node) for node in nodes]
         except RecursionError:
