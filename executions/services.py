@@ -174,26 +174,30 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
             execution.error = f"Kestra could not be reached after {execution.attempts} attempts."
         else:
             execution.error = str(exc)
-        leases.write_back(
+        if leases.write_back(
             execution,
             clock,
             stage_before=stage_before,
             fields=fields,
             final=gave_up,
             interval=delivery_backoff(execution.attempts, cap=config.delivery_backoff_max_seconds),
-        )
+        ):
+            uploads.release(execution)
         leases.log_hold("deliver", [execution_id], clock, "unavailable")
         return None
     except KestraRejected as exc:
         execution.delivery = Execution.Delivery.FAILED
         execution.error = f"Kestra rejected the submission: {exc.message}"
-        leases.write_back(execution, clock, stage_before=stage_before, fields=fields, final=True)
+        if leases.write_back(
+            execution, clock, stage_before=stage_before, fields=fields, final=True
+        ):
+            uploads.release(execution)
         leases.log_hold("deliver", [execution_id], clock, "rejected")
         return None
     execution.mark_delivered(created)
     written = leases.write_back(execution, clock, stage_before=stage_before, fields=fields)
     if written:
-        uploads.discard(execution)
+        uploads.release(execution)
     leases.log_hold("deliver", [execution_id], clock, "delivered")
     return execution if written else None
 

@@ -10,12 +10,16 @@ task itself.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
-from executions import leases, services, tracking
+from executions import leases, services, tracking, uploads
+
+logger = logging.getLogger(__name__)
 
 # A lost database connection or a locked SQLite file: worth trying again soon, and the
 # task is idempotent. Anything else is a bug to see in the logs, not to retry.
@@ -78,3 +82,12 @@ def discover() -> None:
     claim, found = tracking.executions_discover()
     for execution_id in found:
         poll.apply_async((execution_id, claim), expires=_expires())
+
+
+@shared_task(**PERIODIC_OPTIONS)
+def sweep_uploads() -> int:
+    """Remove uploaded files no submission waits for any more."""
+    removed = uploads.sweep(now=timezone.now())
+    if removed:
+        logger.info("uploads swept files=%s", removed)
+    return removed

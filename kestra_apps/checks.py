@@ -15,7 +15,7 @@ def _is_http_url(value: str) -> bool:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    return [*_kestra_problems(), *_portal_problems()]
+    return [*_kestra_problems(), *_portal_problems(), *_deployment_problems()]
 
 
 def _kestra_problems() -> list[Error | Warning]:
@@ -83,4 +83,25 @@ def _portal_problems() -> list[Error | Warning]:
                 id="kestra.E006",
             )
         )
+    return problems
+
+
+UPLOAD_STORAGES = ("database", "filesystem", "s3")
+
+
+def _deployment_problems() -> list[Error | Warning]:
+    """What several machines must share: where uploads wait."""
+    problems: list[Error | Warning] = []
+    if settings.UPLOAD_STORAGE not in UPLOAD_STORAGES:
+        problems.append(
+            Error(
+                f"UPLOAD_STORAGE must be one of {', '.join(UPLOAD_STORAGES)},"
+                f" got {settings.UPLOAD_STORAGE!r}.",
+                id="kestra.E019",
+            )
+        )
+    elif settings.UPLOAD_STORAGE == "s3" and not settings.STORAGES["uploads"]["OPTIONS"].get(
+        "bucket_name"
+    ):
+        problems.append(Error("UPLOAD_STORAGE=s3 needs UPLOAD_S3_BUCKET.", id="kestra.E019"))
     return problems

@@ -17,3 +17,17 @@ def test_a_duration_that_is_not_positive_is_reported(settings, name, value):
 
 def test_the_defaults_pass(settings):
     assert "kestra.E006" not in [problem.id for problem in check_settings()]
+
+
+@pytest.mark.parametrize(
+    ("storage", "bucket"), [("disk", ""), ("s3", "")], ids=["unknown", "s3 without a bucket"]
+)
+def test_an_upload_storage_that_cannot_work_is_reported(settings, storage, bucket):
+    settings.UPLOAD_STORAGE = storage
+    settings.STORAGES = {**settings.STORAGES, "uploads": {"OPTIONS": {"bucket_name": bucket}}}
+
+    assert "kestra.E019" in [problem.id for problem in check_settings()]
+
+
+def test_the_default_upload_storage_passes():
+    assert "kestra.E019" not in [problem.id for problem in check_settings()]
