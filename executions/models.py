@@ -590,3 +590,24 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_username} → {self.to_username}"
+
+
+class KestraRequestCount(models.Model):
+    """Requests to Kestra by endpoint, status and latency bucket, added up by every process
+    (`executions.request_counts`): one scrape of any web node sees the whole cluster's."""
+
+    endpoint = models.CharField(max_length=40)
+    status = models.CharField(max_length=12)
+    bucket = models.FloatField(help_text="The latency bucket's upper bound, in seconds.")
+    count = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "status", "bucket"], name="one_count_per_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status} ≤{self.bucket}s: {self.count}"

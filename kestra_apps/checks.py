@@ -1,5 +1,6 @@
 """System checks for settings that parse but cannot work (`manage.py check` reports them)."""
 
+import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -90,7 +91,7 @@ UPLOAD_STORAGES = ("database", "filesystem", "s3")
 
 
 def _deployment_problems() -> list[Error | Warning]:
-    """What several machines must share: where uploads wait."""
+    """What several machines must share (where uploads wait), and who may read the metrics."""
     problems: list[Error | Warning] = []
     if settings.UPLOAD_STORAGE not in UPLOAD_STORAGES:
         problems.append(
@@ -104,4 +105,15 @@ def _deployment_problems() -> list[Error | Warning]:
         "bucket_name"
     ):
         problems.append(Error("UPLOAD_STORAGE=s3 needs UPLOAD_S3_BUCKET.", id="kestra.E019"))
+    for network in settings.METRICS_ALLOWED_NETWORKS:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            problems.append(
+                Error(
+                    f"METRICS_ALLOWED_NETWORKS holds {network!r}, which is not a network.",
+                    hint="Addresses or CIDR ranges separated by commas: 10.0.0.0/8,::1",
+                    id="kestra.E020",
+                )
+            )
     return problems

@@ -350,3 +350,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# Metrics for Prometheus on /metrics (docs/deployment.md): callers from these networks only,
+# with the bearer token when one is set. Each process writes its count of requests to
+# Kestra to the database at most this often.
+METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_FLUSH_SECONDS = envfloat("METRICS_FLUSH_SECONDS", 10.0)

@@ -31,3 +31,11 @@ def test_an_upload_storage_that_cannot_work_is_reported(settings, storage, bucke
 
 def test_the_default_upload_storage_passes():
     assert "kestra.E019" not in [problem.id for problem in check_settings()]
+
+
+def test_a_metrics_network_that_is_not_one_is_reported(settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8", "the office"]
+
+    problems = [problem for problem in check_settings() if problem.id == "kestra.E020"]
+
+    assert len(problems) == 1 and "'the office'" in problems[0].msg
