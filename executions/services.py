@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from executions.kestra import (
     get_client,
 )
 from executions.models import Execution, ExecutionLog, Vote, delivery_backoff, paused_run
+from kestra_apps import logs
 from notifications import events
 
 logger = logging.getLogger(__name__)
@@ -76,7 +78,17 @@ def execution_submit(
     )
     uploads.store(execution, files or {})
     enqueue.on_commit(enqueue.DELIVER, execution.pk)
+    with logs.bound(execution=execution.token, app=app.uid):
+        logger.info("submission stored files=%s", len(files or {}))
     return execution
+
+
+def about(execution_id: int) -> AbstractContextManager[None]:
+    """Name the execution (its token, Kestra id and app) on every log line of work on it."""
+    token, kestra_id, app = Execution.objects.filter(pk=execution_id).values_list(
+        "token", "kestra_id", "app__uid"
+    ).first() or ("", None, "")
+    return logs.bound(execution=token, kestra_id=kestra_id, app=app)
 
 
 def decision_labels(execution: Execution) -> dict[str, str]:
@@ -195,6 +207,7 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
         leases.log_hold("deliver", [execution_id], clock, "rejected")
         return None
     execution.mark_delivered(created)
+    logs.add(kestra_id=execution.kestra_id)
     written = leases.write_back(execution, clock, stage_before=stage_before, fields=fields)
     if written:
         uploads.release(execution)

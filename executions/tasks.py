@@ -46,14 +46,17 @@ def _expires() -> float:
 
 @shared_task(**TASK_OPTIONS)
 def deliver(execution_id: int, claim: str = "") -> None:
-    if services.execution_deliver(execution_id=execution_id, claim=claim) is not None:
+    with services.about(execution_id):
+        delivered = services.execution_deliver(execution_id=execution_id, claim=claim)
+    if delivered is not None:
         # Delivered: the first poll straight away, so the page leaves "queued" at once.
         poll.delay(execution_id)
 
 
 @shared_task(**TASK_OPTIONS)
 def poll(execution_id: int, claim: str = "") -> None:
-    services.execution_poll(execution_id=execution_id, claim=claim)
+    with services.about(execution_id):
+        services.execution_poll(execution_id=execution_id, claim=claim)
 
 
 @shared_task(**TASK_OPTIONS)
