@@ -4,6 +4,9 @@ its /test/ door, and a person signing in at its login page (`sign_in_at_provider
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import shutil
 import socket
 import subprocess
@@ -11,7 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urljoin
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
@@ -155,3 +158,44 @@ def sign_in_at_provider(
         else:
             raise AssertionError(f"the provider answered {response.status_code}: {response.text}")
     raise AssertionError("the provider never sent the browser back")
+
+
+def access_token(
+    provider: IdentityProvider, client: Client, *, username: str, resource: str = API_AUDIENCE
+) -> str:
+    """An access token for `resource` (a JWT), as a machine's client gets one: the code flow
+    with PKCE, the code exchanged at the token endpoint."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+    redirect_uri = "http://testserver" + PORTAL_CALLBACK
+    query = urlencode(
+        {
+            "client_id": client.client_id,
+            "response_type": "code",
+            "scope": "openid api",
+            "redirect_uri": redirect_uri,
+            "state": secrets.token_urlsafe(16),
+            "resource": resource,
+            "code_challenge": challenge.rstrip(b"=").decode(),
+            "code_challenge_method": "S256",
+        }
+    )
+    callback = sign_in_at_provider(
+        requests.Session(), f"{provider.issuer}/auth?{query}", username=username
+    )
+    code = parse_qs(urlsplit(callback).query)["code"][0]
+    response = requests.post(
+        f"{provider.issuer}/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": redirect_uri,
+            "client_id": client.client_id,
+            "client_secret": client.client_secret,
+            "code_verifier": verifier,
+            "resource": resource,
+        },
+        timeout=5,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])

@@ -45,7 +45,7 @@ const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-key', u
 const provider = new Provider(issuer, {
   jwks: { keys: [signingKey] },
   cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
-  scopes: ['openid', 'email', 'profile', 'groups', 'api'],
+  scopes: ['openid', 'email', 'profile', 'groups'],
   claims: {
     openid: ['sub'],
     email: ['email', 'email_verified'],
@@ -131,8 +131,9 @@ async function body(req) {
 async function interaction(req, res, uid, action) {
   const details = await provider.interactionDetails(req, res);
   if (details.prompt.name !== 'login') {
-    // Consent is loaded by loadExistingGrant; any other prompt is finished as it is.
-    await provider.interactionFinished(req, res, {}, { mergeWithLastSubmission: true });
+    // Consent is given by loadExistingGrant: another prompt is a mistake of this script.
+    res.writeHead(400, { 'content-type': 'text/plain' });
+    res.end(`unexpected prompt ${details.prompt.name}: ${JSON.stringify(details.prompt.details)}`);
     return;
   }
   if (action !== 'login' || req.method !== 'POST') {
