@@ -8,6 +8,7 @@ configuration: SQLite in var/, a file-system Celery broker, a Kestra (or the emu
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -352,3 +353,10 @@ OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the pro
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.sign_in.provider_logout_url"
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.backends.IdentityProviderBackend"]
+if OIDC_ISSUER:
+    # Logout is a form post that the portal redirects on to the provider's end-session
+    # endpoint (on the issuer's host): form-action must allow that redirect.
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
@@ -132,6 +133,10 @@ def portal_settings(settings, provider: IdentityProvider, client: Client) -> Non
     settings.OIDC_RP_SCOPES = SCOPES
     settings.OIDC_API_AUDIENCE = API_AUDIENCE
     settings.OIDC_BUTTON_LABEL = "Test IdP"
+    # What kestra_apps/settings.py adds for an OIDC_ISSUER: logout's redirect to it.
+    policy = deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"].append(provider.issuer)
+    settings.CONTENT_SECURITY_POLICY = policy
 
 
 def sign_in_at_provider(
