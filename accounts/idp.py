@@ -88,6 +88,15 @@ def oidc_setting(name: str, *default: Any) -> Any:
     return getattr(settings, name, *default)
 
 
+def access_claims(raw: str) -> dict[str, Any]:
+    """The claims of an access token for the REST API. An ID token is not one, even where
+    its audience (the client id) is the API's: the portal's carry the nonce it sent."""
+    claims = verified_claims(raw, audience=settings.OIDC_API_AUDIENCE)
+    if "nonce" in claims:
+        raise TokenRejected("an ID token is not an access token")
+    return claims
+
+
 def verified_claims(raw: str, *, audience: str) -> dict[str, Any]:
     """The claims of a JWT the provider signed for `audience`, unexpired; else TokenRejected
     (or ProviderUnavailable when its keys cannot be read)."""

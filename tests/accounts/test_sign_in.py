@@ -23,23 +23,16 @@ from tests.idp.provider import (
 )
 from tests.idp.provider import (
     IdentityProvider,
-    idp,  # noqa: F401 - fixtures
     portal_settings,
     sign_in_at_provider,
-    test_idp,  # noqa: F401
 )
 from tests.personas import PASSWORD, make_user
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="session")
-def idp_client(test_idp: IdentityProvider) -> IdpClient:  # noqa: F811
-    return test_idp.register(base_urls=["http://testserver"])
-
-
 @pytest.fixture
-def provider(settings, idp: IdentityProvider, idp_client: IdpClient) -> IdentityProvider:  # noqa: F811
+def provider(settings, idp: IdentityProvider, idp_client: IdpClient) -> IdentityProvider:
     portal_settings(settings, idp, idp_client)
     return idp
 

@@ -23,9 +23,8 @@ from tests.idp.provider import (
     OTHER_AUDIENCE,
     IdentityProvider,
     access_token,
-    idp,  # noqa: F401 - fixtures
     portal_settings,
-    test_idp,  # noqa: F401
+    tokens,
 )
 from tests.idp.provider import Client as IdpClient
 
@@ -35,13 +34,8 @@ pytestmark = pytest.mark.django_db
 CATALOG = f"/api/v1/{TENANT}/apps/catalog"
 
 
-@pytest.fixture(scope="session")
-def idp_client(test_idp: IdentityProvider) -> IdpClient:  # noqa: F811
-    return test_idp.register(base_urls=["http://testserver"])
-
-
 @pytest.fixture
-def provider(settings, idp: IdentityProvider, idp_client: IdpClient) -> IdentityProvider:  # noqa: F811
+def provider(settings, idp: IdentityProvider, idp_client: IdpClient) -> IdentityProvider:
     portal_settings(settings, idp, idp_client)
     return idp
 
@@ -126,6 +120,13 @@ def test_a_token_from_an_unknown_issuer_is_refused(provider, logs) -> None:
     assert not User.objects.exists()
 
 
+def test_an_id_token_is_not_taken_for_an_access_token(provider, idp_client, settings, logs):
+    settings.OIDC_API_AUDIENCE = idp_client.client_id  # the default: the client id
+    answer = tokens(provider, idp_client, username="alice", resource=API_AUDIENCE)
+    refused(catalog(answer["id_token"]), "an ID token is not an access token", logs)
+    assert not User.objects.exists()
+
+
 def test_a_token_without_the_groups_claim_is_refused(provider, idp_client, logs) -> None:
     provider.put_user("alice")
     refused(catalog(access_token(provider, idp_client, username="alice")), "no groups", logs)
@@ -138,7 +139,7 @@ def test_portal_tokens_keep_working_beside_the_provider(provider, outsider) -> N
     assert catalog("kap_made-up").status_code == 401
 
 
-def test_without_a_provider_a_jwt_is_just_an_unknown_token(idp_client, test_idp) -> None:  # noqa: F811
+def test_without_a_provider_a_jwt_is_just_an_unknown_token(idp_client, test_idp) -> None:
     token = access_token(test_idp, idp_client, username="alice")
     response = catalog(token)
     assert response.status_code == 401 and "not valid" in response.json()["detail"]

@@ -11,9 +11,7 @@ import pytest
 from apps_catalog.services import app_save_source
 from tests.idp.provider import (
     IdentityProvider,
-    idp,  # noqa: F401 - fixtures
     portal_settings,
-    test_idp,  # noqa: F401
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -50,7 +48,7 @@ def test_a_group_from_the_provider_opens_a_private_app_until_it_is_taken_away(
     live_server,
     kestra,
     settings,
-    idp: IdentityProvider,  # noqa: F811
+    idp: IdentityProvider,
 ) -> None:
     portal_settings(settings, idp, idp.register(base_urls=[live_server.url]))
     app, _ = app_save_source(source=APP)

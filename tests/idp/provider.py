@@ -118,6 +118,12 @@ def test_idp() -> Iterator[IdentityProvider]:
     stop(provider)
 
 
+@pytest.fixture(scope="session")
+def idp_client(test_idp: IdentityProvider) -> Client:
+    """The portal's client at the provider, for Django's test client (http://testserver)."""
+    return test_idp.register(base_urls=["http://testserver"])
+
+
 @pytest.fixture
 def idp(test_idp: IdentityProvider) -> IdentityProvider:
     """The provider with its users as they start: alice in Analysts, bob in no group."""
@@ -168,8 +174,15 @@ def sign_in_at_provider(
 def access_token(
     provider: IdentityProvider, client: Client, *, username: str, resource: str = API_AUDIENCE
 ) -> str:
-    """An access token for `resource` (a JWT), as a machine's client gets one: the code flow
-    with PKCE, the code exchanged at the token endpoint."""
+    """An access token for `resource` (a JWT), as a machine's client gets one."""
+    return tokens(provider, client, username=username, resource=resource)["access_token"]
+
+
+def tokens(
+    provider: IdentityProvider, client: Client, *, username: str, resource: str
+) -> dict[str, str]:
+    """The token endpoint's answer (access and ID tokens) after the code flow with PKCE
+    and a nonce, for `resource`."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
     redirect_uri = "http://testserver" + PORTAL_CALLBACK
@@ -180,6 +193,7 @@ def access_token(
             "scope": "openid api",
             "redirect_uri": redirect_uri,
             "state": secrets.token_urlsafe(16),
+            "nonce": secrets.token_urlsafe(16),
             "resource": resource,
             "code_challenge": challenge.rstrip(b"=").decode(),
             "code_challenge_method": "S256",
@@ -203,4 +217,4 @@ def access_token(
         timeout=5,
     )
     response.raise_for_status()
-    return str(response.json()["access_token"])
+    return dict(response.json())
