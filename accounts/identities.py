@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from accounts.models import Identity
 
@@ -99,19 +99,23 @@ def _text(value: object, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
 
-@transaction.atomic
 def identity_sign_in(*, claims: Mapping[str, Any], issuer: str) -> User:
     """The account for these claims: made on the first sign-in, its email, name and groups
     brought up to date on each one."""
     person = person_from_claims(claims, issuer=issuer)
-    identity = (
-        Identity.objects.select_for_update()
-        .select_related("user")
-        .filter(issuer=person.issuer, subject=person.subject)
-        .first()
-    )
+    try:
+        return _sign_in(person)
+    except IntegrityError:
+        # Another request of the same person (a machine's parallel API calls) made the
+        # account between our look-up and our insert: it is there now.
+        return _sign_in(person)
+
+
+@transaction.atomic
+def _sign_in(person: Person) -> User:
+    identity = _linked(person)
     if identity is None:
-        identity = Identity(user=_account_for(person), issuer=issuer, subject=person.subject)
+        identity = Identity(user=_account_for(person), issuer=person.issuer, subject=person.subject)
     user = identity.user
     _update_account(user, person)
     _set_groups(user, given=person.groups, given_before=frozenset(identity.groups))
@@ -119,6 +123,15 @@ def identity_sign_in(*, claims: Mapping[str, Any], issuer: str) -> User:
         identity.groups = sorted(person.groups)
         identity.save()
     return user
+
+
+def _linked(person: Person) -> Identity | None:
+    return (
+        Identity.objects.select_for_update()
+        .select_related("user")
+        .filter(issuer=person.issuer, subject=person.subject)
+        .first()
+    )
 
 
 def _account_for(person: Person) -> User:
