@@ -103,7 +103,9 @@ def verified_claims(raw: str, *, audience: str) -> dict[str, Any]:
     issuer = provider().issuer
     jwks_uri = provider().jwks_uri
     if jwks_uri not in _key_sets:
-        _key_sets[jwks_uri] = jwt.PyJWKClient(jwks_uri, timeout=int(settings.OIDC_TIMEOUT))
+        _key_sets[jwks_uri] = jwt.PyJWKClient(
+            jwks_uri, timeout=max(1, round(settings.OIDC_TIMEOUT))
+        )
     try:
         key = _key_sets[jwks_uri].get_signing_key_from_jwt(raw)
         return jwt.decode(

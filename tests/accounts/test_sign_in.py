@@ -74,6 +74,13 @@ def test_the_first_sign_in_makes_the_account_with_its_groups(provider, client) -
     assert client.get("/accounts/tokens/").status_code == 200  # signed in
 
 
+def test_a_next_address_on_another_site_is_not_followed(provider, client) -> None:
+    callback = sign_in_at_provider(
+        requests.Session(), start(client, "https://evil.example/"), username="alice"
+    )
+    assert come_back(client, callback)["Location"] == "/apps/"
+
+
 def test_the_authorization_request_carries_state_nonce_and_pkce(provider, client) -> None:
     query = parse_qs(urlsplit(start(client)).query)
     assert query["response_type"] == ["code"]
