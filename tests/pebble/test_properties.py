@@ -134,6 +134,13 @@ def test_any_template_renders_or_raises_pebble_error_within_the_limits(source: s
     text = _outcome(lambda: ENGINE.render(source, CONTEXT))
     assert text is PebbleError or (isinstance(text, str) and len(text) <= LIMITS.max_output)
     _outcome(lambda: ENGINE.render_typed(source, CONTEXT))
+    # what the portal's pages use: it never raises, and what it shows stays within the limits
+    shown, errors = ENGINE.render_lenient(source, CONTEXT)
+    assert len(shown) <= max(LIMITS.max_output, len(source))
+    if text is PebbleError:
+        assert errors
+    else:
+        assert (shown, errors) == (text, [])
 
 
 @settings(max_examples=300, deadline=None)
