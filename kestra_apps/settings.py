@@ -164,12 +164,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Sites allowed to embed the app pages in a frame (e.g. https://intranet.example.org).
 EMBED_ALLOWED_ORIGINS = envlist("EMBED_ALLOWED_ORIGINS", [])
+# Sites the apps' pictures come from (e.g. https://cdn.example.org); no other picture is
+# loaded, so an image a visitor slips into a page tracks nobody (issue 18).
+IMAGE_ORIGINS = envlist("IMAGE_ORIGINS", [])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "https:"],
+        "img-src": [SELF, "data:", *IMAGE_ORIGINS],
         "connect-src": [SELF],
         "frame-src": [SELF],
         "form-action": [SELF],
