@@ -30,6 +30,8 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = envsecret("SECRET_KEY") or _local_secret_key()
+# Earlier keys, while rotating: sessions, signed links and sealed values stay readable.
+SECRET_KEY_FALLBACKS = envsecret("SECRET_KEY_FALLBACKS").split()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
@@ -211,6 +213,10 @@ NOTIFY_BACKOFF_MAX_SECONDS = envfloat("NOTIFY_BACKOFF_MAX_SECONDS", 300.0)
 NOTIFY_LEASE_SECONDS = envfloat("NOTIFY_LEASE_SECONDS", 60.0)
 NOTIFY_SEND_SECONDS = envfloat("NOTIFY_SEND_SECONDS", 2.0)
 NOTIFY_REMIND_SECONDS = envfloat("NOTIFY_REMIND_SECONDS", 60.0)
+# Messages that ask someone to decide carry a signed link of their own, which acts once
+# without a login within this many hours (notifications.links).
+NOTIFY_DECISION_LINKS = envbool("NOTIFY_DECISION_LINKS", True)
+NOTIFY_LINK_HOURS = envfloat("NOTIFY_LINK_HOURS", 72.0)
 
 # Execution tracking (docs/tracking.md): watched executions are polled every
 # EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; due work is

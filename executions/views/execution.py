@@ -28,7 +28,6 @@ from executions.kestra import (
 )
 from executions.models import Execution
 from executions.views.common import (
-    STATUS_OF,
     can_act_on,
     execution_url,
     execution_view,
@@ -137,7 +136,7 @@ def _after_action(
         return redirect(execution_url(app, execution))
     if outcome.result is interactions.Result.UNAVAILABLE:
         return render(request, "errors/kestra_unavailable.html", status=503)
-    status = STATUS_OF[outcome.result]
+    status = interactions.STATUS_OF[outcome.result]
     fields = outcome.fields or None
     return render_execution(
         request, app, execution, fields=fields, notice=outcome.notice, status=status
