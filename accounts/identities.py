@@ -50,7 +50,7 @@ def person_from_claims(claims: Mapping[str, Any], *, issuer: str) -> Person:
         issuer=issuer,
         subject=subject,
         username=_username(claims),
-        email=_text(claims.get("email"), 254),
+        email=_email(claims),
         first_name=_text(claims.get("given_name") or claims.get("name"), NAME_MAX),
         last_name=_text(claims.get("family_name"), NAME_MAX),
         groups=frozenset(filter(_is_portal_group, _groups(claims))),
@@ -93,6 +93,13 @@ def _is_portal_group(name: str) -> bool:
     if not name.startswith(settings.OIDC_GROUP_PREFIX):
         return False
     return not settings.OIDC_GROUPS_ALLOWED or name in settings.OIDC_GROUPS_ALLOWED
+
+
+def _email(claims: Mapping[str, Any]) -> str:
+    """The address notifications go to: not one the provider says it has not verified."""
+    if claims.get("email_verified") is False:
+        return ""
+    return _text(claims.get("email"), 254)
 
 
 def _text(value: object, limit: int) -> str:

@@ -42,6 +42,14 @@ def test_a_lone_group_is_a_list_and_names_a_group_cannot_hold_are_left_out() -> 
     assert person.groups == {"HR"}
 
 
+def test_an_email_the_provider_has_not_verified_is_not_kept() -> None:
+    def email(**changes):
+        return person_from_claims(claims(email="ada@corp", **changes), issuer=ISSUER).email
+
+    assert email() == email(email_verified=True) == "ada@corp"
+    assert email(email_verified=False) == ""
+
+
 def test_the_claim_names_come_from_the_settings(settings) -> None:
     settings.OIDC_USERNAME_CLAIM = "upn"
     settings.OIDC_GROUPS_CLAIM = "roles"

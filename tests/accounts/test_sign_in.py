@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -203,6 +204,13 @@ def test_a_refused_update_leaves_the_account_as_it_was(provider, client, logs) -
 def test_an_issuer_the_discovery_does_not_confirm_is_refused(provider, client, settings, logs):
     settings.OIDC_ISSUER = provider.issuer.replace("127.0.0.1", "localhost")
     refused(client.get("/accounts/oidc/start/"), 502, "names another issuer", logs)
+
+
+def test_an_issuer_that_does_not_answer_is_refused(provider, client, settings, logs):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        settings.OIDC_ISSUER = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    refused(client.get("/accounts/oidc/start/"), 502, "discovery failed: ConnectionError", logs)
 
 
 def test_a_staff_account_of_the_same_name_is_not_taken_over(provider, client, logs) -> None:
