@@ -50,8 +50,8 @@ def come_back(client: Client, callback: str):
     return client.get(f"{parts.path}?{parts.query}")
 
 
-def sign_in(client: Client, username: str = "alice"):
-    callback = sign_in_at_provider(requests.Session(), start(client), username=username)
+def sign_in(client: Client, username: str = "alice", next_url: str = "/apps/"):
+    callback = sign_in_at_provider(requests.Session(), start(client, next_url), username=username)
     return come_back(client, callback)
 
 
@@ -255,6 +255,18 @@ def test_local_login_off_takes_no_password_anywhere(provider, client, settings) 
     basic = Client(headers={"Authorization": "Basic ZGVtbzpjb3JyZWN0IGhvcnNlIGJhdHRlcnkgc3RhcGxl"})
     assert basic.get("/api/v1/main/apps/tags").status_code == 401
     assert sign_in(client).status_code == 302
+
+
+def test_the_admin_login_offers_the_provider_and_lets_staff_in(provider, client, settings):
+    page = client.get("/admin/login/?next=/admin/").content.decode()
+    assert "Sign in with Test IdP" in page and "/accounts/oidc/start/?next=/admin/" in page
+    assert 'name="password"' in page
+    settings.LOCAL_LOGIN = False
+    assert 'name="password"' not in client.get("/admin/login/").content.decode()
+    sign_in(client)
+    User.objects.filter(username="alice").update(is_staff=True)  # made staff by hand
+    assert sign_in(client, next_url="/admin/")["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
 
 
 def test_logout_ends_the_provider_session_too(provider, client) -> None:
