@@ -142,7 +142,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -239,6 +239,25 @@ PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
 MEDIA_ROOT = DATA_DIR / "media"
+# Where FILE inputs wait until Kestra has them (docs/deployment.md): "database" (the default:
+# every node reads them), "filesystem" (MEDIA_ROOT: one machine only) or "s3" (django-storages,
+# installed with the `s3` extra; the bucket in UPLOAD_S3_BUCKET, credentials as boto3 reads them).
+UPLOAD_STORAGE = envstr("UPLOAD_STORAGE", "database")
+_UPLOAD_STORAGES: dict[str, dict[str, Any]] = {
+    "database": {"BACKEND": "executions.file_storage.DatabaseStorage"},
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("UPLOAD_S3_BUCKET", ""),
+            "endpoint_url": envstr("UPLOAD_S3_ENDPOINT_URL", "") or None,
+            "location": "uploads",
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    },
+}
+STORAGES["uploads"] = _UPLOAD_STORAGES.get(UPLOAD_STORAGE, _UPLOAD_STORAGES["database"])
 
 # REST API (Kestra's Apps API shape, under /api/v1/<tenant>/apps/).
 # Basic auth with a username and password is what kestrapy sends; admins may turn it off
@@ -322,16 +341,44 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": EXECUTION_DISCOVERY_SECONDS,
         "options": {"expires": EXECUTION_DISCOVERY_SECONDS},
     },
+    # Uploads a submission left behind (executions.uploads.sweep).
+    "sweep-uploads": {
+        "task": "executions.tasks.sweep_uploads",
+        "schedule": envfloat("UPLOAD_SWEEP_SECONDS", 3600.0),
+        "options": {"expires": 600},
+    },
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # One line per event; LOG_FORMAT=json for a log collector. Lines about an execution name
+    # it, its Kestra id and its app (kestra_apps.logs).
+    "formatters": {
+        "plain": {
+            "()": "kestra_apps.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "kestra_apps.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "kestra_apps.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if envstr("LOG_FORMAT", "plain") == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# Metrics for Prometheus on /metrics (docs/deployment.md): callers from these networks only,
+# with the bearer token when one is set. Each process writes its count of requests to
+# Kestra to the database at most this often.
+METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_FLUSH_SECONDS = envfloat("METRICS_FLUSH_SECONDS", 10.0)
 
 # Sign-in through the company's identity provider with OpenID Connect (docs/sign-in.md):
 # on when OIDC_ISSUER is set; the provider's endpoints come from its discovery document.
