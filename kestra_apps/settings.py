@@ -409,6 +409,7 @@ OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the pro
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.sign_in.provider_logout_url"
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.backends.IdentityProviderBackend"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.sign_in.sign_in_options")
 if OIDC_ISSUER:
     # Logout is a form post that the portal redirects on to the provider's end-session
     # endpoint (on the issuer's host): form-action must allow that redirect.
