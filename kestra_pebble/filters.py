@@ -638,6 +638,11 @@ def abs_(env: Env, value: Any) -> Any:
     return abs(value)
 
 
+@_filter("string")
+def string(env: Env, value: Any) -> Any:
+    return None if value is None else to_text(value)
+
+
 @_filter("className")
 def class_name_filter(env: Env, value: Any) -> Any:
     return None if value is None else class_name(value)
@@ -834,6 +839,13 @@ def timestamp(env: Env, value: Any, timeZone: Any = None, existingFormat: Any = 
     if value is None:
         return None
     return dates.epoch_nanos(dates.to_datetime(value, timeZone, existingFormat)) // 10**9
+
+
+@_filter("timestampMilli")
+def timestamp_milli(env: Env, value: Any, timeZone: Any = None, existingFormat: Any = None) -> Any:  # noqa: N803 (Kestra's names)
+    if value is None:
+        return None
+    return dates.epoch_nanos(dates.to_datetime(value, timeZone, existingFormat)) // 10**6
 
 
 @_filter("timestampMicro")

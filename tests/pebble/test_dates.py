@@ -121,9 +121,10 @@ def test_date_writes_what_kestra_writes(value, args, kwargs, expected):
 def test_timestamps_count_from_1970_as_kestra_counts():
     assert (
         apply("timestamp", NOW, timeZone="Europe/Paris"),
+        apply("timestampMilli", NOW, timeZone="Europe/Paris"),
         apply("timestampMicro", NOW, timeZone="Europe/Paris"),
         apply("timestampNano", NOW, timeZone="Europe/Paris"),
-    ) == (1378653552, "1378653552000123456", "1378653552123456000")
+    ) == (1378653552, 1378653552123, "1378653552000123456", "1378653552123456000")
 
 
 @pytest.mark.parametrize(

@@ -135,6 +135,8 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
         ("className", 1.5, (), {}, "java.lang.Double"),
         ("className", True, (), {}, "java.lang.Boolean"),
         ("distinct", ["1", "1", "2", "3"], (), {}, ["1", "2", "3"]),
+        ("string", 123, (), {}, "123"),
+        ("string", [1, "a", True], (), {}, '[1,"a",true]'),
         ("endsWith", "Hello World", ("World",), {}, True),
         ("startsWith", "Hello World", ("Hello",), {}, True),
         ("startsWith", "Hello World", ("World",), {}, False),
