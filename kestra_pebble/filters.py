@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import re
 import unicodedata
@@ -51,6 +52,14 @@ def _filter(*names: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
 
 def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple)
+
+
+def _check_size(env: Env, size: int) -> None:
+    """Refuse, before building it, a text longer than a render may produce: a filter can
+    multiply its input (`indent(1000000)`, `join` of a list holding one long text many
+    times), and building it first would hang the render."""
+    if size > env.max_output:
+        raise PebbleError(f"A text is longer than {env.max_output} characters")
 
 
 # Text
@@ -139,14 +148,31 @@ def _java_replacement(replacement: str) -> str:
     return "".join(result)
 
 
-def _replace_text(text: str, pairs: Mapping[Any, Any], regexp: bool) -> str:
+def _replace_regexp(env: Env, text: str, pattern: str, replacement: str) -> str:
+    """`String.replaceAll`, counting the text as it grows so that it stops at the limit."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as error:
+        raise PebbleError(f"Invalid regular expression '{pattern}': {error}") from error
+    template = _java_replacement(replacement)
+    size = len(text)
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal size
+        piece = match.expand(template)
+        size += len(piece) - (match.end() - match.start())
+        _check_size(env, size)
+        return piece
+
+    return regex.sub(substitute, text)
+
+
+def _replace_text(env: Env, text: str, pairs: Mapping[Any, Any], regexp: bool) -> str:
     for old, new in pairs.items():
         if regexp:
-            try:
-                text = re.sub(java_string(old), _java_replacement(java_string(new)), text)
-            except re.error as error:
-                raise PebbleError(f"Invalid regular expression '{old}': {error}") from error
+            text = _replace_regexp(env, text, java_string(old), java_string(new))
         else:
+            _check_size(env, len(text) + text.count(java_string(old)) * len(java_string(new)))
             text = text.replace(java_string(old), java_string(new))
     return text
 
@@ -173,7 +199,7 @@ def replace(env: Env, value: Any, replace_pairs: Any = None, regexp: Any = False
         raise PebbleError(
             f"class {class_name(replace_pairs)} cannot be cast to class java.util.Map"
         )
-    return _each_string(value, lambda text: _replace_text(text, replace_pairs, bool(regexp)))
+    return _each_string(value, lambda text: _replace_text(env, text, replace_pairs, bool(regexp)))
 
 
 _ESCAPES = {"single": ("'", "\\'"), "double": ('"', '\\"'), "shell": ("'", "'\\''")}
@@ -320,7 +346,7 @@ def slugify(env: Env, value: Any) -> Any:
     return None if value is None else _java_slug(java_string(value))
 
 
-def _indent(kind: str, value: Any, amount: Any, prefix: Any) -> Any:
+def _indent(env: Env, kind: str, value: Any, amount: Any, prefix: Any) -> Any:
     if value is None:
         return None
     text = java_string(value)
@@ -334,6 +360,8 @@ def _indent(kind: str, value: Any, amount: Any, prefix: Any) -> Any:
             f"The '{kind}' filter expects a positive integer >=0 as argument 'amount'."
         )
     newline = next((sep for sep in ("\r\n", "\n\r", "\n", "\r") if sep in text), "\n")
+    lines = text.count(newline) + (kind == "nindent")
+    _check_size(env, len(text) + lines * (len(newline) + count * len(java_string(prefix))))
     padding = java_string(prefix) * count
     if kind == "nindent":
         text = newline + text
@@ -342,12 +370,12 @@ def _indent(kind: str, value: Any, amount: Any, prefix: Any) -> Any:
 
 @_filter("indent")
 def indent(env: Env, value: Any, amount: Any = None, prefix: Any = " ") -> Any:
-    return _indent("indent", value, amount, prefix)
+    return _indent(env, "indent", value, amount, prefix)
 
 
 @_filter("nindent")
 def nindent(env: Env, value: Any, amount: Any = None, prefix: Any = " ") -> Any:
-    return _indent("nindent", value, amount, prefix)
+    return _indent(env, "nindent", value, amount, prefix)
 
 
 # Encodings and hashes
@@ -464,7 +492,9 @@ def join(env: Env, value: Any, separator: Any = None) -> Any:
             "The 'join' filter expects that the input is either a collection or an array."
         )
     glue = "" if separator is None else cast_string(separator)
-    return glue.join(java_string(item) for item in value)
+    parts = [java_string(item) for item in value]
+    _check_size(env, sum(map(len, parts)) + len(glue) * len(parts))
+    return glue.join(parts)
 
 
 @_filter("chunk")
@@ -562,17 +592,20 @@ def merge(env: Env, value: Any, items: Any = None) -> Any:
     raise PebbleError("The object being filtered is not a Map/List/Array")
 
 
+def _comparable_kind(item: Any) -> str | None:
+    if isinstance(item, bool):
+        return "boolean"
+    if isinstance(item, int | float | Decimal):
+        return "number"
+    return "text" if isinstance(item, str) else None
+
+
 def _sortable(name: str, value: Any) -> list[Any]:
+    """`Collections.sort` compares items of one kind: texts, numbers or booleans."""
     if not _is_list(value):
         raise PebbleError(f"Unsupported input type for {name} filter")
-    kinds = {str if isinstance(item, str) else type(item) for item in value}
-    numbers = {int, float, Decimal}
-    if (
-        len(kinds) > 1
-        and not kinds <= numbers
-        or None in value
-        or any(isinstance(item, bool | Mapping | list | tuple) for item in value)
-    ):
+    kinds = {_comparable_kind(item) for item in value}
+    if None in kinds or len(kinds) > 1:
         raise PebbleError(f"The items given to the '{name}' filter cannot be compared")
     return list(value)
 
@@ -791,11 +824,14 @@ def jq(env: Env, value: Any, expression: Any = None) -> Any:
     try:
         program = jq_library.compile(cast_string(expression))
         text = value if isinstance(value, str) else to_json(value)
-        return program.input_text(text).all()
+        results = list(itertools.islice(program.input_text(text), env.max_items + 1))
     except ValueError as error:
         raise PebbleError(
             f"Unable to parse jq value '{java_string(value)}' with type '{class_name(value)}'"
         ) from error
+    if len(results) > env.max_items:
+        raise PebbleError(f"The jq expression gives more than {env.max_items} values")
+    return results
 
 
 # Dates

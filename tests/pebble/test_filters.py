@@ -462,3 +462,29 @@ def test_a_number_read_from_text_is_the_java_type_that_holds_it():
 
 def test_a_java_float_prints_with_the_digits_java_prints():
     assert to_text(apply("number", "3.14159265358979", "FLOAT")) == "3.1415927"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "args", "kwargs"),
+    [
+        ("indent", "a\nb\nc", (600,), {}),
+        ("nindent", "abc", (1000,), {}),
+        ("replace", "aaaa", ({"a": "x" * 300},), {}),
+        ("replace", "aaaa", ({"(a)": "$1" * 300},), {"regexp": True}),
+        ("join", ["x" * 300] * 4, (), {}),
+    ],
+)
+def test_a_filter_stops_at_the_output_limit_before_building_the_text(name, value, args, kwargs):
+    with pytest.raises(PebbleError, match="A text is longer than 1000 characters"):
+        FILTERS[name](FakeEnv(max_output=1000), value, *args, **kwargs)
+
+
+def test_jq_stops_at_the_limit_on_items():
+    with pytest.raises(PebbleError, match="The jq expression gives more than 100 values"):
+        FILTERS["jq"](FakeEnv(max_items=100), [], "range(1000000)")
+
+
+def test_sort_orders_booleans_and_refuses_mixed_kinds():
+    assert apply("sort", [True, False]) == [False, True]
+    with pytest.raises(PebbleError, match="cannot be compared"):
+        apply("sort", [True, 1])
