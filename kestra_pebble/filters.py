@@ -761,12 +761,22 @@ def to_ion(env: Env, value: Any) -> str:
     return _ion(value)
 
 
-def _yaml_scalar(value: Any) -> str:
+def _yaml_literal(text: str, indent: int) -> str:
+    """A text of several lines as a literal block (`|-`), as Jackson writes it."""
+    chomping = "+" if text.endswith("\n\n") else "" if text.endswith("\n") else "-"
+    lines = text.removesuffix("\n").split("\n") if chomping != "+" else text.split("\n")[:-1]
+    header = "|" + ("2" if text.startswith(" ") else "") + chomping
+    return header + "".join("\n" + (" " * indent + line if line else "") for line in lines)
+
+
+def _yaml_scalar(value: Any, indent: int = 2) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool | int | float | Decimal):
         return to_text(value) if not isinstance(value, float) else repr(value)
     text = to_text(value)
+    if "\n" in text:
+        return _yaml_literal(text, indent)
     dumped = pyyaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=2**31)
     plain = dumped.removesuffix("\n...\n").removesuffix("\n")
     if plain and plain[0] not in "'\"" and "\n" not in plain:
@@ -801,7 +811,7 @@ def _yaml_entry(head: str, item: Any, map_indent: int, list_indent: int) -> list
         return [f"{head} {{}}"]
     if isinstance(item, list | tuple):
         return [f"{head} []"]
-    return [f"{head} {_yaml_scalar(item)}"]
+    return [f"{head} {_yaml_scalar(item, map_indent)}"]
 
 
 @_filter("yaml")
