@@ -121,14 +121,14 @@ _STYLES = {
     "full": "EEEE, MMMM d, y 'at' h:mm:ss\u202fa zzzz",
 }
 
-_CHRONO_UNITS = {
-    "NANOS": dt.timedelta(microseconds=0.001),
-    "MICROS": dt.timedelta(microseconds=1),
-    "MILLIS": dt.timedelta(milliseconds=1),
-    "SECONDS": dt.timedelta(seconds=1),
-    "MINUTES": dt.timedelta(minutes=1),
-    "HOURS": dt.timedelta(hours=1),
-    "HALF_DAYS": dt.timedelta(hours=12),
+_TIME_UNITS_IN_NANOS = {
+    "NANOS": 1,
+    "MICROS": 10**3,
+    "MILLIS": 10**6,
+    "SECONDS": 10**9,
+    "MINUTES": 60 * 10**9,
+    "HOURS": 3600 * 10**9,
+    "HALF_DAYS": 43200 * 10**9,
 }
 _DATE_UNITS = {
     "DAYS": 0,
@@ -708,8 +708,14 @@ def add(moment: dt.datetime, amount: int, unit: Any) -> dt.datetime:
     """`ZonedDateTime.plus(amount, ChronoUnit.valueOf(unit))`: days and longer move the local
     date (and keep the time of day), shorter units move the instant."""
     name = str(unit)
-    if name in _CHRONO_UNITS:
-        return (moment.astimezone(UTC) + _CHRONO_UNITS[name] * amount).astimezone(moment.tzinfo)
+    if name in _TIME_UNITS_IN_NANOS:
+        micros = amount * _TIME_UNITS_IN_NANOS[name] // 1000
+        try:
+            return (moment.astimezone(UTC) + dt.timedelta(microseconds=micros)).astimezone(
+                moment.tzinfo
+            )
+        except OverflowError as error:
+            raise PebbleError("Instant exceeds minimum or maximum instant") from error
     if name not in _DATE_UNITS:
         if name in ("ERAS", "FOREVER"):
             raise PebbleError(f"Unsupported unit: {name.capitalize()}")

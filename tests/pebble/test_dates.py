@@ -137,6 +137,7 @@ def test_timestamps_count_from_1970_as_kestra_counts():
         (5, "MONTHS", "2014-02-08T16:19:12.123456+01:00"),
         (-13, "YEARS", "2000-09-08T17:19:12.123456+02:00"),
         (90, "MINUTES", "2013-09-08T18:49:12.123456+02:00"),
+        (-123456000, "NANOS", "2013-09-08T17:19:12.000000+02:00"),
     ],
 )
 def test_date_add_moves_by_the_unit_kestra_names(amount, unit, expected):
@@ -176,6 +177,11 @@ def test_date_fails_with_javas_message(value, kwargs, message):
     with pytest.raises(PebbleError) as raised:
         apply("date", value, **kwargs)
     assert str(raised.value) == message
+
+
+def test_adding_past_the_last_instant_is_an_error_not_a_crash():
+    with pytest.raises(PebbleError, match="Instant exceeds minimum or maximum instant"):
+        apply("dateAdd", NOW, 10**15, "HOURS")
 
 
 def test_an_unknown_unit_is_named_as_java_names_it():
