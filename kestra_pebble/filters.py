@@ -455,7 +455,7 @@ def first(env: Env, value: Any) -> Any:
         if not value:
             raise PebbleError("Index 0 out of bounds for length 0")
         return value[0]
-    if isinstance(value, Mapping):
+    if not isinstance(value, list | tuple | set | frozenset):
         raise PebbleError(f"class {class_name(value)} cannot be cast to class java.util.Collection")
     return next(iter(value), None)
 
@@ -468,7 +468,7 @@ def last(env: Env, value: Any) -> Any:
         if not value:
             raise PebbleError("Index -1 out of bounds for length 0")
         return value[-1]
-    if isinstance(value, Mapping):
+    if not isinstance(value, list | tuple | set | frozenset):
         raise PebbleError(f"class {class_name(value)} cannot be cast to class java.util.Collection")
     items = list(value)
     return items[-1] if items else None
@@ -577,7 +577,12 @@ def merge(env: Env, value: Any, items: Any = None) -> Any:
         if isinstance(items, Mapping):
             return {**value, **items}
         if _is_list(items):
-            return {**value, **{item: item for item in items}}
+            # Java keys a map by any object; a list or map key prints as its toString.
+            keyed = {
+                java_string(item) if isinstance(item, Mapping | list | tuple | set) else item: item
+                for item in items
+            }
+            return {**value, **keyed}
         raise PebbleError(
             f"Currently, only Maps and Lists can be merged with a Map. Arg2: {class_name(items)}"
         )

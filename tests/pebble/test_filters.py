@@ -107,6 +107,7 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
         ("merge", [1], ([2],), {}, [1, 2]),
         ("merge", [1], ({"a": 2},), {}, [1, {"a": 2}]),
         ("merge", None, ([2],), {}, [2]),
+        ("merge", {"a": 1}, (["b", [1, 2]],), {}, {"a": 1, "b": "b", "[1, 2]": [1, 2]}),
         ("split", "one,two,three", (",",), {}, ["one", "two", "three"]),
         ("split", "one,two,three", (",", 2), {}, ["one", "two,three"]),
         ("split", "a.b.c", ("\\.",), {}, ["a", "b", "c"]),
