@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PRIVATE", "submit"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "view execution"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "download a file"): [LOGIN, "404", "ok", "ok", "404", "ok"],
+    ("PRIVATE", "download the logs"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "resume"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "cancel"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "catalog lists the app"): [LOGIN, "yes", "yes", "yes", "yes", "yes"],
@@ -57,6 +58,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PUBLIC", "submit"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view execution"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "download a file"): ["ok", "ok", "ok", "ok", "ok", "ok"],
+    ("PUBLIC", "download the logs"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "resume someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
     ("PUBLIC", "cancel someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
     ("PUBLIC", "resume own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
@@ -478,6 +480,15 @@ def _download(world, client, app, expected):
         assert b"Lin asks for 2027-01-04" in b"".join(response.streaming_content)
 
 
+def _download_logs(world, client, app, expected):
+    execution = _paused_execution(world, app)
+    response = client.get(f"/apps/{app.uid}/executions/{execution.kestra_id}/logs/")
+    assert _answer(response) == expected
+    if expected == "ok":
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
 def _resume(world, client, app, expected, submitter: Client | None = None):
     execution = _paused_execution(world, app, submitter)
     kestra, kestra_id = world["kestra"], execution.kestra_id
@@ -544,6 +555,7 @@ ACTIONS = {
     "submit": _submit,
     "view execution": _view,
     "download a file": _download,
+    "download the logs": _download_logs,
     "resume": _resume,
     "cancel": _cancel,
     "resume someone else's": _resume,
