@@ -1,7 +1,7 @@
 """The conformance suite: every case of conformance.yaml, rendered through the package's
-default engine, gives the output Kestra gives or fails with Kestra's message. A case
-marked `xfail` names why it does not yet; it must keep failing, so that a fix is noticed
-and the mark taken off."""
+default engine (`kestra_pebble.render`), gives the output Kestra gives or fails with
+Kestra's message. A case marked `xfail` names why it does not yet; it must keep failing,
+so that a fix is noticed and the mark taken off."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kestra_pebble import default_engine
+from kestra_pebble import render
 from kestra_pebble.errors import PebbleError
 
 CASES: list[dict[str, Any]] = yaml.safe_load(
@@ -29,10 +29,10 @@ def test_it_gives_what_kestra_gives(case):
     context = case.get("context", {})
     if "error" in case:
         with pytest.raises(PebbleError) as raised:
-            default_engine().render(case["template"], context)
+            render(case["template"], context)
         assert case["error"] in str(raised.value)
     else:
-        assert default_engine().render(case["template"], context) == case["output"]
+        assert render(case["template"], context) == case["output"]
 
 
 def test_the_suite_has_at_least_200_cases_each_with_its_source():
