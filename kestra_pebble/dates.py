@@ -717,8 +717,12 @@ def add(moment: dt.datetime, amount: int, unit: Any) -> dt.datetime:
         except OverflowError as error:
             raise PebbleError("Instant exceeds minimum or maximum instant") from error
     if name not in _DATE_UNITS:
-        if name in ("ERAS", "FOREVER"):
-            raise PebbleError(f"Unsupported unit: {name.capitalize()}")
+        if name == "ERAS":
+            if amount == 0:
+                return moment
+            raise PebbleError(f"Invalid value for Era (valid values 0 - 1): {1 + amount}")
+        if name == "FOREVER":
+            raise PebbleError("Unsupported unit: Forever")
         raise PebbleError(f"No enum constant java.time.temporal.ChronoUnit.{name}")
     local = moment.replace(tzinfo=None)
     try:

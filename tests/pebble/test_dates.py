@@ -184,6 +184,14 @@ def test_adding_past_the_last_instant_is_an_error_not_a_crash():
         apply("dateAdd", NOW, 10**15, "HOURS")
 
 
+def test_eras_and_forever_fail_as_in_java():
+    assert apply("dateAdd", NOW, 0, "ERAS", timeZone="Europe/Paris").startswith("2013-09-08")
+    with pytest.raises(PebbleError, match=r"Invalid value for Era \(valid values 0 - 1\): 2"):
+        apply("dateAdd", NOW, 1, "ERAS")
+    with pytest.raises(PebbleError, match="Unsupported unit: Forever"):
+        apply("dateAdd", NOW, 1, "FOREVER")
+
+
 def test_an_unknown_unit_is_named_as_java_names_it():
     with pytest.raises(PebbleError, match="No enum constant java.time.temporal.ChronoUnit.DAY"):
         apply("dateAdd", NOW, 1, "DAY")
