@@ -4,6 +4,7 @@ half-even rounding of the exact value), and `number` follows Apache Commons'
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -62,6 +63,7 @@ def _affix(pattern: str, start: int, stops: str) -> tuple[_Affix, int]:
     return _Affix("".join(text), multiplier), index
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_pattern(pattern: str) -> _Pattern:
     prefix, index = _affix(pattern, 0, _NUMBER_CHARS)
     number_start = index
