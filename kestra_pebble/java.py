@@ -5,6 +5,7 @@ map, `null` for null), not the way `{{ }}` prints it."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import struct
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,19 +19,25 @@ def _as_float32(value: float) -> float:
     return float(struct.unpack("f", struct.pack("f", value))[0])
 
 
+def _shortest_float32(value: float) -> float:
+    """The double with the fewest digits that rounds to the same 32-bit float."""
+    single = _as_float32(value)
+    if not math.isfinite(single):
+        return single
+    for digits in range(1, 10):
+        shortest = float(f"{single:.{digits}g}")
+        if _as_float32(shortest) == single:
+            return shortest
+    return single
+
+
 class JavaFloat(float):
-    """A Java `Float`, as `'12.3' | number` gives one: a double rounded to 32 bits that prints
-    with the fewest digits that read back as the same Float (`3.1415927`)."""
+    """A Java `Float`, as `'12.3' | number` gives one: rounded to 32 bits, and held as the
+    double with the digits Java prints for it (`3.1415927`), so that it prints, serialises
+    and adds as Kestra shows it."""
 
     def __new__(cls, value: float) -> JavaFloat:
-        return super().__new__(cls, _as_float32(value))
-
-    def __repr__(self) -> str:
-        for digits in range(1, 10):
-            shortest = float(f"{float(self):.{digits}g}")
-            if _as_float32(shortest) == float(self):
-                return repr(shortest)
-        return float.__repr__(self)
+        return super().__new__(cls, _shortest_float32(value))
 
 
 _INT_BOUND = 2**31
