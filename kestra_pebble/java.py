@@ -40,15 +40,30 @@ class JavaFloat(float):
         return super().__new__(cls, _shortest_float32(value))
 
 
+class JavaInteger(int):
+    """A whole number read as a named Java type (`number('LONG')`, `number('BIGINTEGER')`),
+    which `className` names as Kestra does whatever its size."""
+
+    java_class: str
+
+    def __new__(cls, value: int, java_class: str) -> JavaInteger:
+        number = super().__new__(cls, value)
+        number.java_class = java_class
+        return number
+
+
 _INT_BOUND = 2**31
 _LONG_BOUND = 2**63
 
 
 def class_name(value: Any) -> str:
     """The Java class Kestra would hold the value in (`className`). Python has one integer
-    type: an int is named by its size (Integer, then Long, then BigInteger)."""
+    type: an int is named by its size (Integer, then Long, then BigInteger), unless it was
+    read as a named type."""
     if isinstance(value, bool):
         return "java.lang.Boolean"
+    if isinstance(value, JavaInteger):
+        return value.java_class
     if isinstance(value, int):
         if -_INT_BOUND <= value < _INT_BOUND:
             return "java.lang.Integer"

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from kestra_pebble.errors import PebbleError
-from kestra_pebble.java import JavaFloat
+from kestra_pebble.java import JavaFloat, JavaInteger
 from kestra_pebble.values import to_text
 
 _NUMBER_CHARS = "0#,."
@@ -213,7 +213,8 @@ def _create_number(text: str) -> Any:
         return _java_integer(text)
     last = text[-1]
     if last in "lL":
-        return _java_integer(text[:-1])
+        whole = _java_integer(text[:-1])
+        return JavaInteger(whole, "java.lang.Long") if -(2**63) <= whole < 2**63 else whole
     if last in "fF":
         return JavaFloat(_java_float(text))
     if last in "dD":
@@ -236,7 +237,7 @@ def parse_number(text: str, kind: str) -> Any:
         if kind == "INT":
             return _bounded(_java_integer(text), 32, text)
         if kind == "LONG":
-            return _bounded(_java_integer(text), 64, text)
+            return JavaInteger(_bounded(_java_integer(text), 64, text), "java.lang.Long")
         if kind == "FLOAT":
             return JavaFloat(_java_float(text))
         if kind == "DOUBLE":
@@ -244,7 +245,7 @@ def parse_number(text: str, kind: str) -> Any:
         if kind == "BIGDECIMAL":
             return Decimal(text)
         if kind == "BIGINTEGER":
-            return _java_integer(text)
+            return JavaInteger(_java_integer(text), "java.math.BigInteger")
         return _create_number(text)
     except (InvalidOperation, ValueError, OverflowError) as error:
         raise _not_a_number(text) from error

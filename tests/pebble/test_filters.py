@@ -460,8 +460,19 @@ def test_a_number_read_from_text_is_the_java_type_that_holds_it():
         "3.14159265358979": "java.lang.Double",
         "1.00000000000000000001": "java.lang.Float",
         "1e400": "java.math.BigDecimal",
+        "5L": "java.lang.Long",
     }
     assert {text: apply("className", apply("number", text)) for text in cases} == cases
+
+
+def test_a_number_read_as_a_named_type_keeps_its_java_class():
+    kinds = {
+        "INT": "java.lang.Integer",
+        "LONG": "java.lang.Long",
+        "BIGINTEGER": "java.math.BigInteger",
+    }
+    assert {kind: apply("className", apply("number", "5", kind)) for kind in kinds} == kinds
+    assert apply("number", "5", "LONG") + 1 == 6
 
 
 def test_a_java_float_prints_with_the_digits_java_prints():
