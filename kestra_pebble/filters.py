@@ -80,6 +80,12 @@ def abbreviate(env: Env, value: Any, length: Any = None) -> Any:
     return text[: width - 3] + "..."
 
 
+def _title_case(char: str) -> str:
+    """`Character.toTitleCase`: one character for one; ß has no title case of its own."""
+    titled = char.title()
+    return titled if len(titled) == 1 else char
+
+
 @_filter("capitalize")
 def capitalize(env: Env, value: Any) -> Any:
     if value is None:
@@ -87,7 +93,7 @@ def capitalize(env: Env, value: Any) -> Any:
     text = cast_string(value)
     for index, char in enumerate(text):
         if not is_java_whitespace(char):
-            return text[:index] + char.title()[:1] + text[index + 1 :]
+            return text[:index] + _title_case(char) + text[index + 1 :]
     return text
 
 
@@ -101,7 +107,7 @@ def title(env: Env, value: Any) -> Any:
         if is_java_whitespace(char):
             start_of_word = True
         elif start_of_word:
-            char = char.title()[:1]
+            char = _title_case(char)
             start_of_word = False
         result.append(char)
     return "".join(result)

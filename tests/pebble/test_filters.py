@@ -38,6 +38,8 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
         ("capitalize", "this should be capitalized.", (), {}, "This should be capitalized."),
         ("capitalize", " \nthis should be capitalized.", (), {}, " \nThis should be capitalized."),
         ("capitalize", "", (), {}, ""),
+        ("capitalize", "ßa ǆb", (), {}, "ßa ǆb"),
+        ("title", "ǆb ßa", (), {}, "ǅb ßa"),
         ("title", " \ntest", (), {}, " \nTest"),
         ("title", "test test tEST TEST", (), {}, "Test Test TEST TEST"),
         ("lower", "TEMPLATE", (), {}, "template"),
