@@ -137,7 +137,9 @@ def _java_replacement(replacement: str) -> str:
     index = 0
     while index < len(replacement):
         char = replacement[index]
-        if char == "\\" and index + 1 < len(replacement):
+        if char == "\\" and index + 1 == len(replacement):
+            raise PebbleError("character to be escaped is missing")
+        if char == "\\":
             result.append(replacement[index + 1].replace("\\", "\\\\"))
             index += 2
         elif char == "$" and (named := re.match(r"\$\{(\w+)\}", replacement[index:])):
@@ -165,7 +167,10 @@ def _replace_regexp(env: Env, text: str, pattern: str, replacement: str) -> str:
 
     def substitute(match: re.Match[str]) -> str:
         nonlocal size
-        piece = match.expand(template)
+        try:
+            piece = match.expand(template)
+        except (re.error, IndexError) as error:
+            raise PebbleError(f"No group in the regular expression for '{replacement}'") from error
         size += len(piece) - (match.end() - match.start())
         _check_size(env, size)
         return piece

@@ -144,10 +144,10 @@ def format_number(number: Any, pattern_text: str | None) -> str:
     """`numberFormat`: a number written with a DecimalFormat pattern (`#,##0.00`), or as
     `NumberFormat.getInstance(Locale.US)` writes it when there is none."""
     pattern = _parse_pattern(pattern_text or _DEFAULT_PATTERN)
-    if isinstance(number, float) and math.isnan(number):
+    if isinstance(number, float | Decimal) and math.isnan(number):
         return "NaN"
     negative = number < 0 or (isinstance(number, float) and math.copysign(1, number) < 0)
-    if isinstance(number, float) and math.isinf(number):
+    if isinstance(number, float | Decimal) and math.isinf(number):
         body = "\u221e"
     else:
         value = abs(Decimal(number)) * pattern.prefix.multiplier * pattern.suffix.multiplier

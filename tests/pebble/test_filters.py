@@ -4,6 +4,7 @@ tests give (CoreFiltersTest, the Kestra filter tests) and their error messages."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -505,3 +506,22 @@ def test_sort_orders_booleans_and_refuses_mixed_kinds():
     assert apply("sort", [True, False]) == [False, True]
     with pytest.raises(PebbleError, match="cannot be compared"):
         apply("sort", [True, 1])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "args", "kwargs", "message"),
+    [
+        ("replace", "aXb", ({"X": "\\"},), {"regexp": True}, "character to be escaped is missing"),
+        ("replace", "aXb", ({"X": "$1"},), {"regexp": True}, "No group in the regular expression"),
+    ],
+)
+def test_a_bad_replacement_fails_with_a_pebble_error(name, value, args, kwargs, message):
+    with pytest.raises(PebbleError, match=re.escape(message)):
+        apply(name, value, *args, **kwargs)
+
+
+def test_number_format_writes_infinite_decimals_as_java_does():
+    assert (apply("numberFormat", Decimal("-Infinity")), apply("numberFormat", Decimal("NaN"))) == (
+        "-\u221e",
+        "NaN",
+    )
