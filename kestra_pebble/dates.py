@@ -23,6 +23,7 @@ from kestra_pebble.java import class_name
 
 UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_OUT_OF_RANGE = "Instant exceeds minimum or maximum instant"
 
 # Names by language: months (full, short), days from Monday (full, short), AM/PM.
 _NAMES: dict[str, tuple[list[str], list[str], list[str], list[str], tuple[str, str]]] = {
@@ -518,7 +519,10 @@ def format_datetime(moment: dt.datetime, format: Any, time_zone: Any, locale_nam
     """The moment in the zone asked for (UTC by default), written with `format` (`iso` by
     default): a Kestra name or a DateTimeFormatter pattern."""
     lang = locale(locale_name)
-    local = moment.astimezone(zone(time_zone))
+    try:
+        local = moment.astimezone(zone(time_zone))
+    except OverflowError as error:
+        raise PebbleError(_OUT_OF_RANGE) from error
     name = "iso" if format is None else str(format)
     if name in _NAMED:
         return _NAMED[name](local)
@@ -684,7 +688,13 @@ def to_datetime(value: Any, time_zone: Any = None, existing_format: Any = None) 
     without is in `timeZone`, a date is at noon there, a whole number counts seconds since
     1970, and text is ISO 8601 (with or without an offset, or only a date) or follows
     `existingFormat`."""
-    tz = zone(time_zone)
+    try:
+        return _to_datetime(value, zone(time_zone), existing_format)
+    except OverflowError as error:
+        raise PebbleError(_OUT_OF_RANGE) from error
+
+
+def _to_datetime(value: Any, tz: dt.tzinfo, existing_format: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else _in_zone(value, tz)
     if isinstance(value, dt.date):
@@ -727,7 +737,7 @@ def add(moment: dt.datetime, amount: int, unit: Any) -> dt.datetime:
                 moment.tzinfo
             )
         except OverflowError as error:
-            raise PebbleError("Instant exceeds minimum or maximum instant") from error
+            raise PebbleError(_OUT_OF_RANGE) from error
     if name not in _DATE_UNITS:
         if name == "ERAS":
             if amount == 0:

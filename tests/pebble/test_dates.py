@@ -184,6 +184,19 @@ def test_adding_past_the_last_instant_is_an_error_not_a_crash():
         apply("dateAdd", NOW, 10**15, "HOURS")
 
 
+@pytest.mark.parametrize(
+    ("value", "kwargs"),
+    [
+        (10**15, {}),
+        (dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), {"timeZone": "Pacific/Kiritimati"}),
+        (dt.datetime(1, 1, 1, tzinfo=dt.UTC), {"timeZone": "America/New_York"}),
+    ],
+)
+def test_a_date_past_the_range_is_an_error_not_a_crash(value, kwargs):
+    with pytest.raises(PebbleError, match="Instant exceeds minimum or maximum instant"):
+        apply("date", value, **kwargs)
+
+
 def test_eras_and_forever_fail_as_in_java():
     assert apply("dateAdd", NOW, 0, "ERAS", timeZone="Europe/Paris").startswith("2013-09-08")
     with pytest.raises(PebbleError, match=r"Invalid value for Era \(valid values 0 - 1\): 2"):
