@@ -57,6 +57,7 @@ def test_from_json_reads_objects_lists_and_null():
         ),
         ("max", (1, "a"), "invalid operands for mathematical comparison [GREATER_THAN]"),
         ("randomInt", (5, 1), "In 'GenerateRandomNumber' upper is less than lower"),
+        ("parent", (), "Can not use parent function if template does not extend another template."),
     ],
 )
 def test_it_fails_with_kestras_message(name, args, message):
