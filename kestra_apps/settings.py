@@ -6,6 +6,7 @@ configuration: SQLite in var/, a file-system Celery broker, a Kestra (or the emu
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -327,3 +328,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# Sign-in throttling (django-axes), on the login form and the API's Basic auth: after
+# LOGIN_FAILURE_LIMIT failures from one client, or for one user name, sign-ins are refused
+# (429, Retry-After) until LOGIN_LOCKOUT_SECONDS after the last counted failure. Failures
+# during a lockout do not lengthen it, so nobody keeps a real user out for longer than that;
+# a refused sign-in checks no password.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=envint("LOGIN_LOCKOUT_SECONDS", 300))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful sign-ins are not logged
+AXES_CLIENT_IP_CALLABLE = "executions.throttle.client_id"
+AXES_LOCKOUT_CALLABLE = "accounts.views.signin_locked_out"
