@@ -169,7 +169,9 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "https:"],
+        # Images in app pages: the portal's own, inline ones, and the sites listed in
+        # IMAGE_ALLOWED_ORIGINS; not any https: address (tracking pixels in typed values).
+        "img-src": [SELF, "data:", *envlist("IMAGE_ALLOWED_ORIGINS", [])],
         "connect-src": [SELF],
         "frame-src": [SELF],
         "form-action": [SELF],
