@@ -73,6 +73,16 @@ def _portal_problems() -> list[Error | Warning]:
                 id="kestra.E007",
             )
         )
+    try:
+        throttle.trusted_proxies()
+    except ValueError as exc:
+        problems.append(
+            Error(
+                f"TRUSTED_PROXIES must list IP addresses or networks: {exc}.",
+                hint="For example 10.0.0.5,192.168.0.0/24.",
+                id="kestra.E011",
+            )
+        )
     if (
         min(settings.KESTRA_TIMEOUT, settings.EXECUTION_POLL_SECONDS, settings.LIVE_POLL_SECONDS)
         <= 0

@@ -236,6 +236,9 @@ LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 0.5)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
+# The reverse proxies (addresses or networks) whose X-Forwarded-For names the client, for
+# the limits per client; empty: the peer's address is the client's.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 MEDIA_ROOT = DATA_DIR / "media"
 
 # REST API (Kestra's Apps API shape, under /api/v1/<tenant>/apps/).

@@ -118,3 +118,18 @@ def test_basic_auth_past_the_limit_is_429_and_checks_no_password(ada, hash_check
     assert problem["status"] == 429 and "Too many failed sign-ins" in problem["detail"]
     # Without credentials the public app still answers this client.
     assert client.get(view).status_code != 429
+
+
+def test_behind_a_trusted_proxy_one_client_locked_out_leaves_the_others_be(ada, settings) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.9.1"]
+
+    def through_proxy(client_address: str, password: str) -> int:
+        proxy = Client(REMOTE_ADDR="10.0.9.1", HTTP_X_FORWARDED_FOR=client_address)
+        return proxy.post("/accounts/login/", {"username": "bob", "password": password}).status_code
+
+    for _ in range(LIMIT):
+        through_proxy("203.0.113.7", "wrong")
+    assert through_proxy("203.0.113.7", "wrong") == 429
+    proxy = Client(REMOTE_ADDR="10.0.9.1", HTTP_X_FORWARDED_FOR="203.0.113.8")
+    signed_in = proxy.post("/accounts/login/", {"username": "ada", "password": PASSWORD})
+    assert signed_in.status_code == 302
