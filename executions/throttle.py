@@ -1,4 +1,5 @@
-"""A per-client limit on submissions to public forms, kept in Django's cache."""
+"""Per-client limits on submissions to forms and on checks of their values, kept in
+Django's cache; and who the client is."""
 
 from __future__ import annotations
 
@@ -49,11 +50,21 @@ def client_id(request: HttpRequest) -> str:
 
 def allow_submission(request: HttpRequest) -> tuple[bool, int]:
     """Count this submission against the client's window: (allowed, seconds to wait)."""
-    limit, period = parse_rate(settings.SUBMISSION_RATE_LIMIT)
+    return _allow(request, "submissions", settings.SUBMISSION_RATE_LIMIT)
+
+
+def allow_validation(request: HttpRequest) -> tuple[bool, int]:
+    """Count this check of a form's values (each one asks Kestra) against the client's
+    window: (allowed, seconds to wait)."""
+    return _allow(request, "validations", settings.VALIDATE_RATE_LIMIT)
+
+
+def _allow(request: HttpRequest, what: str, rate: str) -> tuple[bool, int]:
+    limit, period = parse_rate(rate)
     if limit <= 0:
         return True, 0
     window = int(time.time() // period)
-    key = f"submissions:{client_id(request)}:{window}"
+    key = f"{what}:{client_id(request)}:{window}"
     cache.add(key, 0, timeout=period + 1)
     try:
         count = cache.incr(key)

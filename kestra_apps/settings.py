@@ -236,6 +236,8 @@ LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 0.5)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
+# Checks of a form's values as they are typed (each asks Kestra), per client; 0 = off.
+VALIDATE_RATE_LIMIT = envstr("VALIDATE_RATE_LIMIT", "120/m")
 # The reverse proxies (addresses or networks) whose X-Forwarded-For names the client, for
 # the limits per client; empty: the peer's address is the client's.
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
