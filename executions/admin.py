@@ -93,7 +93,8 @@ class DecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description="who")
     def who(self, decision: Decision) -> str:
-        return decision.username or f"anonymous session {decision.session}"
+        who = decision.username or f"anonymous session {decision.session}"
+        return f"{who} (via {decision.via})" if decision.via else who
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.dateparse import parse_datetime
@@ -426,6 +427,24 @@ def _upload_path(instance: SubmissionFile, filename: str) -> str:
     return f"submissions/{instance.execution.token}/{instance.input_id}/{filename}"
 
 
+def _upload_storage() -> Storage:
+    """The storage named by UPLOAD_STORAGE (the database unless set otherwise)."""
+    return storages["uploads"]
+
+
+class StoredFile(models.Model):
+    """The bytes of a file kept by `executions.file_storage.DatabaseStorage`: every node
+    reads them, and they are written in the submission's transaction."""
+
+    name = models.CharField(max_length=500, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveBigIntegerField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class SubmissionFile(models.Model):
     """A file a person uploaded with a submission, kept until Kestra has it."""
 
@@ -433,7 +452,7 @@ class SubmissionFile(models.Model):
     input_id = models.CharField(max_length=150)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=150, default="application/octet-stream")
-    file = models.FileField(upload_to=_upload_path, max_length=500)
+    file = models.FileField(upload_to=_upload_path, storage=_upload_storage, max_length=500)
 
     class Meta:
         constraints = [
@@ -442,6 +461,10 @@ class SubmissionFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.input_id}: {self.name}"
+
+
+VIA_LINK = "emailed link"  # decided through a signed link from a notification, not a login
+VIA_HELP = "How the person came when not through their own session (an emailed link)."
 
 
 class Decision(models.Model):
@@ -464,6 +487,7 @@ class Decision(models.Model):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
     reason = models.TextField(blank=True, help_text="The deciding vote's comment.")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -504,6 +528,7 @@ class Vote(models.Model):
     seat = models.CharField(
         max_length=150, blank=True, help_text="The approver who delegated this vote."
     )
+    via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     comment = models.TextField(blank=True)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
     created = models.DateTimeField(auto_now_add=True)
@@ -583,3 +608,24 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_username} → {self.to_username}"
+
+
+class KestraRequestCount(models.Model):
+    """Requests to Kestra by endpoint, status and latency bucket, added up by every process
+    (`executions.request_counts`): one scrape of any web node sees the whole cluster's."""
+
+    endpoint = models.CharField(max_length=40)
+    status = models.CharField(max_length=12)
+    bucket = models.FloatField(help_text="The latency bucket's upper bound, in seconds.")
+    count = models.PositiveBigIntegerField(default=0)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "status", "bucket"], name="one_count_per_bucket"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint} {self.status} ≤{self.bucket}s: {self.count}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -32,6 +33,7 @@ from executions.kestra import (
     get_client,
 )
 from executions.models import Execution, ExecutionLog, Vote, delivery_backoff, paused_run
+from kestra_apps import logs
 from notifications import events
 
 logger = logging.getLogger(__name__)
@@ -76,7 +78,17 @@ def execution_submit(
     )
     uploads.store(execution, files or {})
     enqueue.on_commit(enqueue.DELIVER, execution.pk)
+    with logs.bound(execution=execution.token, app=app.uid):
+        logger.info("submission stored files=%s", len(files or {}))
     return execution
+
+
+def about(execution_id: int) -> AbstractContextManager[None]:
+    """Name the execution (its token, Kestra id and app) on every log line of work on it."""
+    token, kestra_id, app = Execution.objects.filter(pk=execution_id).values_list(
+        "token", "kestra_id", "app__uid"
+    ).first() or ("", None, "")
+    return logs.bound(execution=token, kestra_id=kestra_id, app=app)
 
 
 def decision_labels(execution: Execution) -> dict[str, str]:
@@ -163,7 +175,10 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
     fields = ["kestra_id", "delivery", "payload", "error", "snapshot", "state"]
     if execution.payload is None:
         execution.give_up("The form values can no longer be read: SECRET_KEY has changed.")
-        leases.write_back(execution, clock, stage_before=stage_before, fields=fields, final=True)
+        if leases.write_back(
+            execution, clock, stage_before=stage_before, fields=fields, final=True
+        ):
+            uploads.release(execution)
         leases.log_hold("deliver", [execution_id], clock, "unreadable")
         return None
     try:
@@ -178,25 +193,30 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
             execution.give_up(f"Kestra could not be reached after {execution.attempts} attempts.")
         else:
             execution.error = str(exc)
-        leases.write_back(
+        if leases.write_back(
             execution,
             clock,
             stage_before=stage_before,
             fields=fields,
             final=gave_up,
             interval=delivery_backoff(execution.attempts, cap=config.delivery_backoff_max_seconds),
-        )
+        ):
+            uploads.release(execution)
         leases.log_hold("deliver", [execution_id], clock, "unavailable")
         return None
     except KestraRejected as exc:
         execution.give_up(f"Kestra rejected the submission: {exc.message}")
-        leases.write_back(execution, clock, stage_before=stage_before, fields=fields, final=True)
+        if leases.write_back(
+            execution, clock, stage_before=stage_before, fields=fields, final=True
+        ):
+            uploads.release(execution)
         leases.log_hold("deliver", [execution_id], clock, "rejected")
         return None
     execution.mark_delivered(created)
+    logs.add(kestra_id=execution.kestra_id)
     written = leases.write_back(execution, clock, stage_before=stage_before, fields=fields)
     if written:
-        uploads.discard(execution)
+        uploads.release(execution)
     leases.log_hold("deliver", [execution_id], clock, "delivered")
     return execution if written else None
 

@@ -10,12 +10,16 @@ task itself.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
+from django.utils import timezone
 
-from executions import leases, services, tracking
+from executions import leases, services, tracking, uploads
+
+logger = logging.getLogger(__name__)
 
 # A lost database connection or a locked SQLite file: worth trying again soon, and the
 # task is idempotent. Anything else is a bug to see in the logs, not to retry.
@@ -42,14 +46,17 @@ def _expires() -> float:
 
 @shared_task(**TASK_OPTIONS)
 def deliver(execution_id: int, claim: str = "") -> None:
-    if services.execution_deliver(execution_id=execution_id, claim=claim) is not None:
+    with services.about(execution_id):
+        delivered = services.execution_deliver(execution_id=execution_id, claim=claim)
+    if delivered is not None:
         # Delivered: the first poll straight away, so the page leaves "queued" at once.
         poll.delay(execution_id)
 
 
 @shared_task(**TASK_OPTIONS)
 def poll(execution_id: int, claim: str = "") -> None:
-    services.execution_poll(execution_id=execution_id, claim=claim)
+    with services.about(execution_id):
+        services.execution_poll(execution_id=execution_id, claim=claim)
 
 
 @shared_task(**TASK_OPTIONS)
@@ -78,3 +85,12 @@ def discover() -> None:
     claim, found = tracking.executions_discover()
     for execution_id in found:
         poll.apply_async((execution_id, claim), expires=_expires())
+
+
+@shared_task(**PERIODIC_OPTIONS)
+def sweep_uploads() -> int:
+    """Remove uploaded files no submission waits for any more."""
+    removed = uploads.sweep(now=timezone.now())
+    if removed:
+        logger.info("uploads swept files=%s", removed)
+    return removed

@@ -1,5 +1,7 @@
 """System checks for settings that parse but cannot work (`manage.py check` reports them)."""
 
+import ipaddress
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +17,12 @@ def _is_http_url(value: str) -> bool:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
-    return [*_kestra_problems(), *_portal_problems()]
+    return [
+        *_kestra_problems(),
+        *_portal_problems(),
+        *_deployment_problems(),
+        *_secret_key_problems(),
+    ]
 
 
 def _kestra_problems() -> list[Error | Warning]:
@@ -80,7 +87,7 @@ def _portal_problems() -> list[Error | Warning]:
             Error(
                 f"TRUSTED_PROXIES must list IP addresses or networks: {exc}.",
                 hint="For example 10.0.0.5,192.168.0.0/24.",
-                id="kestra.E011",
+                id="kestra.E018",
             )
         )
     if (
@@ -94,3 +101,63 @@ def _portal_problems() -> list[Error | Warning]:
             )
         )
     return problems
+
+
+UPLOAD_STORAGES = ("database", "filesystem", "s3")
+
+
+def _deployment_problems() -> list[Error | Warning]:
+    """What several machines must share (where uploads wait), and who may read the metrics."""
+    problems: list[Error | Warning] = []
+    if settings.UPLOAD_STORAGE not in UPLOAD_STORAGES:
+        problems.append(
+            Error(
+                f"UPLOAD_STORAGE must be one of {', '.join(UPLOAD_STORAGES)},"
+                f" got {settings.UPLOAD_STORAGE!r}.",
+                id="kestra.E019",
+            )
+        )
+    elif settings.UPLOAD_STORAGE == "s3" and not settings.STORAGES["uploads"]["OPTIONS"].get(
+        "bucket_name"
+    ):
+        problems.append(Error("UPLOAD_STORAGE=s3 needs UPLOAD_S3_BUCKET.", id="kestra.E019"))
+    for network in settings.METRICS_ALLOWED_NETWORKS:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            problems.append(
+                Error(
+                    f"METRICS_ALLOWED_NETWORKS holds {network!r}, which is not a network.",
+                    hint="Addresses or CIDR ranges separated by commas: 10.0.0.0/8,::1",
+                    id="kestra.E020",
+                )
+            )
+    return problems
+
+
+def _secret_key_problems() -> list[Error | Warning]:
+    """Several nodes must sign with one key: the key generated in a node's data folder is
+    that node's alone. A shared database or broker says there may be several."""
+    generated = Path(settings.DATA_DIR) / "secret_key"
+    if not generated.exists() or generated.read_text().strip() != settings.SECRET_KEY:
+        return []
+    shared = [
+        name
+        for name, is_shared in (
+            ("the database", not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")),
+            ("the broker", not settings.CELERY_BROKER_URL.startswith("filesystem://")),
+        )
+        if is_shared
+    ]
+    if not shared:
+        return []
+    return [
+        Warning(
+            f"SECRET_KEY is the key generated for this node, but {' and '.join(shared)}"
+            " can be shared by several nodes: each would sign sessions, CSRF tokens and"
+            " links with its own key, and refuse the others'.",
+            hint="Set SECRET_KEY (or SECRET_KEY_FILE) to one value on every node"
+            " (docs/deployment.md).",
+            id="kestra.W019",
+        )
+    ]

@@ -9,6 +9,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -119,7 +120,7 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LocalPasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None
@@ -143,7 +144,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -216,6 +217,10 @@ NOTIFY_BACKOFF_MAX_SECONDS = envfloat("NOTIFY_BACKOFF_MAX_SECONDS", 300.0)
 NOTIFY_LEASE_SECONDS = envfloat("NOTIFY_LEASE_SECONDS", 60.0)
 NOTIFY_SEND_SECONDS = envfloat("NOTIFY_SEND_SECONDS", 2.0)
 NOTIFY_REMIND_SECONDS = envfloat("NOTIFY_REMIND_SECONDS", 60.0)
+# Messages that ask someone to decide carry a signed link of their own, which acts once
+# without a login within this many hours (notifications.links).
+NOTIFY_DECISION_LINKS = envbool("NOTIFY_DECISION_LINKS", True)
+NOTIFY_LINK_HOURS = envfloat("NOTIFY_LINK_HOURS", 72.0)
 
 # Execution tracking (docs/tracking.md): watched executions are polled every
 # EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; due work is
@@ -243,6 +248,25 @@ VALIDATE_RATE_LIMIT = envstr("VALIDATE_RATE_LIMIT", "120/m")
 # the limits per client; empty: the peer's address is the client's.
 TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 MEDIA_ROOT = DATA_DIR / "media"
+# Where FILE inputs wait until Kestra has them (docs/deployment.md): "database" (the default:
+# every node reads them), "filesystem" (MEDIA_ROOT: one machine only) or "s3" (django-storages,
+# installed with the `s3` extra; the bucket in UPLOAD_S3_BUCKET, credentials as boto3 reads them).
+UPLOAD_STORAGE = envstr("UPLOAD_STORAGE", "database")
+_UPLOAD_STORAGES: dict[str, dict[str, Any]] = {
+    "database": {"BACKEND": "executions.file_storage.DatabaseStorage"},
+    "filesystem": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "s3": {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": envstr("UPLOAD_S3_BUCKET", ""),
+            "endpoint_url": envstr("UPLOAD_S3_ENDPOINT_URL", "") or None,
+            "location": "uploads",
+            "default_acl": "private",
+            "querystring_auth": True,
+        },
+    },
+}
+STORAGES["uploads"] = _UPLOAD_STORAGES.get(UPLOAD_STORAGE, _UPLOAD_STORAGES["database"])
 
 # REST API (Kestra's Apps API shape, under /api/v1/<tenant>/apps/).
 # Basic auth with a username and password is what kestrapy sends; admins may turn it off
@@ -326,16 +350,78 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": EXECUTION_DISCOVERY_SECONDS,
         "options": {"expires": EXECUTION_DISCOVERY_SECONDS},
     },
+    # Uploads a submission left behind (executions.uploads.sweep).
+    "sweep-uploads": {
+        "task": "executions.tasks.sweep_uploads",
+        "schedule": envfloat("UPLOAD_SWEEP_SECONDS", 3600.0),
+        "options": {"expires": 600},
+    },
 }
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # One line per event; LOG_FORMAT=json for a log collector. Lines about an execution name
+    # it, its Kestra id and its app (kestra_apps.logs).
+    "formatters": {
+        "plain": {
+            "()": "kestra_apps.logs.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        },
+        "json": {"()": "kestra_apps.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "kestra_apps.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if envstr("LOG_FORMAT", "plain") == "json" else "plain",
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
+
+# Metrics for Prometheus on /metrics (docs/deployment.md): callers from these networks only,
+# with the bearer token when one is set. Each process writes its count of requests to
+# Kestra to the database at most this often.
+METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+METRICS_TOKEN = envsecret("METRICS_TOKEN")
+METRICS_FLUSH_SECONDS = envfloat("METRICS_FLUSH_SECONDS", 10.0)
+
+# Sign-in through the company's identity provider with OpenID Connect (docs/sign-in.md):
+# on when OIDC_ISSUER is set; the provider's endpoints come from its discovery document.
+# LOCAL_LOGIN=false turns every password check off (the login form, the admin's, basic auth).
+LOCAL_LOGIN = envbool("LOCAL_LOGIN", True)
+OIDC_ISSUER = envstr("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = envstr("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = envsecret("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = envstr("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = envstr("OIDC_SIGN_ALGO", "RS256")
+OIDC_USERNAME_CLAIM = envstr("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = envstr("OIDC_GROUPS_CLAIM", "groups")
+OIDC_GROUP_PREFIX = envstr("OIDC_GROUP_PREFIX")
+OIDC_GROUPS_ALLOWED = envlist("OIDC_GROUPS_ALLOWED", [])
+OIDC_KEEP_MANUAL_GROUPS = envbool("OIDC_KEEP_MANUAL_GROUPS", True)
+OIDC_BUTTON_LABEL = envstr("OIDC_BUTTON_LABEL", "SSO")
+# A session from the provider ends after this long, so a group revoked there is gone at
+# the latest then (the next sign-in reads the groups again).
+OIDC_SESSION_MAX_AGE = envint("OIDC_SESSION_MAX_AGE", 8 * 3600)
+# The REST API takes the provider's access tokens (JWTs) issued for this audience.
+OIDC_API_AUDIENCE = envstr("OIDC_API_AUDIENCE") or OIDC_RP_CLIENT_ID
+OIDC_TIMEOUT = envfloat("OIDC_TIMEOUT", 10.0)
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.sign_in.provider_logout_url"
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.backends.IdentityProviderBackend"]
+if OIDC_ISSUER:
+    # Logout is a form post that the portal redirects on to the provider's end-session
+    # endpoint (on the issuer's host): form-action must allow that redirect.
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )
 
 # Sign-in throttling (django-axes), on the login form and the API's Basic auth: after
 # LOGIN_FAILURE_LIMIT failures from one client, or for one user name, sign-ins are refused

@@ -5,8 +5,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from kestra_apps import health
+from kestra_apps import health, metrics
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -33,3 +34,20 @@ def readyz(request: HttpRequest) -> HttpResponse:
     return JsonResponse(
         {"status": "ok" if ready else "failed", **checks}, status=200 if ready else 503
     )
+
+
+@never_cache
+@require_GET
+def metrics_scrape(request: HttpRequest) -> HttpResponse:
+    """Prometheus's scrape, for allowed networks and the token holder only."""
+    try:
+        metrics.may_scrape(
+            address=request.META.get("REMOTE_ADDR", ""),
+            authorization=request.headers.get("Authorization", ""),
+        )
+    except metrics.Refused as refused:
+        response = HttpResponse(status=refused.status)
+        if refused.status == 401:
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    return HttpResponse(metrics.scrape(), content_type=CONTENT_TYPE_LATEST)

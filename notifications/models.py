@@ -96,3 +96,15 @@ class Preference(models.Model):
     @chat_address.setter
     def chat_address(self, address: str) -> None:
         self.chat_secret = crypto.seal(address, purpose=CHAT_ADDRESS)
+
+
+class UsedLink(models.Model):
+    """A signed decision link that has acted (notifications.links): each acts once."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="used_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    used = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"link of {self.user} used {self.used:%Y-%m-%d %H:%M}"

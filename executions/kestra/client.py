@@ -6,11 +6,13 @@ The dialect is read from `GET /api/v1/configs`, never guessed: a 2.x server answ
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, ParamSpec, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -27,6 +29,41 @@ from executions.kestra.errors import (
 VERSION_TTL_SECONDS = 300.0
 
 FileField = tuple[str, IO[bytes], str]
+
+# Who hears of each request: (endpoint, status, seconds). The endpoint is the client
+# method's name (a few dozen at most, whatever the ids in the path); the status is the HTTP
+# code, or "unreachable" when no answer came. `executions.apps` adds the metrics' recorder.
+RequestObserver = Callable[[str, str, float], None]
+_observers: list[RequestObserver] = []
+_endpoint: ContextVar[str] = ContextVar("kestra_endpoint", default="other")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def observe_requests(observer: RequestObserver) -> None:
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def _endpoint_name(method: Callable[P, R]) -> Callable[P, R]:
+    """Name the requests `method` makes after it, for the observers."""
+
+    @functools.wraps(method)
+    def named(*args: P.args, **kwargs: P.kwargs) -> R:
+        token = _endpoint.set(method.__name__)
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _endpoint.reset(token)
+
+    return named
+
+
+def _tell_observers(status: str, started: float) -> None:
+    seconds = time.monotonic() - started
+    for observer in _observers:
+        observer(_endpoint.get(), status, seconds)
 
 
 @dataclass(frozen=True)
@@ -67,10 +104,13 @@ class KestraClient:
 
     def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        started = time.monotonic()
         try:
             response = self.session.request(method, f"{self.base_url}{path}", **kwargs)
         except requests.RequestException as exc:
+            _tell_observers("unreachable", started)
             raise KestraUnavailable(f"Kestra could not be reached: {type(exc).__name__}") from None
+        _tell_observers(str(response.status_code), started)
         if response.status_code >= 500:
             response.close()
             raise KestraUnavailable(f"Kestra answered {response.status_code}")
@@ -107,6 +147,7 @@ class KestraClient:
         `..` stays one segment and cannot reach another endpoint."""
         return "/api/v1/" + "/".join(quote(str(s), safe="") for s in (self.tenant, *segments))
 
+    @_endpoint_name
     def ping(self, timeout: float) -> str:
         """The version Kestra says it runs, asked now (not cached), within `timeout`
         seconds: whether it answers, for a readiness check."""
@@ -115,6 +156,7 @@ class KestraClient:
 
     # dialect
 
+    @_endpoint_name
     def dialect(self) -> Dialect:
         with _versions_lock:
             cached = _versions.get(self.base_url)
@@ -136,6 +178,7 @@ class KestraClient:
 
     # flows
 
+    @_endpoint_name
     def flow(self, namespace: str, flow_id: str, revision: int | None = None) -> dict[str, Any]:
         params = {"revision": revision} if revision else None
         return self._json("GET", self._api("flows", namespace, flow_id), params=params)
@@ -173,6 +216,7 @@ class KestraClient:
         """A flow's inputs, as Kestra's execution endpoints take them, to `path` (_api's)."""
         return self._json("POST", path, params=params, **self._multipart(values, files))
 
+    @_endpoint_name
     def validate_inputs(
         self,
         namespace: str,
@@ -184,6 +228,7 @@ class KestraClient:
         path = self._api("executions", namespace, flow_id, "validate")
         return self._post_inputs(path, values, files, self._revision(revision))
 
+    @_endpoint_name
     def create_execution(
         self,
         namespace: str,
@@ -197,9 +242,11 @@ class KestraClient:
         path = self._api("executions", namespace, flow_id)
         return self._post_inputs(path, values, files, params)
 
+    @_endpoint_name
     def execution(self, execution_id: str) -> dict[str, Any]:
         return self._json("GET", self._api("executions", execution_id))
 
+    @_endpoint_name
     def find_executions(
         self, namespace: str, flow_id: str, labels: Mapping[str, str]
     ) -> list[dict[str, Any]]:
@@ -216,6 +263,7 @@ class KestraClient:
         body = self._json("GET", self._api("executions", "search"), params=params) or {}
         return list(body.get("results") or [])
 
+    @_endpoint_name
     def search_executions(
         self,
         namespace: str,
@@ -244,6 +292,7 @@ class KestraClient:
         results = list(body.get("results") or [])
         return results, int(body.get("total") or len(results))
 
+    @_endpoint_name
     def execution_outputs(self, execution: Mapping[str, Any]) -> dict[str, Any]:
         """The flow-level outputs: in the execution up to 1.3, at their own endpoint in 2.x."""
         if not self.dialect().v2:
@@ -251,6 +300,7 @@ class KestraClient:
         body = self._json("GET", self._api("outputs", "executions", execution["id"]))
         return dict(body or {})
 
+    @_endpoint_name
     def task_outputs(self, execution: Mapping[str, Any]) -> dict[str, Any]:
         """Outputs of the execution's task runs by task id (the last run of a task wins)."""
         if not self.dialect().v2:
@@ -269,6 +319,7 @@ class KestraClient:
                 outputs[run["taskId"]] = values
         return outputs
 
+    @_endpoint_name
     def validate_resume(
         self,
         execution_id: str,
@@ -284,6 +335,7 @@ class KestraClient:
         # The 2.0 spec shows a list where the server sends one object.
         return body[0] if isinstance(body, list) and body else dict(body or {})
 
+    @_endpoint_name
     def resume(
         self,
         execution_id: str,
@@ -296,15 +348,18 @@ class KestraClient:
             **self._multipart(values, files),
         ).close()
 
+    @_endpoint_name
     def preview(self, execution_id: str, path: str, max_rows: int = 100) -> dict[str, Any]:
         params = {"path": path, "maxRows": str(max_rows), "encoding": "UTF-8"}
         return self._json(
             "GET", self._api("executions", execution_id, "file", "preview"), params=params
         )
 
+    @_endpoint_name
     def kill(self, execution_id: str) -> None:
         self._request("DELETE", self._action(execution_id, "kill")).close()
 
+    @_endpoint_name
     def set_labels(self, execution_id: str, labels: Mapping[str, str]) -> None:
         """Add or change these labels on an ended execution, keeping its others.
 
@@ -322,6 +377,7 @@ class KestraClient:
         body = [{"key": key, "value": value} for key, value in merged.items()]
         self._request("POST", self._action(execution_id, "labels"), json=body).close()
 
+    @_endpoint_name
     def logs(self, execution_id: str, min_level: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, str] = {}
         if min_level:
@@ -329,6 +385,7 @@ class KestraClient:
             params[key] = min_level
         return list(self._json("GET", self._api("logs", execution_id), params=params) or [])
 
+    @_endpoint_name
     def download(self, execution_id: str, path: str) -> tuple[Iterator[bytes], dict[str, str]]:
         """Stream a kestra:// file of an execution: (chunks, response headers)."""
         response = self._request(

@@ -22,7 +22,7 @@ def open_waiting_payloads(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("executions", "0008_approval_policies"),
+        ("executions", "0009_decision_links"),
     ]
 
     operations = [
