@@ -106,6 +106,25 @@ def usable_apps(user: Person, *, dates: bool = True) -> AppQuerySet:
     return apps.filter(Q(access=App.Access.PUBLIC) | granted(user))
 
 
+def may_issue_token(issuer: Person, holder: User) -> bool:
+    """A token acts as its holder: staff may issue one only for someone with no more rights
+    than their own (a superuser, for anyone). Rights: superuser and staff status, global
+    permissions, groups, and the apps one may use."""
+    if not issuer.is_authenticated:
+        return False
+    if issuer.is_superuser or issuer.pk == holder.pk:
+        return True
+    return (
+        not holder.is_superuser
+        and (issuer.is_staff or not holder.is_staff)
+        and holder.get_all_permissions() <= issuer.get_all_permissions()
+        and not holder.groups.exclude(pk__in=issuer.groups.values("pk")).exists()
+        and not usable_apps(holder, dates=False)
+        .exclude(pk__in=usable_apps(issuer, dates=False).values("pk"))
+        .exists()
+    )
+
+
 def catalog(user: Person) -> AppQuerySet:
     """The catalog: the apps this person may use that are listed in it."""
     return usable_apps(user).filter(catalog=True)

@@ -266,13 +266,19 @@ def _refresh_from_kestra(
     fingerprint = execution.fingerprint
     was_paused = execution.state == "PAUSED"
     clock.check()
-    execution.apply_snapshot(client.execution(kestra_id))
+    snapshot = client.execution(kestra_id)
+    changed_runs = _task_runs(snapshot) != before
     clock.check()
-    _store_new_logs(execution, client.logs(kestra_id))
-    changed_runs = _task_runs(execution.snapshot) != before
+    task_outputs = client.task_outputs(snapshot) if changed_runs else {}
+    # SECRET values Kestra sends back (inputs, onResume values in task outputs, a log line
+    # that prints one) are masked before anything of them is stored.
+    flow = forms.flow_definition(execution.app)
+    secrets = forms.secret_values(flow, snapshot, task_outputs)
+    execution.apply_snapshot(forms.masked(snapshot, secrets))
     if changed_runs:
-        clock.check()
-        execution.task_outputs = client.task_outputs(execution.snapshot)
+        execution.task_outputs = forms.masked(task_outputs, secrets)
+    clock.check()
+    _store_new_logs(execution, forms.masked(client.logs(kestra_id), secrets))
     run = paused_run(execution.snapshot)
     if run is not None and str(run.get("id") or "") != execution.pause_key:
         clock.check()
@@ -284,7 +290,7 @@ def _refresh_from_kestra(
         execution.resume_form = {}
     if execution.state in stages.TERMINAL_STATES:
         clock.check()
-        execution.outputs = client.execution_outputs(execution.snapshot)
+        execution.outputs = forms.masked(client.execution_outputs(snapshot), secrets)
         if execution.verdict:
             clock.check()
             client.set_labels(kestra_id, decision_labels(execution))

@@ -69,15 +69,25 @@ def _portal_problems() -> list[Error | Warning]:
                 id="kestra.E005",
             )
         )
+    for name in ("SUBMISSION_RATE_LIMIT", "VALIDATE_RATE_LIMIT"):
+        try:
+            throttle.parse_rate(getattr(settings, name))
+        except (ValueError, KeyError):
+            problems.append(
+                Error(
+                    f"{name} must look like 20/m, got {getattr(settings, name)!r}.",
+                    hint="A count, a slash, and s, m, h or d; 0/m turns the limit off.",
+                    id="kestra.E007",
+                )
+            )
     try:
-        throttle.parse_rate(settings.SUBMISSION_RATE_LIMIT)
-    except (ValueError, KeyError):
+        throttle.trusted_proxies()
+    except ValueError as exc:
         problems.append(
             Error(
-                "SUBMISSION_RATE_LIMIT must look like 20/m,"
-                f" got {settings.SUBMISSION_RATE_LIMIT!r}.",
-                hint="A count, a slash, and s, m, h or d; 0/m turns the limit off.",
-                id="kestra.E007",
+                f"TRUSTED_PROXIES must list IP addresses or networks: {exc}.",
+                hint="For example 10.0.0.5,192.168.0.0/24.",
+                id="kestra.E018",
             )
         )
     if (

@@ -327,6 +327,12 @@ def test_execution_unknown_is_not_found(client: KestraClient) -> None:
     assert "not found" in caught.value.message
 
 
+def test_an_id_that_reads_like_a_path_stays_one_segment(client: KestraClient) -> None:
+    # Unquoted, this id walked up to the flow's own endpoint and the flow came back.
+    with pytest.raises(KestraNotFound):
+        client.execution("../flows/test/hello")
+
+
 def test_execution_outputs_are_the_flow_outputs(client: KestraClient) -> None:
     done = run_hello(client)
     outputs = client.execution_outputs(done)

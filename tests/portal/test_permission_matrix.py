@@ -24,7 +24,7 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from apps_catalog.models import App
+from apps_catalog.models import App, AppUserObjectPermission
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
@@ -71,6 +71,14 @@ MATRIX: dict[tuple[str, str], list[str]] = {
         "ok",
     ],
     ("ADMIN", "change an app"): [ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, "ok", "ok"],
+    ("ADMIN", "grant themselves use of an app"): [
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        "ok",
+        "ok",
+    ],
 }
 
 # (page, what it lists) → exactly what each persona sees there, in the page's order; LOGIN
@@ -238,6 +246,13 @@ def render_matrix() -> str:
         "`ok` is a 200 page or an action carried out; `→ login` a redirect to the login page;",
         "a member is granted use through a group, a manager may change apps but was granted",
         "no use of them. PRIVATE and PUBLIC are the app's `access.type`.",
+        "",
+        "**Managers can reach every app.** Whoever may change apps (`change_app`) may grant",
+        "use of any app, to themselves too: on the app's object permissions page in the",
+        "admin, by naming a group of theirs in the YAML's `access.groups`, or by making the",
+        "app PUBLIC. Give `change_app` only to people trusted with every app and its",
+        "requests. The admin's history of an app shows who changed its YAML; a grant made",
+        "on the object permissions page is not recorded there.",
         "",
         "An action cell checks its effect too: a submission is one request, the person's,",
         "that Kestra runs with the inputs sent; a resume moves the execution in Kestra on",
@@ -551,6 +566,24 @@ def _change_app(world, client, app, expected):
     assert (private.display_name == "Time off") == (expected == "ok")
 
 
+def _grant_themselves(world, client, app, expected):
+    """Through the private app's object permissions page: a grant of use to themselves."""
+    private, user = world["PRIVATE"], auth.get_user(client)
+    page = f"/admin/apps_catalog/app/{private.pk}/permissions/"
+    if not user.is_authenticated:
+        assert _answer(client.get(page)) == expected
+        return
+    grants = AppUserObjectPermission.objects.filter(
+        user=user, content_object=private, permission__codename="use_app"
+    )
+    grants.delete()
+    response = client.post(f"{page}user-manage/{user.pk}/", {"permissions": ["use_app"]})
+    assert _answer(response) == expected
+    assert grants.exists() == (expected == "ok")
+    if expected == "ok":
+        assert client.get(f"/apps/{private.uid}/").status_code == 200
+
+
 ACTIONS = {
     "catalog lists the app": _catalog,
     "open app": _open,
@@ -565,6 +598,7 @@ ACTIONS = {
     "resume own (same browser)": _resume_own,
     "read the audit record": _audit,
     "change an app": _change_app,
+    "grant themselves use of an app": _grant_themselves,
 }
 
 
