@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from accounts.models import ApiToken, token_digest
+from accounts.models import ApiToken, Identity, token_digest
 
 
 @admin.register(ApiToken)
@@ -34,3 +34,20 @@ class ApiTokenAdmin(admin.ModelAdmin):
             request,
             f"The token for {obj.user}: {raw} — copy it now, it is not shown again.",
         )
+
+
+@admin.register(Identity)
+class IdentityAdmin(admin.ModelAdmin):
+    """Who at the identity provider each account stands for. Read only: the provider's
+    sign-in writes it; deleting one unlinks the account, and the person's next sign-in
+    links the account of that name again or makes one."""
+
+    list_display = ["user", "subject", "issuer", "groups", "last_seen"]
+    search_fields = ["user__username", "subject"]
+    readonly_fields = ["user", "issuer", "subject", "groups", "last_seen"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Identity | None = None) -> bool:
+        return False

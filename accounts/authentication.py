@@ -1,8 +1,10 @@
-"""How the REST API knows who calls: a bearer token, HTTP basic auth (can be turned off),
-or the browser session (with its CSRF check, which DRF's SessionAuthentication does)."""
+"""How the REST API knows who calls: a bearer token (the portal's own, or an access token
+from the identity provider), HTTP basic auth (can be turned off), or the browser session
+(with its CSRF check, which DRF's SessionAuthentication does)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -11,7 +13,11 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.models import ApiToken, token_digest
+from accounts import idp
+from accounts.identities import IdentityRefused, identity_sign_in
+from accounts.models import TOKEN_PREFIX, ApiToken, token_digest
+
+logger = logging.getLogger(__name__)
 
 # last_used is a hint for people tidying up their tokens: one write a minute is plenty.
 LAST_USED_PRECISION = timedelta(minutes=1)
@@ -20,7 +26,7 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 class BearerTokenAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, ApiToken | None] | None:
         parts = authentication.get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
@@ -30,11 +36,32 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The bearer token is malformed.") from None
+        if not raw.startswith(TOKEN_PREFIX) and raw.count(".") == 2 and idp.is_configured():
+            return self._provider_user(raw), None
         token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token is not valid.")
         self._touch(token)
         return token.user, token
+
+    @staticmethod
+    def _provider_user(raw: str) -> Any:
+        """The account for an access token the identity provider signed (a JWT for
+        OIDC_API_AUDIENCE), through the same rule as the sign-in."""
+        try:
+            claims = idp.access_claims(raw)
+            user = identity_sign_in(claims=claims, issuer=idp.provider().issuer)
+        except (idp.TokenRejected, IdentityRefused) as exc:
+            logger.warning("API access token refused: %s", exc)
+            raise exceptions.AuthenticationFailed(f"The access token is refused: {exc}.") from None
+        except idp.ProviderUnavailable as exc:
+            logger.warning("API access token not checked: %s", exc)
+            raise exceptions.AuthenticationFailed(
+                "The identity provider does not answer; the access token cannot be checked."
+            ) from None
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("The account is switched off.")
+        return user
 
     @staticmethod
     def _touch(token: ApiToken) -> None:

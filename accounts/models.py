@@ -48,3 +48,27 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class Identity(models.Model):
+    """The person at the identity provider a portal account stands for: the provider's
+    `sub` for the user, stable when their name or email changes there. `groups` holds the
+    group names the provider gave at the last sign-in, so the next one knows which of the
+    user's groups are the provider's to remove and which were made by hand."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="identity"
+    )
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255)
+    groups = models.JSONField(default=list, blank=True)
+    last_seen = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="one_account_per_identity")
+        ]
+        verbose_name_plural = "identities"
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"

@@ -19,9 +19,12 @@ EXECUTION_PACKAGE = "io.kestra.plugin.ee.apps.execution.blocks"
 LEGACY_PACKAGES = ("io.kestra.ee.apps.blocks", "io.kestra.plugin.ee.apps.blocks")
 
 ALERT_STYLES = ("SUCCESS", "INFO", "WARNING", "ERROR")
-# Kestra's plugin schema; its docs page also mentions MEDIUM, which the schema rejects.
+# Internal blocks: Kestra's documented default layout names one (Route, which moves the page
+# on between stages; the portal's pages do that themselves, so it shows nothing).
+INTERNAL_PACKAGE = f"{EXECUTION_PACKAGE}.internal"
 BUTTON_STYLES = ("DEFAULT", "SUCCESS", "INFO", "WARNING", "DANGER")
-BUTTON_SIZES = ("DEFAULT", "LARGE", "SMALL")
+# Kestra's docs table lists MEDIUM too (drawn as DEFAULT, the middle size).
+BUTTON_SIZES = ("DEFAULT", "MEDIUM", "LARGE", "SMALL")
 # Least severe first: a Logs filter's level keeps the lines at that level and after it.
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
 TASK_OUTPUT_TYPES = (
@@ -143,6 +146,7 @@ _CATALOGUE = (
         EXECUTION_PACKAGE,
         _props(outputs=Prop("list", required=True, item=_TASK_OUTPUT)),
     ),
+    BlockSpec("Route", INTERNAL_PACKAGE, _props()),
 )
 
 BLOCKS: Mapping[str, BlockSpec] = MappingProxyType({spec.name: spec for spec in _CATALOGUE})

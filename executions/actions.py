@@ -29,6 +29,7 @@ class Actor:
     session: str = ""
     ip_address: str | None = None
     user_agent: str = ""
+    via: str = ""  # how the person came, when not through their own session: VIA_LINK
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Actor:
@@ -65,6 +66,7 @@ def _record(
             session=actor.session,
             ip_address=actor.ip_address,
             user_agent=actor.user_agent,
+            via=actor.via,
             values=values,
         )
         if decided:

@@ -67,7 +67,11 @@ class ExecutionAdmin(admin.ModelAdmin):
     search_fields = ["kestra_id", "token", "error", "app__app_id", "app__display_name"]
     date_hierarchy = "created"
     list_select_related = ["app"]
-    readonly_fields = [f.name for f in Execution._meta.get_fields() if f.concrete]
+    # Read-only fields show whatever `exclude` says: the form values (SECRET ones in clear)
+    # are left out of the list itself.
+    readonly_fields = [
+        f.name for f in Execution._meta.get_fields() if f.concrete and f.name != "payload"
+    ]
     exclude = ["payload"]
 
     @admin.display(description="last error")
@@ -89,7 +93,8 @@ class DecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description="who")
     def who(self, decision: Decision) -> str:
-        return decision.username or f"anonymous session {decision.session}"
+        who = decision.username or f"anonymous session {decision.session}"
+        return f"{who} (via {decision.via})" if decision.via else who
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

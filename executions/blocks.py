@@ -15,10 +15,11 @@ here, one template.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, reduce
 from html import escape
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Protocol
@@ -56,6 +57,8 @@ class Value:
     file_name: str = ""
     preview_url: str = ""
     description: str = ""
+    label: str = ""  # the flow's displayName for the key, when it gives one
+    type: str = ""  # the flow's type for it (DATE, BOOLEAN...): how the value is shown
 
 
 class LogLine(Protocol):
@@ -99,6 +102,26 @@ class LogFilter:
         )
 
 
+@dataclass(frozen=True)
+class Described:
+    """What the flow or the layout says of a value: its name for people, type, description."""
+
+    label: str = ""
+    type: str = ""
+    description: str = ""
+
+    @classmethod
+    def of(cls, definition: Mapping[str, Any]) -> Described:
+        return cls(
+            label=str(definition.get("displayName") or ""),
+            type=str(definition.get("type") or "").upper(),
+            description=str(definition.get("description") or ""),
+        )
+
+
+NOT_DESCRIBED = Described()
+
+
 class Run(Protocol):
     """The execution a stage's blocks show."""
 
@@ -123,9 +146,25 @@ class Run(Protocol):
     @property
     def outputs(self) -> Mapping[str, Any]: ...
 
-    def value(self, key: str, value: Any, description: str = "") -> Value: ...
+    @property
+    def flow(self) -> Mapping[str, Any]:
+        """The flow's definition as Kestra gives it (its inputs and outputs described)."""
+        ...
+
+    def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value: ...
 
     def logs(self, log_filter: LogFilter) -> Iterable[LogLine]: ...
+
+
+def described_value(key: str, value: Any, described: Described, **file: str) -> Value:
+    return Value(
+        key,
+        value,
+        description=described.description,
+        label=described.label,
+        type=described.type,
+        **file,
+    )
 
 
 def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -141,9 +180,11 @@ def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def stored_logs(execution: Execution, log_filter: LogFilter) -> Iterable[LogLine]:
     """The execution's stored log lines, filtered in the database."""
-    return log_filter.apply(execution.logs.all()).values_list(
-        "timestamp", "level", "task_id", "message", named=True
-    )
+    return _as_lines(log_filter.apply(execution.logs.all()))
+
+
+def _as_lines(logs: QuerySet[ExecutionLog]) -> Iterable[LogLine]:
+    return logs.values_list("timestamp", "level", "task_id", "message", named=True)
 
 
 class ExecutionRun:
@@ -177,19 +218,24 @@ class ExecutionRun:
     def task_outputs(self) -> Mapping[str, Any]:
         return self.execution.task_outputs
 
-    def value(self, key: str, value: Any, description: str = "") -> Value:
+    @property
+    def flow(self) -> Mapping[str, Any]:
+        """The copy of the flow kept from the last time Kestra gave it: no request here."""
+        return self.execution.app.flow_snapshot or {}
+
+    def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value:
         if isinstance(value, str) and value.startswith(FILE_SCHEME):
             kwargs = {"uid": self.execution.app.uid, "execution_id": self.execution.public_id}
             query = urlencode({"path": value})
-            return Value(
+            return described_value(
                 key,
                 value,
+                described,
                 file_url=f"{reverse('executions:file', kwargs=kwargs)}?{query}",
                 file_name=file_name(value),
                 preview_url=f"{reverse('executions:file_preview', kwargs=kwargs)}?{query}",
-                description=description,
             )
-        return Value(key, value, description=description)
+        return described_value(key, value, described)
 
     def logs(self, log_filter: LogFilter) -> Iterable[LogLine]:
         return stored_logs(self.execution, log_filter)
@@ -214,7 +260,10 @@ def field_json(form_field: Field) -> dict[str, Any]:
         "description": form_field.description,
         "required": form_field.required,
         "value": form_field.value if form_field.value != "" else None,
-        "values": form_field.values,
+        "values": [
+            {"label": label, "value": value} if value in form_field.labels else value
+            for value, label in form_field.options
+        ],
         "errors": [{"message": message} for message in form_field.errors],
         **form_field.attrs,
     }
@@ -251,6 +300,14 @@ class BlockType:
         return {"type": self.class_name, **block.props, **extra}
 
 
+class RouteBlock(BlockType):
+    """Kestra's internal page routing: the portal's pages move on between stages by
+    themselves, so the block shows nothing, in the page and the API alike."""
+
+    def api_data(self, block: ResolvedBlock, run: Run | None, target: ApiTarget) -> None:
+        return None
+
+
 class TableBlock(BlockType):
     """Rows written in the layout."""
 
@@ -281,16 +338,22 @@ class ValuesBlock(BlockType):
 class RunValuesBlock(ValuesBlock):
     """Inputs and Outputs: the run's values by key, through the block's include/exclude."""
 
-    def __init__(self, name: str, read: Callable[[Run], Mapping[str, Any]]) -> None:
+    def __init__(self, name: str, read: Callable[[Run], Mapping[str, Any]], kind: str) -> None:
         super().__init__(name)
         self.read = read
+        self.kind = kind  # where the flow describes these values: "inputs" or "outputs"
 
     def values(self, block: ResolvedBlock, run: Run) -> list[Value]:
         spec = block.props.get("filter") or {}
         include = spec.get("include") or []
         exclude = set(spec.get("exclude") or [])
+        described = {
+            str(item.get("id")): Described.of(item)
+            for item in run.flow.get(self.kind) or []
+            if isinstance(item, Mapping)
+        }
         return [
-            run.value(key, value)
+            run.value(key, value, replace(described.get(key, NOT_DESCRIBED), description=""))
             for key, value in self.read(run).items()
             if (not include or key in include) and key not in exclude
         ]
@@ -304,13 +367,17 @@ class TaskOutputsBlock(ValuesBlock):
         if run.task_outputs is None:
             return []
         return [
-            run.value(str(o.get("displayName")), o.get("value"), o.get("description") or "")
+            run.value(str(o.get("displayName")), o.get("value"), replace(Described.of(o), label=""))
             for o in block.props.get("outputs") or []
         ]
 
 
 def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
     item: dict[str, Any] = {"key": value.key, "value": value.value}
+    if value.label:
+        item["displayName"] = value.label
+    if value.type:
+        item["type"] = value.type
     if value.description:
         item["description"] = value.description
     if value.file_name:
@@ -323,8 +390,12 @@ def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
 class LogsBlock(BlockType):
     """The run's log lines through the block's `filter`."""
 
+    @staticmethod
+    def log_filter(block: ResolvedBlock) -> LogFilter:
+        return LogFilter.of(block.props.get("filter"))
+
     def lines(self, block: ResolvedBlock, run: Run) -> Iterable[LogLine]:
-        return run.logs(LogFilter.of(block.props.get("filter")))
+        return run.logs(self.log_filter(block))
 
     def data(self, block: ResolvedBlock, run: Run | None) -> SafeString | None:
         return None if run is None else log_html(self.lines(block, run))
@@ -342,6 +413,15 @@ def log_json(line: LogLine) -> dict[str, Any]:
         "taskId": line.task_id,
         "message": line.message,
     }
+
+
+def log_text(lines: Iterable[LogLine]) -> str:
+    """The lines as a text file, one per entry: the page's "Download logs" and the API's."""
+    text = []
+    for row in map(log_json, lines):
+        task = f"[{row['taskId']}] " if row["taskId"] else ""
+        text.append(f"{row['timestamp'] or ''} {row['level']} {task}{row['message']}\n")
+    return "".join(text)
 
 
 def log_html(lines: Iterable[LogLine]) -> SafeString:
@@ -413,10 +493,11 @@ BLOCK_TYPES: Mapping[str, BlockType] = MappingProxyType(
             ActionButton("CancelExecutionButton", CANCEL),
             ActionForm("ResumeExecutionForm", RESUME),
             ActionButton("ResumeExecutionButton", RESUME),
-            RunValuesBlock("Inputs", read=lambda run: run.inputs),
-            RunValuesBlock("Outputs", read=lambda run: run.outputs),
+            RunValuesBlock("Inputs", read=lambda run: run.inputs, kind="inputs"),
+            RunValuesBlock("Outputs", read=lambda run: run.outputs, kind="outputs"),
             LogsBlock("Logs"),
             TaskOutputsBlock("TaskOutputs"),
+            RouteBlock("Route"),
         )
     }
 )
@@ -440,6 +521,24 @@ class StageBlocks:
             for block in self.blocks
         )
         return [item for item in shown if item is not None]
+
+    def log_filters(self) -> list[LogFilter]:
+        """The filters of the stage's Logs blocks: the log lines the page shows."""
+        return [
+            LogsBlock.log_filter(block)
+            for block in self.blocks
+            if isinstance(BLOCK_TYPES[block.type], LogsBlock)
+        ]
+
+
+def shown_logs(
+    execution: Execution, shown: Sequence[LogFilter], asked: LogFilter
+) -> Iterable[LogLine]:
+    """The stored lines one of the `shown` filters lets through (none without one), narrowed
+    to those `asked` for: the API's download gives no line its page would not show."""
+    every = execution.logs.all()
+    lines = reduce(operator.or_, (log_filter.apply(every) for log_filter in shown), every.none())
+    return _as_lines(asked.apply(lines))
 
 
 def stage_blocks(

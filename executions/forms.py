@@ -58,6 +58,12 @@ class Field:
     selected: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # value → label, for {label, value}
+
+    @property
+    def options(self) -> list[tuple[str, str]]:
+        """The offered values with what to show for each: its label, or itself."""
+        return [(value, self.labels.get(value, value)) for value in self.values]
 
     @property
     def name(self) -> str:
@@ -149,10 +155,13 @@ def _as_text(value: Any) -> str:
 
 def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Field:
     input_type = str(definition.get("type", "STRING"))
-    values = [
-        _as_text(v.get("value") if isinstance(v, dict) else v)
-        for v in definition.get("values") or []
-    ]
+    options = definition.get("values") or []
+    values = [_as_text(v.get("value") if isinstance(v, dict) else v) for v in options]
+    labels = {
+        _as_text(v.get("value")): str(v["label"])
+        for v in options
+        if isinstance(v, dict) and v.get("label") not in (None, "")
+    }
     if input_type == "MULTISELECT" and isinstance(value, str):
         value = _json_list(value) if value else []
     selected = [_as_text(v) for v in value] if isinstance(value, list) else [_as_text(value)]
@@ -164,6 +173,7 @@ def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Fiel
         required=bool(definition.get("required", True)),
         value="" if input_type == "SECRET" else _as_text(value),
         values=values,
+        labels=labels,
         selected=selected,
         errors=errors,
         attrs={

@@ -67,6 +67,17 @@ class Result(Enum):
     UNAVAILABLE = "unavailable"  # Kestra, or the app's flow in it, cannot serve it now
 
 
+# The HTTP status a door answers for each way an ask can end.
+STATUS_OF = {
+    Result.DONE: 200,
+    Result.CREATED: 201,
+    Result.INVALID: 400,
+    Result.FORBIDDEN: 403,
+    Result.CONFLICT: 409,
+    Result.UNAVAILABLE: 503,
+}
+
+
 @dataclass
 class Outcome:
     """The result of an ask: how it ended, the fields to show again (with errors), a

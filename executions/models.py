@@ -17,6 +17,7 @@ from apps_catalog.definition import parse_iso_duration
 from apps_catalog.ids import new_uid
 from apps_catalog.models import App
 from executions import stages
+from kestra_apps.crypto import SealedJSONField
 
 
 def state_fingerprint(state: Mapping[str, Any]) -> tuple[str, int]:
@@ -158,8 +159,13 @@ class Execution(models.Model):
     state = models.CharField(max_length=20, blank=True)
     stage = models.CharField(max_length=10, default=stages.CREATED)
     inputs = models.JSONField(default=dict, blank=True, help_text="What the person submitted.")
-    payload = models.JSONField(
-        default=dict, blank=True, help_text="Form values still to deliver; cleared once delivered."
+    # SECRET values in clear: sealed while they wait, cleared at every final outcome, never
+    # shown (the admin leaves it out).
+    payload = SealedJSONField(
+        purpose="execution-payload",
+        default=dict,
+        blank=True,
+        help_text="Form values still to deliver; cleared once delivered or given up.",
     )
     snapshot = models.JSONField(
         default=dict, blank=True, help_text="Kestra's execution, as polled."
@@ -390,6 +396,12 @@ class Execution(models.Model):
         self.error = ""
         self.apply_snapshot(kestra_execution)
 
+    def give_up(self, error: str) -> None:
+        """Delivery is over without Kestra having it: the form values are dropped."""
+        self.delivery = self.Delivery.FAILED
+        self.payload = {}
+        self.error = error
+
 
 class ExecutionLog(models.Model):
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="logs")
@@ -451,6 +463,10 @@ class SubmissionFile(models.Model):
         return f"{self.input_id}: {self.name}"
 
 
+VIA_LINK = "emailed link"  # decided through a signed link from a notification, not a login
+VIA_HELP = "How the person came when not through their own session (an emailed link)."
+
+
 class Decision(models.Model):
     """The record of an approval, a rejection or a cancellation: who, when, from where, what."""
 
@@ -471,6 +487,7 @@ class Decision(models.Model):
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
+    via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
     reason = models.TextField(blank=True, help_text="The deciding vote's comment.")
     created = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -511,6 +528,7 @@ class Vote(models.Model):
     seat = models.CharField(
         max_length=150, blank=True, help_text="The approver who delegated this vote."
     )
+    via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     comment = models.TextField(blank=True)
     values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
     created = models.DateTimeField(auto_now_add=True)

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.http import content_disposition_header
+
 from executions.models import Execution
 
 FILE_SCHEME = "kestra:///"
@@ -41,13 +43,19 @@ def file_name(path: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
+def attachment(name: str) -> str:
+    """A Content-Disposition that saves the download under this name, whatever it holds."""
+    return content_disposition_header(True, name) or "attachment"
+
+
 def download_headers(path: str) -> dict[str, str]:
     """The headers that hand an execution's file over as a download, the page's and the
     API's alike: its name, the type its name suggests, and no sniffing by the browser."""
     name = file_name(path)
     return {
         "Content-Type": mimetypes.guess_type(name)[0] or "application/octet-stream",
-        "Content-Disposition": f'attachment; filename="{name}"',
+        # Quotes and escapes what a name could smuggle in (`"; filename*=...`).
+        "Content-Disposition": attachment(name),
         "X-Content-Type-Options": "nosniff",
     }
 

@@ -173,6 +173,14 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
     config = leases.tracking_config()
     stage_before = execution.stage
     fields = ["kestra_id", "delivery", "payload", "error", "snapshot", "state"]
+    if execution.payload is None:
+        execution.give_up("The form values can no longer be read: SECRET_KEY has changed.")
+        if leases.write_back(
+            execution, clock, stage_before=stage_before, fields=fields, final=True
+        ):
+            uploads.release(execution)
+        leases.log_hold("deliver", [execution_id], clock, "unreadable")
+        return None
     try:
         created = _create_once(get_client(), execution, clock)
     except leases.LeaseRunningOut:
@@ -182,8 +190,7 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
     except KestraUnavailable as exc:
         gave_up = execution.attempts >= config.delivery_max_attempts
         if gave_up:
-            execution.delivery = Execution.Delivery.FAILED
-            execution.error = f"Kestra could not be reached after {execution.attempts} attempts."
+            execution.give_up(f"Kestra could not be reached after {execution.attempts} attempts.")
         else:
             execution.error = str(exc)
         if leases.write_back(
@@ -198,8 +205,7 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
         leases.log_hold("deliver", [execution_id], clock, "unavailable")
         return None
     except KestraRejected as exc:
-        execution.delivery = Execution.Delivery.FAILED
-        execution.error = f"Kestra rejected the submission: {exc.message}"
+        execution.give_up(f"Kestra rejected the submission: {exc.message}")
         if leases.write_back(
             execution, clock, stage_before=stage_before, fields=fields, final=True
         ):

@@ -20,7 +20,16 @@ from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
 from executions import layout, stages
 from executions.approval_status import DecisionStatus, preview_status
-from executions.blocks import LogFilter, LogLine, StageBlocks, Value, stage_blocks
+from executions.blocks import (
+    NOT_DESCRIBED,
+    Described,
+    LogFilter,
+    LogLine,
+    StageBlocks,
+    Value,
+    described_value,
+    stage_blocks,
+)
 from executions.forms import Field, fields_from_flow
 
 # Every stage a visitor can meet, in the order they usually meet them.
@@ -86,6 +95,7 @@ class SampleExecution:
     stage: str
     inputs: Mapping[str, Any]
     outputs: Mapping[str, Any]
+    flow: Mapping[str, Any] = field(default_factory=dict)
     public_id: str = SAMPLE_EXECUTION_ID
     kestra_id: str = SAMPLE_EXECUTION_ID
 
@@ -129,8 +139,8 @@ class SampleExecution:
     def task_outputs(self) -> Mapping[str, Any] | None:
         return None
 
-    def value(self, key: str, value: Any, description: str = "") -> Value:
-        return Value(key, value, description=description)
+    def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value:
+        return described_value(key, value, described)
 
     def logs(self, log_filter: LogFilter) -> list[LogLine]:
         return [line for line in sample_logs() if log_filter.admits(line)]
@@ -207,7 +217,7 @@ def stage_previews(
     open_fields = fields_from_flow(flow) if flow else _sample_fields()
     previews = []
     for stage in only:
-        run = SampleExecution(stage, inputs, outputs)
+        run = SampleExecution(stage, inputs, outputs, flow or {})
         previews.append(
             StagePreview(
                 stage=stage,

@@ -64,6 +64,7 @@ def _vote(
         user=actor.user,
         username=actor.user.get_username() if actor.user else "",
         session=actor.session,
+        via=actor.via,
         comment=comment,
         values=values,
     )

@@ -8,6 +8,7 @@ configuration: SQLite in var/, a file-system Celery broker, a Kestra (or the emu
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -29,6 +30,8 @@ def _local_secret_key() -> str:
 
 
 SECRET_KEY = envsecret("SECRET_KEY") or _local_secret_key()
+# Earlier keys, while rotating: sessions, signed links and sealed values stay readable.
+SECRET_KEY_FALLBACKS = envsecret("SECRET_KEY_FALLBACKS").split()
 DEBUG = envbool("DEBUG", False)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
@@ -115,7 +118,7 @@ CACHES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.LocalPasswordBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 ANONYMOUS_USER_NAME = None
@@ -210,6 +213,10 @@ NOTIFY_BACKOFF_MAX_SECONDS = envfloat("NOTIFY_BACKOFF_MAX_SECONDS", 300.0)
 NOTIFY_LEASE_SECONDS = envfloat("NOTIFY_LEASE_SECONDS", 60.0)
 NOTIFY_SEND_SECONDS = envfloat("NOTIFY_SEND_SECONDS", 2.0)
 NOTIFY_REMIND_SECONDS = envfloat("NOTIFY_REMIND_SECONDS", 60.0)
+# Messages that ask someone to decide carry a signed link of their own, which acts once
+# without a login within this many hours (notifications.links).
+NOTIFY_DECISION_LINKS = envbool("NOTIFY_DECISION_LINKS", True)
+NOTIFY_LINK_HOURS = envfloat("NOTIFY_LINK_HOURS", 72.0)
 
 # Execution tracking (docs/tracking.md): watched executions are polled every
 # EXECUTION_POLL_SECONDS, others back off up to EXECUTION_POLL_MAX_SECONDS; due work is
@@ -372,3 +379,37 @@ LOGGING = {
 METRICS_ALLOWED_NETWORKS = envlist("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
 METRICS_TOKEN = envsecret("METRICS_TOKEN")
 METRICS_FLUSH_SECONDS = envfloat("METRICS_FLUSH_SECONDS", 10.0)
+
+# Sign-in through the company's identity provider with OpenID Connect (docs/sign-in.md):
+# on when OIDC_ISSUER is set; the provider's endpoints come from its discovery document.
+# LOCAL_LOGIN=false turns every password check off (the login form, the admin's, basic auth).
+LOCAL_LOGIN = envbool("LOCAL_LOGIN", True)
+OIDC_ISSUER = envstr("OIDC_ISSUER")
+OIDC_RP_CLIENT_ID = envstr("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = envsecret("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = envstr("OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = envstr("OIDC_SIGN_ALGO", "RS256")
+OIDC_USERNAME_CLAIM = envstr("OIDC_USERNAME_CLAIM", "preferred_username")
+OIDC_GROUPS_CLAIM = envstr("OIDC_GROUPS_CLAIM", "groups")
+OIDC_GROUP_PREFIX = envstr("OIDC_GROUP_PREFIX")
+OIDC_GROUPS_ALLOWED = envlist("OIDC_GROUPS_ALLOWED", [])
+OIDC_KEEP_MANUAL_GROUPS = envbool("OIDC_KEEP_MANUAL_GROUPS", True)
+OIDC_BUTTON_LABEL = envstr("OIDC_BUTTON_LABEL", "SSO")
+# A session from the provider ends after this long, so a group revoked there is gone at
+# the latest then (the next sign-in reads the groups again).
+OIDC_SESSION_MAX_AGE = envint("OIDC_SESSION_MAX_AGE", 8 * 3600)
+# The REST API takes the provider's access tokens (JWTs) issued for this audience.
+OIDC_API_AUDIENCE = envstr("OIDC_API_AUDIENCE") or OIDC_RP_CLIENT_ID
+OIDC_TIMEOUT = envfloat("OIDC_TIMEOUT", 10.0)
+OIDC_USE_PKCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the provider
+OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
+OIDC_OP_LOGOUT_URL_METHOD = "accounts.sign_in.provider_logout_url"
+AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.backends.IdentityProviderBackend"]
+if OIDC_ISSUER:
+    # Logout is a form post that the portal redirects on to the provider's end-session
+    # endpoint (on the issuer's host): form-action must allow that redirect.
+    _issuer = urlsplit(OIDC_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
+        f"{_issuer.scheme}://{_issuer.netloc}"
+    )

@@ -257,12 +257,20 @@ class Runner:
                 self.run_tasks(list(self.flow.definition["errors"]), None)
             if final in ("SUCCESS", "WARNING"):
                 final = self._render_flow_outputs(final)
+            self._check_killed()
             self._change(lambda: self.execution.state.move(final))
         except Killed:
             self._finish_killed()
         except Exception as exc:  # noqa: BLE001 - an engine bug must end the execution, not hang it
             self.log(None, "ERROR", f"Emulator error: {exc!r}")
-            self._change(lambda: self.execution.state.move("FAILED"))
+            self._change(self._fail_unfinished)
+
+    def _fail_unfinished(self) -> None:
+        """Kestra never shows a task RUNNING inside a finished execution."""
+        for task_run in self.execution.task_runs:
+            if not task_run.state.terminated:
+                task_run.move("FAILED")
+        self.execution.state.move("FAILED")
 
     def _finish_killed(self) -> None:
         def mark() -> None:
@@ -316,6 +324,9 @@ class Runner:
             outcome = Outcome(state="FAILED")
         if outcome.state == "FAILED" and task.get("allowFailure"):
             outcome.state = "WARNING"
+        # A kill while a task could not be stopped (a download under way): Kestra ends the
+        # task and the execution KILLED, whatever the task would have given.
+        self._check_killed()
         self._finish_task(task_run, outcome)
         return outcome.state
 

@@ -62,12 +62,12 @@ def to_text(value: Any) -> str:
 
 
 def is_empty(value: Any) -> bool:
-    """Null, an empty string and an empty collection are empty (Pebble's `is empty`, and
-    what `default` replaces)."""
+    """Null, a blank string and an empty collection are empty (Pebble's `EmptyTest`, which
+    `is empty` and `default` both use: a string of spaces is empty too)."""
     if value is None:
         return True
     if isinstance(value, str):
-        return value == ""
+        return value.strip() == ""
     if isinstance(value, Mapping | list | tuple | set | frozenset):
         return len(value) == 0
     return False

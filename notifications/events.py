@@ -26,9 +26,9 @@ from apps_catalog import notification_settings as events
 from apps_catalog.approval import APPROVED, CHANGES_REQUESTED
 from executions import enqueue
 from executions.models import Decision, Delegation, Execution, Standing
+from notifications import links
 from notifications.models import Notification, Preference
 
-DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `make run`, when PORTAL_BASE_URL is not set
 PERSONAL_CHAT = "personal"  # the address of a person's own chat, read when sending
 
 
@@ -46,7 +46,12 @@ def execution_link(execution: Execution) -> str:
         "executions:execution",
         kwargs={"uid": execution.app.uid, "execution_id": execution.public_id},
     )
-    return f"{settings.PORTAL_BASE_URL or DEFAULT_BASE_URL}{path}"
+    return links.portal_url(path)
+
+
+# The events that ask someone to decide: their messages carry a signed link of the
+# person's own (notifications.links) when NOTIFY_DECISION_LINKS is on.
+_ASKING = frozenset({events.PENDING, events.REMINDER, events.ESCALATION, events.DELEGATION})
 
 
 def decision_waits(execution: Execution, standing: Standing) -> int:
@@ -137,10 +142,9 @@ def _write(
     if not config.sends(event):
         return 0
     link = execution_link(execution)
+    personal = event in _ASKING and settings.NOTIFY_DECISION_LINKS
     context = _context(execution, event, standing, subject_of, link)
-    subject = render_to_string(f"notifications/{event}_subject.txt", context).strip()[:200]
-    text = render_to_string(f"notifications/{event}.txt", context)
-    html = render_to_string(f"notifications/{event}.html", context)
+    shared = _Message(event, context)
     base = f"{event}:{execution.pk}:{execution.pause_key}{extra}"
     now = timezone.now()
     rows = []
@@ -148,6 +152,10 @@ def _write(
         muted = _muted(recipient.user)
         if event in muted:
             continue
+        message = shared
+        if personal and recipient.user is not None:
+            own = links.issue(execution, recipient.user)
+            message = _Message(event, {**context, "decide_link": own})
         for channel, address in _addresses(recipient):
             rows.append(
                 Notification(
@@ -157,9 +165,9 @@ def _write(
                     execution=execution,
                     user=recipient.user,
                     address=address,
-                    subject=subject,
-                    text=text,
-                    html=html if channel == Notification.Channel.EMAIL else "",
+                    subject=message.subject,
+                    text=message.text,
+                    html=message.html if channel == Notification.Channel.EMAIL else "",
                     link=link,
                     next_attempt_at=now,
                 )
@@ -172,8 +180,8 @@ def _write(
                 channel=Notification.Channel.CHAT,
                 execution=execution,
                 address=name,
-                subject=subject,
-                text=text,
+                subject=shared.subject,
+                text=shared.text,
                 link=link,
                 next_attempt_at=now,
             )
@@ -183,6 +191,16 @@ def _write(
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     enqueue.notifications_on_commit()
     return len(rows) - before
+
+
+class _Message:
+    """One event's subject, text and HTML, for one recipient's links."""
+
+    def __init__(self, event: str, context: dict[str, object]) -> None:
+        context = {**context, "link_hours": f"{settings.NOTIFY_LINK_HOURS:g}"}
+        self.subject = render_to_string(f"notifications/{event}_subject.txt", context).strip()[:200]
+        self.text = render_to_string(f"notifications/{event}.txt", context)
+        self.html = render_to_string(f"notifications/{event}.html", context)
 
 
 def _muted(user: User | None) -> list[str]:

@@ -4,15 +4,15 @@ kept. And what each person wants to receive."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 from django.db import models
 
 from apps_catalog.notification_settings import EVENTS
 from executions.models import Execution
+from kestra_apps import crypto
+
+# Chat addresses hold secrets (webhook tokens): kept sealed, never in clear in the database.
+CHAT_ADDRESS = "chat-address"
 
 
 class Notification(models.Model):
@@ -76,13 +76,6 @@ class Attempt(models.Model):
         return f"{self.started:%Y-%m-%d %H:%M:%S} {self.outcome or 'sending'}"
 
 
-def _fernet() -> Fernet:
-    """Chat addresses hold secrets (webhook tokens): kept encrypted with a key drawn from
-    SECRET_KEY, never in clear in the database."""
-    digest = hashlib.sha256(f"chat-address:{settings.SECRET_KEY}".encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 class Preference(models.Model):
     """What one person receives: the events they turned off, and their own chat address."""
 
@@ -97,13 +90,21 @@ class Preference(models.Model):
 
     @property
     def chat_address(self) -> str:
-        if not self.chat_secret:
-            return ""
-        try:
-            return _fernet().decrypt(self.chat_secret.encode()).decode()
-        except InvalidToken:  # SECRET_KEY changed: the address is lost, not shown broken
-            return ""
+        # SECRET_KEY changed: the address is lost, not shown broken
+        return crypto.unseal(self.chat_secret, purpose=CHAT_ADDRESS) or ""
 
     @chat_address.setter
     def chat_address(self, address: str) -> None:
-        self.chat_secret = _fernet().encrypt(address.encode()).decode() if address else ""
+        self.chat_secret = crypto.seal(address, purpose=CHAT_ADDRESS)
+
+
+class UsedLink(models.Model):
+    """A signed decision link that has acted (notifications.links): each acts once."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="used_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    used = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"link of {self.user} used {self.used:%Y-%m-%d %H:%M}"

@@ -4,4 +4,7 @@ from notifications import views
 
 app_name = "notifications"
 
-urlpatterns = [path("", views.preferences, name="preferences")]
+urlpatterns = [
+    path("", views.preferences, name="preferences"),
+    path("decide/<str:token>/", views.decide, name="decide"),
+]

@@ -1,16 +1,28 @@
-"""Each person's notification preferences."""
+"""Each person's notification preferences, and the page a signed decision link opens."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts import policy
+from apps_catalog.approval import APPROVE, CHANGES, REJECT
 from apps_catalog.notification_settings import EVENTS
+from executions import actions, approval_status, forms, interactions
+from executions.models import VIA_LINK
+from notifications import links
 from notifications.forms import PreferencesForm
 from notifications.models import Preference
+
+ACTION_FIELD = "portal.action"
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,4 +45,95 @@ def preferences(request: HttpRequest) -> HttpResponse:
     context = {"form": form, "has_chat": bool(preference.chat_secret), "email": user.email}
     return render(
         request, "notifications/preferences.html", context, status=400 if form.errors else 200
+    )
+
+
+def _refused(request: HttpRequest, refusal: links.LinkRefused) -> HttpResponse:
+    context = {"message": str(refusal)}
+    return render(request, "notifications/link_refused.html", context, status=refusal.status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def decide(request: HttpRequest, token: str) -> HttpResponse:
+    """A signed decision link: GET shows the decision and its form (and decides nothing);
+    POST acts once, as the person the link was sent to, under the app's approval policy.
+    The record says it came "via emailed link"."""
+    try:
+        holder = links.read(token, request.user)
+        policy.app_for(holder.user, holder.execution.app.uid, known=holder.execution.app)
+    except links.LinkRefused as refusal:
+        return _refused(request, refusal)
+    except policy.AccessRefused:
+        return _refused(request, links.LinkRefused(links.NO_ACCESS, 403))
+    execution = holder.execution
+    notice, fields, status = "", None, 200
+    if request.method == "POST":
+        act = {APPROVE: _approve, REJECT: _reject, CHANGES: _changes}.get(
+            str(request.POST.get(ACTION_FIELD))
+        )
+        if act is None:
+            notice, status = "Choose Approve, Reject or Request changes.", 400
+        else:
+            try:
+                links.spend(holder)
+            except links.LinkRefused as refusal:
+                return _refused(request, refusal)
+            outcome = act(request, holder)
+            if outcome.ok:
+                context = {"app": execution.app, "execution": execution, "notice": outcome.notice}
+                return render(request, "notifications/link_done.html", context)
+            links.give_back(holder)
+            notice, fields = outcome.notice, outcome.fields or None
+            status = interactions.STATUS_OF[outcome.result]
+    if fields is None:
+        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+    decision = approval_status.decision_status(
+        execution, holder.user, session_key="", now=timezone.now()
+    )
+    context = {
+        "app": execution.app,
+        "execution": execution,
+        "person": holder.user,
+        "decision": decision,
+        "fields": fields,
+        "notice": notice,
+        "page": reverse(
+            "executions:execution",
+            kwargs={"uid": execution.app.uid, "execution_id": execution.public_id},
+        ),
+    }
+    return render(request, "notifications/link_decide.html", context, status=status)
+
+
+def _voter(request: HttpRequest, holder: links.Holder) -> interactions.Voter:
+    """The person the link was sent to, whoever's browser this is; never its session."""
+    actor = dataclasses.replace(
+        actions.Actor.from_request(request), user=holder.user, session="", via=VIA_LINK
+    )
+    return interactions.Voter(user=holder.user, session_key="", actor=actor)
+
+
+def _approve(request: HttpRequest, holder: links.Holder) -> interactions.Outcome:
+    execution = holder.execution
+    return interactions.resume(
+        app=execution.app,
+        execution=execution,
+        post=request.POST,
+        uploaded=request.FILES,
+        voter=_voter(request, holder),
+    )
+
+
+def _reject(request: HttpRequest, holder: links.Holder) -> interactions.Outcome:
+    execution = holder.execution
+    return interactions.cancel(
+        app=execution.app, execution=execution, voter=_voter(request, holder), post=request.POST
+    )
+
+
+def _changes(request: HttpRequest, holder: links.Holder) -> interactions.Outcome:
+    execution = holder.execution
+    return interactions.request_changes(
+        app=execution.app, execution=execution, voter=_voter(request, holder), post=request.POST
     )

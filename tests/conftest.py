@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kestra_apps.processes import celery_worker_command, database_url
+from tests.idp.provider import idp, idp_client, test_idp  # noqa: F401 - the test identity provider
 from tests.personas import (  # noqa: F401 - the personas, as fixtures for every suite
     admin,
     anonymous,

@@ -139,7 +139,28 @@ tasks:
       Decide here: {{ appLink() }} or start over at
       {{ appLink(appId='other', baseUrl=true) }}
 """
+SEALED_FLOW = f"""id: sealed_order
+namespace: test
+inputs:
+  - id: item
+    type: STRING
+  - id: passphrase
+    type: SECRET
+tasks:
+  - id: check
+    type: io.kestra.plugin.core.flow.If
+    condition: "{{{{ inputs.passphrase == '{PASSPHRASE}' }}}}"
+    then:
+      - id: signed
+        type: io.kestra.plugin.core.log.Log
+        message: "signed"
+    else:
+      - id: unsigned
+        type: io.kestra.plugin.core.execution.Fail
+        errorMessage: "wrong passphrase"
+"""
 FLOWS = {
+    "test.sealed_order.yml": SEALED_FLOW,
     "test.link.yml": LINK_FLOW,
     "test.signed_approval.yml": SIGNED_FLOW,
     "test.two_step.yml": TWO_STEP_FLOW,

@@ -22,9 +22,9 @@ from api.query import bad_request
 from api.serializers import FileMetasSerializer
 from api.views.base import RuntimeView
 from apps_catalog.blocks import LOG_LEVELS
-from apps_catalog.models import App
+from apps_catalog.models import App, site_url
 from executions import interactions, presenters
-from executions.blocks import LogFilter, log_json, stored_logs
+from executions.blocks import LogFilter, app_stage_blocks, log_text, shown_logs
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, get_client
 from executions.models import Execution
 
@@ -127,13 +127,10 @@ class FileDownloadView(RuntimeView):
         return StreamingHttpResponse(chunks, headers=presenters.download_headers(path))
 
 
-def log_lines(execution: Execution, min_level: str, task_ids: list[str]) -> str:
-    log_filter = LogFilter.of({"logLevel": min_level or None, "taskIds": task_ids})
-    lines = []
-    for row in map(log_json, stored_logs(execution, log_filter)):
-        task = f"[{row['taskId']}] " if row["taskId"] else ""
-        lines.append(f"{row['timestamp'] or ''} {row['level']} {task}{row['message']}\n")
-    return "".join(lines)
+def log_lines(request: Request, app: App, execution: Execution, asked: LogFilter) -> str:
+    """The lines the execution's page shows now (its stage's Logs blocks), as asked for."""
+    shown = app_stage_blocks(app, execution.stage, execution, site_url(request)).log_filters()
+    return log_text(shown_logs(execution, shown, asked))
 
 
 class LogsDownloadView(RuntimeView):
@@ -160,9 +157,12 @@ class LogsDownloadView(RuntimeView):
         min_level = request.query_params.get("minLevel", "")
         if min_level and min_level not in LOG_LEVELS:
             raise bad_request(f"minLevel must be one of {', '.join(LOG_LEVELS)}", "minLevel")
-        text = log_lines(execution, min_level, request.query_params.getlist("taskIds"))
+        asked = LogFilter.of(
+            {"logLevel": min_level or None, "taskIds": request.query_params.getlist("taskIds")}
+        )
+        text = log_lines(request, app, execution, asked)
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{execution.public_id}.log"'
+        response["Content-Disposition"] = presenters.attachment(f"{execution.public_id}.log")
         if not execution.is_settled:
             response["Cache-Control"] = "no-cache"
         return response

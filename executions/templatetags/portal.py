@@ -7,6 +7,8 @@ from typing import Any
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.utils import formats
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
@@ -25,9 +27,29 @@ def _markdown_html(text: str) -> str:
     return nh3.clean(html, url_schemes={"http", "https", "mailto"})
 
 
+_TRUTH = {"true": True, "false": False}
+
+
+def _typed(value: Any, kind: str) -> Any:
+    """A value as its type says to read it: Kestra hands booleans, dates and times over as
+    text (`"true"`, `"2027-01-04"`); anything that does not read as its type stays as is."""
+    if kind in {"BOOLEAN", "BOOL"} and isinstance(value, str):
+        return _TRUTH.get(value.strip().lower(), value)
+    try:
+        if kind == "DATE" and isinstance(value, str) and (day := parse_date(value)):
+            return formats.date_format(day, "j F Y")
+        if kind == "DATETIME" and isinstance(value, str) and (moment := parse_datetime(value)):
+            return formats.date_format(moment, "j F Y, H:i e")
+    except ValueError:  # well formed but no such day (2027-02-30): shown as written
+        return value
+    return value
+
+
 @register.filter
-def readable(value: Any) -> str:
-    """A value as a person reads it: lists joined, objects as indented JSON."""
+def readable(value: Any, kind: str = "") -> str:
+    """A value as a person reads it, by its type when the flow gives one (booleans as
+    Yes/No, dates as dates): lists joined, objects as indented JSON."""
+    value = _typed(value, kind)
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -22,7 +22,6 @@ from executions.kestra import (
 )
 from executions.models import Execution
 from executions.views.common import (
-    STATUS_OF,
     app_view,
     blocks,
     execution_or_answer,
@@ -97,7 +96,7 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
         return _submit(request, app, resubmits)
     values = interactions.earlier_answers(resubmits) if resubmits else None
     outcome = interactions.open_form(app, values)
-    status = STATUS_OF[outcome.result]
+    status = interactions.STATUS_OF[outcome.result]
     return _render_open(
         request, app, outcome.fields, notice=outcome.notice, status=status, resubmits=resubmits
     )
@@ -131,7 +130,7 @@ def _submit(request: HttpRequest, app: App, resubmits: Execution | None) -> Http
         resubmits=resubmits,
     )
     if outcome.execution is None:
-        status = STATUS_OF[outcome.result]
+        status = interactions.STATUS_OF[outcome.result]
         return _render_open(
             request, app, outcome.fields, notice=outcome.notice, status=status, resubmits=resubmits
         )

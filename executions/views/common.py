@@ -95,17 +95,6 @@ def execution_or_answer(
         return render(request, "errors/kestra_unavailable.html", status=503)
 
 
-# What a page answers for each way an ask can end.
-STATUS_OF = {
-    interactions.Result.DONE: 200,
-    interactions.Result.CREATED: 201,
-    interactions.Result.INVALID: 400,
-    interactions.Result.FORBIDDEN: 403,
-    interactions.Result.CONFLICT: 409,
-    interactions.Result.UNAVAILABLE: 503,
-}
-
-
 def can_act_on(request: HttpRequest, execution: Execution) -> bool:
     """accounts.policy.can_act_now for the person and browser session of this request:
     whether the page shows them the execution's buttons."""

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from apps_catalog import definition
-from apps_catalog.blocks import BLOCKS, CORE_PACKAGE, EXECUTION_PACKAGE, resolve_block_type
+from apps_catalog.blocks import BLOCKS, resolve_block_type
 from apps_catalog.definition import (
     APP_TYPE,
     STAGES,
@@ -274,7 +274,7 @@ def test_date_time_offsets(offset: str) -> None:
 @pytest.mark.parametrize("name", sorted(BLOCKS))
 def test_every_block_type_is_accepted_in_every_spelling(name: str) -> None:
     spec = BLOCKS[name]
-    package = CORE_PACKAGE if spec.package == CORE_PACKAGE else EXECUTION_PACKAGE
+    package = spec.package
     for spelling in (name, f"{package}.{name}"):
         assert resolve_block_type(spelling) == name
     required = {prop: "x" for prop, rule in spec.props.items() if rule.required}
@@ -319,6 +319,39 @@ def test_legacy_and_full_block_names_resolve(spelling: str, name: str) -> None:
 )
 def test_unknown_block_names_do_not_resolve(spelling: str) -> None:
     assert resolve_block_type(spelling) is None
+
+
+KESTRA_DEFAULT_LAYOUT = """\
+layout:
+  - on: OPEN
+    blocks:
+      - type: io.kestra.plugin.ee.apps.execution.blocks.CreateExecutionForm
+      - type: io.kestra.plugin.ee.apps.execution.blocks.CreateExecutionButton
+        text: Submit
+        style: INFO
+        size: DEFAULT
+      - type: io.kestra.plugin.ee.apps.execution.blocks.internal.Route
+  - on: CREATED
+    blocks:
+      - type: io.kestra.plugin.ee.apps.core.blocks.Markdown
+        content: "Thanks for submitting your request!"
+      - type: io.kestra.plugin.ee.apps.execution.blocks.internal.Route
+"""
+
+
+def test_kestra_documented_default_layout_with_its_internal_route_block_imports() -> None:
+    app = parse_app(HEADER + KESTRA_DEFAULT_LAYOUT)
+    assert [b.type for b in app.layout["OPEN"]] == [
+        "CreateExecutionForm",
+        "CreateExecutionButton",
+        "Route",
+    ]
+    assert [b.type for b in app.layout["CREATED"]] == ["Markdown", "Route"]
+
+
+def test_a_button_may_be_medium_sized_as_kestra_documents() -> None:
+    app = parse_app(with_blocks("- type: CreateExecutionButton\n  size: MEDIUM\n"))
+    assert app.layout["OPEN"][0].props["size"] == "MEDIUM"
 
 
 def test_a_block_with_only_its_type_gets_its_defaults() -> None:
@@ -675,10 +708,10 @@ def test_every_stage_is_accepted() -> None:
             "must be one of DEFAULT, SUCCESS, INFO, WARNING, DANGER, got 'PRIMARY'",
         ),
         (
-            "- type: Button\n  url: x\n  size: MEDIUM",
+            "- type: Button\n  url: x\n  size: HUGE",
             "layout[0].blocks[0].size",
             11,
-            "must be one of DEFAULT, LARGE, SMALL, got 'MEDIUM'",
+            "must be one of DEFAULT, MEDIUM, LARGE, SMALL, got 'HUGE'",
         ),
         # execution buttons
         (

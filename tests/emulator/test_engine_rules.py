@@ -12,6 +12,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ PAUSE = f"{CORE}.flow.Pause"
 IF = f"{CORE}.flow.If"
 SLEEP = f"{CORE}.flow.Sleep"
 WRITE = f"{CORE}.storage.Write"
+DOWNLOAD = f"{CORE}.http.Download"
 
 
 @pytest.fixture(autouse=True)
@@ -224,6 +226,7 @@ def test_an_engine_error_ends_the_run_failed_with_its_cause(engine, monkeypatch)
     assert states(execution) == ["CREATED", "RUNNING", "FAILED"]
     assert log_lines(execution) == ["ERROR Emulator error: RuntimeError('bug')"]
     assert execution.logs[0].task_run is None
+    assert task_states(execution) == {"hello": ["CREATED", "RUNNING", "FAILED"]}
 
 
 def test_an_if_runs_one_branch_under_its_own_task_run(engine):
@@ -524,6 +527,40 @@ def test_a_kill_while_a_task_sleeps_stops_it(engine):
         "done": ["CREATED", "RUNNING", "SUCCESS"],
         "nap": ["CREATED", "RUNNING", "KILLED"],
     }
+
+
+@pytest.fixture
+def slow_server() -> Iterator[str]:
+    """An HTTP server that answers after a second: a download the kill cannot stop."""
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            time.sleep(1.0)
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/data.csv"
+    server.shutdown()
+
+
+@pytest.mark.parametrize("last", [True, False])
+def test_a_kill_during_a_download_ends_killed_as_in_kestra(engine, slow_server, last):
+    tasks = [{"id": "fetch", "type": DOWNLOAD, "uri": slow_server}]
+    if not last:
+        tasks.append({"id": "after", "type": LOG, "message": "x"})
+    execution = started(engine, flow(*tasks))
+    wait_for(lambda: len(execution.task_runs) == 1)
+    engine.kill(execution)
+    ended(execution)
+    assert states(execution) == ["CREATED", "RUNNING", "KILLING", "KILLED"]
+    assert task_states(execution) == {"fetch": ["CREATED", "RUNNING", "KILLED"]}
 
 
 def test_a_kill_before_the_start_ends_killed_without_running(engine, monkeypatch):

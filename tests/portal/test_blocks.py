@@ -4,6 +4,7 @@ preview show the same thing of the same data."""
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,16 @@ INPUTS = {"name": "Ada Lovelace", "quantity": 42}
 OUTPUTS = {"result": "Done", "rows": 128}
 TASK_OUTPUTS = {"fetch": {"rows": 128}}
 # The preview's sample execution carries these when the flow's defaults say so.
+# The flow names one input and one output for people (displayName), as Kestra shows them.
 FLOW = {
-    "inputs": [{"id": k, "type": "STRING", "defaults": v} for k, v in INPUTS.items()],
-    "outputs": [{"id": k, "type": "STRING", "defaults": v} for k, v in OUTPUTS.items()],
+    "inputs": [
+        {"id": "name", "type": "STRING", "defaults": "Ada Lovelace", "displayName": "Full name"},
+        {"id": "quantity", "type": "INT", "defaults": 42},
+    ],
+    "outputs": [
+        {"id": "result", "type": "STRING", "defaults": "Done"},
+        {"id": "rows", "type": "INT", "defaults": 128, "displayName": "Rows read"},
+    ],
 }
 HEAD = "id: shown\ntype: io.kestra.plugin.ee.apps.Execution\ndisplayName: Shown\n"
 HEAD += "namespace: demo\nflowId: data_request\naccess: PUBLIC\n"
@@ -65,6 +73,7 @@ LAYOUTS: dict[str, str] = {
         "type: TaskOutputs\n  outputs:\n    - displayName: Rows\n      type: INT\n"
         "      value: '{{ outputs.fetch.rows }}'\n      description: Rows read"
     ),
+    "Route": "type: io.kestra.plugin.ee.apps.execution.blocks.internal.Route",
 }
 
 
@@ -135,6 +144,7 @@ def _shown_facts(item: dict[str, Any]) -> list[str]:
     """What a block's API representation says a person sees, as text in the page."""
     facts = [str(v) for k, v in item.items() if k in {"content", "text", "url", "alt", "message"}]
     facts += [str(v["value"]) for v in item.get("values", [])]
+    facts += [str(v["displayName"]) for v in item.get("values", []) if "displayName" in v]
     facts += [str(v["description"]) for v in item.get("values", []) if "description" in v]
     facts += [row["message"] for row in item.get("logs", [])]
     facts += [str(cell) for row in item.get("rows", []) for cell in row]
@@ -147,6 +157,8 @@ def _shown_facts(item: dict[str, Any]) -> list[str]:
 @pytest.mark.parametrize("block_type", list(LAYOUTS))
 def test_the_page_the_api_and_the_preview_agree(block_type, stage):
     app, _ = app_save_source(source=_source(block_type))
+    app.flow_snapshot = FLOW  # as Kestra gave it last: what the page reads of the flow
+    app.save(update_fields=["flow_snapshot"])
     execution = _execution(app, stage)
 
     page_blocks = app_stage_blocks(app, stage, execution, BASE).html()
@@ -170,6 +182,9 @@ def test_the_page_the_api_and_the_preview_agree(block_type, stage):
     # stored one: same HTML, same API representation (but for tokens and task outputs).
     sample = SampleExecution(stage, INPUTS, OUTPUTS)
     preview_page = _page(preview.blocks, app, stage, sample)
+    if block_type == "Route":  # Kestra's internal routing: nothing to show anywhere
+        assert preview_api == shown_in_api == [] and preview_page.strip() == ""
+        return
     (preview_item,) = preview_api
     if block_type == "TaskOutputs":
         assert preview_item["values"] == [] and "<dd>" not in preview_page
@@ -203,3 +218,43 @@ def test_the_open_form_is_offered_alike_by_the_page_the_api_and_the_preview():
     (preview_form, preview_button) = preview.shown.api(target)
     assert [field["id"] for field in preview_form["inputs"]] == list(INPUTS)
     assert preview_button["dispatch"] is None
+
+
+@pytest.mark.django_db
+def test_inputs_show_the_flows_display_names_and_values_by_their_type():
+    app, _ = app_save_source(source=_source("Inputs").replace("{exclude: [quantity]}", "{}"))
+    app.flow_snapshot = {
+        "inputs": [
+            {"id": "request.start_date", "type": "DATE", "displayName": "First day"},
+            {"id": "remote", "type": "BOOLEAN", "displayName": "Working remotely"},
+            {"id": "when", "type": "DATETIME"},
+            {"id": "odd", "type": "DATE"},
+        ]
+    }
+    app.save(update_fields=["flow_snapshot"])
+    execution = _execution(app, "SUCCESS")
+    shown = {
+        "request.start_date": "2027-01-04",
+        "remote": "true",
+        "when": "2027-01-04T09:30:00Z",
+        "odd": "2027-02-30",
+    }
+    Execution.objects.filter(pk=execution.pk).update(inputs=shown, snapshot={})
+    execution.refresh_from_db()
+
+    page = _page(
+        app_stage_blocks(app, "SUCCESS", execution, BASE).html(), app, "SUCCESS", execution
+    )
+    terms = [html.unescape(t) for t in re.findall(r"<dt[^>]*>(.*?)</dt>", page)]
+    values = [html.unescape(v) for v in re.findall(r'<span class="value">(.*?)</span>', page)]
+    assert terms == ["First day", "Working remotely", "when", "odd"]
+    assert values == ["4 January 2027", "Yes", "4 January 2027, 09:30 UTC", "2027-02-30"]
+    assert '<dt title="request.start_date">First day</dt>' in page
+
+    (block,) = app_response(app, execution, Viewer(BASE, can_act=True))["layout"]["blocks"]
+    assert block["values"][0] == {
+        "key": "request.start_date",
+        "value": "2027-01-04",
+        "displayName": "First day",
+        "type": "DATE",
+    }

@@ -1,6 +1,9 @@
+import pytest
 from django.http import QueryDict
+from django.template.loader import render_to_string
 
 from executions import forms
+from executions.blocks import field_json
 
 INPUTS = [
     {"id": "dataset", "type": "SELECT", "values": ["a", "b"]},
@@ -57,3 +60,38 @@ def test_fields_keep_what_was_typed_and_the_errors():
     assert fields[0].value == "-4" and fields[0].errors == ["it must be more than 1"]
     assert fields[1].value == ""
     assert forms.has_errors(fields)
+
+
+LABELLED = [
+    {"label": "Cloud VM", "value": "vm"},
+    {"label": "Managed database", "value": "db"},
+    "plain",
+]
+
+
+def _labelled_field(input_type: str, **extra: object) -> forms.Field:
+    definition = {"id": "kind", "type": input_type, "values": LABELLED, **extra}
+    result = {"inputs": [{"input": definition, "value": None, "enabled": True}]}
+    (field,) = forms.fields_from_validation(result, {"kind": "db"}, show_errors=False)
+    return field
+
+
+@pytest.mark.parametrize(
+    ("input_type", "extra", "shown"),
+    [
+        ("SELECT", {}, '<option value="vm">Cloud VM</option>'),
+        ("SELECT", {"isRadio": True}, 'value="vm"> Cloud VM</label>'),
+        ("MULTISELECT", {}, 'value="vm"> Cloud VM</label>'),
+        ("SELECT", {"allowCustomValue": True}, '<option value="vm" label="Cloud VM">'),
+    ],
+)
+def test_options_given_with_labels_show_the_label_and_send_the_value(input_type, extra, shown):
+    field = _labelled_field(input_type, **extra)
+    assert field.options == [("vm", "Cloud VM"), ("db", "Managed database"), ("plain", "plain")]
+    page = render_to_string("inputs/field.html", {"field": field})
+    assert shown in page
+    assert ">vm<" not in page and "> vm<" not in page  # the value is never the text shown
+
+
+def test_the_api_gives_labelled_options_as_kestra_defines_them():
+    assert field_json(_labelled_field("SELECT"))["values"] == LABELLED

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from django.contrib import auth
 from django.contrib.auth.models import Group
+from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
@@ -27,7 +28,8 @@ from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
-from executions.models import Decision, Delegation, Execution, Vote
+from executions.models import VIA_LINK, Decision, Delegation, Execution, Vote
+from notifications import links
 from tests import approval_personas, kestra_http
 from tests.approval_personas import AFTER, Paused, acting_as
 from tests.conftest import EXAMPLES
@@ -48,6 +50,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PRIVATE", "submit"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "view execution"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "download a file"): [LOGIN, "404", "ok", "ok", "404", "ok"],
+    ("PRIVATE", "download the logs"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "resume"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "cancel"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "catalog lists the app"): [LOGIN, "yes", "yes", "yes", "yes", "yes"],
@@ -55,6 +58,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PUBLIC", "submit"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view execution"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "download a file"): ["ok", "ok", "ok", "ok", "ok", "ok"],
+    ("PUBLIC", "download the logs"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "resume someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
     ("PUBLIC", "cancel someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
     ("PUBLIC", "resume own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
@@ -135,6 +139,9 @@ def refused(rule: str) -> str:
     return f"403 {rule}"
 
 
+# A signed decision link names a person: nobody's link is not the portal's (404).
+NO_LINK = "404 (no one's link)"
+
 # (app access, action) → each persona's answer. "ok": the action is done (what it leaves is
 # in render_matrix's text); "403 `rule`": refused by that rule of the policy, nothing done.
 APPROVAL_MATRIX: dict[tuple[str, str], list[str]] = {
@@ -157,6 +164,10 @@ APPROVAL_MATRIX: dict[tuple[str, str], list[str]] = {
     ("PRIVATE", "request changes"): [
         refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
         "404", LOGIN,
+    ],
+    ("PRIVATE", "approve through their emailed link, step 1"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        "403 no access", NO_LINK,
     ],
     ("PRIVATE", "delegate to pat"): [
         refused(SELF), "ok", refused("`delegated`"), refused(NOT_APPROVER),
@@ -181,6 +192,10 @@ APPROVAL_MATRIX: dict[tuple[str, str], list[str]] = {
     ("PUBLIC", "request changes"): [
         refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
         refused(NOT_APPROVER), refused(LOGIN_FIRST),
+    ],
+    ("PUBLIC", "approve through their emailed link, step 1"): [
+        refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
+        refused(NOT_APPROVER), NO_LINK,
     ],
     ("PUBLIC", "delegate to pat"): [
         refused(SELF), "ok", refused("`delegated`"), refused(NOT_APPROVER),
@@ -280,6 +295,12 @@ def _render_approvals() -> list[str]:
         "API names it, the page says its sentence); `404` and `→ login` as above. Every",
         "refused cell checks that nothing changed: no vote, decision or delegation, and the",
         "execution's history in Kestra as it was.",
+        "",
+        "*Through their emailed link*: the signed link a message gave that person",
+        "(docs/notifications.md), posted from a browser signed in as nobody. It acts as",
+        "them under the same policy, and the vote says `via emailed link`; the outsider's",
+        "link to the private app is refused (`403 no access`); no message names anonymous,",
+        "and a link naming no one is not the portal's (`404`).",
         "",
         "What an `ok` leaves, checked in the Vote, Decision and Delegation rows and in",
         "Kestra (the emulator's history):",
@@ -459,6 +480,15 @@ def _download(world, client, app, expected):
         assert b"Lin asks for 2027-01-04" in b"".join(response.streaming_content)
 
 
+def _download_logs(world, client, app, expected):
+    execution = _paused_execution(world, app)
+    response = client.get(f"/apps/{app.uid}/executions/{execution.kestra_id}/logs/")
+    assert _answer(response) == expected
+    if expected == "ok":
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
 def _resume(world, client, app, expected, submitter: Client | None = None):
     execution = _paused_execution(world, app, submitter)
     kestra, kestra_id = world["kestra"], execution.kestra_id
@@ -525,6 +555,7 @@ ACTIONS = {
     "submit": _submit,
     "view execution": _view,
     "download a file": _download,
+    "download the logs": _download_logs,
     "resume": _resume,
     "cancel": _cancel,
     "resume someone else's": _resume,
@@ -681,6 +712,7 @@ APPROVAL_ACTIONS = {
     "reject": ("reject", 1),
     "request changes": ("changes", 1),
     "delegate to pat": ("delegate", 1),
+    "approve through their emailed link, step 1": ("link", 1),
 }
 
 
@@ -698,6 +730,8 @@ def test_approval_cell(approval_world, access, action, persona, expected):
     )
     if verb == "view":
         _approval_view(client, paused, persona, expected)
+    elif verb == "link":
+        _approval_link(approval_world, paused, persona, expected)
     else:
         _approval_act(approval_world, client, paused, persona, expected, verb, step)
 
@@ -771,6 +805,37 @@ def _approval_act(
 
 
 ENDPOINTS = {"approve": "resume/", "reject": "cancel/", "changes": "changes/"}
+
+
+def _approval_link(world, paused: Paused, persona: str, expected: str) -> None:
+    """The link a message gave this person, sent from a browser signed in as nobody (a
+    phone, a mail client): it acts as them, under the same policy, or refuses and does
+    nothing. No message gives anyone a link naming no person: such a link is not valid."""
+    before = approval_personas.records(paused)
+    person = approval_personas.person(world["people"], persona)
+    if person.is_authenticated:
+        url = links.issue(paused.execution, person).removeprefix(links.DEFAULT_BASE_URL)
+    else:
+        token = signing.dumps({"x": paused.execution.pk, "u": None, "n": "x"}, compress=True)
+        url = f"/notifications/decide/{token}/"
+    data = {**approval_personas.vote_data("APPROVE"), "portal.action": "APPROVE"}
+    response = Client().post(url, data)
+    if expected == "ok":
+        assert response.status_code == 200
+        assert "Your decision on request" in response.content.decode()
+        approval_personas.check_effect(paused, before, "approve", persona, step=1)
+        (vote,) = Vote.objects.filter(execution=paused.execution)
+        assert vote.via == VIA_LINK
+        return
+    assert str(response.status_code) == expected.split()[0]
+    page = response.content.decode()
+    if expected.startswith("403 `"):
+        assert approval_personas.refusal_message(_rule(expected), 1) in page
+    elif expected == "403 no access":
+        assert links.NO_ACCESS in page
+    else:
+        assert links.NOT_VALID in page
+    assert approval_personas.records(paused) == before
 
 
 def _listed(client: Client, kestra_id: str) -> bool:

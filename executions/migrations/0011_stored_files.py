@@ -22,7 +22,7 @@ def move_waiting_uploads(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0008_approval_policies'),
+        ('executions', '0010_payload_sealed'),
     ]
 
     operations = [

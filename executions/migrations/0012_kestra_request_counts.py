@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0009_stored_files'),
+        ('executions', '0011_stored_files'),
     ]
 
     operations = [
