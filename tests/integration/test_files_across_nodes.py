@@ -1,6 +1,6 @@
 """A FILE input taken by one machine and delivered by another: the web process (this test)
-and a real worker that shares only the database, with a data folder of its own (its own
-disk, its own broker folder), as a worker on a second machine would."""
+and a real worker that shares only the database and the settings, with a data folder of its
+own (its own disk, its own broker folder), as a worker on a second machine would."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from executions.kestra import get_client
@@ -24,6 +25,9 @@ SCREENSHOT = bytes(range(256)) * 400  # 100 KB, not text
 def worker_elsewhere(kestra: str, tmp_path: Path) -> Iterator[Worker]:
     worker = Worker(kestra)
     worker.env["PORTAL_DATA_DIR"] = str(tmp_path / "other-machine")
+    # What every node shares (docs/deployment.md): with a key of its own, generated in its
+    # own data folder, the worker could not read the sealed form values.
+    worker.env["SECRET_KEY"] = settings.SECRET_KEY
     worker.start()
     yield worker
     worker.stop()
