@@ -145,7 +145,7 @@ def _secret_key_problems() -> list[Error | Warning]:
         Warning(
             f"SECRET_KEY is the key generated for this node, but {' and '.join(shared)}"
             " can be shared by several nodes: each would sign sessions, CSRF tokens and"
-            " links with its own key, and refuse the others'.",
+            " links, and seal form values, with its own key, and refuse the others'.",
             hint="Set SECRET_KEY (or SECRET_KEY_FILE) to one value on every node"
             " (docs/deployment.md).",
             id="kestra.W019",
