@@ -190,6 +190,13 @@ def test_only_allowed_networks_with_the_token_may_scrape(settings, address, auth
         assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_network_setting_that_is_not_one_lets_nobody_in_and_breaks_nothing(settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["the office", "10.0.0.0/8"]
+
+    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 403
+
+
 def test_by_default_only_this_machine_may_scrape():
     assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
     assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200
