@@ -19,8 +19,8 @@ final), two workers on one execution at once, every file read back from Kestra b
 byte, uploads left in the database, and /metrics of the surviving web node against the
 database's own counts. Exit status 1 unless all agree.
 
-DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/portal_resilience (created if
-missing, and emptied first: its name must hold "resilience"), CELERY_BROKER_URL to
+DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/portal_resilience (dropped and
+made again on every run: its name must hold "resilience"), CELERY_BROKER_URL to
 redis://127.0.0.1:6379/5 (purged first).
 """
 
@@ -369,18 +369,16 @@ def report(run: Run, result: Audit, all_final: float | None) -> None:
 
 
 def _prepare_database(url: str) -> None:
+    """A fresh database: made again from nothing on every run."""
     import psycopg
 
     name = urlsplit(url).path.lstrip("/")
     if "resilience" not in name:
-        raise SystemExit(f"the database {name!r} would be emptied: its name must hold 'resilience'")
+        raise SystemExit(f"the database {name!r} would be dropped: its name must hold 'resilience'")
     admin = urlsplit(url)._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def _setup_django(folder: Path) -> dict[str, str]:
@@ -412,7 +410,6 @@ def _setup_django(folder: Path) -> dict[str, str]:
     from kestra_apps.celery import app as celery_app
 
     call_command("migrate", verbosity=0)
-    call_command("flush", interactive=False, verbosity=0)
     celery_app.control.purge()
     return shared
 
