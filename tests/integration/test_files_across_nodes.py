@@ -13,7 +13,7 @@ from django.conf import settings
 from django.test import Client
 
 from executions.kestra import get_client
-from executions.models import Execution, StoredFile
+from executions.models import Execution, KestraRequestCount, StoredFile
 from tests.conftest import Worker, import_example
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -72,3 +72,7 @@ def test_a_file_taken_here_is_delivered_by_a_worker_on_another_machine(
     assert b"".join(chunks) == SCREENSHOT
     assert not execution.files.exists() and StoredFile.objects.count() == 0
     assert not (tmp_path / "other-machine" / "media").exists()
+
+    worker_elsewhere.stop()  # what it counted for /metrics is written as it stops
+    created = KestraRequestCount.objects.filter(endpoint="create_execution", status="200")
+    assert sum(row.count for row in created) == 1
