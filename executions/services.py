@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -78,9 +79,13 @@ def execution_submit(
     )
     uploads.store(execution, files or {})
     enqueue.on_commit(enqueue.DELIVER, execution.pk)
-    with logs.bound(execution=execution.token, app=app.uid):
-        logger.info("submission stored files=%s", len(files or {}))
+    transaction.on_commit(partial(_log_stored, execution, len(files or {})))
     return execution
+
+
+def _log_stored(execution: Execution, files: int) -> None:
+    with logs.bound(execution=execution.token, app=execution.app.uid):
+        logger.info("submission stored files=%s", files)
 
 
 def about(execution_id: int) -> AbstractContextManager[None]:
