@@ -36,7 +36,7 @@ _WIDGETS = {
     "DATE": "date",
     "DATETIME": "datetime",
     "TIME": "time",
-    "DURATION": "text",
+    "DURATION": "duration",
     "JSON": "textarea",
     "YAML": "textarea",
     "ARRAY": "textarea",

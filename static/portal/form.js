@@ -40,6 +40,7 @@
             if (errors) { errors.remove(); }
           }
         });
+        fieldset.dispatchEvent(new CustomEvent("portal:fields", {bubbles: true}));
         var again = focusedId && document.getElementById(focusedId);
         if (again) { again.focus(); }
       });
