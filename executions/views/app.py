@@ -143,10 +143,10 @@ def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     """The form's fields for what has been typed so far: conditional inputs and dynamic
     values follow the answers. Files are not sent here; they are checked on submit."""
     try:
-        inputs = list(forms.flow_definition(app).get("inputs") or [])
-        values = forms.read_values(request.POST, inputs)
+        flow = forms.flow_definition(app)
+        values = forms.read_values(request.POST, forms.flow_inputs(flow))
         result = interactions.validate(app, values, {})
     except KestraError:
         return HttpResponse(status=204)  # keep the form as it is
-    fields = forms.fields_from_validation(result, values)
+    fields = forms.fields_from_validation(result, values, flow=flow)
     return render(request, "inputs/fields.html", {"fields": fields})
