@@ -11,6 +11,25 @@
     return element.closest ? element.closest("[data-validate-url]") : null;
   }
 
+  // The errors of the field being edited, read out when Kestra's answer changes them.
+  function errorsOf(fieldset, inputId) {
+    var field = inputId && fieldset.querySelector("[data-input='" + inputId + "']");
+    var errors = field && field.querySelector(".errors");
+    return errors ? labelOf(field) + ": " + errors.textContent.trim() : "";
+  }
+
+  function announce(fieldset, message) {
+    var status = fieldset.previousElementSibling;
+    if (!status || !status.hasAttribute("data-form-status")) {
+      status = document.createElement("p");
+      status.className = "visually-hidden";
+      status.setAttribute("aria-live", "polite");
+      status.setAttribute("data-form-status", "");
+      fieldset.parentNode.insertBefore(status, fieldset);
+    }
+    status.textContent = message;
+  }
+
   function refresh(fieldset) {
     var form = fieldset.closest("form");
     var data = new FormData(form);
@@ -18,6 +37,9 @@
       data.delete(input.name);
     });
     var focusedId = document.activeElement && document.activeElement.id;
+    var focusedInput = fieldset.contains(document.activeElement) && document.activeElement.closest("[data-input]");
+    var inputId = focusedInput && focusedInput.getAttribute("data-input");
+    var errorsBefore = errorsOf(fieldset, inputId);
     var touched = fieldset.getAttribute("data-touched") || "";
     return fetch(fieldset.getAttribute("data-validate-url"), {
       method: "POST", body: data, credentials: "same-origin",
@@ -44,6 +66,8 @@
         });
         showStep(fieldset, currentStep(fieldset), false);
         fieldset.dispatchEvent(new CustomEvent("portal:fields", {bubbles: true}));
+        var errorsNow = errorsOf(fieldset, inputId);
+        if (errorsNow && errorsNow !== errorsBefore) { announce(fieldset, errorsNow); }
         var again = focusedId && document.getElementById(focusedId);
         if (again) { again.focus(); }
       });

@@ -126,3 +126,13 @@ def test_the_table_step_fits_a_phone(browser, live_server, order_app):
     box = page.get_by_label("Quantity, row 2").bounding_box()
     assert box and box["width"] > 250, "a row's cells stack on a narrow screen"
     context.close()
+
+
+def test_an_error_appearing_while_typing_is_read_out(page, live_server, order_app):
+    _first_step(page, live_server, order_app)
+    page.get_by_label("Deliver within").fill("soon")
+    status = page.locator("[data-form-status]", has_text="Duration")
+    status.wait_for(state="attached")
+    assert status.get_attribute("aria-live") == "polite"
+    assert status.text_content().startswith("Deliver within: ")
+    assert page.evaluate("document.activeElement.name") == "input.order.within", "focus stays"
