@@ -6,6 +6,9 @@
 (function () {
   "use strict";
   var DEBOUNCE_MS = 500;
+  // Only the newest answer is drawn: an older one that arrives late would undo it.
+  var asked = 0;
+  var pending = Promise.resolve();
 
   function fieldsetFor(element) {
     return element.closest ? element.closest("[data-validate-url]") : null;
@@ -41,12 +44,14 @@
     var inputId = focusedInput && focusedInput.getAttribute("data-input");
     var errorsBefore = errorsOf(fieldset, inputId);
     var touched = fieldset.getAttribute("data-touched") || "";
-    return fetch(fieldset.getAttribute("data-validate-url"), {
+    var mine = ++asked;
+    pending = fetch(fieldset.getAttribute("data-validate-url"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: {"X-CSRFToken": data.get("csrfmiddlewaretoken") || ""}
     }).then(function (response) {
-      if (response.status !== 200) { return; }
+      if (response.status !== 200 || mine !== asked) { return; }
       return response.text().then(function (html) {
+        if (mine !== asked) { return; }
         var files = {};
         Array.prototype.forEach.call(fieldset.querySelectorAll("input[type=file]"), function (input) {
           files[input.name] = input;
@@ -72,6 +77,12 @@
         if (again) { again.focus(); }
       });
     }).catch(function () { /* keep the form as it is */ });
+  }
+
+  // Once the newest answer is drawn, however many were asked meanwhile.
+  function settled() {
+    var waiting = pending;
+    return waiting.then(function () { return waiting === pending ? undefined : settled(); });
   }
 
   function touch(fieldset, fields) {
@@ -225,7 +236,8 @@
     var index = currentStep(fieldset);
     touch(fieldset, steps(fieldset)[index].querySelectorAll("[data-input]"));
     window.clearTimeout(timer);
-    refresh(fieldset).then(function () {
+    refresh(fieldset);
+    settled().then(function () {
       var errors = steps(fieldset)[index].querySelector(".errors");
       if (!errors) { showStep(fieldset, index + 1, true); return; }
       var field = errors.closest("[data-input]").querySelector("input:not([type=hidden]), select, textarea");

@@ -136,3 +136,18 @@ def test_an_error_appearing_while_typing_is_read_out(page, live_server, order_ap
     assert status.get_attribute("aria-live") == "polite"
     assert status.text_content().startswith("Deliver within: ")
     assert page.evaluate("document.activeElement.name") == "input.order.within", "focus stays"
+
+
+def test_an_object_is_typed_as_json_and_checked_by_its_properties(page, live_server, order_app):
+    page.goto(f"{live_server.url}/apps/{order_app.uid}/")
+    desk = page.get_by_label("Your desk")
+    assert desk.evaluate("node => node.tagName") == "TEXTAREA"
+    assert desk.get_attribute("placeholder") == '{"building": "", "floor": ""}'
+    desk.fill('{\n  "floor": 2\n}')
+    page.locator("ul.errors").get_by_text("the object: `building` is missing").wait_for()
+    assert desk.get_attribute("aria-invalid") == "true"
+    desk.fill('{"building": "B", "floor": 2}')
+    page.get_by_label("Your name").fill("Ada")
+    page.get_by_label("Your email").fill("ada@example.org")
+    page.get_by_role("button", name="Next").click()
+    page.get_by_role("group", name="What you need").wait_for()

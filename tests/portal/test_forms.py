@@ -191,3 +191,13 @@ def test_the_api_gives_columns_properties_and_the_form_of_each_field():
     assert fields["items"]["columns"][1] == {"id": "quantity", "type": "INT", "required": False}
     assert fields["items"]["rows"] == {"min": 1}
     assert fields["address"]["properties"] == [{"id": "city", "type": "STRING"}]
+
+
+def test_tables_objects_and_durations_are_sent_as_typed():
+    post = QueryDict(mutable=True)
+    rows = '[{"item": "l", "quantity": 2}]'
+    post.update({"input.items": rows, "input.address": '{"city": "Lyon"}', "input.note": ""})
+    inputs = [*forms.flow_inputs(ORDER), {"id": "within", "type": "DURATION"}]
+    post["input.within"] = "P1DT12H"
+    values = forms.read_values(post, inputs)
+    assert values == {"items": rows, "address": '{"city": "Lyon"}', "within": "P1DT12H"}
