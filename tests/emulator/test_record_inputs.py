@@ -6,6 +6,9 @@ import json
 from typing import Any
 
 import pytest
+import requests
+
+from tests import kestra_http
 
 from .conftest import Kestra
 
@@ -68,3 +71,17 @@ def test_bad_records_get_a_message_naming_the_cell(
     result = _validate(kestra, {**GOOD, input_id: value})
     errors = [e["message"] for e in result[input_id]["errors"]]
     assert len(errors) == 1 and message in errors[0], errors
+
+
+def test_the_equipment_order_example_runs_with_its_form_groups(emulator_url: str) -> None:
+    values = {
+        "requester.name": "Ada",
+        "requester.email": "ada@example.org",
+        "order.items": '[{"item": "laptop", "quantity": 1}, {"item": "monitor", "quantity": 2}]',
+    }
+    kestra_id = kestra_http.start(emulator_url, "demo", "equipment_order", values)
+    assert kestra_http.wait_for(emulator_url, kestra_id, {"SUCCESS", "FAILED"}) == "SUCCESS"
+    done = kestra_http.execution(emulator_url, kestra_id)
+    assert done["inputs"]["order"]["within"] == "PT120H", "the default P5D, as Java writes it"
+    outputs = requests.get(f"{emulator_url}/api/v1/main/outputs/executions/{kestra_id}", timeout=5)
+    assert outputs.json() == {"summary": "Ada ordered 2 kinds of items"}
