@@ -266,6 +266,7 @@ def field_json(form_field: Field) -> dict[str, Any]:
         ],
         "errors": [{"message": message} for message in form_field.errors],
         **form_field.attrs,
+        **({"form": form_field.group.id} if form_field.group else {}),
     }
 
 

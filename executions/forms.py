@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,12 +37,38 @@ _WIDGETS = {
     "DATE": "date",
     "DATETIME": "datetime",
     "TIME": "time",
-    "DURATION": "text",
+    "DURATION": "duration",
     "JSON": "textarea",
     "YAML": "textarea",
     "ARRAY": "textarea",
     "FILE": "file",
+    "TABLE": "table",
+    "OBJECT": "textarea",
+    "ION": "textarea",
 }
+# What a TABLE column's or an OBJECT property's type asks for, in the hint under the field.
+_KINDS = {
+    "INT": "a whole number",
+    "FLOAT": "a number",
+    "BOOL": "true or false",
+    "DATE": "a date",
+    "DATETIME": "a date and time",
+    "TIME": "a time",
+    "DURATION": "a duration",
+    "EMAIL": "an e-mail address",
+    "URI": "an address",
+    "SELECT": "one of the choices",
+    "MULTISELECT": "a list of choices",
+}
+
+
+@dataclass(frozen=True)
+class Group:
+    """A FORM input: the inputs it groups are one step of the form."""
+
+    id: str
+    label: str
+    description: str = ""
 
 
 @dataclass
@@ -60,6 +86,7 @@ class Field:
     errors: list[str] = field(default_factory=list)
     attrs: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # value → label, for {label, value}
+    group: Group | None = None
 
     @property
     def options(self) -> list[tuple[str, str]]:
@@ -77,6 +104,48 @@ class Field:
         if self.type == "SELECT" and self.attrs.get("isRadio"):
             return "radio"
         return _WIDGETS.get(self.type, "text")
+
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        """A TABLE's columns or an OBJECT's properties, each a typed input of its own."""
+        return list(self.attrs.get("columns") or self.attrs.get("properties") or [])
+
+    @property
+    def columns_json(self) -> str:
+        """The columns as the table editor (widgets.js) reads them."""
+        return json.dumps(
+            [
+                {
+                    "id": str(part.get("id")),
+                    "label": str(part.get("displayName") or part.get("id")),
+                    "type": str(part.get("type", "STRING")),
+                    "required": bool(part.get("required", True)),
+                    "options": _field(part, None, []).options,
+                }
+                for part in self.parts
+            ]
+        )
+
+    @property
+    def parts_hint(self) -> str:
+        """What each column or property holds, for whoever types the JSON by hand."""
+        return "; ".join(
+            f"{part.get('id')}: {_KINDS.get(str(part.get('type')), 'text')}"
+            + ("" if part.get("required", True) else " (optional)")
+            for part in self.parts
+        )
+
+    @property
+    def example(self) -> str:
+        """A value of the right shape, shown while the box is empty."""
+        record = {str(part.get("id")): "" for part in self.parts}
+        if self.type == "TABLE":
+            return json.dumps([record])
+        if self.type == "OBJECT":
+            return json.dumps(record)
+        return {"YAML": "key: value", "ARRAY": '["first", "second"]'}.get(
+            self.type, '{"key": "value"}'
+        )
 
     @property
     def others(self) -> list[str]:
@@ -110,6 +179,33 @@ def flow_definition(app: App) -> dict[str, Any]:
     return flow
 
 
+def _expanded(flow: Mapping[str, Any]) -> list[tuple[dict[str, Any], Group | None]]:
+    """The flow's inputs with each FORM's inputs in its place, under the form's id
+    (`requester.name`), as Kestra resolves them; each with the FORM it belongs to."""
+    out: list[tuple[dict[str, Any], Group | None]] = []
+    for definition in flow.get("inputs") or []:
+        if definition.get("type") != "FORM":
+            out.append((dict(definition), None))
+            continue
+        group = Group(
+            id=str(definition.get("id")),
+            label=str(definition.get("displayName") or definition.get("id")),
+            description=str(definition.get("description") or ""),
+        )
+        for child in definition.get("inputs") or []:
+            out.append(({**child, "id": f"{group.id}.{child.get('id')}"}, group))
+    return out
+
+
+def flow_inputs(flow: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The inputs a form fills in: FORM groups expanded into theirs."""
+    return [definition for definition, _ in _expanded(flow)]
+
+
+def _groups(flow: Mapping[str, Any] | None) -> dict[str, Group]:
+    return {str(d["id"]): g for d, g in _expanded(flow or {}) if g is not None}
+
+
 def _dynamic(definition: Mapping[str, Any]) -> bool:
     """Whether only Kestra can tell this input's shape or value: it depends on other inputs,
     draws its values from an expression, or its default is an expression."""
@@ -124,7 +220,7 @@ def _dynamic(definition: Mapping[str, Any]) -> bool:
 
 def is_static(flow: Mapping[str, Any]) -> bool:
     """A form Kestra need not be asked about before it is shown."""
-    return not any(_dynamic(definition) for definition in flow.get("inputs") or [])
+    return not any(_dynamic(definition) for definition in flow_inputs(flow))
 
 
 def fields_from_flow(
@@ -134,13 +230,13 @@ def fields_from_flow(
 ) -> list[Field]:
     """Fields straight from the flow's input definitions, for when Kestra cannot validate."""
     fields = []
-    for definition in flow.get("inputs") or []:
+    for definition, group in _expanded(flow):
         if definition.get("dependsOn"):
             continue
         input_id = str(definition.get("id", ""))
         value = (submitted or {}).get(input_id, definition.get("defaults"))
         errors = [extra_errors[input_id]] if extra_errors and input_id in extra_errors else []
-        fields.append(_field(definition, value, errors))
+        fields.append(_field(definition, value, errors, group))
     return fields
 
 
@@ -154,7 +250,9 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
-def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Field:
+def _field(
+    definition: Mapping[str, Any], value: Any, errors: list[str], group: Group | None = None
+) -> Field:
     input_type = str(definition.get("type", "STRING"))
     options = definition.get("values") or []
     values = [_as_text(v.get("value") if isinstance(v, dict) else v) for v in options]
@@ -177,6 +275,7 @@ def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Fiel
         labels=labels,
         selected=selected,
         errors=errors,
+        group=group,
         attrs={
             key: definition[key]
             for key in (
@@ -188,6 +287,9 @@ def _field(definition: Mapping[str, Any], value: Any, errors: list[str]) -> Fiel
                 "validator",
                 "after",
                 "before",
+                "columns",
+                "rows",
+                "properties",
             )
             if key in definition
         },
@@ -200,12 +302,15 @@ def fields_from_validation(
     *,
     show_errors: bool = True,
     extra_errors: Mapping[str, str] | None = None,
+    flow: Mapping[str, Any] | None = None,
 ) -> list[Field]:
-    """Fields for the enabled inputs, in Kestra's order, holding what the person typed.
+    """Fields for the enabled inputs, in Kestra's order, holding what the person typed;
+    grouped by the FORM inputs of `flow` when given.
 
     Errors are left out before the person has submitted (show_errors=False): a form does
     not open full of complaints about fields nobody has filled in yet.
     """
+    groups = _groups(flow)
     fields = []
     for entry in result.get("inputs") or []:
         if not entry.get("enabled", True):
@@ -220,7 +325,8 @@ def fields_from_validation(
         errors = [str(e.get("message")) for e in entry.get("errors") or [] if e.get("message")]
         if extra_errors and input_id in extra_errors:
             errors = [extra_errors[input_id], *errors]
-        fields.append(_field(definition, value, errors if show_errors else []))
+        shown = errors if show_errors else []
+        fields.append(_field(definition, value, shown, groups.get(input_id)))
     return fields
 
 
@@ -233,7 +339,7 @@ def _json_list(value: str) -> list[Any]:
 
 
 def read_files(
-    uploaded: Mapping[str, UploadedFile], inputs: list[Mapping[str, Any]]
+    uploaded: Mapping[str, UploadedFile], inputs: Sequence[Mapping[str, Any]]
 ) -> tuple[dict[str, UploadedFile], dict[str, str]]:
     """The files chosen for FILE inputs, and an error for each one that is too large."""
     files: dict[str, UploadedFile] = {}
@@ -267,7 +373,7 @@ def has_errors(fields: list[Field]) -> bool:
     return any(f.errors for f in fields)
 
 
-def read_values(post: QueryDict, inputs: list[Mapping[str, Any]]) -> dict[str, str]:
+def read_values(post: QueryDict, inputs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """The form's values as Kestra's multipart text, one per input that was filled in."""
     values: dict[str, str] = {}
     for definition in inputs:
@@ -293,7 +399,7 @@ def read_values(post: QueryDict, inputs: list[Mapping[str, Any]]) -> dict[str, s
     return values
 
 
-def shown_values(values: Mapping[str, str], inputs: list[Mapping[str, Any]]) -> dict[str, str]:
+def shown_values(values: Mapping[str, str], inputs: Sequence[Mapping[str, Any]]) -> dict[str, str]:
     """What may be shown back to people: the submitted values without secrets."""
     secret = {str(d.get("id")) for d in inputs if d.get("type") == "SECRET"}
     return {key: (MASK if key in secret else value) for key, value in values.items()}

@@ -175,7 +175,8 @@ def open_form(app: App, values: dict[str, str] | None = None) -> Outcome:
         return Outcome(fields=fields, notice=QUEUED_NOTICE)
     except KestraRejected as exc:
         return Outcome(Result.UNAVAILABLE, notice=f"Kestra refused the form: {exc.message}")
-    return Outcome(fields=forms.fields_from_validation(result, values, show_errors=False))
+    fields = forms.fields_from_validation(result, values, show_errors=False, flow=flow)
+    return Outcome(fields=fields)
 
 
 def resubmitting(
@@ -213,11 +214,12 @@ def submit(
     None for callers that have no session to tie it to.
     """
     try:
-        inputs = list(forms.flow_definition(app).get("inputs") or [])
+        flow = forms.flow_definition(app)
     except KestraNotFound:
         return Outcome(Result.UNAVAILABLE, notice=FLOW_MISSING)
     except KestraError:
         return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE)
+    inputs = forms.flow_inputs(flow)
     values = forms.read_values(post, inputs)
     files, too_large = forms.read_files(uploaded, inputs)
     try:
@@ -227,14 +229,14 @@ def submit(
     except KestraRejected as exc:
         return Outcome(Result.INVALID, notice=f"Kestra refused the form: {exc.message}")
     if result is not None:
-        fields = forms.fields_from_validation(result, values, extra_errors=too_large)
+        fields = forms.fields_from_validation(result, values, extra_errors=too_large, flow=flow)
         if forms.has_errors(fields):
             return Outcome(Result.INVALID, fields, notice=FIX_FIELDS)
         enabled = {f.id for f in fields}
         values = {key: value for key, value in values.items() if key in enabled}
         files = {key: upload for key, upload in files.items() if key in enabled}
     elif too_large:
-        fields = forms.fields_from_flow({"inputs": inputs}, values, extra_errors=too_large)
+        fields = forms.fields_from_flow(flow, values, extra_errors=too_large)
         return Outcome(Result.INVALID, fields, notice=FIX_FIELDS)
     if session is not None and not session.session_key:
         session.save()

@@ -30,7 +30,7 @@ from executions.blocks import (
     described_value,
     stage_blocks,
 )
-from executions.forms import Field, fields_from_flow
+from executions.forms import Field, fields_from_flow, flow_inputs
 
 # Every stage a visitor can meet, in the order they usually meet them.
 PREVIEW_STAGES = (
@@ -72,6 +72,7 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "YAML": {"key": "value"},
     "ARRAY": ["one", "two"],
     "FILE": "sample.csv",
+    "ION": {"key": "value"},
 }
 _DEFAULT_INPUTS = {"name": "Ada Lovelace", "quantity": 42, "notes": "Sample text"}
 _DEFAULT_OUTPUTS = {"result": "Sample output", "rows": 128}
@@ -176,11 +177,20 @@ def sample_value(input_definition: Mapping[str, Any]) -> Any:
     if choices:
         first = choices[0]
         return first.get("value") if isinstance(first, dict) else first
-    return _SAMPLE_BY_TYPE.get(str(input_definition.get("type", "STRING")), "Sample text")
+    kind = str(input_definition.get("type", "STRING"))
+    if kind == "TABLE":
+        return [_sample_record(input_definition.get("columns"))]
+    if kind == "OBJECT":
+        return _sample_record(input_definition.get("properties"))
+    return _SAMPLE_BY_TYPE.get(kind, "Sample text")
+
+
+def _sample_record(parts: Any) -> dict[str, Any]:
+    return {str(part.get("id")): sample_value(part) for part in parts or []}
 
 
 def sample_inputs(flow: Mapping[str, Any] | None) -> dict[str, Any]:
-    inputs = (flow or {}).get("inputs") or []
+    inputs = flow_inputs(flow or {})
     if not inputs:
         return dict(_DEFAULT_INPUTS)
     return {str(item.get("id")): sample_value(item) for item in inputs if item.get("id")}

@@ -249,6 +249,69 @@ def _parse_array(definition: dict[str, Any], text: str) -> list[Any]:
     return [parse_typed({"type": str(item_type)}, to_text(item)) for item in _as_list(text)]
 
 
+# The types a TABLE column or an OBJECT property may have (Kestra's RecordFieldsValidator).
+RECORD_FIELD_TYPES = frozenset(
+    {"STRING", "INT", "FLOAT", "BOOL", "DATE", "DATETIME", "TIME", "DURATION", "EMAIL", "URI"}
+    | {"SELECT", "MULTISELECT"}
+)
+
+
+def _json_of(text: str, kind: type, name: str) -> Any:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidValue(f"Invalid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(value, kind):
+        raise InvalidValue(f"it must be {name}")
+    return value
+
+
+def _record(fields: list[dict[str, Any]], value: Any, where: str) -> dict[str, Any]:
+    """One row of a TABLE or the value of an OBJECT, each declared field parsed by its type."""
+    if not isinstance(value, dict):
+        raise InvalidValue(f"{where} must be an object")
+    out: dict[str, Any] = {}
+    for spec in fields:
+        key = str(spec.get("id"))
+        if str(spec.get("type", "STRING")).upper() not in RECORD_FIELD_TYPES:
+            raise InvalidValue(f"field `{key}` cannot be of type {spec.get('type')}")
+        raw = value.get(key)
+        if raw is None or raw == "" or raw == []:
+            if spec.get("required", True):
+                raise InvalidValue(f"{where}: `{key}` is missing")
+            continue
+        try:
+            out[key] = parse_typed(spec, to_text(raw))
+        except InvalidValue as exc:
+            raise InvalidValue(f"{where}: `{key}`: {exc}") from None
+    return out
+
+
+def _parse_table(definition: dict[str, Any], text: str) -> list[dict[str, Any]]:
+    rows = _json_of(text, list, "a list of rows")
+    columns = list(definition.get("columns") or [])
+    parsed = [_record(columns, row, f"row {number}") for number, row in enumerate(rows, 1)]
+    limits = definition.get("rows") or {}
+    if limits.get("min") is not None and len(parsed) < int(limits["min"]):
+        raise InvalidValue(f"it must have at least `{limits['min']}` rows")
+    if limits.get("max") is not None and len(parsed) > int(limits["max"]):
+        raise InvalidValue(f"it must have at most `{limits['max']}` rows")
+    return parsed
+
+
+def _parse_object(definition: dict[str, Any], text: str) -> dict[str, Any]:
+    value = _json_of(text, dict, "an object")
+    return _record(list(definition.get("properties") or []), value, "the object")
+
+
+def _parse_ion(definition: dict[str, Any], text: str) -> Any:
+    """Ion is a superset of JSON: JSON text is read as a value, other Ion text kept as it is."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
 _PARSERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
     "STRING": _parse_string,
     "SECRET": _parse_string,
@@ -269,6 +332,9 @@ _PARSERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
     "EMAIL": _parse_email,
     "ARRAY": _parse_array,
     "FILE": _parse_uri,
+    "TABLE": _parse_table,
+    "OBJECT": _parse_object,
+    "ION": _parse_ion,
 }
 
 
@@ -312,7 +378,7 @@ class InputResolver:
     _done: dict[str, InputResult] = field(default_factory=dict)
 
     def resolve_all(self) -> list[InputResult]:
-        by_id = {str(d.get("id") or d.get("name")): d for d in self.definitions}
+        by_id = {str(d.get("id") or d.get("name")): d for d in expand_forms(self.definitions)}
         return [self._resolve(input_id, by_id, ()) for input_id in by_id]
 
     def _resolve(
@@ -407,6 +473,20 @@ class InputResolver:
                 result.errors.append(f"Invalid default value: {exc}")
                 return None
         return to_text(default)
+
+
+def expand_forms(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A FORM's inputs in its place, each under the form's id (``environment.region``),
+    as Kestra expands them before resolving."""
+    out: list[dict[str, Any]] = []
+    for definition in definitions:
+        if str(definition.get("type", "")).upper() != "FORM":
+            out.append(definition)
+            continue
+        form_id = definition.get("id") or definition.get("name")
+        for child in definition.get("inputs") or []:
+            out.append({**child, "id": f"{form_id}.{child.get('id') or child.get('name')}"})
+    return out
 
 
 def _as_value_list(value: Any) -> list[Any]:

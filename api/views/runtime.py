@@ -232,7 +232,7 @@ class DispatchView(RuntimeView):
                 headers={"Retry-After": str(wait)},
             )
         try:
-            inputs = list(forms.flow_definition(app).get("inputs") or [])
+            inputs = forms.flow_inputs(forms.flow_definition(app))
         except KestraError:
             inputs = []  # submit() answers for Kestra being down
         post, files = form_post(request, inputs)

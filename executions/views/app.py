@@ -146,10 +146,10 @@ def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     if not allowed:  # the form stays as it is; the values are checked again on submit
         return HttpResponse(status=429, headers={"Retry-After": str(wait)})
     try:
-        inputs = list(forms.flow_definition(app).get("inputs") or [])
-        values = forms.read_values(request.POST, inputs)
+        flow = forms.flow_definition(app)
+        values = forms.read_values(request.POST, forms.flow_inputs(flow))
         result = interactions.validate(app, values, {})
     except KestraError:
         return HttpResponse(status=204)  # keep the form as it is
-    fields = forms.fields_from_validation(result, values)
+    fields = forms.fields_from_validation(result, values, flow=flow)
     return render(request, "inputs/fields.html", {"fields": fields})

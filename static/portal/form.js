@@ -1,12 +1,36 @@
 // Forms that follow the person's answers: after a pause in typing, the portal asks Kestra
 // which inputs apply now (dependsOn) and with which values (dynamic SELECTs), and the form
-// is redrawn keeping what was typed. Also loads file previews in place.
+// is redrawn keeping what was typed. A form made of FORM groups becomes a step-by-step
+// form (one group per step, Next and Back, a recap before the submit button); without
+// script every group shows at once. Also loads file previews in place.
 (function () {
   "use strict";
   var DEBOUNCE_MS = 500;
+  // Only the newest answer is drawn: an older one that arrives late would undo it.
+  var asked = 0;
+  var pending = Promise.resolve();
 
   function fieldsetFor(element) {
     return element.closest ? element.closest("[data-validate-url]") : null;
+  }
+
+  // The errors of the field being edited, read out when Kestra's answer changes them.
+  function errorsOf(fieldset, inputId) {
+    var field = inputId && fieldset.querySelector("[data-input='" + inputId + "']");
+    var errors = field && field.querySelector(".errors");
+    return errors ? labelOf(field) + ": " + errors.textContent.trim() : "";
+  }
+
+  function announce(fieldset, message) {
+    var status = fieldset.previousElementSibling;
+    if (!status || !status.hasAttribute("data-form-status")) {
+      status = document.createElement("p");
+      status.className = "visually-hidden";
+      status.setAttribute("aria-live", "polite");
+      status.setAttribute("data-form-status", "");
+      fieldset.parentNode.insertBefore(status, fieldset);
+    }
+    status.textContent = message;
   }
 
   function refresh(fieldset) {
@@ -16,13 +40,18 @@
       data.delete(input.name);
     });
     var focusedId = document.activeElement && document.activeElement.id;
+    var focusedInput = fieldset.contains(document.activeElement) && document.activeElement.closest("[data-input]");
+    var inputId = focusedInput && focusedInput.getAttribute("data-input");
+    var errorsBefore = errorsOf(fieldset, inputId);
     var touched = fieldset.getAttribute("data-touched") || "";
-    fetch(fieldset.getAttribute("data-validate-url"), {
+    var mine = ++asked;
+    pending = fetch(fieldset.getAttribute("data-validate-url"), {
       method: "POST", body: data, credentials: "same-origin",
       headers: {"X-CSRFToken": data.get("csrfmiddlewaretoken") || ""}
     }).then(function (response) {
-      if (response.status !== 200) { return; }
+      if (response.status !== 200 || mine !== asked) { return; }
       return response.text().then(function (html) {
+        if (mine !== asked) { return; }
         var files = {};
         Array.prototype.forEach.call(fieldset.querySelectorAll("input[type=file]"), function (input) {
           files[input.name] = input;
@@ -40,10 +69,29 @@
             if (errors) { errors.remove(); }
           }
         });
+        showStep(fieldset, currentStep(fieldset), false);
+        fieldset.dispatchEvent(new CustomEvent("portal:fields", {bubbles: true}));
+        var errorsNow = errorsOf(fieldset, inputId);
+        if (errorsNow && errorsNow !== errorsBefore) { announce(fieldset, errorsNow); }
         var again = focusedId && document.getElementById(focusedId);
         if (again) { again.focus(); }
       });
     }).catch(function () { /* keep the form as it is */ });
+  }
+
+  // Once the newest answer is drawn, however many were asked meanwhile.
+  function settled() {
+    var waiting = pending;
+    return waiting.then(function () { return waiting === pending ? undefined : settled(); });
+  }
+
+  function touch(fieldset, fields) {
+    var touched = (fieldset.getAttribute("data-touched") || "").split(" ");
+    Array.prototype.forEach.call(fields, function (field) {
+      var id = field.getAttribute("data-input");
+      if (touched.indexOf(id) < 0) { touched.push(id); }
+    });
+    fieldset.setAttribute("data-touched", touched.join(" ").trim());
   }
 
   var timer = null;
@@ -51,15 +99,180 @@
     var fieldset = fieldsetFor(event.target);
     if (!fieldset) { return; }
     var field = event.target.closest("[data-input]");
-    if (field) {
-      var touched = (fieldset.getAttribute("data-touched") || "").split(" ");
-      var id = field.getAttribute("data-input");
-      if (touched.indexOf(id) < 0) { touched.push(id); }
-      fieldset.setAttribute("data-touched", touched.join(" ").trim());
-    }
+    if (field) { touch(fieldset, [field]); }
     window.clearTimeout(timer);
     timer = window.setTimeout(function () { refresh(fieldset); }, DEBOUNCE_MS);
   }
+
+  // The step-by-step form. Steps are the fieldset's [data-step] children (a FORM group, or
+  // the inputs between groups); the step shown is kept on the fieldset, which survives the
+  // redraws. Step number `steps.length` is the recap.
+  function steps(fieldset) {
+    return Array.prototype.filter.call(fieldset.children, function (child) {
+      return child.hasAttribute("data-step");
+    });
+  }
+
+  function isWizard(fieldset) {
+    return steps(fieldset).some(function (step) { return step.tagName === "FIELDSET"; });
+  }
+
+  function currentStep(fieldset) { return parseInt(fieldset.getAttribute("data-wizard-step") || "0", 10); }
+
+  function stepTitle(step) {
+    var legend = step.querySelector("legend");
+    return step.tagName === "FIELDSET" && legend ? legend.textContent.trim() : "Other details";
+  }
+
+  function labelOf(field) {
+    var label = field.querySelector("label, legend");
+    return label ? label.textContent.replace(/\s*\*\s*$/, "").trim() : field.getAttribute("data-input");
+  }
+
+  function answerOf(field) {
+    var named = field.querySelector("[name]:not([type=hidden])");
+    if (!named) { return ""; }
+    if (field.classList.contains("field-toggle")) { return named.checked ? "Yes" : "No"; }
+    if (named.tagName === "SELECT") {
+      return Array.prototype.filter.call(named.options, function (o) { return o.selected && o.value; })
+        .map(function (o) { return o.textContent; }).join(", ");
+    }
+    if (named.type === "radio" || named.type === "checkbox") {
+      var chosen = Array.prototype.filter.call(field.querySelectorAll("input:checked"), function (i) { return i.name === named.name; })
+        .map(function (i) { return i.parentNode.textContent.trim(); });
+      var other = field.querySelector(".other input");
+      if (other && other.value.trim()) { chosen.push(other.value.trim()); }
+      return chosen.join(", ");
+    }
+    if (named.type === "file") {
+      return Array.prototype.map.call(named.files, function (f) { return f.name; }).join(", ");
+    }
+    if (named.type === "password") { return named.value ? "••••••" : ""; }
+    if (field.classList.contains("field-table") && named.value.trim()) {
+      try {
+        return JSON.parse(named.value).map(function (row) {
+          return Object.keys(row).map(function (key) { return row[key]; }).join(", ");
+        }).join("; ");
+      } catch (e) { return named.value; }
+    }
+    return named.value;
+  }
+
+  function fillRecap(fieldset, recap) {
+    var list = recap.querySelector(".wizard-answers");
+    list.textContent = "";
+    steps(fieldset).forEach(function (step, index) {
+      var section = document.createElement("section");
+      var title = document.createElement("h3");
+      title.textContent = stepTitle(step);
+      var change = document.createElement("button");
+      change.type = "button";
+      change.className = "btn btn-default btn-size-small";
+      change.setAttribute("data-wizard-goto", index);
+      change.setAttribute("aria-label", "Change " + stepTitle(step));
+      change.textContent = "Change";
+      var answers = document.createElement("dl");
+      Array.prototype.forEach.call(step.querySelectorAll("[data-input]"), function (field) {
+        var dt = document.createElement("dt");
+        dt.textContent = labelOf(field);
+        var dd = document.createElement("dd");
+        dd.textContent = answerOf(field) || "Not given";
+        answers.appendChild(dt);
+        answers.appendChild(dd);
+      });
+      section.appendChild(title);
+      section.appendChild(answers);
+      section.appendChild(change);
+      list.appendChild(section);
+    });
+  }
+
+  function navOf(fieldset) {
+    var nav = fieldset.nextElementSibling;
+    return nav && nav.hasAttribute("data-wizard-nav") ? nav : null;
+  }
+
+  function buildNav(fieldset) {
+    var nav = document.createElement("div");
+    nav.className = "wizard-nav";
+    nav.setAttribute("data-wizard-nav", "");
+    nav.innerHTML = '<section class="wizard-recap" hidden aria-labelledby="wizard-recap-title">' +
+      '<h2 id="wizard-recap-title" tabindex="-1">Check your answers</h2><div class="wizard-answers"></div></section>' +
+      '<p class="wizard-progress" aria-live="polite"></p>' +
+      '<div class="wizard-buttons"><button type="button" class="btn btn-default" data-wizard="back">Back</button>' +
+      '<button type="button" class="btn btn-primary" data-wizard="next">Next</button></div>';
+    fieldset.parentNode.insertBefore(nav, fieldset.nextSibling);
+    return nav;
+  }
+
+  function showStep(fieldset, index, moveFocus) {
+    var nav = navOf(fieldset);
+    if (!nav) { return; }
+    var all = steps(fieldset);
+    index = Math.max(0, Math.min(index, all.length));
+    fieldset.setAttribute("data-wizard-step", String(index));
+    var atRecap = index === all.length;
+    all.forEach(function (step, i) { step.hidden = i !== index; });
+    var recap = nav.querySelector(".wizard-recap");
+    recap.hidden = !atRecap;
+    if (atRecap) { fillRecap(fieldset, recap); }
+    Array.prototype.forEach.call(fieldset.form.querySelectorAll("[type=submit]"), function (button) {
+      button.hidden = !atRecap;
+    });
+    nav.querySelector("[data-wizard=back]").hidden = index === 0;
+    var next = nav.querySelector("[data-wizard=next]");
+    next.hidden = atRecap;
+    next.textContent = index === all.length - 1 ? "Review" : "Next";
+    nav.querySelector(".wizard-progress").textContent = atRecap
+      ? "All " + all.length + " steps done: check your answers, then submit."
+      : "Step " + (index + 1) + " of " + all.length + ": " + stepTitle(all[index]);
+    if (!moveFocus) { return; }
+    var target = atRecap ? recap.querySelector("h2")
+      : all[index].querySelector("input:not([type=hidden]), select, textarea, button");
+    if (target) { target.focus(); }
+  }
+
+  function goNext(fieldset) {
+    var index = currentStep(fieldset);
+    touch(fieldset, steps(fieldset)[index].querySelectorAll("[data-input]"));
+    window.clearTimeout(timer);
+    refresh(fieldset);
+    settled().then(function () {
+      var errors = steps(fieldset)[index].querySelector(".errors");
+      if (!errors) { showStep(fieldset, index + 1, true); return; }
+      var field = errors.closest("[data-input]").querySelector("input:not([type=hidden]), select, textarea");
+      navOf(fieldset).querySelector(".wizard-progress").textContent =
+        "Step " + (index + 1) + " has errors: " + errors.textContent.trim();
+      if (field) { field.focus(); }
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-wizard], [data-wizard-goto]");
+    var nav = button && button.closest("[data-wizard-nav]");
+    if (!nav) { return; }
+    var fieldset = nav.previousElementSibling;
+    var action = button.getAttribute("data-wizard");
+    if (action === "next") { goNext(fieldset); }
+    else if (action === "back") { showStep(fieldset, currentStep(fieldset) - 1, true); }
+    else { showStep(fieldset, parseInt(button.getAttribute("data-wizard-goto"), 10), true); }
+  });
+
+  // Enter in a field moves on a step; only the recap's button sends the form.
+  document.addEventListener("submit", function (event) {
+    var fieldset = event.target.querySelector("[data-validate-url]");
+    if (!fieldset || !navOf(fieldset) || currentStep(fieldset) === steps(fieldset).length) { return; }
+    event.preventDefault();
+    goNext(fieldset);
+  });
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-validate-url]"), function (fieldset) {
+    if (!isWizard(fieldset)) { return; }
+    buildNav(fieldset);
+    // After a refused submission, open on the first step that has an error.
+    var first = steps(fieldset).findIndex(function (step) { return step.querySelector(".errors"); });
+    showStep(fieldset, Math.max(first, 0), false);
+  });
   document.addEventListener("change", onEdit);
   document.addEventListener("input", onEdit);
 

@@ -77,6 +77,7 @@
             var kept = edits();
             live.innerHTML = html;
             restore(kept);
+            live.dispatchEvent(new CustomEvent("portal:fields", {bubbles: true}));
             live.setAttribute("data-final", final ? "1" : "0");
             armRedirect();
             return final;

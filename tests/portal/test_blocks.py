@@ -281,3 +281,27 @@ def test_a_visitor_sees_a_block_without_its_broken_expression_and_no_error():
 
     assert "<p>Ticket IT-42 is ready.</p>" in page
     assert "Unable to find" not in page and "did not render" not in page
+
+
+@pytest.mark.django_db
+def test_the_preview_shows_form_groups_and_samples_tables_by_their_columns():
+    source = HEAD + "layout:\n  - on: OPEN\n    blocks:\n      - type: CreateExecutionForm\n"
+    source += "  - on: SUCCESS\n    blocks:\n      - type: Inputs\n"
+    app, _ = app_save_source(source=source)
+    flow = {
+        "inputs": [
+            {"id": "who", "type": "FORM", "displayName": "About you", "inputs": [{"id": "name"}]},
+            {"id": "items", "type": "TABLE", "columns": [{"id": "qty", "type": "INT"}]},
+        ]
+    }
+    opened, done = stage_previews(
+        app.parsed, uid=app.uid, base_url=BASE, flow=flow, only=("OPEN", "SUCCESS")
+    )
+    form = render_to_string(
+        "executions/_blocks.html",
+        {"blocks": opened.shown.html(), "stage": "OPEN", "fields": opened.fields},
+    )
+    assert "<legend>About you</legend>" in form and 'name="input.who.name"' in form
+    assert 'data-table-for="f-items"' in form
+    shown = render_to_string("executions/_blocks.html", {"blocks": done.shown.html()})
+    assert "42" in shown, "a sample row of typed cells"

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.http import QueryDict
 from django.template.loader import render_to_string
@@ -95,3 +97,107 @@ def test_options_given_with_labels_show_the_label_and_send_the_value(input_type,
 
 def test_the_api_gives_labelled_options_as_kestra_defines_them():
     assert field_json(_labelled_field("SELECT"))["values"] == LABELLED
+
+
+ORDER = {
+    "inputs": [
+        {
+            "id": "requester",
+            "type": "FORM",
+            "displayName": "About you",
+            "description": "Who **asks**",
+            "inputs": [{"id": "name", "type": "STRING"}, {"id": "code", "type": "SECRET"}],
+        },
+        {
+            "id": "items",
+            "type": "TABLE",
+            "displayName": "Items",
+            "columns": [
+                {"id": "item", "type": "SELECT", "values": [{"label": "Laptop", "value": "l"}]},
+                {"id": "quantity", "type": "INT", "required": False},
+            ],
+            "rows": {"min": 1},
+        },
+        {
+            "id": "address",
+            "type": "OBJECT",
+            "properties": [{"id": "city", "type": "STRING"}],
+        },
+        {"id": "note", "type": "ION", "required": False},
+    ]
+}
+
+
+def test_a_form_group_gives_its_inputs_under_its_id():
+    ids = [definition["id"] for definition in forms.flow_inputs(ORDER)]
+    assert ids == ["requester.name", "requester.code", "items", "address", "note"]
+
+
+def test_a_form_groups_values_are_read_and_its_secrets_masked():
+    post = QueryDict(mutable=True)
+    post.update({"input.requester.name": "Ada", "input.requester.code": "s3cret"})
+    inputs = forms.flow_inputs(ORDER)
+    values = forms.read_values(post, inputs)
+    assert values == {"requester.name": "Ada", "requester.code": "s3cret"}
+    assert forms.shown_values(values, inputs)["requester.code"] == forms.MASK
+
+
+def test_fields_know_their_group_from_the_flow_or_kestras_answer():
+    from_flow = forms.fields_from_flow(ORDER)
+    result = {"inputs": [{"input": d, "enabled": True} for d in forms.flow_inputs(ORDER)]}
+    from_kestra = forms.fields_from_validation(result, flow=ORDER)
+    for fields in (from_flow, from_kestra):
+        groups = [f.group.label if f.group else None for f in fields]
+        assert groups == ["About you", "About you", None, None, None]
+    assert forms.fields_from_validation(result)[0].group is None, "no flow, no groups"
+
+
+def test_each_group_is_a_fieldset_with_its_legend():
+    html = render_to_string("inputs/fields.html", {"fields": forms.fields_from_flow(ORDER)})
+    group = html[html.index('<fieldset class="input-group"') : html.index("</fieldset>")]
+    assert "<legend>About you</legend>" in group and "<strong>asks</strong>" in group
+    assert 'name="input.requester.name"' in group and 'name="input.items"' not in group
+
+
+def test_a_table_keeps_a_json_text_area_and_describes_its_columns():
+    fields = {f.id: f for f in forms.fields_from_flow(ORDER)}
+    html = render_to_string("inputs/field.html", {"field": fields["items"]})
+    assert '<textarea id="f-items" name="input.items"' in html, "works without script"
+    assert "A JSON list of rows, each with item: one of the choices; quantity: a whole" in html
+    assert 'data-table-for="f-items"' in html
+    columns = json.loads(fields["items"].columns_json)
+    assert columns[0] == {
+        "id": "item",
+        "label": "item",
+        "type": "SELECT",
+        "required": True,
+        "options": [["l", "Laptop"]],
+    }
+    assert columns[1]["required"] is False
+
+
+def test_an_object_and_ion_get_a_multi_line_editor():
+    fields = {f.id: f for f in forms.fields_from_flow(ORDER)}
+    address = render_to_string("inputs/field.html", {"field": fields["address"]})
+    assert "<textarea" in address and "{&quot;city&quot;: &quot;&quot;}" in address
+    assert "A JSON object with city: text." in address
+    assert "<textarea" in render_to_string("inputs/field.html", {"field": fields["note"]})
+
+
+def test_the_api_gives_columns_properties_and_the_form_of_each_field():
+    fields = {f.id: field_json(f) for f in forms.fields_from_flow(ORDER)}
+    assert fields["requester.name"]["form"] == "requester"
+    assert "form" not in fields["items"]
+    assert fields["items"]["columns"][1] == {"id": "quantity", "type": "INT", "required": False}
+    assert fields["items"]["rows"] == {"min": 1}
+    assert fields["address"]["properties"] == [{"id": "city", "type": "STRING"}]
+
+
+def test_tables_objects_and_durations_are_sent_as_typed():
+    post = QueryDict(mutable=True)
+    rows = '[{"item": "l", "quantity": 2}]'
+    post.update({"input.items": rows, "input.address": '{"city": "Lyon"}', "input.note": ""})
+    inputs = [*forms.flow_inputs(ORDER), {"id": "within", "type": "DURATION"}]
+    post["input.within"] = "P1DT12H"
+    values = forms.read_values(post, inputs)
+    assert values == {"items": rows, "address": '{"city": "Lyon"}', "within": "P1DT12H"}

@@ -106,3 +106,12 @@ def test_labels_help_and_required_marks(html):
 
 def test_a_secret_is_never_echoed_back(html):
     assert "s3cret" not in html
+
+
+def test_a_duration_keeps_its_text_box_and_offers_days_to_seconds(html):
+    wait = _field(html, "wait")
+    assert 'name="input.wait"' in wait and 'value="PT5M"' in wait, "works without script"
+    assert 'data-duration-for="f-wait"' in wait, "the parts write into the text box"
+    assert all(f'data-unit="{unit}"' in wait for unit in "DHMS")
+    assert all(f">{name} <input" in wait for name in ("Days", "Hours", "Minutes", "Seconds"))
+    assert 'aria-describedby="h-wait"' in wait, "the format is explained to screen readers"
