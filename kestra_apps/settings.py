@@ -164,12 +164,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Sites allowed to embed the app pages in a frame (e.g. https://intranet.example.org).
 EMBED_ALLOWED_ORIGINS = envlist("EMBED_ALLOWED_ORIGINS", [])
+# Sites the apps' pictures come from (e.g. https://cdn.example.org); no other picture is
+# loaded, so an image a visitor slips into a page tracks nobody (issue 18).
+IMAGE_ORIGINS = envlist("IMAGE_ORIGINS", [])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "https:"],
+        "img-src": [SELF, "data:", *IMAGE_ORIGINS],
         "connect-src": [SELF],
         "frame-src": [SELF],
         "form-action": [SELF],
@@ -406,6 +409,7 @@ OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the pro
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.sign_in.provider_logout_url"
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.backends.IdentityProviderBackend"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.sign_in.sign_in_options")
 if OIDC_ISSUER:
     # Logout is a form post that the portal redirects on to the provider's end-session
     # endpoint (on the issuer's host): form-action must allow that redirect.

@@ -61,7 +61,7 @@ tasks:
     type: io.kestra.plugin.core.storage.Write
     extension: .csv
     content: |-
-      {% for n in range(inputs.rows) %}{{ n }},{{ inputs.name }}
+      {% for n in range(0, inputs.rows - 1) %}{{ n }},{{ inputs.name }}
       {% endfor %}
 outputs:
   - id: loud

@@ -94,9 +94,10 @@ LISTINGS: dict[tuple[str, str], list[str | list[str]]] = {
         ["Open"],
         ["HR", "Locked", "Open"],
     ],
+    # An app's end date stops new requests, not the decisions on those under way.
     ("approvals `/apps/approvals/`", "paused requests"): [
         LOGIN,
-        ["outsider's"],
+        ["outsider's", "expired app's"],
         ["started in Kestra", "outsider's", "member's", "this browser's", "another browser's"],
         ["started in Kestra", "outsider's", "member's", "this browser's", "another browser's"],
         [],
@@ -107,6 +108,7 @@ LISTINGS: dict[tuple[str, str], list[str | list[str]]] = {
             "this browser's",
             "another browser's",
             "locked app's",
+            "expired app's",
         ],
     ],
     ("my requests `/apps/requests/`", "requests"): [

@@ -23,6 +23,26 @@ def test_pages_carry_a_content_security_policy_and_refuse_frames(client, data_re
     assert response["Referrer-Policy"] == "same-origin"
 
 
+def test_pictures_load_only_from_the_site_and_the_configured_origins(client, data_request_app):
+    policy = client.get(f"/apps/{data_request_app.uid}/")["Content-Security-Policy"]
+    assert "img-src 'self' data:;" in policy
+    configured = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            "-c",
+            "from django.conf import settings; import django; django.setup(); "
+            "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "IMAGE_ORIGINS": "https://cdn.example.org, https://img.example.org"},
+        capture_output=True,
+        text=True,
+    )
+    assert configured.stdout.strip() == (
+        "[\"'self'\", 'data:', 'https://cdn.example.org', 'https://img.example.org']"
+    ), configured.stderr
+
+
 def test_app_pages_may_be_framed_by_the_listed_sites_only(
     settings, client, kestra, data_request_app
 ):
