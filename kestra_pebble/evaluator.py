@@ -17,9 +17,11 @@ from typing import Any
 from . import operators as op
 from .errors import PebbleError
 from .parser import (
+    FILTERED,
     Attribute,
     Binary,
     Expr,
+    FilterBlock,
     FilterCall,
     For,
     FunctionCall,
@@ -255,6 +257,8 @@ class Compiler:
             return self._if(node)
         if isinstance(node, For):
             return self._for(node)
+        if isinstance(node, FilterBlock):
+            return self._filter_block(node)
         assert isinstance(node, Set)
         return self._set(node.name, self.expression(node.expression))
 
@@ -332,6 +336,23 @@ class Compiler:
                     outer[key] = inner[key]
 
         return loop
+
+    def _filter_block(self, node: FilterBlock) -> Exec:
+        body, chain = self.body(node.body), self.expression(node.chain)
+
+        def write(frame: Frame, out: list[str]) -> None:
+            rendered: list[str] = []
+            body(frame, rendered)
+            frame.vars[FILTERED] = "".join(rendered)
+            try:
+                value = chain(frame)
+            finally:
+                del frame.vars[FILTERED]
+            text = value if type(value) is str else to_text(value)
+            frame.spend(text)
+            out.append(text)
+
+        return write
 
     @staticmethod
     def _set(name: str, expression: Eval) -> Exec:

@@ -54,7 +54,7 @@ def test_a_visitor_requests_a_dataset_and_downloads_it(worker, data_request_app)
 
     done = client.get(execution_url).content.decode()
     # The Inputs block names each input as the flow does and shows a DATE as a date.
-    assert "<dt title=\"dataset\">Dataset</dt>" in done and "products" in done
+    assert '<dt title="dataset">Dataset</dt>' in done and "products" in done
     assert "Include records since" in done and "31 January 2025" in done
     link = re.search(r'href="([^"]+/files/\?path=[^"]+)"', done)
     assert link, "the SUCCESS page links the data output for download"
