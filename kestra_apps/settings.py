@@ -438,5 +438,6 @@ AXES_COOLOFF_TIME = timedelta(seconds=envint("LOGIN_LOCKOUT_SECONDS", 300))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful sign-ins are not logged
+AXES_VERBOSE = False  # no start-up banner: every process would log one
 AXES_CLIENT_IP_CALLABLE = "executions.throttle.client_id"
 AXES_LOCKOUT_CALLABLE = "accounts.views.signin_locked_out"

@@ -48,7 +48,9 @@ def test_executions_started_before_the_end_date_stay_reachable_and_decidable(kes
     assert viewed.status_code == 200
     assert approver.get(api).status_code == 422  # the form to start one: closed
 
-    decided = approver.post(f"{page}resume/", {"portal.comment": "Approved before it closed"})
+    decided = approver.post(
+        f"{page}resume/", {"input.approved": "true", "portal.comment": "Approved before it closed"}
+    )
     assert decided.status_code == 302
     kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
     assert Decision.objects.get(execution=execution).username == "mona"
