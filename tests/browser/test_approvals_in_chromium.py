@@ -232,7 +232,7 @@ def test_changes_requested_then_the_request_is_sent_again_prefilled(
     history = rita.get_by_role("navigation", name="Resubmissions")
     assert history.inner_text().startswith("Request history:")
     assert "this request" in history.inner_text()
-    assert "2027-01-09" in rita.locator("#live").inner_text()
+    assert "Last day off\n9 January 2027" in rita.locator("#live").inner_text()  # the new answer
     history.get_by_role("link", name=first_id).click()
     rita.wait_for_url(f"**/executions/{first_id}/")
     back = rita.get_by_role("navigation", name="Resubmissions")

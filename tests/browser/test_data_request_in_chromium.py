@@ -56,7 +56,8 @@ def test_a_visitor_requests_a_dataset_and_downloads_it(
     assert "RUNNING" in stages, f"the page never showed RUNNING: {stages}"
 
     inputs = page.locator("section[aria-label=Inputs]")
-    assert "employees" in inputs.inner_text() and "2025-01-15" in inputs.inner_text()
+    shown = inputs.inner_text()  # named as the flow names them, the date as a date
+    assert "Dataset\nemployees" in shown and "Include records since\n15 January 2025" in shown
     assert page.get_by_text("Your data is ready for download.").is_visible()
 
     with page.expect_download() as download_info:

@@ -44,7 +44,7 @@ def test_a_manager_approves_a_vacation_request(page, live_server, worker, approv
 
     assert page.get_by_role("heading", name="Approval needed").is_visible()
     inputs = page.locator("section[aria-label=Inputs]").inner_text()
-    assert "Ada" in inputs and "2026-12-21" in inputs
+    assert "Your name\nAda" in inputs and "First day off\n21 December 2026" in inputs
     assert "family visit" not in inputs, "the Inputs block excludes the reason"
     summary = page.locator("section[aria-label='Task outputs']")
     assert "Request summary" in summary.inner_text()
