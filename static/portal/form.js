@@ -228,8 +228,14 @@
       : "Step " + (index + 1) + " of " + all.length + ": " + stepTitle(all[index]);
     if (!moveFocus) { return; }
     var target = atRecap ? recap.querySelector("h2")
-      : all[index].querySelector("input:not([type=hidden]), select, textarea, button");
+      : firstFocusable(all[index]);
     if (target) { target.focus(); }
+  }
+
+  function firstFocusable(root) {
+    return Array.prototype.find.call(root.querySelectorAll("input, select, textarea, button"), function (el) {
+      return el.type !== "hidden" && !el.closest("[hidden]");
+    });
   }
 
   function goNext(fieldset) {
@@ -240,7 +246,7 @@
     settled().then(function () {
       var errors = steps(fieldset)[index].querySelector(".errors");
       if (!errors) { showStep(fieldset, index + 1, true); return; }
-      var field = errors.closest("[data-input]").querySelector("input:not([type=hidden]), select, textarea");
+      var field = firstFocusable(errors.closest("[data-input]"));
       navOf(fieldset).querySelector(".wizard-progress").textContent =
         "Step " + (index + 1) + " has errors: " + errors.textContent.trim();
       if (field) { field.focus(); }

@@ -151,3 +151,20 @@ def test_an_object_is_typed_as_json_and_checked_by_its_properties(page, live_ser
     page.get_by_label("Your email").fill("ada@example.org")
     page.get_by_role("button", name="Next").click()
     page.get_by_role("group", name="What you need").wait_for()
+
+
+def test_the_wizard_and_the_table_work_from_the_keyboard(page, live_server, order_app):
+    page.goto(f"{live_server.url}/apps/{order_app.uid}/")
+    page.get_by_label("Your name").fill("Ada")
+    page.keyboard.press("Tab")
+    page.keyboard.type("ada@example.org")
+    page.keyboard.press("Enter")  # moves on a step, does not send the form
+    page.get_by_role("group", name="What you need").wait_for()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Item, row 1"
+    assert "/executions/" not in page.url
+    page.get_by_role("button", name="Add a row").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Item, row 2"
+    assert page.get_by_text("Row 2 added").count() == 1, "the change is read out"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remove row 1"
