@@ -9,6 +9,7 @@ import pytest
 
 from executions.models import Execution
 from tests.conftest import import_example
+from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -168,3 +169,39 @@ def test_the_wizard_and_the_table_work_from_the_keyboard(page, live_server, orde
     assert page.get_by_text("Row 2 added").count() == 1, "the change is read out"
     page.keyboard.press("Shift+Tab")
     assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remove row 1"
+
+
+def test_an_approvers_resume_form_gets_the_same_editors(page, live_server, kestra, approver):
+    app = import_example("vacation_approval")
+    execution = Execution.objects.create(
+        app=app,
+        kestra_id="PausedExecution0000001",
+        delivery=Execution.Delivery.DELIVERED,
+        state="PAUSED",
+        stage="PAUSE",
+        snapshot={"id": "PausedExecution0000001", "state": {"current": "PAUSED"}},
+        inputs={"request.name": "Ada"},
+        resume_form={
+            "inputs": [
+                {"input": {"id": "extend", "type": "DURATION", "displayName": "Extension"}},
+                {
+                    "input": {
+                        "id": "handover",
+                        "type": "TABLE",
+                        "displayName": "Handover",
+                        "columns": [{"id": "task", "type": "STRING", "displayName": "Task"}],
+                    }
+                },
+            ]
+        },
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(approver.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/apps/{app.uid}/executions/{execution.public_id}/")
+    page.get_by_label("Hours").fill("4")
+    assert page.get_by_label("Extension").input_value() == "PT4H"
+    page.get_by_label("Task, row 1").fill("budget review")
+    handover = page.locator("textarea[name='input.handover']")
+    assert json.loads(handover.input_value()) == [{"task": "budget review"}]
