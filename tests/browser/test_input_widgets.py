@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from executions.models import Execution
 from tests.conftest import import_example
@@ -205,3 +206,20 @@ def test_an_approvers_resume_form_gets_the_same_editors(page, live_server, kestr
     page.get_by_label("Task, row 1").fill("budget review")
     handover = page.locator("textarea[name='input.handover']")
     assert json.loads(handover.input_value()) == [{"task": "budget review"}]
+
+
+def test_while_kestra_cannot_answer_next_moves_on_past_older_errors(
+    page, live_server, kestra, order_app
+):
+    page.goto(f"{live_server.url}/apps/{order_app.uid}/")
+    page.get_by_label("Your desk").fill('{"floor": 2}')
+    page.locator("ul.errors").get_by_text("`building` is missing").wait_for()
+    requests.post(f"{kestra}/_emulator/faults", json={"unreachable": True}, timeout=5)
+    try:
+        page.get_by_label("Your desk").fill('{"building": "B"}')
+        page.get_by_label("Your name").fill("Ada")
+        page.get_by_label("Your email").fill("ada@example.org")
+        page.get_by_role("button", name="Next").click()
+        page.get_by_role("group", name="What you need").wait_for()
+    finally:
+        requests.post(f"{kestra}/_emulator/faults", json={"unreachable": False}, timeout=5)
