@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install bench resilience mutate
+.PHONY: run test lint install bench resilience resilience-nodes mutate
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ bench: $(STAMP)
 
 resilience: $(STAMP)
 	$(BIN)/python bench/resilience.py
+
+# The same across machines (loopback addresses): 2 web nodes, 3 workers, 1 beat on PostgreSQL
+# and Redis, FILE submissions, a web node and a worker killed (bench/resilience_nodes.py).
+resilience-nodes: $(STAMP)
+	$(BIN)/python bench/resilience_nodes.py
 
 # Not a CI step: tens of minutes. MODULE=path/to/module.py runs one of [tool.mutmut] only_mutate.
 mutate: $(STAMP)

@@ -3,8 +3,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from accounts import policy
 from accounts.models import ApiToken, Identity, token_digest
 
 
@@ -22,6 +25,24 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
         # A token's owner never changes: a new owner gets a new token.
         return [*self.readonly_fields, "user"] if obj else list(self.readonly_fields)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        issuer = request.user
+
+        class IssueForm(form):  # type: ignore[misc, valid-type]
+            def clean_user(self) -> User:
+                holder = self.cleaned_data["user"]
+                if not policy.may_issue_token(issuer, holder):
+                    raise ValidationError(
+                        f"{holder} has rights you do not have (permissions, groups or apps):"
+                        " only they or a superuser may issue their token."
+                    )
+                return holder
+
+        return IssueForm
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
         if change:

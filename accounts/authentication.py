@@ -8,6 +8,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from axes.helpers import get_cool_off
 from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions
@@ -88,3 +89,18 @@ class SwitchableBasicAuthentication(authentication.BasicAuthentication):
                 )
             return None
         return super().authenticate(request)
+
+    def authenticate_credentials(
+        self, userid: str, password: str, request: Request | None = None
+    ) -> tuple[Any, None]:
+        """Refused while django-axes locks this client or user name out (429, Retry-After);
+        no password is checked then."""
+        try:
+            return super().authenticate_credentials(userid, password, request)
+        except exceptions.AuthenticationFailed:
+            if request is not None and getattr(request, "axes_locked_out", False):
+                wait = int(get_cool_off(request).total_seconds())
+                raise exceptions.Throttled(
+                    wait, f"Too many failed sign-ins; try again in {wait} seconds."
+                ) from None
+            raise

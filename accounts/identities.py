@@ -50,7 +50,7 @@ def person_from_claims(claims: Mapping[str, Any], *, issuer: str) -> Person:
         issuer=issuer,
         subject=subject,
         username=_username(claims),
-        email=_text(claims.get("email"), 254),
+        email=_email(claims),
         first_name=_text(claims.get("given_name") or claims.get("name"), NAME_MAX),
         last_name=_text(claims.get("family_name"), NAME_MAX),
         groups=frozenset(filter(_is_portal_group, _groups(claims))),
@@ -95,6 +95,13 @@ def _is_portal_group(name: str) -> bool:
     return not settings.OIDC_GROUPS_ALLOWED or name in settings.OIDC_GROUPS_ALLOWED
 
 
+def _email(claims: Mapping[str, Any]) -> str:
+    """The address notifications go to: not one the provider says it has not verified."""
+    if claims.get("email_verified") is False:
+        return ""
+    return _text(claims.get("email"), 254)
+
+
 def _text(value: object, limit: int) -> str:
     return value[:limit] if isinstance(value, str) else ""
 
@@ -103,6 +110,9 @@ def identity_sign_in(*, claims: Mapping[str, Any], issuer: str) -> User:
     """The account for these claims: made on the first sign-in, its email, name and groups
     brought up to date on each one."""
     person = person_from_claims(claims, issuer=issuer)
+    unchanged = _unchanged_account(person)
+    if unchanged is not None:
+        return unchanged
     try:
         return _sign_in(person)
     except IntegrityError:
@@ -123,6 +133,23 @@ def _sign_in(person: Person) -> User:
         identity.groups = sorted(person.groups)
         identity.save()
     return user
+
+
+def _unchanged_account(person: Person) -> User | None:
+    """The account when the claims would change nothing: found without a transaction, so
+    a machine's API calls (each one a sign-in) do not queue for the database's write lock."""
+    identity = (
+        Identity.objects.select_related("user")
+        .filter(issuer=person.issuer, subject=person.subject)
+        .first()
+    )
+    if identity is None or set(identity.groups) != person.groups:
+        return None
+    user = identity.user
+    if _account_changes(user, person):
+        return None
+    current, held = _groups_held(user, given=person.groups, given_before=frozenset(identity.groups))
+    return user if held == current else None
 
 
 def _linked(person: Person) -> Identity | None:
@@ -155,23 +182,33 @@ def _account_for(person: Person) -> User:
     return existing
 
 
-def _update_account(user: User, person: Person) -> None:
+def _account_changes(user: User, person: Person) -> dict[str, str]:
     fields = {"email": person.email, "first_name": person.first_name, "last_name": person.last_name}
-    changed = [name for name, value in fields.items() if getattr(user, name) != value]
-    for name in changed:
-        setattr(user, name, fields[name])
+    return {name: value for name, value in fields.items() if getattr(user, name) != value}
+
+
+def _update_account(user: User, person: Person) -> None:
+    changes = _account_changes(user, person)
+    for name, value in changes.items():
+        setattr(user, name, value)
     if user.pk is None:
         user.save()
-    elif changed:
-        user.save(update_fields=changed)
+    elif changes:
+        user.save(update_fields=list(changes))
+
+
+def _groups_held(
+    user: User, *, given: frozenset[str], given_before: frozenset[str]
+) -> tuple[set[str], set[str]]:
+    """The user's groups now, and the ones they hold after this sign-in: the provider's;
+    not those it gave before and no longer lists; those made by hand while
+    OIDC_KEEP_MANUAL_GROUPS says so."""
+    current = set(user.groups.values_list("name", flat=True)) if user.pk else set()
+    by_hand = current - given_before
+    return current, set(given | (by_hand if settings.OIDC_KEEP_MANUAL_GROUPS else set()))
 
 
 def _set_groups(user: User, *, given: frozenset[str], given_before: frozenset[str]) -> None:
-    """The provider's groups on the user. Groups it gave before and no longer lists go;
-    groups made by hand stay when OIDC_KEEP_MANUAL_GROUPS says so."""
-    current = set(user.groups.values_list("name", flat=True))
-    by_hand = current - given_before
-    keep = given | (by_hand if settings.OIDC_KEEP_MANUAL_GROUPS else set())
-    if keep == current:
-        return
-    user.groups.set([Group.objects.get_or_create(name=name)[0] for name in sorted(keep)])
+    current, held = _groups_held(user, given=given, given_before=given_before)
+    if held != current:
+        user.groups.set([Group.objects.get_or_create(name=name)[0] for name in sorted(held)])

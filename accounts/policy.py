@@ -106,18 +106,39 @@ def usable_apps(user: Person, *, dates: bool = True) -> AppQuerySet:
     return apps.filter(Q(access=App.Access.PUBLIC) | granted(user))
 
 
+def may_issue_token(issuer: Person, holder: User) -> bool:
+    """A token acts as its holder: staff may issue one only for someone with no more rights
+    than their own (a superuser, for anyone). Rights: superuser and staff status, global
+    permissions, groups, and the apps one may use."""
+    if not issuer.is_authenticated:
+        return False
+    if issuer.is_superuser or issuer.pk == holder.pk:
+        return True
+    return (
+        not holder.is_superuser
+        and (issuer.is_staff or not holder.is_staff)
+        and holder.get_all_permissions() <= issuer.get_all_permissions()
+        and not holder.groups.exclude(pk__in=issuer.groups.values("pk")).exists()
+        and not usable_apps(holder, dates=False)
+        .exclude(pk__in=usable_apps(issuer, dates=False).values("pk"))
+        .exists()
+    )
+
+
 def catalog(user: Person) -> AppQuerySet:
     """The catalog: the apps this person may use that are listed in it."""
     return usable_apps(user).filter(catalog=True)
 
 
-def app_for(user: Person, uid: str, *, known: App | None = None) -> App:
+def app_for(user: Person, uid: str, *, known: App | None = None, started: bool = False) -> App:
     """The app with this uid, if this person may use it now. Raises NotFound (no such app,
     a disabled one, or a private one not granted to a logged-in person), LoginRequired (a
     private one, nobody logged in), Unavailable (outside its expiration dates).
 
-    `known` is that app when the caller already read it along with something else; it is
-    then not read again."""
+    `started`: for an execution that has started already. As in Kestra, the expiration
+    dates stop new submissions only: the executions stay reachable (their pages, files and
+    decisions) after the end date. `known` is that app when the caller already read it
+    along with something else; it is then not read again."""
     # No ORDER BY: the uid is unique, and sorting is what costs on a page asked every second.
     app = known or next(iter(App.objects.filter(uid=uid).order_by()[:1]), None)
     if app is None:
@@ -129,7 +150,7 @@ def app_for(user: Person, uid: str, *, known: App | None = None) -> App:
         if not user.is_authenticated:
             raise LoginRequired
         raise NotFound("No such app")
-    if unavailable:
+    if unavailable and not started:
         raise Unavailable(app)
     return app
 
@@ -194,14 +215,15 @@ def _granted_sql() -> str:
 
 
 def can_see(user: Person, execution: Execution) -> bool:
-    """May this person see this execution, its files and its logs? Whoever may use its app:
-    on a public app, anyone with the link."""
-    return can_use(user, execution.app)
+    """May this person see this execution, its files and its logs? Whoever may use its app,
+    whatever the app's expiration dates (they stop new submissions only): on a public app,
+    anyone with the link."""
+    return execution.app.is_reachable() and _may_use(user, execution.app)
 
 
-def visible_executions(user: Person, *, dates: bool = True) -> QuerySet[Execution]:
+def visible_executions(user: Person) -> QuerySet[Execution]:
     """The executions this person may see (can_see as a queryset)."""
-    return Execution.objects.filter(app__in=usable_apps(user, dates=dates).values("pk"))
+    return Execution.objects.filter(app__in=usable_apps(user, dates=False).values("pk"))
 
 
 def mine(user: Person, session_key: str) -> Q:
@@ -229,7 +251,7 @@ def can_act_on(user: Person, execution: Execution, *, session_key: str = "") -> 
     """May this person approve, reject or cancel this execution? Whoever was granted its
     app; on a public app also the person, or the browser session, that submitted it."""
     app = execution.app
-    if not app.is_available():
+    if not app.is_reachable():
         return False
     if _granted(user, app):
         return True
@@ -238,7 +260,7 @@ def can_act_on(user: Person, execution: Execution, *, session_key: str = "") -> 
 
 def actionable_executions(user: Person, *, session_key: str = "") -> QuerySet[Execution]:
     """The executions this person may act on (can_act_on as a queryset)."""
-    executions = Execution.objects.filter(app__in=App.objects.available().values("pk"))
+    executions = Execution.objects.filter(app__in=App.objects.available(dates=False).values("pk"))
     if user.is_superuser:
         return executions
     public = Q(app__access=App.Access.PUBLIC) & mine(user, session_key)
@@ -320,7 +342,7 @@ def _approver(user: Person, execution: Execution, standing: Standing, session_ke
     escalation = policy.escalate_to
     if not named and standing.escalated and escalation.named:
         named = _named_in(user, escalation.users, escalation.groups)
-    return named and can_use(user, execution.app)
+    return named and can_see(user, execution)
 
 
 def _named_in(user: Person, users: tuple[str, ...], groups: tuple[str, ...]) -> bool:
@@ -402,7 +424,7 @@ def _granted_users(app: App) -> list[int]:
 def may_delegate_to(user: Person, execution: Execution, standing: Standing) -> Refusal | None:
     """May this person receive a delegated decision? Someone who may use the app, is not
     the requester when the policy forbids self-approval, and has not voted in this step."""
-    if not user.is_authenticated or not can_use(user, execution.app):
+    if not user.is_authenticated or not can_see(user, execution):
         return Refusal("delegate-not-eligible", "That person may not use this app.")
     policy = standing.policy
     if policy.self_approval == SELF_FORBIDDEN and execution.submitted_by_id == user.pk:

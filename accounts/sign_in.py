@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
-from django.contrib.auth import views as auth_views
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
@@ -37,16 +36,13 @@ logger = logging.getLogger(__name__)
 _ERROR_CODE = re.compile(r"[a-z_]{1,64}")
 
 
-class LoginView(auth_views.LoginView):
-    """Django's login form, with the provider's button beside it and the form only while
-    LOCAL_LOGIN allows passwords."""
-
-    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return {
-            **super().get_context_data(**kwargs),
-            "local_login": settings.LOCAL_LOGIN,
-            "provider_label": settings.OIDC_BUTTON_LABEL if idp.is_configured() else "",
-        }
+def sign_in_options(request: HttpRequest) -> dict[str, Any]:
+    """For the login pages (the portal's and the admin's), a context processor: the
+    provider's button when one is configured, the password form while LOCAL_LOGIN allows."""
+    return {
+        "local_login": settings.LOCAL_LOGIN,
+        "provider_label": settings.OIDC_BUTTON_LABEL if idp.is_configured() else "",
+    }
 
 
 def _refused(request: HttpRequest, reason: str, status: int) -> HttpResponse:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from axes.helpers import get_cool_off
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -49,3 +52,16 @@ def tokens(request: SignedInRequest) -> HttpResponse:
 def token_revoke(request: SignedInRequest, pk: int) -> HttpResponse:
     get_object_or_404(ApiToken, pk=pk, user=request.user).delete()
     return redirect("accounts:tokens")
+
+
+def signin_locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a sign-in from a client or for a user name that failed too
+    often: 429, and when to try again."""
+    wait = int(get_cool_off(request).total_seconds())
+    response = render(request, "registration/locked_out.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response

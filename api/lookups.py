@@ -24,16 +24,22 @@ PROBLEM = OpenApiResponse(ProblemSerializer)
 
 
 def usable_app(request: Request, uid: str) -> App:
-    """The app, if this caller may use it now."""
+    """The app, if this caller may use it. Its executions stay reachable outside its
+    expiration dates, as in Kestra; what would start a new one asks
+    refuse_new_submissions_when_closed too."""
     try:
-        return policy.app_for(request.user, uid)
+        return policy.app_for(request.user, uid, started=True)
     except policy.NotFound as refusal:
         raise NotFound(str(refusal)) from None
     except policy.LoginRequired:
         raise NotAuthenticated("Log in (or send a token) to use this app.") from None
-    except policy.Unavailable as refusal:
-        app_id = refusal.app.app_id
-        raise app_error(f"App {app_id!r} is not in a state that accepts this request.") from None
+
+
+def refuse_new_submissions_when_closed(app: App) -> None:
+    """An app outside its expiration dates takes no new submission (422), even where the
+    same endpoint reaches its started executions."""
+    if not app.is_available():
+        raise app_error(f"App {app.app_id!r} is not in a state that accepts this request.")
 
 
 def execution_of(app: App, execution_id: str) -> Execution:

@@ -188,6 +188,11 @@ class App(models.Model):
     def is_available(self, now: datetime | None = None) -> bool:
         return self.unavailable_because(now) is None
 
+    def is_reachable(self) -> bool:
+        """Enabled, whatever its expiration dates: they stop new submissions only, and the
+        executions already started stay reachable, as in Kestra."""
+        return self.unavailable_because() != DISABLED
+
 
 class AppUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(App, on_delete=models.CASCADE)

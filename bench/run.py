@@ -55,6 +55,7 @@ PARTS = [
         300,
     ),
     Part("emulator", "bench/emulator.py", ("--duration", "5"), 120),
+    Part("expressions", "bench/expressions.py", ("--rounds", "2000"), 120),
 ]
 
 

@@ -434,6 +434,15 @@ def log_json(line: LogLine) -> dict[str, Any]:
     }
 
 
+def log_text(lines: Iterable[LogLine]) -> str:
+    """The lines as a text file, one per entry: the page's "Download logs" and the API's."""
+    text = []
+    for row in map(log_json, lines):
+        task = f"[{row['taskId']}] " if row["taskId"] else ""
+        text.append(f"{row['timestamp'] or ''} {row['level']} {task}{row['message']}\n")
+    return "".join(text)
+
+
 def log_html(lines: Iterable[LogLine]) -> SafeString:
     """The lines as list items, rendered here rather than by a template: a running
     execution's page is asked for every second, and a template per line would cost the most."""

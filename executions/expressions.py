@@ -1,42 +1,45 @@
-"""Pebble-style `{{ }}` expressions in block properties, rendered in a sandbox.
+"""Kestra's `{{ }}` expressions in block properties, rendered by `kestra_pebble` as Kestra
+renders them.
 
-Jinja2's sandbox refuses attribute access to internals, so an expression reads the context
-it is given and nothing else: no code, no files, no settings.
+A page never fails for an expression: each part of a property that does not render is
+left out, and its error kept for the admin's preview to show at its block. Only map keys
+and list items are ever read, so an expression reaches nothing but the context it is
+given.
 """
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from collections.abc import Mapping
-from functools import cache, lru_cache
+from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import Template, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from kestra_pebble import render_lenient
 
 logger = logging.getLogger(__name__)
 
-
-@cache
-def _environment(*, markup: bool) -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(autoescape=markup)
+# What Python-Markdown (with `extra`) reads as syntax and lets a backslash escape.
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]()#+\-.!|])")
 
 
-@lru_cache(maxsize=2048)
-def _compiled(template: str, markup: bool) -> Template:
-    """Compiling is what costs; an app's few templates are rendered on every page view."""
-    return _environment(markup=markup).from_string(template)
+@dataclass(frozen=True)
+class Rendered:
+    text: str
+    errors: tuple[str, ...] = ()
 
 
-def render(template: str, context: Mapping[str, Any], *, markup: bool = False) -> str:
-    """Render one property. With markup=True every value is HTML-escaped where it lands.
+def markdown_text(value: str) -> str:
+    """A value shown in Markdown as the text it is: no tag, link, image, emphasis or
+    heading made of what a visitor typed."""
+    return _MARKDOWN_SYNTAX.sub(r"\\\1", html.escape(value))
 
-    A broken expression leaves the text as written rather than breaking the page.
-    """
-    if "{{" not in template and "{%" not in template:
-        return template
-    try:
-        return str(_compiled(template, markup).render(context))
-    except TemplateError as exc:
-        logger.info("expression could not be rendered: %s", exc)
-        return template
+
+def render(template: str, context: Mapping[str, Any], *, markup: bool = False) -> Rendered:
+    """Render one property. With markup=True (Markdown) every value is escaped where it
+    lands, so it shows as typed."""
+    text, errors = render_lenient(template, context, escape=markdown_text if markup else None)
+    for error in errors:
+        logger.info("expression could not be rendered: %s", error)
+    return Rendered(text, tuple(errors))

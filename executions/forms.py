@@ -15,6 +15,7 @@ from django.http import QueryDict
 from apps_catalog.models import App
 from executions.kestra import KestraUnavailable, get_client
 from executions.kestra.client import FileField
+from executions.models import find_task
 
 FLOW_CACHE_SECONDS = 30
 UNAVAILABLE_RETRY_SECONDS = 10
@@ -402,3 +403,56 @@ def shown_values(values: Mapping[str, str], inputs: Sequence[Mapping[str, Any]])
     """What may be shown back to people: the submitted values without secrets."""
     secret = {str(d.get("id")) for d in inputs if d.get("type") == "SECRET"}
     return {key: (MASK if key in secret else value) for key, value in values.items()}
+
+
+# Shorter secrets are masked where they are a whole value only: "1" inside every number
+# would say more about the secret than it hides.
+MIN_SECRET_IN_TEXT = 4
+
+
+def secret_values(
+    flow: Mapping[str, Any], snapshot: Mapping[str, Any], task_outputs: Mapping[str, Any]
+) -> set[str]:
+    """The SECRET values Kestra sends back about an execution: its SECRET inputs, and the
+    SECRET onResume inputs of its pauses, as the task runs' outputs echo them (in the
+    execution for Kestra 1.x, in the task outputs, by task id, for 2.x)."""
+    found = {
+        _at(snapshot.get("inputs"), str(d.get("id")))
+        for d in flow.get("inputs") or []
+        if d.get("type") == "SECRET"
+    }
+    for run in snapshot.get("taskRunList") or []:
+        task_id = str(run.get("taskId") or "")
+        task = find_task(flow.get("tasks") or [], task_id)
+        outputs = run.get("outputs") or task_outputs.get(task_id) or {}
+        on_resume = outputs.get("onResume") or {}
+        found |= {
+            _at(on_resume, str(d.get("id")))
+            for d in (task or {}).get("onResume") or []
+            if d.get("type") == "SECRET"
+        }
+    return {value for value in found if value}
+
+
+def _at(values: Any, dotted_id: str) -> str:
+    """The value of a dotted input id in Kestra's nested inputs, as text ("" if none)."""
+    for key in dotted_id.split("."):
+        values = values.get(key) if isinstance(values, Mapping) else None
+    return values if isinstance(values, str) else ""
+
+
+def masked(value: Any, secrets: set[str]) -> Any:
+    """The value with each secret replaced by MASK, however deeply nested: a whole string
+    equal to one, and any text holding one (of MIN_SECRET_IN_TEXT characters or more)."""
+    if isinstance(value, str):
+        if value in secrets:
+            return MASK
+        for secret in secrets:
+            if len(secret) >= MIN_SECRET_IN_TEXT:
+                value = value.replace(secret, MASK)
+        return value
+    if isinstance(value, Mapping):
+        return {key: masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [masked(item, secrets) for item in value]
+    return value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -75,6 +75,8 @@ _BUILT_IN: dict[str, tuple[Block, ...]] = {
 class ResolvedBlock:
     type: str
     props: dict[str, Any]
+    errors: tuple[str, ...] = field(default=(), compare=False)
+    """Expressions that did not render (left out of the props), for the admin's preview."""
 
     @property
     def template(self) -> str:
@@ -109,27 +111,33 @@ def safe_url(url: str) -> str | None:
     return None
 
 
-def _render_value(block: str, key: str, value: Any, context: Mapping[str, Any]) -> Any:
+def _render_value(
+    block: str, key: str, value: Any, context: Mapping[str, Any], errors: list[str]
+) -> Any:
     if isinstance(value, str):
         rendered = expressions.render(value, context, markup=(block, key) in _MARKUP_PROPS)
-        return safe_url(rendered) if (block, key) in _URL_PROPS else rendered
+        errors.extend(rendered.errors)
+        if (block, key) in _URL_PROPS:
+            # Part of an address leads somewhere else: a broken one is no address.
+            return None if rendered.errors else safe_url(rendered.text)
+        return rendered.text
     if isinstance(value, list):
-        return [_render_value(block, key, item, context) for item in value]
+        return [_render_value(block, key, item, context, errors) for item in value]
     if isinstance(value, dict):
-        return {k: _render_value(block, k, v, context) for k, v in value.items()}
+        return {k: _render_value(block, k, v, context, errors) for k, v in value.items()}
     return value
+
+
+def _resolve_block(block: Block, context: Mapping[str, Any]) -> ResolvedBlock:
+    errors: list[str] = []
+    props = {k: _render_value(block.type, k, v, context, errors) for k, v in block.props.items()}
+    return ResolvedBlock(block.type, props, tuple(errors))
 
 
 def resolve(
     definition: AppDefinition, stage: str, context: Mapping[str, Any]
 ) -> list[ResolvedBlock]:
-    return [
-        ResolvedBlock(
-            block.type,
-            {k: _render_value(block.type, k, v, context) for k, v in block.props.items()},
-        )
-        for block in blocks_for_stage(definition, stage)
-    ]
+    return [_resolve_block(block, context) for block in blocks_for_stage(definition, stage)]
 
 
 def expression_context(

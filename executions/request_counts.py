@@ -5,7 +5,8 @@ Why the database rather than prometheus-client's multiprocess mode: that mode ad
 processes of one machine only, and the Celery workers, which make most of the requests,
 serve no HTTP; a worker on a machine with no web process would never be scraped. Each
 process adds its requests up in memory and writes them at most every METRICS_FLUSH_SECONDS
-(one UPDATE per endpoint, status and bucket), so a process killed loses that much at most.
+(one UPDATE per endpoint, status and bucket), and a Celery worker process writes the rest
+when it stops: a process killed loses that much at most.
 """
 
 from __future__ import annotations
@@ -59,6 +60,10 @@ def flush() -> None:
     except DatabaseError:
         # A metric must never fail the request that was counted; these counts are lost.
         logger.warning("kestra request counts not written", exc_info=True)
+
+
+def on_worker_stop(**_: object) -> None:
+    flush()
 
 
 def _add(endpoint: str, status: str, bucket: float, count: int, seconds: float) -> None:

@@ -93,5 +93,5 @@ def tracking_summary(*, grace_seconds: float = 10.0) -> TrackingSummary:
 def requests_of(*, user: User | AnonymousUser, session_key: str) -> QuerySet[Execution]:
     """What this person submitted (a user, or an anonymous browser session), newest first,
     on apps they may still see, whatever the apps' expiration dates: never anybody else's."""
-    visible = policy.visible_executions(user, dates=False)
+    visible = policy.visible_executions(user)
     return visible.filter(policy.mine(user, session_key)).select_related("app")

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
@@ -78,9 +79,13 @@ def execution_submit(
     )
     uploads.store(execution, files or {})
     enqueue.on_commit(enqueue.DELIVER, execution.pk)
-    with logs.bound(execution=execution.token, app=app.uid):
-        logger.info("submission stored files=%s", len(files or {}))
+    transaction.on_commit(partial(_log_stored, execution, len(files or {})))
     return execution
+
+
+def _log_stored(execution: Execution, files: int) -> None:
+    with logs.bound(execution=execution.token, app=execution.app.uid):
+        logger.info("submission stored files=%s", files)
 
 
 def about(execution_id: int) -> AbstractContextManager[None]:
@@ -266,13 +271,19 @@ def _refresh_from_kestra(
     fingerprint = execution.fingerprint
     was_paused = execution.state == "PAUSED"
     clock.check()
-    execution.apply_snapshot(client.execution(kestra_id))
+    snapshot = client.execution(kestra_id)
+    changed_runs = _task_runs(snapshot) != before
     clock.check()
-    _store_new_logs(execution, client.logs(kestra_id))
-    changed_runs = _task_runs(execution.snapshot) != before
+    task_outputs = client.task_outputs(snapshot) if changed_runs else {}
+    # SECRET values Kestra sends back (inputs, onResume values in task outputs, a log line
+    # that prints one) are masked before anything of them is stored.
+    flow = forms.flow_definition(execution.app)
+    secrets = forms.secret_values(flow, snapshot, task_outputs)
+    execution.apply_snapshot(forms.masked(snapshot, secrets))
     if changed_runs:
-        clock.check()
-        execution.task_outputs = client.task_outputs(execution.snapshot)
+        execution.task_outputs = forms.masked(task_outputs, secrets)
+    clock.check()
+    _store_new_logs(execution, forms.masked(client.logs(kestra_id), secrets))
     run = paused_run(execution.snapshot)
     if run is not None and str(run.get("id") or "") != execution.pause_key:
         clock.check()
@@ -284,7 +295,7 @@ def _refresh_from_kestra(
         execution.resume_form = {}
     if execution.state in stages.TERMINAL_STATES:
         clock.check()
-        execution.outputs = client.execution_outputs(execution.snapshot)
+        execution.outputs = forms.masked(client.execution_outputs(snapshot), secrets)
         if execution.verdict:
             clock.check()
             client.set_labels(kestra_id, decision_labels(execution))

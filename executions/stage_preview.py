@@ -274,5 +274,6 @@ def render_stage_previews(
         "notice": notice,
         "can_act": True,
         "preview": True,
+        "show_expression_errors": True,
     }
     return render_to_string("admin/apps_catalog/app/preview.html", context, request=request)

@@ -238,9 +238,11 @@ def executions_check_flow(*, namespace: str, flow_id: str, claim: str) -> list[i
 
 def _approval_apps() -> dict[tuple[str, str], App]:
     """One app per flow among the enabled apps that have an approval screen (a PAUSE
-    layout); when several share a flow, the oldest app tracks its executions."""
+    layout); when several share a flow, the oldest app tracks its executions. Never a
+    PUBLIC app: an execution started outside the portal is nobody's to show to everyone."""
     by_flow: dict[tuple[str, str], App] = {}
-    for app in App.objects.filter(enabled=True).order_by("pk"):
+    apps = App.objects.filter(enabled=True).exclude(access=App.Access.PUBLIC)
+    for app in apps.order_by("pk"):
         if stages.PAUSE in app.parsed.layout:
             by_flow.setdefault((app.namespace, app.flow_id), app)
     return by_flow

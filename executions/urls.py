@@ -15,6 +15,7 @@ urlpatterns = [
     path(f"{EXECUTION}live/", execution.execution_live, name="live"),
     path(f"{EXECUTION}files/", execution.execution_file, name="file"),
     path(f"{EXECUTION}files/preview/", execution.execution_file_preview, name="file_preview"),
+    path(f"{EXECUTION}logs/", execution.execution_logs, name="logs"),
     path(f"{EXECUTION}cancel/", execution.execution_cancel, name="cancel"),
     path(f"{EXECUTION}resume/", execution.execution_resume, name="resume"),
     path(f"{EXECUTION}changes/", execution.execution_changes, name="changes"),

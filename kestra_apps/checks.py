@@ -1,6 +1,5 @@
 """System checks for settings that parse but cannot work (`manage.py check` reports them)."""
 
-import ipaddress
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,6 +8,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning
 
 from executions import throttle
+from kestra_apps import metrics
 
 
 def _is_http_url(value: str) -> bool:
@@ -69,15 +69,25 @@ def _portal_problems() -> list[Error | Warning]:
                 id="kestra.E005",
             )
         )
+    for name in ("SUBMISSION_RATE_LIMIT", "VALIDATE_RATE_LIMIT"):
+        try:
+            throttle.parse_rate(getattr(settings, name))
+        except (ValueError, KeyError):
+            problems.append(
+                Error(
+                    f"{name} must look like 20/m, got {getattr(settings, name)!r}.",
+                    hint="A count, a slash, and s, m, h or d; 0/m turns the limit off.",
+                    id="kestra.E007",
+                )
+            )
     try:
-        throttle.parse_rate(settings.SUBMISSION_RATE_LIMIT)
-    except (ValueError, KeyError):
+        throttle.trusted_proxies()
+    except ValueError as exc:
         problems.append(
             Error(
-                "SUBMISSION_RATE_LIMIT must look like 20/m,"
-                f" got {settings.SUBMISSION_RATE_LIMIT!r}.",
-                hint="A count, a slash, and s, m, h or d; 0/m turns the limit off.",
-                id="kestra.E007",
+                f"TRUSTED_PROXIES must list IP addresses or networks: {exc}.",
+                hint="For example 10.0.0.5,192.168.0.0/24.",
+                id="kestra.E018",
             )
         )
     if (
@@ -111,17 +121,14 @@ def _deployment_problems() -> list[Error | Warning]:
         "bucket_name"
     ):
         problems.append(Error("UPLOAD_STORAGE=s3 needs UPLOAD_S3_BUCKET.", id="kestra.E019"))
-    for network in settings.METRICS_ALLOWED_NETWORKS:
-        try:
-            ipaddress.ip_network(network, strict=False)
-        except ValueError:
-            problems.append(
-                Error(
-                    f"METRICS_ALLOWED_NETWORKS holds {network!r}, which is not a network.",
-                    hint="Addresses or CIDR ranges separated by commas: 10.0.0.0/8,::1",
-                    id="kestra.E020",
-                )
+    for network in metrics.allowed_networks()[1]:
+        problems.append(
+            Error(
+                f"METRICS_ALLOWED_NETWORKS holds {network!r}, which is not a network.",
+                hint="Addresses or CIDR ranges separated by commas: 10.0.0.0/8,::1",
+                id="kestra.E020",
             )
+        )
     return problems
 
 
@@ -145,7 +152,7 @@ def _secret_key_problems() -> list[Error | Warning]:
         Warning(
             f"SECRET_KEY is the key generated for this node, but {' and '.join(shared)}"
             " can be shared by several nodes: each would sign sessions, CSRF tokens and"
-            " links with its own key, and refuse the others'.",
+            " links, and seal form values, with its own key, and refuse the others'.",
             hint="Set SECRET_KEY (or SECRET_KEY_FILE) to one value on every node"
             " (docs/deployment.md).",
             id="kestra.W019",

@@ -37,6 +37,22 @@ class Refused(Exception):
         self.status = status
 
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def allowed_networks() -> tuple[list[Network], list[str]]:
+    """METRICS_ALLOWED_NETWORKS: the networks, and the entries that are none (the system
+    check reports them, kestra.E020; a scrape lets nobody in through them)."""
+    networks: list[Network] = []
+    invalid: list[str] = []
+    for entry in settings.METRICS_ALLOWED_NETWORKS:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            invalid.append(entry)
+    return networks, invalid
+
+
 def may_scrape(*, address: str, authorization: str) -> None:
     """Raise `Refused` unless the caller comes from METRICS_ALLOWED_NETWORKS and, when a
     METRICS_TOKEN is set, sends it as a bearer token."""
@@ -44,7 +60,7 @@ def may_scrape(*, address: str, authorization: str) -> None:
         ip = ipaddress.ip_address(address)
     except ValueError:
         raise Refused(403) from None
-    networks = [ipaddress.ip_network(n, strict=False) for n in settings.METRICS_ALLOWED_NETWORKS]
+    networks, _ = allowed_networks()
     if not any(ip in network for network in networks):
         raise Refused(403)
     token = settings.METRICS_TOKEN

@@ -4,9 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 NUL = "\x00"
+# Room for a form's other fields beside its files, in a request's body.
+FIELDS_ALLOWANCE = 1024 * 1024
+
+
+class RefuseOversizedBodyMiddleware:
+    """A body whose Content-Length says it holds more than PORTAL_MAX_UPLOAD_MB (its files
+    together, and a megabyte of other fields) is refused with 413 before a byte of it is
+    read: nothing is spooled to disk, no worker spends a minute receiving it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        length = request.META.get("CONTENT_LENGTH") or ""
+        limit = settings.PORTAL_MAX_UPLOAD_MB * 1024 * 1024 + FIELDS_ALLOWANCE
+        if length.isdigit() and int(length) > limit:
+            return HttpResponse(
+                f"The request is larger than the {settings.PORTAL_MAX_UPLOAD_MB} MB allowed.",
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
 
 
 class RejectNullCharactersMiddleware:

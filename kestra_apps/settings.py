@@ -6,6 +6,7 @@ configuration: SQLite in var/, a file-system Celery broker, a Kestra (or the emu
 """
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kestra_apps.middleware.RefuseOversizedBodyMiddleware",
     "kestra_apps.middleware.RejectNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -164,12 +166,15 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Sites allowed to embed the app pages in a frame (e.g. https://intranet.example.org).
 EMBED_ALLOWED_ORIGINS = envlist("EMBED_ALLOWED_ORIGINS", [])
+# Sites the apps' pictures come from (e.g. https://cdn.example.org); no other picture is
+# loaded, so an image a visitor slips into a page tracks nobody (issue 18).
+IMAGE_ALLOWED_ORIGINS = envlist("IMAGE_ALLOWED_ORIGINS", [])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "data:", "https:"],
+        "img-src": [SELF, "data:", *IMAGE_ALLOWED_ORIGINS],
         "connect-src": [SELF],
         "frame-src": [SELF],
         "form-action": [SELF],
@@ -238,6 +243,11 @@ LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 0.5)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
+# Checks of a form's values as they are typed (each asks Kestra), per client; 0 = off.
+VALIDATE_RATE_LIMIT = envstr("VALIDATE_RATE_LIMIT", "120/m")
+# The reverse proxies (addresses or networks) whose X-Forwarded-For names the client, for
+# the limits per client; empty: the peer's address is the client's.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
 MEDIA_ROOT = DATA_DIR / "media"
 # Where FILE inputs wait until Kestra has them (docs/deployment.md): "database" (the default:
 # every node reads them), "filesystem" (MEDIA_ROOT: one machine only) or "s3" (django-storages,
@@ -406,6 +416,7 @@ OIDC_STORE_ID_TOKEN = True  # the hint RP-initiated logout sends back to the pro
 OIDC_AUTHENTICATION_CALLBACK_URL = "accounts:oidc_callback"
 OIDC_OP_LOGOUT_URL_METHOD = "accounts.sign_in.provider_logout_url"
 AUTHENTICATION_BACKENDS = [*AUTHENTICATION_BACKENDS, "accounts.backends.IdentityProviderBackend"]
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("accounts.sign_in.sign_in_options")
 if OIDC_ISSUER:
     # Logout is a form post that the portal redirects on to the provider's end-session
     # endpoint (on the issuer's host): form-action must allow that redirect.
@@ -413,3 +424,20 @@ if OIDC_ISSUER:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(
         f"{_issuer.scheme}://{_issuer.netloc}"
     )
+
+# Sign-in throttling (django-axes), on the login form and the API's Basic auth: after
+# LOGIN_FAILURE_LIMIT failures from one client, or for one user name, sign-ins are refused
+# (429, Retry-After) until LOGIN_LOCKOUT_SECONDS after the last counted failure. Failures
+# during a lockout do not lengthen it, so nobody keeps a real user out for longer than that;
+# a refused sign-in checks no password.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS.insert(0, "axes.backends.AxesStandaloneBackend")
+AXES_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(seconds=envint("LOGIN_LOCKOUT_SECONDS", 300))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_DISABLE_ACCESS_LOG = True  # failures are counted; successful sign-ins are not logged
+AXES_VERBOSE = False  # no start-up banner: every process would log one
+AXES_CLIENT_IP_CALLABLE = "executions.throttle.client_id"
+AXES_LOCKOUT_CALLABLE = "accounts.views.signin_locked_out"

@@ -7,14 +7,15 @@ followers wake up. JSON snapshots are taken under the lock.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .expressions import ExpressionError, is_truthy, render, render_typed
+from kestra_pebble import PebbleError
+
+from .expressions import is_truthy, render, render_typed
 from .flows import Flow
 from .inputs import (
     InputResolver,
@@ -230,7 +231,7 @@ class Runner:
             "outputs": self.outputs,
             "labels": {label["key"]: label["value"] for label in execution.labels},
             "vars": self.flow.definition.get("variables") or {},
-            "appLink": functools.partial(app_link, self.engine.portal_url, execution),
+            "kestra": {"url": self.engine.portal_url},
         }
         if task is not None and task_run is not None:
             ctx["task"] = {"id": task.get("id"), "type": task.get("type")}
@@ -319,7 +320,7 @@ class Runner:
                 outcome = _RUNNABLE_BY_NAME[name](_RunContext(self, task_run, task), task)
             else:
                 raise TaskFailed(f"Unsupported task type in the emulator: {task.get('type')}")
-        except (TaskFailed, ExpressionError, InvalidValue, ValueError) as exc:
+        except (TaskFailed, PebbleError, InvalidValue, ValueError) as exc:
             self.log(task_run, "ERROR", str(exc))
             outcome = Outcome(state="FAILED")
         if outcome.state == "FAILED" and task.get("allowFailure"):
@@ -408,29 +409,11 @@ class Runner:
                     and not isinstance(value, str)
                     else parse_typed({"type": kind}, to_text(value))
                 )
-        except (ExpressionError, InvalidValue, KeyError) as exc:
+        except (PebbleError, InvalidValue, KeyError) as exc:
             self.log(None, "ERROR", f"Failed to render the flow outputs: {exc}")
             return "FAILED"
         self._change(lambda: self.execution.outputs.update(rendered))
         return state
-
-
-def app_link(
-    portal_url: str,
-    execution: Execution,
-    appId: str | None = None,
-    baseUrl: bool = False,  # noqa: N803 - Kestra's names
-) -> str:
-    """Kestra's appLink(): the portal's page of this execution in an app (`appId`: the app's
-    uid in the portal; by default the `portal.uid` label the portal puts on what it
-    starts), or the app itself with `baseUrl=true`."""
-    labels = {label["key"]: label["value"] for label in execution.labels}
-    uid = appId or labels.get("portal.uid")
-    if not uid:
-        raise ExpressionError("appLink() needs appId: the app's uid in the portal")
-    if baseUrl:
-        return f"{portal_url}/apps/{uid}/"
-    return f"{portal_url}/apps/{uid}/executions/{execution.id}/"
 
 
 def _pause_outputs(values: dict[str, Any], to_state: str) -> dict[str, Any]:

@@ -1,161 +1,65 @@
-"""Render Pebble-style ``{{ ... }}`` expressions with a sandboxed Jinja2 environment.
-
-Pebble and Jinja share the syntax the example flows use (attribute access, comparisons,
-``and``/``or``, filters). The differences that show in output are handled here: booleans
-render as ``true``/``false``, null renders empty, and ``null`` is a literal.
+"""Expressions in flows, rendered by `kestra_pebble` as Kestra renders them, with the
+backend functions the emulator offers: `appLink()` (the portal's page of an execution, as
+Kestra Enterprise points at its own UI) and `secret()` (from the environment, as Kestra's
+open-source edition reads them: `SECRET_<NAME>`, base64-encoded). Any other backend
+function (`kv()`, `read()`, ...) is unknown, and a task using it fails saying so.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import re
+import base64
+import binascii
+import os
+from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import ChainableUndefined, StrictUndefined, TemplateError, Undefined
-from jinja2.sandbox import SandboxedEnvironment
+from kestra_pebble import Env, PebbleError, kestra_engine
 
-from .jsonutil import iso_instant, jsonable, utcnow
-from .pebble import translate, translate_expression
-
-_SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
 _FALSY_TEXT = {"", "false", "0", "-0", "null", "none"}
 
 
-class ExpressionError(ValueError):
-    """A template that fails to parse or render (unknown variable, bad syntax)."""
+def app_link(env: Env, appId: str | None = None, baseUrl: bool = False) -> str:  # noqa: N803 - Kestra's names
+    """The portal's page of this execution in an app (`appId`: the app's uid in the
+    portal; by default the `portal.uid` label the portal puts on what it starts), or the
+    app itself with `baseUrl=true`. The portal's address is `kestra.url`, Kestra's own
+    address in its context, since the portal is the UI this emulator stands behind."""
+    context = env.context
+    uid = appId or (context.get("labels") or {}).get("portal.uid")
+    if not uid:
+        raise PebbleError("appLink() needs appId: the app's uid in the portal")
+    portal_url = str(context["kestra"]["url"])
+    if baseUrl:
+        return f"{portal_url}/apps/{uid}/"
+    return f"{portal_url}/apps/{uid}/executions/{context['execution']['id']}/"
 
 
-class _PebbleUndefined(ChainableUndefined, StrictUndefined):
-    """Kestra renders in strict mode: printing or comparing a missing variable is an error.
-
-    Chaining stays allowed (``outputs.missing.uri`` is undefined, not an error yet) so that
-    ``??``, ``default`` and ``is defined`` can still handle it.
-    """
-
-
-def _coalesce(value: Any, fallback: Any) -> Any:
-    return fallback if value is None or isinstance(value, Undefined) else value
-
-
-def _finalize(value: Any) -> Any:
-    # Pebble prints Java values: true/false, nothing for null, JSON-ish for maps and lists.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return ""
-    if isinstance(value, dict | list):
-        return json.dumps(jsonable(value))
-    return value
-
-
-def _to_json(value: Any) -> str:
-    return json.dumps(jsonable(value))
-
-
-def _java_date_pattern(pattern: str) -> str:
-    """Translate the common Java ``DateTimeFormatter`` letters into ``strftime`` codes."""
-    codes = [
-        ("yyyy", "%Y"),
-        ("yy", "%y"),
-        ("MMMM", "%B"),
-        ("MMM", "%b"),
-        ("MM", "%m"),
-        ("dd", "%d"),
-        ("HH", "%H"),
-        ("hh", "%I"),
-        ("mm", "%M"),
-        ("ss", "%S"),
-        ("SSS", "%f"),
-        ("EEEE", "%A"),
-        ("EEE", "%a"),
-        ("a", "%p"),
-        ("XXX", "%z"),
-    ]
-    out = pattern
-    for java, py in codes:
-        out = out.replace(java, py)
-    return out.replace("'T'", "T")
-
-
-def _parse_temporal(value: Any) -> dt.datetime | dt.date:
-    if isinstance(value, dt.datetime | dt.date):
-        return value
-    text = str(value).strip().replace("Z", "+00:00")
+def secret(env: Env, key: str) -> str:
+    encoded = os.environ.get(f"SECRET_{key}")
+    if encoded is None:
+        raise PebbleError(f"Cannot find secret for key '{key}'.")
     try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        return dt.date.fromisoformat(text)
+        return base64.b64decode(encoded, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise PebbleError(f"The secret '{key}' is not base64-encoded text.") from None
 
 
-def _date_filter(value: Any, pattern: str = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX") -> str:
-    return _parse_temporal(value).strftime(_java_date_pattern(pattern))
+_ENGINE = kestra_engine(functions={"appLink": app_link, "secret": secret})
 
 
-def _now() -> str:
-    return iso_instant(utcnow())
+def render(template: str, context: Mapping[str, Any]) -> str:
+    """Render one string property; raises PebbleError with Kestra's message."""
+    return _ENGINE.render(template, context)
 
 
-class _PebbleEnvironment(SandboxedEnvironment):
-    """Map keys win over Python attributes, so ``outputs.register.values`` is the map entry
-    (Pebble semantics) and not ``dict.values``."""
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, dict) and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
-
-
-def _build_environment() -> SandboxedEnvironment:
-    env = _PebbleEnvironment(
-        undefined=_PebbleUndefined, finalize=_finalize, autoescape=False, keep_trailing_newline=True
-    )
-    env.filters.update(
-        {
-            "json": _to_json,
-            "toJson": _to_json,
-            "date": _date_filter,
-            "number": lambda v: float(v) if "." in str(v) else int(v),
-            "startsWith": lambda v, p: str(v).startswith(p),
-            "endsWith": lambda v, p: str(v).endswith(p),
-            "pebble_coalesce": _coalesce,
-        }
-    )
-    env.globals.update({"null": None, "now": _now})
-    return env
-
-
-_ENV = _build_environment()
-
-
-def render(template: str, context: dict[str, Any]) -> str:
-    """Render one string property; text without ``{{`` is returned unchanged."""
-    if "{{" not in template and "{%" not in template:
-        return template
-    try:
-        return _ENV.from_string(translate(template)).render(context)
-    except TemplateError as exc:
-        raise ExpressionError(f"Unable to render `{template}`: {exc}") from exc
-
-
-def render_typed(template: Any, context: dict[str, Any]) -> Any:
-    """Render keeping the value's type when the text is exactly one expression (a list, a bool)."""
+def render_typed(template: Any, context: Mapping[str, Any]) -> Any:
+    """The value itself when the text is one expression (a list, a bool), else the text;
+    anything not a string has its strings rendered."""
     if not isinstance(template, str):
         return render_deep(template, context)
-    match = _SINGLE_EXPRESSION.match(template)
-    if not match:
-        return render(template, context)
-    try:
-        expression = translate_expression(match.group("expr").strip())
-        value = _ENV.compile_expression(expression, undefined_to_none=False)(**context)
-    except TemplateError as exc:
-        raise ExpressionError(f"Unable to render `{template}`: {exc}") from exc
-    if isinstance(value, Undefined):
-        raise ExpressionError(f"Unable to render `{template}`: undefined value")
-    return value
+    return _ENGINE.render_typed(template, context)
 
 
-def render_deep(value: Any, context: dict[str, Any]) -> Any:
+def render_deep(value: Any, context: Mapping[str, Any]) -> Any:
     """Render every string inside nested lists and maps (task properties)."""
     if isinstance(value, str):
         return render(value, context)

@@ -17,8 +17,10 @@ from typing import Any
 
 import yaml
 
+from kestra_pebble import PebbleError
+
 from . import yamlutil
-from .expressions import ExpressionError, is_truthy, render_typed
+from .expressions import is_truthy, render_typed
 from .flows import input_to_json
 from .jsonutil import iso_duration, iso_instant, jsonable, parse_iso_duration, to_text
 
@@ -416,7 +418,7 @@ class InputResolver:
         if condition:
             try:
                 result.enabled = is_truthy(render_typed(condition, local))
-            except ExpressionError as exc:
+            except PebbleError as exc:
                 result.enabled = False
                 result.errors.append(f"Invalid condition: {exc}")
                 return
@@ -424,7 +426,7 @@ class InputResolver:
         if result.enabled and expression and definition.get("type") in ("SELECT", "MULTISELECT"):
             try:
                 definition["values"] = _as_value_list(render_typed(expression, local))
-            except (ExpressionError, InvalidValue) as exc:
+            except (PebbleError, InvalidValue) as exc:
                 result.errors.append(f"Invalid expression: {exc}")
 
     def _fill_value(self, result: InputResult) -> None:
@@ -467,7 +469,7 @@ class InputResolver:
         if isinstance(default, str):
             try:
                 return to_text(render_typed(default, self.context))
-            except ExpressionError as exc:
+            except PebbleError as exc:
                 result.errors.append(f"Invalid default value: {exc}")
                 return None
         return to_text(default)

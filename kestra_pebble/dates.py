@@ -11,6 +11,7 @@ when text is read.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from kestra_pebble.java import class_name
 
 UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_OUT_OF_RANGE = "Instant exceeds minimum or maximum instant"
 
 # Names by language: months (full, short), days from Monday (full, short), AM/PM.
 _NAMES: dict[str, tuple[list[str], list[str], list[str], list[str], tuple[str, str]]] = {
@@ -121,14 +123,14 @@ _STYLES = {
     "full": "EEEE, MMMM d, y 'at' h:mm:ss\u202fa zzzz",
 }
 
-_CHRONO_UNITS = {
-    "NANOS": dt.timedelta(microseconds=0.001),
-    "MICROS": dt.timedelta(microseconds=1),
-    "MILLIS": dt.timedelta(milliseconds=1),
-    "SECONDS": dt.timedelta(seconds=1),
-    "MINUTES": dt.timedelta(minutes=1),
-    "HOURS": dt.timedelta(hours=1),
-    "HALF_DAYS": dt.timedelta(hours=12),
+_TIME_UNITS_IN_NANOS = {
+    "NANOS": 1,
+    "MICROS": 10**3,
+    "MILLIS": 10**6,
+    "SECONDS": 10**9,
+    "MINUTES": 60 * 10**9,
+    "HOURS": 3600 * 10**9,
+    "HALF_DAYS": 43200 * 10**9,
 }
 _DATE_UNITS = {
     "DAYS": 0,
@@ -276,6 +278,7 @@ _MAX_COUNT = {
 }
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_pattern(pattern: str) -> tuple[_Part, ...]:
     """DateTimeFormatterBuilder.appendPattern: letters, 'quoted text', [optional]."""
     stack: list[list[_Part]] = [[]]
@@ -355,87 +358,90 @@ def _text(names: list[str], index: int, count: int, short: list[str]) -> str:
     return short[index]
 
 
-def _format_field(field: _Field, moment: dt.datetime, lang: Locale) -> str:
-    letter, count = field.letter, field.count
+def _second_of_day(moment: dt.datetime) -> int:
+    return (moment.hour * 60 + moment.minute) * 60 + moment.second
+
+
+_NUMBER_FIELDS: dict[str, Callable[[dt.datetime], int]] = {
+    "d": lambda m: m.day,
+    "H": lambda m: m.hour,
+    "m": lambda m: m.minute,
+    "s": lambda m: m.second,
+    "D": lambda m: m.timetuple().tm_yday,
+    "w": lambda m: _us_week(m.date())[1],
+    "W": lambda m: _us_week(m.date())[1] - _us_week(m.date().replace(day=1))[1] + 1,
+    "F": lambda m: (m.day - 1) // 7 + 1,
+    "h": lambda m: (m.hour % 12) or 12,
+    "K": lambda m: m.hour % 12,
+    "k": lambda m: m.hour or 24,
+    "A": lambda m: _second_of_day(m) * 1000 + m.microsecond // 1000,
+    "n": lambda m: m.microsecond * 1000,
+    "N": lambda m: _second_of_day(m) * 10**9 + m.microsecond * 1000,
+}
+
+# X and x by count: a colon, the seconds (if any), the minutes ("if_any" or "always").
+_ISO_OFFSETS = {
+    1: (False, False, "if_any"),
+    2: (False, False, "always"),
+    3: (True, False, "always"),
+    4: (False, True, "always"),
+    5: (True, True, "always"),
+}
+
+
+def _format_offset(letter: str, count: int, offset: dt.timedelta) -> str:
+    if letter == "O":
+        return _gmt(offset, full=count == 4)
+    if letter in "Xx":
+        colon, seconds, minutes = _ISO_OFFSETS[count]
+        zero = "Z" if letter == "X" else ""
+        return _offset(offset, colon=colon, seconds=seconds, zero=zero, minutes=minutes)
+    if count == 4:  # Z
+        return _gmt(offset, full=True)
+    if count == 5:
+        return _offset(offset, colon=True, seconds=True, zero="Z")
+    return _offset(offset, colon=False, seconds=True, zero="")
+
+
+def _format_text(letter: str, count: int, moment: dt.datetime, lang: Locale) -> str:
     months, months_short, days, days_short, ampm = lang.names
-    nanos = moment.microsecond * 1000
-    offset = moment.utcoffset()
-    if letter in "uy":
-        year = moment.year
-        if count == 2:
-            return f"{year % 100:02d}"
-        return _number(year, count if count >= 3 else 1)
-    if letter == "Y":
-        year = _us_week(moment.date())[0]
+    if letter in "ML":
+        return _text(months, moment.month - 1, count, months_short)
+    if letter == "a":
+        return ampm[moment.hour >= 12]
+    return _text(days, moment.weekday(), count, days_short)
+
+
+def _format_field(field: _Field, moment: dt.datetime, lang: Locale) -> str:
+    """One pattern letter of a moment that has a zone, as DateTimeFormatter writes it."""
+    letter, count = field.letter, field.count
+    if letter in _NUMBER_FIELDS:
+        return _number(_NUMBER_FIELDS[letter](moment), count)
+    if letter in "uyY":
+        year = moment.year if letter != "Y" else _us_week(moment.date())[0]
         return f"{year % 100:02d}" if count == 2 else _number(year, count if count >= 3 else 1)
+    if letter in "ML" and count <= 2:
+        return _number(moment.month, count)
+    if letter in "ec" and count <= 2:
+        return _number((moment.weekday() + 1) % 7 + 1, count)
+    if letter in "MLEeca":
+        return _format_text(letter, count, moment, lang)
+    if letter == "S":
+        return f"{moment.microsecond * 1000:09d}"[:count]
     if letter == "G":
         return {4: "Anno Domini", 5: "A"}.get(count, "AD")
-    if letter in "ML":
-        if count <= 2:
-            return _number(moment.month, count)
-        return _text(months, moment.month - 1, count, months_short)
     if letter in "Qq":
         quarter = (moment.month - 1) // 3 + 1
         if count <= 2:
             return _number(quarter, count)
-        return {
-            3: f"Q{quarter}",
-            4: f"{quarter}{['st', 'nd', 'rd', 'th'][quarter - 1]} quarter",
-            5: str(quarter),
-        }[count]
-    if letter == "E" or (letter in "ec" and count >= 3):
-        return _text(days, moment.weekday(), count, days_short)
-    if letter in "ec":
-        return _number((moment.weekday() + 1) % 7 + 1, count)
-    if letter == "a":
-        return ampm[moment.hour >= 12]
+        ordinal = ["st", "nd", "rd", "th"][quarter - 1]
+        return {3: f"Q{quarter}", 4: f"{quarter}{ordinal} quarter", 5: str(quarter)}[count]
     if letter == "z":
         name = moment.tzname() or _zone_id(moment.tzinfo, moment)
         return "Z" if name == "UTC" and not isinstance(moment.tzinfo, ZoneInfo) else name
     if letter in "Vv":
         return _zone_id(moment.tzinfo, moment)
-    if offset is None:
-        raise PebbleError(f"Unable to extract ZoneId from temporal {moment.isoformat()}")
-    numbers: dict[str, Callable[[], int]] = {
-        "D": lambda: moment.timetuple().tm_yday,
-        "d": lambda: moment.day,
-        "w": lambda: _us_week(moment.date())[1],
-        "W": lambda: _us_week(moment.date())[1] - _us_week(moment.date().replace(day=1))[1] + 1,
-        "F": lambda: (moment.day - 1) // 7 + 1,
-        "h": lambda: (moment.hour % 12) or 12,
-        "K": lambda: moment.hour % 12,
-        "k": lambda: moment.hour or 24,
-        "H": lambda: moment.hour,
-        "m": lambda: moment.minute,
-        "s": lambda: moment.second,
-        "A": lambda: (
-            ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 1000
-            + moment.microsecond // 1000
-        ),
-        "n": lambda: nanos,
-        "N": lambda: ((moment.hour * 60 + moment.minute) * 60 + moment.second) * 10**9 + nanos,
-    }
-    if letter in numbers:
-        return _number(numbers[letter](), count)
-    if letter == "S":
-        return f"{nanos:09d}"[:count]
-    if letter == "O":
-        return _gmt(offset, full=count == 4)
-    if letter in "Xx":
-        zero = "Z" if letter == "X" else ""
-        return {
-            1: _offset(offset, colon=False, seconds=False, zero=zero, minutes="if_any"),
-            2: _offset(offset, colon=False, seconds=False, zero=zero),
-            3: _offset(offset, colon=True, seconds=False, zero=zero),
-            4: _offset(offset, colon=False, seconds=True, zero=zero),
-            5: _offset(offset, colon=True, seconds=True, zero=zero),
-        }[count] or ("+00" if count == 1 else "+0000" if count in (2, 4) else "+00:00")
-    # Z
-    if count == 4:
-        return _gmt(offset, full=True)
-    if count == 5:
-        return _offset(offset, colon=True, seconds=True, zero="Z")
-    return _offset(offset, colon=False, seconds=True, zero="") or "+0000"
+    return _format_offset(letter, count, moment.utcoffset() or dt.timedelta(0))
 
 
 def _format_parts(parts: tuple[_Part, ...], moment: dt.datetime, lang: Locale) -> str:
@@ -513,7 +519,10 @@ def format_datetime(moment: dt.datetime, format: Any, time_zone: Any, locale_nam
     """The moment in the zone asked for (UTC by default), written with `format` (`iso` by
     default): a Kestra name or a DateTimeFormatter pattern."""
     lang = locale(locale_name)
-    local = moment.astimezone(zone(time_zone))
+    try:
+        local = moment.astimezone(zone(time_zone))
+    except OverflowError as error:
+        raise PebbleError(_OUT_OF_RANGE) from error
     name = "iso" if format is None else str(format)
     if name in _NAMED:
         return _NAMED[name](local)
@@ -614,10 +623,17 @@ def _parts_regex(parts: tuple[_Part, ...], lang: Locale, fields: list[_Field]) -
     return "".join(out)
 
 
-def _parse_with(text: str, pattern: str, tz: dt.tzinfo, lang: Locale) -> dt.datetime:
+@functools.lru_cache(maxsize=256)
+def _reader(pattern: str, lang: Locale) -> tuple[re.Pattern[str], tuple[_Field, ...]]:
+    """The regex that reads text written with the pattern, and the field of each group."""
     fields: list[_Field] = []
     regex = _parts_regex(_parse_pattern(pattern), lang, fields)
-    match = re.fullmatch(regex, text)
+    return re.compile(regex), tuple(fields)
+
+
+def _parse_with(text: str, pattern: str, tz: dt.tzinfo, lang: Locale) -> dt.datetime:
+    regex, fields = _reader(pattern, lang)
+    match = regex.fullmatch(text)
     if not match:
         raise _not_parsed(text)
     months, months_short, _days, _days_short, ampm = lang.names
@@ -672,7 +688,13 @@ def to_datetime(value: Any, time_zone: Any = None, existing_format: Any = None) 
     without is in `timeZone`, a date is at noon there, a whole number counts seconds since
     1970, and text is ISO 8601 (with or without an offset, or only a date) or follows
     `existingFormat`."""
-    tz = zone(time_zone)
+    try:
+        return _to_datetime(value, zone(time_zone), existing_format)
+    except OverflowError as error:
+        raise PebbleError(_OUT_OF_RANGE) from error
+
+
+def _to_datetime(value: Any, tz: dt.tzinfo, existing_format: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else _in_zone(value, tz)
     if isinstance(value, dt.date):
@@ -708,11 +730,21 @@ def add(moment: dt.datetime, amount: int, unit: Any) -> dt.datetime:
     """`ZonedDateTime.plus(amount, ChronoUnit.valueOf(unit))`: days and longer move the local
     date (and keep the time of day), shorter units move the instant."""
     name = str(unit)
-    if name in _CHRONO_UNITS:
-        return (moment.astimezone(UTC) + _CHRONO_UNITS[name] * amount).astimezone(moment.tzinfo)
+    if name in _TIME_UNITS_IN_NANOS:
+        micros = amount * _TIME_UNITS_IN_NANOS[name] // 1000
+        try:
+            return (moment.astimezone(UTC) + dt.timedelta(microseconds=micros)).astimezone(
+                moment.tzinfo
+            )
+        except OverflowError as error:
+            raise PebbleError(_OUT_OF_RANGE) from error
     if name not in _DATE_UNITS:
-        if name in ("ERAS", "FOREVER"):
-            raise PebbleError(f"Unsupported unit: {name.capitalize()}")
+        if name == "ERAS":
+            if amount == 0:
+                return moment
+            raise PebbleError(f"Invalid value for Era (valid values 0 - 1): {1 + amount}")
+        if name == "FOREVER":
+            raise PebbleError("Unsupported unit: Forever")
         raise PebbleError(f"No enum constant java.time.temporal.ChronoUnit.{name}")
     local = moment.replace(tzinfo=None)
     try:

@@ -18,8 +18,7 @@ from typing import Any
 
 from .errors import PebbleError
 from .evaluator import Compiler, Escape, Eval, Exec, Frame, Limits, NotFound, sequence
-from .lexer import Lexer
-from .parser import Parser, Print, Text
+from .parser import Print, Text, parse
 from .registry import Filter, Function
 
 __all__ = ["Engine", "Limits", "Template"]
@@ -64,7 +63,7 @@ class Engine:
         if len(source) > self.limits.max_template:
             raise PebbleError(f"The template is longer than {self.limits.max_template} characters")
         try:
-            nodes = Parser(source, Lexer(source).tokenize()).parse()
+            nodes = parse(source)
             compiler = Compiler(source, self.filters, self.functions)
             steps = [compiler.statement(node) for node in nodes]
         except RecursionError:
@@ -83,7 +82,7 @@ class Engine:
         be parsed or rendered."""
         if "{" not in source:
             return source
-        return self._render(source, context, 0, escape)
+        return self._render(source, context, escape)
 
     def render_lenient(
         self, source: str, context: Mapping[str, Any], *, escape: Escape | None = None
@@ -98,7 +97,7 @@ class Engine:
             template = self.parse(source)
         except PebbleError as error:
             return _REGIONS.sub("", source), [str(error)]
-        frame = self._frame(context, 0, escape)
+        frame = self._frame(context, escape, None)
         out: list[str] = []
         errors: list[str] = []
         for step in template.steps:
@@ -118,24 +117,30 @@ class Engine:
         template = self.parse(source)
         single = template.single
         if single is None:
-            return self._render(source, context, 0, None)
-        frame = self._frame(context, 0, None)
+            return self._render(source, context, None)
+        frame = self._frame(context, None, None)
         return self._run(template, lambda: single(frame))
 
-    def _frame(self, context: Mapping[str, Any], depth: int, escape: Escape | None) -> Frame:
+    def _frame(
+        self, context: Mapping[str, Any], escape: Escape | None, parent: Frame | None
+    ) -> Frame:
         return Frame(
             dict(context),
             limits=self.limits,
-            depth=depth,
             escape=escape,
-            render=lambda source, inner, level: self._render(source, inner, level, None),
+            render=lambda source, inner, caller: self._render(source, inner, None, caller),
+            parent=parent,
         )
 
     def _render(
-        self, source: str, context: Mapping[str, Any], depth: int, escape: Escape | None
+        self,
+        source: str,
+        context: Mapping[str, Any],
+        escape: Escape | None,
+        parent: Frame | None = None,
     ) -> str:
         template = self.parse(source)
-        frame = self._frame(context, depth, escape)
+        frame = self._frame(context, escape, parent)
         out: list[str] = []
         self._run(template, lambda: template.body(frame, out))
         return "".join(out)

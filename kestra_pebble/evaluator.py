@@ -17,9 +17,11 @@ from typing import Any
 from . import operators as op
 from .errors import PebbleError
 from .parser import (
+    FILTERED,
     Attribute,
     Binary,
     Expr,
+    FilterBlock,
     FilterCall,
     For,
     FunctionCall,
@@ -74,20 +76,23 @@ class Frame:
     """One render in progress: the variables in scope, the limits and what was spent. It
     is the `env` filters and functions receive."""
 
-    __slots__ = ("vars", "limits", "depth", "size", "iterations", "escape", "_render")
+    __slots__ = ("vars", "limits", "depth", "root", "size", "iterations", "escape", "_render")
 
     def __init__(
         self,
         variables: dict[str, Any],
         *,
         limits: Limits,
-        depth: int,
         escape: Escape | None,
-        render: Callable[[str, Mapping[str, Any], int], str],
+        render: Callable[[str, Mapping[str, Any], Frame], str],
+        parent: Frame | None = None,
     ) -> None:
         self.vars = variables
         self.limits = limits
-        self.depth = depth
+        self.depth: int = parent.depth + 1 if parent else 0
+        # A template that `render`s another shares its output and loop budgets with it, so
+        # nesting multiplies no limit.
+        self.root: Frame = parent.root if parent else self
         self.size = 0
         self.iterations = 0
         self.escape = escape
@@ -110,12 +115,19 @@ class Frame:
             raise PebbleError(
                 f"Templates render other templates more than {self.limits.max_depth} deep"
             )
-        return self._render(source, context, self.depth + 1)
+        return self._render(source, context, self)
 
     def spend(self, text: str) -> None:
-        self.size += len(text)
-        if self.size > self.limits.max_output:
+        root = self.root
+        root.size += len(text)
+        if root.size > self.limits.max_output:
             raise PebbleError(f"The output is longer than {self.limits.max_output} characters")
+
+    def iterate(self) -> None:
+        root = self.root
+        root.iterations += 1
+        if root.iterations > self.limits.max_iterations:
+            raise PebbleError(f"The loops run more than {self.limits.max_iterations} times")
 
 
 def bounded(frame: Frame, value: Any) -> Any:
@@ -245,6 +257,8 @@ class Compiler:
             return self._if(node)
         if isinstance(node, For):
             return self._for(node)
+        if isinstance(node, FilterBlock):
+            return self._filter_block(node)
         assert isinstance(node, Set)
         return self._set(node.name, self.expression(node.expression))
 
@@ -303,11 +317,7 @@ class Compiler:
             length = len(items)
             try:
                 for index, item in enumerate(items):
-                    frame.iterations += 1
-                    if frame.iterations > frame.limits.max_iterations:
-                        raise PebbleError(
-                            f"The loops run more than {frame.limits.max_iterations} times"
-                        )
+                    frame.iterate()
                     inner["loop"] = {
                         "index": index,
                         "revindex": length - index - 1,
@@ -326,6 +336,23 @@ class Compiler:
                     outer[key] = inner[key]
 
         return loop
+
+    def _filter_block(self, node: FilterBlock) -> Exec:
+        body, chain = self.body(node.body), self.expression(node.chain)
+
+        def write(frame: Frame, out: list[str]) -> None:
+            rendered: list[str] = []
+            body(frame, rendered)
+            frame.vars[FILTERED] = "".join(rendered)
+            try:
+                value = chain(frame)
+            finally:
+                del frame.vars[FILTERED]
+            text = value if type(value) is str else to_text(value)
+            frame.spend(text)
+            out.append(text)
+
+        return write
 
     @staticmethod
     def _set(name: str, expression: Eval) -> Exec:

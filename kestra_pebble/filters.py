@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import itertools
 import json
 import re
 import unicodedata
@@ -53,6 +54,14 @@ def _is_list(value: Any) -> bool:
     return isinstance(value, list | tuple)
 
 
+def _check_size(env: Env, size: int) -> None:
+    """Refuse, before building it, a text longer than a render may produce: a filter can
+    multiply its input (`indent(1000000)`, `join` of a list holding one long text many
+    times), and building it first would hang the render."""
+    if size > env.max_output:
+        raise PebbleError(f"A text is longer than {env.max_output} characters")
+
+
 # Text
 
 
@@ -71,6 +80,12 @@ def abbreviate(env: Env, value: Any, length: Any = None) -> Any:
     return text[: width - 3] + "..."
 
 
+def _title_case(char: str) -> str:
+    """`Character.toTitleCase`: one character for one; ß has no title case of its own."""
+    titled = char.title()
+    return titled if len(titled) == 1 else char
+
+
 @_filter("capitalize")
 def capitalize(env: Env, value: Any) -> Any:
     if value is None:
@@ -78,7 +93,7 @@ def capitalize(env: Env, value: Any) -> Any:
     text = cast_string(value)
     for index, char in enumerate(text):
         if not is_java_whitespace(char):
-            return text[:index] + char.title()[:1] + text[index + 1 :]
+            return text[:index] + _title_case(char) + text[index + 1 :]
     return text
 
 
@@ -92,7 +107,7 @@ def title(env: Env, value: Any) -> Any:
         if is_java_whitespace(char):
             start_of_word = True
         elif start_of_word:
-            char = char.title()[:1]
+            char = _title_case(char)
             start_of_word = False
         result.append(char)
     return "".join(result)
@@ -122,7 +137,9 @@ def _java_replacement(replacement: str) -> str:
     index = 0
     while index < len(replacement):
         char = replacement[index]
-        if char == "\\" and index + 1 < len(replacement):
+        if char == "\\" and index + 1 == len(replacement):
+            raise PebbleError("character to be escaped is missing")
+        if char == "\\":
             result.append(replacement[index + 1].replace("\\", "\\\\"))
             index += 2
         elif char == "$" and (named := re.match(r"\$\{(\w+)\}", replacement[index:])):
@@ -139,14 +156,34 @@ def _java_replacement(replacement: str) -> str:
     return "".join(result)
 
 
-def _replace_text(text: str, pairs: Mapping[Any, Any], regexp: bool) -> str:
+def _replace_regexp(env: Env, text: str, pattern: str, replacement: str) -> str:
+    """`String.replaceAll`, counting the text as it grows so that it stops at the limit."""
+    try:
+        regex = re.compile(pattern)
+    except re.error as error:
+        raise PebbleError(f"Invalid regular expression '{pattern}': {error}") from error
+    template = _java_replacement(replacement)
+    size = len(text)
+
+    def substitute(match: re.Match[str]) -> str:
+        nonlocal size
+        try:
+            piece = match.expand(template)
+        except (re.error, IndexError) as error:
+            raise PebbleError(f"No group in the regular expression for '{replacement}'") from error
+        size += len(piece) - (match.end() - match.start())
+        _check_size(env, size)
+        return piece
+
+    return regex.sub(substitute, text)
+
+
+def _replace_text(env: Env, text: str, pairs: Mapping[Any, Any], regexp: bool) -> str:
     for old, new in pairs.items():
         if regexp:
-            try:
-                text = re.sub(java_string(old), _java_replacement(java_string(new)), text)
-            except re.error as error:
-                raise PebbleError(f"Invalid regular expression '{old}': {error}") from error
+            text = _replace_regexp(env, text, java_string(old), java_string(new))
         else:
+            _check_size(env, len(text) + text.count(java_string(old)) * len(java_string(new)))
             text = text.replace(java_string(old), java_string(new))
     return text
 
@@ -173,7 +210,7 @@ def replace(env: Env, value: Any, replace_pairs: Any = None, regexp: Any = False
         raise PebbleError(
             f"class {class_name(replace_pairs)} cannot be cast to class java.util.Map"
         )
-    return _each_string(value, lambda text: _replace_text(text, replace_pairs, bool(regexp)))
+    return _each_string(value, lambda text: _replace_text(env, text, replace_pairs, bool(regexp)))
 
 
 _ESCAPES = {"single": ("'", "\\'"), "double": ('"', '\\"'), "shell": ("'", "'\\''")}
@@ -320,7 +357,7 @@ def slugify(env: Env, value: Any) -> Any:
     return None if value is None else _java_slug(java_string(value))
 
 
-def _indent(kind: str, value: Any, amount: Any, prefix: Any) -> Any:
+def _indent(env: Env, kind: str, value: Any, amount: Any, prefix: Any) -> Any:
     if value is None:
         return None
     text = java_string(value)
@@ -334,6 +371,8 @@ def _indent(kind: str, value: Any, amount: Any, prefix: Any) -> Any:
             f"The '{kind}' filter expects a positive integer >=0 as argument 'amount'."
         )
     newline = next((sep for sep in ("\r\n", "\n\r", "\n", "\r") if sep in text), "\n")
+    lines = text.count(newline) + (kind == "nindent")
+    _check_size(env, len(text) + lines * (len(newline) + count * len(java_string(prefix))))
     padding = java_string(prefix) * count
     if kind == "nindent":
         text = newline + text
@@ -342,12 +381,12 @@ def _indent(kind: str, value: Any, amount: Any, prefix: Any) -> Any:
 
 @_filter("indent")
 def indent(env: Env, value: Any, amount: Any = None, prefix: Any = " ") -> Any:
-    return _indent("indent", value, amount, prefix)
+    return _indent(env, "indent", value, amount, prefix)
 
 
 @_filter("nindent")
 def nindent(env: Env, value: Any, amount: Any = None, prefix: Any = " ") -> Any:
-    return _indent("nindent", value, amount, prefix)
+    return _indent(env, "nindent", value, amount, prefix)
 
 
 # Encodings and hashes
@@ -427,7 +466,7 @@ def first(env: Env, value: Any) -> Any:
         if not value:
             raise PebbleError("Index 0 out of bounds for length 0")
         return value[0]
-    if isinstance(value, Mapping):
+    if not isinstance(value, list | tuple | set | frozenset):
         raise PebbleError(f"class {class_name(value)} cannot be cast to class java.util.Collection")
     return next(iter(value), None)
 
@@ -440,7 +479,7 @@ def last(env: Env, value: Any) -> Any:
         if not value:
             raise PebbleError("Index -1 out of bounds for length 0")
         return value[-1]
-    if isinstance(value, Mapping):
+    if not isinstance(value, list | tuple | set | frozenset):
         raise PebbleError(f"class {class_name(value)} cannot be cast to class java.util.Collection")
     items = list(value)
     return items[-1] if items else None
@@ -464,7 +503,9 @@ def join(env: Env, value: Any, separator: Any = None) -> Any:
             "The 'join' filter expects that the input is either a collection or an array."
         )
     glue = "" if separator is None else cast_string(separator)
-    return glue.join(java_string(item) for item in value)
+    parts = [java_string(item) for item in value]
+    _check_size(env, sum(map(len, parts)) + len(glue) * len(parts))
+    return glue.join(parts)
 
 
 @_filter("chunk")
@@ -547,7 +588,12 @@ def merge(env: Env, value: Any, items: Any = None) -> Any:
         if isinstance(items, Mapping):
             return {**value, **items}
         if _is_list(items):
-            return {**value, **{item: item for item in items}}
+            # Java keys a map by any object; a list or map key prints as its toString.
+            keyed = {
+                java_string(item) if isinstance(item, Mapping | list | tuple | set) else item: item
+                for item in items
+            }
+            return {**value, **keyed}
         raise PebbleError(
             f"Currently, only Maps and Lists can be merged with a Map. Arg2: {class_name(items)}"
         )
@@ -562,17 +608,20 @@ def merge(env: Env, value: Any, items: Any = None) -> Any:
     raise PebbleError("The object being filtered is not a Map/List/Array")
 
 
+def _comparable_kind(item: Any) -> str | None:
+    if isinstance(item, bool):
+        return "boolean"
+    if isinstance(item, int | float | Decimal):
+        return "number"
+    return "text" if isinstance(item, str) else None
+
+
 def _sortable(name: str, value: Any) -> list[Any]:
+    """`Collections.sort` compares items of one kind: texts, numbers or booleans."""
     if not _is_list(value):
         raise PebbleError(f"Unsupported input type for {name} filter")
-    kinds = {str if isinstance(item, str) else type(item) for item in value}
-    numbers = {int, float, Decimal}
-    if (
-        len(kinds) > 1
-        and not kinds <= numbers
-        or None in value
-        or any(isinstance(item, bool | Mapping | list | tuple) for item in value)
-    ):
+    kinds = {_comparable_kind(item) for item in value}
+    if None in kinds or len(kinds) > 1:
         raise PebbleError(f"The items given to the '{name}' filter cannot be compared")
     return list(value)
 
@@ -636,6 +685,11 @@ def abs_(env: Env, value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise PebbleError("The 'abs' filter does require as input a number.")
     return abs(value)
+
+
+@_filter("string")
+def string(env: Env, value: Any) -> Any:
+    return None if value is None else to_text(value)
 
 
 @_filter("className")
@@ -723,12 +777,22 @@ def to_ion(env: Env, value: Any) -> str:
     return _ion(value)
 
 
-def _yaml_scalar(value: Any) -> str:
+def _yaml_literal(text: str, indent: int) -> str:
+    """A text of several lines as a literal block (`|-`), as Jackson writes it."""
+    chomping = "+" if text.endswith("\n\n") else "" if text.endswith("\n") else "-"
+    lines = text.removesuffix("\n").split("\n") if chomping != "+" else text.split("\n")[:-1]
+    header = "|" + ("2" if text.startswith(" ") else "") + chomping
+    return header + "".join("\n" + (" " * indent + line if line else "") for line in lines)
+
+
+def _yaml_scalar(value: Any, indent: int = 2) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool | int | float | Decimal):
         return to_text(value) if not isinstance(value, float) else repr(value)
     text = to_text(value)
+    if "\n" in text:
+        return _yaml_literal(text, indent)
     dumped = pyyaml.safe_dump(text, default_flow_style=True, allow_unicode=True, width=2**31)
     plain = dumped.removesuffix("\n...\n").removesuffix("\n")
     if plain and plain[0] not in "'\"" and "\n" not in plain:
@@ -763,7 +827,7 @@ def _yaml_entry(head: str, item: Any, map_indent: int, list_indent: int) -> list
         return [f"{head} {{}}"]
     if isinstance(item, list | tuple):
         return [f"{head} []"]
-    return [f"{head} {_yaml_scalar(item)}"]
+    return [f"{head} {_yaml_scalar(item, map_indent)}"]
 
 
 @_filter("yaml")
@@ -786,11 +850,14 @@ def jq(env: Env, value: Any, expression: Any = None) -> Any:
     try:
         program = jq_library.compile(cast_string(expression))
         text = value if isinstance(value, str) else to_json(value)
-        return program.input_text(text).all()
+        results = list(itertools.islice(program.input_text(text), env.max_items + 1))
     except ValueError as error:
         raise PebbleError(
             f"Unable to parse jq value '{java_string(value)}' with type '{class_name(value)}'"
         ) from error
+    if len(results) > env.max_items:
+        raise PebbleError(f"The jq expression gives more than {env.max_items} values")
+    return results
 
 
 # Dates
@@ -834,6 +901,13 @@ def timestamp(env: Env, value: Any, timeZone: Any = None, existingFormat: Any = 
     if value is None:
         return None
     return dates.epoch_nanos(dates.to_datetime(value, timeZone, existingFormat)) // 10**9
+
+
+@_filter("timestampMilli")
+def timestamp_milli(env: Env, value: Any, timeZone: Any = None, existingFormat: Any = None) -> Any:  # noqa: N803 (Kestra's names)
+    if value is None:
+        return None
+    return dates.epoch_nanos(dates.to_datetime(value, timeZone, existingFormat)) // 10**6
 
 
 @_filter("timestampMicro")

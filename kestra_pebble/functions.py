@@ -3,8 +3,7 @@
 registry.py. The backend functions (`secret`, `kv`, `read`, `fileURI`, `appLink`) belong
 to the callers, who add them to this table's copy.
 
-`block` and `parent` are not here: they render the template's own blocks, which only the
-engine holds.
+`block` is not here: it renders the template's own blocks, which only the engine holds.
 """
 
 from __future__ import annotations
@@ -232,6 +231,12 @@ def id_(env: Env) -> str:
 @_function("printContext", "fetchContext")
 def print_context(env: Env) -> dict[str, Any]:
     return dict(env.context)
+
+
+@_function("parent")
+def parent(env: Env) -> str:
+    """Kestra removes Pebble's `extends`, so no template has a parent block to render."""
+    raise PebbleError("Can not use parent function if template does not extend another template.")
 
 
 @_function("randomInt")

@@ -120,6 +120,8 @@ class _Reader:
         fields: dict[str, Any] = {}
         while self.peek() != "}":
             char = self.peek()
+            if not char:
+                raise self.fail("expected '}'")
             if char in "\"'":
                 name = self.string()
             elif match := _SYMBOL.match(self.text, self.at):
@@ -176,8 +178,14 @@ def _number(text: str) -> Any:
 def loads(text: str) -> Any:
     """The first value of an Ion text document."""
     reader = _Reader(text)
-    while reader.text.startswith("$ion_1_0", reader.at) or not reader.peek():
-        if not reader.peek():
-            raise reader.fail("no value")
-        reader.at += len("$ion_1_0")
-    return reader.value()
+    try:
+        while reader.text.startswith("$ion_1_0", reader.at) or not reader.peek():
+            if not reader.peek():
+                raise reader.fail("no value")
+            reader.at += len("$ion_1_0")
+        return reader.value()
+    except IonError:
+        raise
+    except (ValueError, ArithmeticError, IndexError) as error:
+        # A number, timestamp or escape that matched the grammar but not its range.
+        raise reader.fail(str(error)) from error

@@ -5,6 +5,7 @@ map, `null` for null), not the way `{{ }}` prints it."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import struct
 from collections.abc import Mapping
 from decimal import Decimal
@@ -18,19 +19,37 @@ def _as_float32(value: float) -> float:
     return float(struct.unpack("f", struct.pack("f", value))[0])
 
 
+def _shortest_float32(value: float) -> float:
+    """The double with the fewest digits that rounds to the same 32-bit float."""
+    single = _as_float32(value)
+    if not math.isfinite(single):
+        return single
+    for digits in range(1, 10):
+        shortest = float(f"{single:.{digits}g}")
+        if _as_float32(shortest) == single:
+            return shortest
+    return single
+
+
 class JavaFloat(float):
-    """A Java `Float`, as `'12.3' | number` gives one: a double rounded to 32 bits that prints
-    with the fewest digits that read back as the same Float (`3.1415927`)."""
+    """A Java `Float`, as `'12.3' | number` gives one: rounded to 32 bits, and held as the
+    double with the digits Java prints for it (`3.1415927`), so that it prints, serialises
+    and adds as Kestra shows it."""
 
     def __new__(cls, value: float) -> JavaFloat:
-        return super().__new__(cls, _as_float32(value))
+        return super().__new__(cls, _shortest_float32(value))
 
-    def __repr__(self) -> str:
-        for digits in range(1, 10):
-            shortest = float(f"{float(self):.{digits}g}")
-            if _as_float32(shortest) == float(self):
-                return repr(shortest)
-        return float.__repr__(self)
+
+class JavaInteger(int):
+    """A whole number read as a named Java type (`number('LONG')`, `number('BIGINTEGER')`),
+    which `className` names as Kestra does whatever its size."""
+
+    java_class: str
+
+    def __new__(cls, value: int, java_class: str) -> JavaInteger:
+        number = super().__new__(cls, value)
+        number.java_class = java_class
+        return number
 
 
 _INT_BOUND = 2**31
@@ -39,9 +58,12 @@ _LONG_BOUND = 2**63
 
 def class_name(value: Any) -> str:
     """The Java class Kestra would hold the value in (`className`). Python has one integer
-    type: an int is named by its size (Integer, then Long, then BigInteger)."""
+    type: an int is named by its size (Integer, then Long, then BigInteger), unless it was
+    read as a named type."""
     if isinstance(value, bool):
         return "java.lang.Boolean"
+    if isinstance(value, JavaInteger):
+        return value.java_class
     if isinstance(value, int):
         if -_INT_BOUND <= value < _INT_BOUND:
             return "java.lang.Integer"

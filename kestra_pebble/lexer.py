@@ -42,8 +42,11 @@ _NAME = re.compile(r"[^\W\d]\w*")
 _NUMBER = re.compile(r"([0-9]+)L|[0-9]+(\.[0-9]+)?")
 _SPACE = re.compile(r"\s*")
 _OPENING = re.compile(r"\{([{%#])(-?)")
-_RAW = re.compile(r"\{%-?\s*raw\s*-?%\}")
-_END_RAW = re.compile(r"\{%-?\s*endraw\s*-?%\}")
+_RAW = re.compile(r"\{%-?\s*(raw|verbatim)\s*-?%\}")
+_END_RAW = {
+    "raw": re.compile(r"\{%-?\s*endraw\s*-?%\}"),
+    "verbatim": re.compile(r"\{%-?\s*endverbatim\s*-?%\}"),
+}
 _PUNCTUATION = "()[]{}?:.,="
 _PAIRS = {"(": ")", "[": "]", "{": "}"}
 
@@ -76,7 +79,7 @@ class Lexer:
             if raw:
                 self._text(source[self.pos : opening.start()], trim_before=False)
                 self.pos = raw.end()
-                self._raw()
+                self._raw(raw.group(1))
                 continue
             self._text(source[self.pos : opening.start()], trim_before=opening.group(2) == "-")
             self.pos = opening.end()
@@ -94,10 +97,10 @@ class Lexer:
         if text:
             self.tokens.append(Token(TEXT, text, self.line()))
 
-    def _raw(self) -> None:
-        end = _END_RAW.search(self.source, self.pos)
+    def _raw(self, tag: str) -> None:
+        end = _END_RAW[tag].search(self.source, self.pos)
         if end is None:
-            raise self.fail("Unclosed raw tag")
+            raise self.fail(f"Unclosed {tag} tag")
         self._text(self.source[self.pos : end.start()], trim_before=False)
         self.pos = end.end()
 

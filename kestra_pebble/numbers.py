@@ -4,6 +4,7 @@ half-even rounding of the exact value), and `number` follows Apache Commons'
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from kestra_pebble.errors import PebbleError
-from kestra_pebble.java import JavaFloat
+from kestra_pebble.java import JavaFloat, JavaInteger
 from kestra_pebble.values import to_text
 
 _NUMBER_CHARS = "0#,."
@@ -62,6 +63,7 @@ def _affix(pattern: str, start: int, stops: str) -> tuple[_Affix, int]:
     return _Affix("".join(text), multiplier), index
 
 
+@functools.lru_cache(maxsize=256)
 def _parse_pattern(pattern: str) -> _Pattern:
     prefix, index = _affix(pattern, 0, _NUMBER_CHARS)
     number_start = index
@@ -142,10 +144,10 @@ def format_number(number: Any, pattern_text: str | None) -> str:
     """`numberFormat`: a number written with a DecimalFormat pattern (`#,##0.00`), or as
     `NumberFormat.getInstance(Locale.US)` writes it when there is none."""
     pattern = _parse_pattern(pattern_text or _DEFAULT_PATTERN)
-    if isinstance(number, float) and math.isnan(number):
+    if isinstance(number, float | Decimal) and math.isnan(number):
         return "NaN"
     negative = number < 0 or (isinstance(number, float) and math.copysign(1, number) < 0)
-    if isinstance(number, float) and math.isinf(number):
+    if isinstance(number, float | Decimal) and math.isinf(number):
         body = "\u221e"
     else:
         value = abs(Decimal(number)) * pattern.prefix.multiplier * pattern.suffix.multiplier
@@ -211,7 +213,8 @@ def _create_number(text: str) -> Any:
         return _java_integer(text)
     last = text[-1]
     if last in "lL":
-        return _java_integer(text[:-1])
+        whole = _java_integer(text[:-1])
+        return JavaInteger(whole, "java.lang.Long") if -(2**63) <= whole < 2**63 else whole
     if last in "fF":
         return JavaFloat(_java_float(text))
     if last in "dD":
@@ -234,7 +237,7 @@ def parse_number(text: str, kind: str) -> Any:
         if kind == "INT":
             return _bounded(_java_integer(text), 32, text)
         if kind == "LONG":
-            return _bounded(_java_integer(text), 64, text)
+            return JavaInteger(_bounded(_java_integer(text), 64, text), "java.lang.Long")
         if kind == "FLOAT":
             return JavaFloat(_java_float(text))
         if kind == "DOUBLE":
@@ -242,7 +245,7 @@ def parse_number(text: str, kind: str) -> Any:
         if kind == "BIGDECIMAL":
             return Decimal(text)
         if kind == "BIGINTEGER":
-            return _java_integer(text)
+            return JavaInteger(_java_integer(text), "java.math.BigInteger")
         return _create_number(text)
     except (InvalidOperation, ValueError, OverflowError) as error:
         raise _not_a_number(text) from error

@@ -189,16 +189,25 @@ def _member(collection: list[Any] | tuple[Any, ...], value: Any) -> bool:
     return any(equals(item, value) for item in collection)
 
 
-def contains(container: Any, value: Any) -> bool:
-    """`contains`: an item of a list (all of them for a list), a key of a map, a substring."""
-    if container is None:
-        return False
+def _in_collection(container: Any, value: Any) -> bool | None:
+    """`value` in a list (all its items, for a list) or among a map's keys; None for a
+    container that is neither."""
     if isinstance(container, list | tuple):
         if isinstance(value, list | tuple):
             return all(_member(container, item) for item in value)
         return _member(container, value)
     if isinstance(container, Mapping):
         return _has_key(container, value)
+    return None
+
+
+def contains(container: Any, value: Any) -> bool:
+    """`contains`: an item of a list (all of them for a list), a key of a map, a substring."""
+    if container is None:
+        return False
+    found = _in_collection(container, value)
+    if found is not None:
+        return found
     if isinstance(container, str):
         return _java_string(value) in container
     raise PebbleError(
@@ -211,12 +220,9 @@ def is_in(value: Any, container: Any) -> bool:
     """Kestra's `in`: the mirror of `contains` for lists and maps; null is empty."""
     if container is None:
         return False
-    if isinstance(container, list | tuple):
-        if isinstance(value, list | tuple):
-            return all(_member(container, item) for item in value)
-        return _member(container, value)
-    if isinstance(container, Mapping):
-        return _has_key(container, value)
+    found = _in_collection(container, value)
+    if found is not None:
+        return found
     raise PebbleError(
         "In operator can only be used on Collections, Maps and arrays. "
         f"Actual type was: {_java_class(container)}"

@@ -7,8 +7,9 @@ Expressions are parsed by precedence climbing over Pebble's operator table (its
 `'a' ~ 'b' | upper` is `AB`; `??` binds tighter still, so `a ?? b | date` filters the
 coalesced value. The ternary `? :` wraps a whole expression.
 
-The tags are `if` / `elseif` / `else` / `endif`, `for` / `else` / `endfor` and `set`;
-`raw` and comments are handled by the lexer.
+The tags are `if` / `elseif` / `else` / `endif`, `for` / `else` / `endfor`, `set` and
+`filter` / `endfilter`; `raw` (and its other name, `verbatim`) and comments are handled by
+the lexer.
 """
 
 from __future__ import annotations
@@ -175,6 +176,17 @@ class Set(Node):
     expression: Expr
 
 
+# What a `filter` tag's body rendered to, as its chain of filters reads it: a name no
+# template can write (it holds a space).
+FILTERED = "filter body"
+
+
+@dataclass(slots=True)
+class FilterBlock(Node):
+    body: list[Node]
+    chain: Expr  # the filters, applied to Variable(FILTERED)
+
+
 def _depth(*children: Expr) -> int:
     return 1 + max((child.depth for child in children), default=0)
 
@@ -271,6 +283,8 @@ class Parser:
             return self._if(line)
         if name == "for":
             return self._for(line)
+        if name == "filter":
+            return self._filter_block(line)
         if name == "set":
             variable = self._new_variable()
             self.expect(lexer.PUNCTUATION, "=")
@@ -310,6 +324,16 @@ class Parser:
             otherwise, _ = self.body(("endfor",))
         self.expect(lexer.TAG_CLOSE)
         return For(line, variable, iterable, body, otherwise)
+
+    def _filter_block(self, line: int) -> FilterBlock:
+        chain: Expr = self._filter(Variable(line, FILTERED))
+        while self.test(lexer.OPERATOR, "|"):
+            self.advance()
+            chain = self._filter(chain)
+        self.expect(lexer.TAG_CLOSE)
+        body, _ = self.body(("endfilter",))
+        self.expect(lexer.TAG_CLOSE)
+        return FilterBlock(line, body, chain)
 
     def _new_variable(self) -> str:
         token = self.expect(lexer.NAME)

@@ -29,19 +29,51 @@ def to_json(value: Any) -> str:
 
 
 def _java_double(value: float) -> str:
+    """Java's Double.toString: plain between 10^-3 and 10^7 (always with a fraction), else
+    one digit, a fraction and an exponent (1.0E7, 1.5E-4); the shortest digits that read
+    back as the same double, as Python's repr finds them."""
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
         return "Infinity" if value > 0 else "-Infinity"
-    if value == int(value) and abs(value) < 1e7:
-        return f"{int(value)}.0"
-    text = repr(value)
-    if "e" in text:
-        mantissa, exponent = text.split("e")
-        if "." not in mantissa:
-            mantissa += ".0"
-        return f"{mantissa}E{int(exponent)}"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    if 1e-3 <= abs(value) < 1e7:
+        text = format(Decimal(repr(value)), "f")
+        return text if "." in text else f"{text}.0"
+    sign, digits, exponent = Decimal(repr(value)).normalize().as_tuple()
+    shown = "".join(map(str, digits))
+    assert isinstance(exponent, int)  # a finite double
+    power = exponent + len(shown) - 1
+    return f"{'-' if sign else ''}{shown[0]}.{shown[1:] or '0'}E{power}"
+
+
+def _java_time(value: dt.time | dt.datetime) -> str:
+    """Java's LocalTime.toString: seconds only when not zero, the fraction in groups of
+    three digits only when not zero."""
+    text = f"{value.hour:02d}:{value.minute:02d}"
+    if value.second or value.microsecond:
+        text += f":{value.second:02d}"
+    if value.microsecond:
+        micros = value.microsecond
+        text += f".{micros // 1000:03d}" if micros % 1000 == 0 else f".{micros:06d}"
     return text
+
+
+def _java_temporal(value: dt.date | dt.time) -> str:
+    """A date, time or date-time as Java's toString writes it (an offset of zero as Z)."""
+    if isinstance(value, dt.datetime):
+        text = f"{value.date().isoformat()}T{_java_time(value)}"
+    elif isinstance(value, dt.time):
+        text = _java_time(value)
+    else:
+        return value.isoformat()
+    offset = value.utcoffset()
+    if offset is None:
+        return text
+    if not offset:
+        return f"{text}Z"
+    return text + dt.datetime.min.replace(tzinfo=dt.timezone(offset)).isoformat()[-6:]
 
 
 def to_text(value: Any) -> str:
@@ -56,8 +88,8 @@ def to_text(value: Any) -> str:
         return _java_double(value)
     if isinstance(value, int | Decimal):
         return str(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return _java_temporal(value)
     return to_json(value)
 
 

@@ -31,9 +31,11 @@ EXAMPLES = ROOT / "examples"
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
-    """Tests submit many forms from one address (the limit has tests of its own), and make
-    many users, whose slow password hashing is no subject of theirs."""
+    """Tests submit many forms and checks of their values from one address (the limits have
+    tests of their own), and make many users, whose slow password hashing is no subject of
+    theirs."""
     settings.SUBMISSION_RATE_LIMIT = "0/m"
+    settings.VALIDATE_RATE_LIMIT = "0/m"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Counts of requests to Kestra are written by a scrape, not by whichever test happens to
     # call Kestra when the interval runs out (tests of the client use no database).

@@ -24,7 +24,7 @@ from api.views.base import RuntimeView
 from apps_catalog.blocks import LOG_LEVELS
 from apps_catalog.models import App, site_url
 from executions import interactions, presenters
-from executions.blocks import LogFilter, app_stage_blocks, log_json, shown_logs
+from executions.blocks import LogFilter, app_stage_blocks, log_text, shown_logs
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, get_client
 from executions.models import Execution
 
@@ -130,11 +130,7 @@ class FileDownloadView(RuntimeView):
 def log_lines(request: Request, app: App, execution: Execution, asked: LogFilter) -> str:
     """The lines the execution's page shows now (its stage's Logs blocks), as asked for."""
     shown = app_stage_blocks(app, execution.stage, execution, site_url(request)).log_filters()
-    lines = []
-    for row in map(log_json, shown_logs(execution, shown, asked)):
-        task = f"[{row['taskId']}] " if row["taskId"] else ""
-        lines.append(f"{row['timestamp'] or ''} {row['level']} {task}{row['message']}\n")
-    return "".join(lines)
+    return log_text(shown_logs(execution, shown, asked))
 
 
 class LogsDownloadView(RuntimeView):

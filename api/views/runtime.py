@@ -21,7 +21,13 @@ from rest_framework.response import Response
 
 from api import tokens
 from api.app_response import app_response
-from api.lookups import PROBLEM, execution_of, usable_app, viewer_for
+from api.lookups import (
+    PROBLEM,
+    execution_of,
+    refuse_new_submissions_when_closed,
+    usable_app,
+    viewer_for,
+)
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer
@@ -82,6 +88,8 @@ class AppViewView(RuntimeView):
     def get(self, request: Request, tenant: str, uid: str) -> Response:
         app = usable_app(request, uid)
         execution_id = app.parsed.execution_id or request.query_params.get("executionId")
+        if not execution_id:
+            refuse_new_submissions_when_closed(app)
         execution = execution_of(app, execution_id) if execution_id else None
         return Response(view_of(request, app, execution))
 
@@ -189,6 +197,7 @@ class DispatchView(RuntimeView):
         target = app_target(app, tokens.read_dispatch, dispatch_token, "action")
         session = browser_session(request)
         if target.action == CREATE:
+            refuse_new_submissions_when_closed(app)
             return self._create(request, app, session)
         execution = execution_of(app, target.execution_id)
         voter = interactions.Voter(
@@ -250,6 +259,8 @@ class StreamView(RuntimeView):
     def get(self, request: Request, tenant: str, uid: str, stream: str) -> StreamingHttpResponse:
         app = usable_app(request, uid)
         target = app_target(app, tokens.read_stream, stream, "stream")
+        if not target.execution_id:
+            refuse_new_submissions_when_closed(app)
         execution = execution_of(app, target.execution_id) if target.execution_id else None
         fields = open_fields(app)[0] if execution is None else None
         events = LayoutStream(app, execution, viewer_for(request, app, execution), fields)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO, Any, ParamSpec, TypeVar
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -141,8 +142,10 @@ class KestraClient:
         except ValueError:
             raise KestraUnavailable("Kestra answered with a body that is not JSON") from None
 
-    def _api(self, path: str) -> str:
-        return f"/api/v1/{self.tenant}{path}"
+    def _api(self, *segments: str) -> str:
+        """The tenant's API path to these segments, each quoted: an id holding `/`, `?` or
+        `..` stays one segment and cannot reach another endpoint."""
+        return "/api/v1/" + "/".join(quote(str(s), safe="") for s in (self.tenant, *segments))
 
     @_endpoint_name
     def ping(self, timeout: float) -> str:
@@ -170,15 +173,15 @@ class KestraClient:
 
     def _action(self, execution_id: str, action: str) -> str:
         if self.dialect().v2:
-            return self._api(f"/executions/{execution_id}/actions/{action}")
-        return self._api(f"/executions/{execution_id}/{action}")
+            return self._api("executions", execution_id, "actions", action)
+        return self._api("executions", execution_id, action)
 
     # flows
 
     @_endpoint_name
     def flow(self, namespace: str, flow_id: str, revision: int | None = None) -> dict[str, Any]:
         params = {"revision": revision} if revision else None
-        return self._json("GET", self._api(f"/flows/{namespace}/{flow_id}"), params=params)
+        return self._json("GET", self._api("flows", namespace, flow_id), params=params)
 
     # executions
 
@@ -210,8 +213,8 @@ class KestraClient:
         files: Mapping[str, FileField] | None,
         params: list[tuple[str, str]],
     ) -> dict[str, Any]:
-        """A flow's inputs, as Kestra's execution endpoints take them, to `path`."""
-        return self._json("POST", self._api(path), params=params, **self._multipart(values, files))
+        """A flow's inputs, as Kestra's execution endpoints take them, to `path` (_api's)."""
+        return self._json("POST", path, params=params, **self._multipart(values, files))
 
     @_endpoint_name
     def validate_inputs(
@@ -222,7 +225,7 @@ class KestraClient:
         files: Mapping[str, FileField] | None = None,
         revision: int | None = None,
     ) -> dict[str, Any]:
-        path = f"/executions/{namespace}/{flow_id}/validate"
+        path = self._api("executions", namespace, flow_id, "validate")
         return self._post_inputs(path, values, files, self._revision(revision))
 
     @_endpoint_name
@@ -236,11 +239,12 @@ class KestraClient:
         revision: int | None = None,
     ) -> dict[str, Any]:
         params = self._labels(labels) + self._revision(revision)
-        return self._post_inputs(f"/executions/{namespace}/{flow_id}", values, files, params)
+        path = self._api("executions", namespace, flow_id)
+        return self._post_inputs(path, values, files, params)
 
     @_endpoint_name
     def execution(self, execution_id: str) -> dict[str, Any]:
-        return self._json("GET", self._api(f"/executions/{execution_id}"))
+        return self._json("GET", self._api("executions", execution_id))
 
     @_endpoint_name
     def find_executions(
@@ -256,7 +260,7 @@ class KestraClient:
         else:
             params = [("namespace", namespace), ("flowId", flow_id), *self._labels(labels)]
         params += [("page", "1"), ("size", "100")]
-        body = self._json("GET", self._api("/executions/search"), params=params) or {}
+        body = self._json("GET", self._api("executions", "search"), params=params) or {}
         return list(body.get("results") or [])
 
     @_endpoint_name
@@ -284,7 +288,7 @@ class KestraClient:
             params = [("namespace", namespace), ("flowId", flow_id)]
             params += [("state", state) for state in states]
         params += [("page", str(page)), ("size", str(size))]
-        body = self._json("GET", self._api("/executions/search"), params=params) or {}
+        body = self._json("GET", self._api("executions", "search"), params=params) or {}
         results = list(body.get("results") or [])
         return results, int(body.get("total") or len(results))
 
@@ -293,7 +297,7 @@ class KestraClient:
         """The flow-level outputs: in the execution up to 1.3, at their own endpoint in 2.x."""
         if not self.dialect().v2:
             return dict(execution.get("outputs") or {})
-        body = self._json("GET", self._api(f"/outputs/executions/{execution['id']}"))
+        body = self._json("GET", self._api("outputs", "executions", execution["id"]))
         return dict(body or {})
 
     @_endpoint_name
@@ -306,11 +310,11 @@ class KestraClient:
                 if run.get("outputs")
             }
         execution_id = execution["id"]
-        runs = self._json("GET", self._api(f"/outputs/tasks/{execution_id}")) or []
+        runs = self._json("GET", self._api("outputs", "tasks", execution_id)) or []
         outputs: dict[str, Any] = {}
         for run in runs:
-            path = f"/outputs/tasks/{execution_id}/{run['taskRunId']}"
-            values = self._json("GET", self._api(path))
+            path = self._api("outputs", "tasks", execution_id, run["taskRunId"])
+            values = self._json("GET", path)
             if values:
                 outputs[run["taskId"]] = values
         return outputs
@@ -348,7 +352,7 @@ class KestraClient:
     def preview(self, execution_id: str, path: str, max_rows: int = 100) -> dict[str, Any]:
         params = {"path": path, "maxRows": str(max_rows), "encoding": "UTF-8"}
         return self._json(
-            "GET", self._api(f"/executions/{execution_id}/file/preview"), params=params
+            "GET", self._api("executions", execution_id, "file", "preview"), params=params
         )
 
     @_endpoint_name
@@ -379,14 +383,14 @@ class KestraClient:
         if min_level:
             key = "filters[level][GREATER_THAN_OR_EQUAL_TO]" if self.dialect().v2 else "minLevel"
             params[key] = min_level
-        return list(self._json("GET", self._api(f"/logs/{execution_id}"), params=params) or [])
+        return list(self._json("GET", self._api("logs", execution_id), params=params) or [])
 
     @_endpoint_name
     def download(self, execution_id: str, path: str) -> tuple[Iterator[bytes], dict[str, str]]:
         """Stream a kestra:// file of an execution: (chunks, response headers)."""
         response = self._request(
             "GET",
-            self._api(f"/executions/{execution_id}/file"),
+            self._api("executions", execution_id, "file"),
             params={"path": path},
             stream=True,
         )

@@ -142,6 +142,9 @@ def _submit(request: HttpRequest, app: App, resubmits: Execution | None) -> Http
 def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     """The form's fields for what has been typed so far: conditional inputs and dynamic
     values follow the answers. Files are not sent here; they are checked on submit."""
+    allowed, wait = throttle.allow_validation(request)
+    if not allowed:  # the form stays as it is; the values are checked again on submit
+        return HttpResponse(status=429, headers={"Retry-After": str(wait)})
     try:
         flow = forms.flow_definition(app)
         values = forms.read_values(request.POST, forms.flow_inputs(flow))

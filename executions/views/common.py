@@ -37,11 +37,14 @@ def _embeddable(response: HttpResponseBase) -> HttpResponseBase:
     return response
 
 
-def _app_or_refusal(request: HttpRequest, uid: str, known: App | None = None) -> App | HttpResponse:
+def _app_or_refusal(
+    request: HttpRequest, uid: str, known: App | None = None, *, started: bool = False
+) -> App | HttpResponse:
     """The app named in the URL for this person (accounts.policy decides), or the answer
-    instead: 404, the login page, or 410 outside its expiration dates."""
+    instead: 404, the login page, or 410 outside its expiration dates (not for an
+    execution that started: `started`)."""
     try:
-        return policy.app_for(request.user, uid, known=known)
+        return policy.app_for(request.user, uid, known=known, started=started)
     except policy.NotFound as refusal:
         raise Http404(str(refusal)) from None
     except policy.LoginRequired:
@@ -71,7 +74,7 @@ def execution_view(view: AppView) -> AppView:
     @wraps(view)
     def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponseBase:
         tracked = interactions.tracked_execution(uid, execution_id)
-        app = _app_or_refusal(request, uid, known=tracked.app if tracked else None)
+        app = _app_or_refusal(request, uid, known=tracked.app if tracked else None, started=True)
         if isinstance(app, HttpResponse):
             return app
         execution = execution_or_answer(request, app, execution_id, tracked)

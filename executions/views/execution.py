@@ -18,8 +18,9 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_POST
 
-from apps_catalog.models import App
+from apps_catalog.models import App, site_url
 from executions import interactions, presenters, services
+from executions.blocks import LogFilter, app_stage_blocks, log_text, shown_logs
 from executions.kestra import (
     KestraNotFound,
     KestraRejected,
@@ -114,6 +115,19 @@ def execution_file_preview(
         "executions/_preview.html" if request.GET.get("partial") else "executions/preview.html"
     )
     return render(request, template, context)
+
+
+@require_GET
+@execution_view
+def execution_logs(request: HttpRequest, app: App, execution: Execution) -> HttpResponse:
+    """The log lines the page shows (its stage's Logs blocks, through their filters) as a
+    text file; empty where the page shows no logs."""
+    shown = app_stage_blocks(app, execution.stage, execution, site_url(request)).log_filters()
+    text = log_text(shown_logs(execution, shown, LogFilter()))
+    response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = presenters.attachment(f"{execution.public_id}.log")
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 ActionView = Callable[[HttpRequest, App, Execution], HttpResponse]

@@ -7,6 +7,8 @@ import re
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts import identities
 from accounts.identities import IdentityRefused, identity_sign_in, person_from_claims
@@ -40,6 +42,14 @@ def test_a_lone_group_is_a_list_and_names_a_group_cannot_hold_are_left_out() -> 
     assert person_from_claims(claims(groups="HR"), issuer=ISSUER).groups == {"HR"}
     person = person_from_claims(claims(groups=["HR", "", "x" * 151]), issuer=ISSUER)
     assert person.groups == {"HR"}
+
+
+def test_an_email_the_provider_has_not_verified_is_not_kept() -> None:
+    def email(**changes):
+        return person_from_claims(claims(email="ada@corp", **changes), issuer=ISSUER).email
+
+    assert email() == email(email_verified=True) == "ada@corp"
+    assert email(email_verified=False) == ""
 
 
 def test_the_claim_names_come_from_the_settings(settings) -> None:
@@ -81,6 +91,21 @@ def test_a_person_signing_in_twice_at_once_gets_one_account(monkeypatch) -> None
     user = identity_sign_in(claims=claims(), issuer=ISSUER)
     assert User.objects.get() == user and Identity.objects.count() == 1
     assert set(Group.objects.values_list("name", flat=True)) == {"HR"}
+
+
+@pytest.mark.django_db
+def test_a_sign_in_that_changes_nothing_writes_nothing() -> None:
+    """A machine's API calls are each a sign-in: while the claims stay the same they read
+    and never take the database's write lock."""
+    identity_sign_in(claims=claims(email="ada@corp"), issuer=ISSUER)
+    User.objects.get().groups.add(Group.objects.create(name="Helpdesk"))  # by hand
+    with CaptureQueriesContext(connection) as queries:
+        identity_sign_in(claims=claims(email="ada@corp"), issuer=ISSUER)
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "SELECT"]
+    with CaptureQueriesContext(connection) as queries:
+        identity_sign_in(claims=claims(email="ada@example.com"), issuer=ISSUER)
+    assert any(q["sql"].startswith("UPDATE") for q in queries)
+    assert User.objects.get().email == "ada@example.com"
 
 
 @pytest.mark.django_db

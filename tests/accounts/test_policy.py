@@ -133,7 +133,8 @@ def test_use_an_app_whatever_its_dates(world, persona):
     assert _names(world["apps"], policy.usable_apps(user, dates=False)) == USE_ANY_DATES[persona]
 
 
-SEE_PUBLIC = {"by_browser", "by_outsider"}
+# An app's expiration dates stop new submissions only: what was submitted stays reachable.
+SEE_PUBLIC = {"by_browser", "by_outsider", "by_browser_on_closed"}
 SEE = {
     "anonymous": SEE_PUBLIC,
     "browser": SEE_PUBLIC,
@@ -158,12 +159,13 @@ def test_see_an_execution_its_files_and_logs(world, persona):
 
 ACT = {
     "anonymous": set(),
-    "browser": {"by_browser"},  # the session that submitted it, on a public app
+    # the session that submitted it, on a public app, closed since or not
+    "browser": {"by_browser", "by_browser_on_closed"},
     "outsider": {"by_outsider"},  # what they submitted on a public app, not on a private one
     "member": {"by_outsider_on_private"},
     "grantee": {"by_outsider_on_private", "by_browser", "by_outsider"},
     "manager": set(),
-    "admin": {"by_outsider_on_private", "by_browser", "by_outsider"},
+    "admin": {"by_outsider_on_private", "by_browser", "by_outsider", "by_browser_on_closed"},
 }
 
 
@@ -292,6 +294,23 @@ def test_the_app_a_url_names(world, persona, known):
         else:
             with pytest.raises(REFUSALS[answer]):
                 policy.app_for(user, app.uid, known=app if known else None)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_the_app_of_a_started_execution_ignores_the_expiration_dates(world, persona):
+    """`started`: the doors of an execution (its page, files, decisions) find its app
+    outside its dates too; a disabled app stays missing, access stays as it was."""
+    user, _session = _person(world, persona)
+
+    for name, app in world["apps"].items():
+        answer = LOOKUP[persona][name]
+        if answer == CLOSED_NOW:
+            answer = FOUND
+        if answer == FOUND:
+            assert policy.app_for(user, app.uid, started=True) == app
+        else:
+            with pytest.raises(REFUSALS[answer]):
+                policy.app_for(user, app.uid, started=True)
 
 
 def test_an_unknown_uid_is_not_found(admin):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
@@ -49,8 +50,8 @@ def come_back(client: Client, callback: str):
     return client.get(f"{parts.path}?{parts.query}")
 
 
-def sign_in(client: Client, username: str = "alice"):
-    callback = sign_in_at_provider(requests.Session(), start(client), username=username)
+def sign_in(client: Client, username: str = "alice", next_url: str = "/apps/"):
+    callback = sign_in_at_provider(requests.Session(), start(client, next_url), username=username)
     return come_back(client, callback)
 
 
@@ -205,6 +206,13 @@ def test_an_issuer_the_discovery_does_not_confirm_is_refused(provider, client, s
     refused(client.get("/accounts/oidc/start/"), 502, "names another issuer", logs)
 
 
+def test_an_issuer_that_does_not_answer_is_refused(provider, client, settings, logs):
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        settings.OIDC_ISSUER = f"http://127.0.0.1:{unused.getsockname()[1]}"
+    refused(client.get("/accounts/oidc/start/"), 502, "discovery failed: ConnectionError", logs)
+
+
 def test_a_staff_account_of_the_same_name_is_not_taken_over(provider, client, logs) -> None:
     staff = make_user("alice", staff=True)
     refused(sign_in(client), 403, "staff account", logs)
@@ -247,6 +255,18 @@ def test_local_login_off_takes_no_password_anywhere(provider, client, settings) 
     basic = Client(headers={"Authorization": "Basic ZGVtbzpjb3JyZWN0IGhvcnNlIGJhdHRlcnkgc3RhcGxl"})
     assert basic.get("/api/v1/main/apps/tags").status_code == 401
     assert sign_in(client).status_code == 302
+
+
+def test_the_admin_login_offers_the_provider_and_lets_staff_in(provider, client, settings):
+    page = client.get("/admin/login/?next=/admin/").content.decode()
+    assert "Sign in with Test IdP" in page and "/accounts/oidc/start/?next=/admin/" in page
+    assert 'name="password"' in page
+    settings.LOCAL_LOGIN = False
+    assert 'name="password"' not in client.get("/admin/login/").content.decode()
+    sign_in(client)
+    User.objects.filter(username="alice").update(is_staff=True)  # made staff by hand
+    assert sign_in(client, next_url="/admin/")["Location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
 
 
 def test_logout_ends_the_provider_session_too(provider, client) -> None:

@@ -10,7 +10,6 @@ from django.test import Client
 from kestrapy.exceptions import NotFoundException, UnauthorizedException
 
 from accounts.models import ApiToken, token_digest
-from tests.personas import PASSWORD
 
 from .conftest import TENANT, kestra_client
 
@@ -147,7 +146,7 @@ def test_the_tokens_page_needs_a_login(client: Client) -> None:
 @pytest.mark.django_db
 def test_an_admin_issues_a_token_shown_once(personas) -> None:
     admin = Client()
-    admin.login(username=personas["superuser"].user.username, password=PASSWORD)
+    admin.force_login(personas["superuser"].user)
     response = admin.post(
         "/admin/accounts/apitoken/add/",
         {"user": personas["member"].user.pk, "name": "issued by ada"},

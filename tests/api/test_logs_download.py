@@ -92,3 +92,34 @@ def test_the_download_gives_the_lines_of_the_stages_logs_blocks_and_the_page_the
 def test_a_stage_without_a_logs_block_gives_no_line() -> None:
     uid, execution = _in_stage("SUCCESS")
     assert _downloaded(uid, execution) == []
+
+
+def _from_the_page(uid: str, execution: Execution) -> tuple[str, list[str]]:
+    """The page's "Download logs" link, and what it gives."""
+    page = Client().get(f"/apps/{uid}/executions/{execution.kestra_id}/").content.decode()
+    link = f"/apps/{uid}/executions/{execution.kestra_id}/logs/"
+    response = Client().get(link)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == f'attachment; filename="{execution.kestra_id}.log"'
+    lines = [line.split(" ", 2)[2] for line in response.content.decode().splitlines()]
+    return ("Download logs" if f'href="{link}"' in page else ""), lines
+
+
+def test_the_page_offers_its_logs_as_a_file_with_the_lines_it_shows() -> None:
+    uid, execution = _in_stage("FAILURE")
+    button, lines = _from_the_page(uid, execution)
+    assert button == "Download logs"
+    assert lines == _downloaded(uid, execution)  # the same lines as the API's download
+    assert "[extract] wrote the extract to a secret bucket" not in lines
+
+    uid, execution = _in_stage("SUCCESS")  # no Logs block: no button, nothing to download
+    assert _from_the_page(uid, execution) == ("", [])
+
+
+def test_the_pages_logs_follow_the_apps_access() -> None:
+    uid, execution = _in_stage("RUNNING")
+    app = execution.app
+    app.source = app.source.replace("access: PUBLIC", "access: PRIVATE")
+    app_save_source(source=app.source, app=app)
+    response = Client().get(f"/apps/{uid}/executions/{execution.kestra_id}/logs/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -127,6 +127,27 @@ def test_an_id_token_is_not_taken_for_an_access_token(provider, idp_client, sett
     assert not User.objects.exists()
 
 
+def made_up(algorithm: str, key: str | None, provider_issuer: str) -> str:
+    """A token with the provider's issuer and key id, not signed by its key."""
+    claims = {"iss": provider_issuer, "sub": "sub-alice", "aud": API_AUDIENCE, "exp": 4102444800}
+    claims |= {"preferred_username": "alice", "groups": ["HR"]}
+    return jwt.encode(claims, key, algorithm=algorithm, headers={"kid": "test-key"})
+
+
+@pytest.mark.parametrize("kind", ["garbage", "none", "hs256"])
+def test_made_up_tokens_are_refused_never_an_error(provider, idp_client, kind) -> None:
+    token = {
+        "garbage": "a.b.c",
+        "none": made_up("none", None, provider.issuer),
+        # The client secret is shared with the portal: a token "signed" with it is no proof.
+        "hs256": made_up("HS256", idp_client.client_secret, provider.issuer),
+    }[kind]
+    response = catalog(token)
+    assert response.status_code == 401, response.content
+    assert "The access token is refused" in response.json()["detail"]
+    assert not User.objects.exists()
+
+
 def test_a_token_without_the_groups_claim_is_refused(provider, idp_client, logs) -> None:
     provider.put_user("alice")
     refused(catalog(access_token(provider, idp_client, username="alice")), "no groups", logs)

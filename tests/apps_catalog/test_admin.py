@@ -288,6 +288,29 @@ def test_the_preview_draws_every_stage_with_sample_data(client, kestra, admin):
     assert not App.objects.exists()
 
 
+def test_the_preview_shows_an_expression_that_does_not_render_at_its_block(client, kestra, admin):
+    client.force_login(admin)
+    source = app_yaml("shown", access="PUBLIC") + block(
+        """
+        layout:
+          - on: SUCCESS
+            blocks:
+              - type: Markdown
+                content: "Done for {{ inputs.dataset }}{{ outputs.nope.uri }}."
+        """
+    )
+
+    html = client.post(PREVIEW, {"source": source}).json()["html"]
+
+    success = html[html.index('id="stage-SUCCESS"') : html.index('id="stage-FAILURE"')]
+    assert "An expression in this Markdown block did not render" in success
+    assert (
+        "Unable to find `nope` used in the expression "
+        "`Done for {{ inputs.dataset }}{{ outputs.nope.uri }}.` at line 1"
+    ) in success
+    assert "Done for " in success
+
+
 def test_the_preview_answers_the_issues_of_a_broken_source(client, admin):
     client.force_login(admin)
 

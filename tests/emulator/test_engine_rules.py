@@ -677,3 +677,36 @@ def test_uploads_are_stored_for_enabled_file_inputs_only(tmp_path):
     prefix = "kestra:///company/team/my_flow/executions/exec1/inputs"
     assert storage.read(f"{prefix}/doc/a.csv") == b"1,2"
     assert [p.name for p in tmp_path.rglob("*") if p.is_file()] == ["a.csv"]
+
+
+def test_expressions_follow_kestras_pebble_in_task_properties(engine):
+    execution = run(
+        engine,
+        flow(
+            {"id": "concat", "type": LOG, "message": "{{ 'a' + 1 }} {{ 7 / 2 }} {{ true }}"},
+            {"id": "coalesce", "type": LOG, "message": "{{ trigger.date ?? 'manual' }}"},
+        ),
+    )
+    assert states(execution)[-1] == "SUCCESS"
+    assert log_lines(execution) == ["INFO a1 3 true", "INFO manual"]
+
+
+def test_an_expression_that_fails_fails_its_task_with_kestras_message(engine):
+    execution = run(
+        engine,
+        flow(
+            {"id": "bad", "type": LOG, "message": "{{ 'a' * 1 }}"},
+            {"id": "never", "type": LOG, "message": "never"},
+        ),
+    )
+    assert states(execution) == ["CREATED", "RUNNING", "FAILED"]
+    assert task_states(execution) == {"bad": ["CREATED", "RUNNING", "FAILED"]}
+    assert log_lines(execution) == ["ERROR For input string: \"a\" ({{ 'a' * 1 }})"]
+
+
+def test_an_unknown_variable_fails_its_task_in_kestras_words(engine):
+    execution = run(engine, flow({"id": "bad", "type": LOG, "message": "{{inputs.invalid}}"}))
+    assert task_states(execution) == {"bad": ["CREATED", "RUNNING", "FAILED"]}
+    assert log_lines(execution) == [
+        "ERROR Unable to find `invalid` used in the expression `{{inputs.invalid}}` at line 1"
+    ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kestra_emulator.expressions import ExpressionError, is_truthy, render, render_typed
+from kestra_emulator.expressions import is_truthy, render, render_typed
+from kestra_pebble import PebbleError
 
 CONTEXT = {
     "inputs": {"name": "ann", "n": 3, "flag": False, "none": None, "request": {"name": "Bo"}},
@@ -30,7 +31,7 @@ CONTEXT = {
         ("{{ inputs.n > 2 ? 'big' : 'small' }}", "big"),
         ("{{ 'a?b:c' }}", "a?b:c"),
         ("{{ inputs.missing is defined }}", "false"),
-        ("{{ {'a': 1} | json }}", '{"a": 1}'),
+        ("{{ {'a': 1} | json }}", '{"a":1}'),
         ("{{ '2024-12-03' | date('dd/MM/yyyy') }}", "03/12/2024"),
         ("line\n", "line\n"),
     ],
@@ -47,12 +48,12 @@ def test_render_typed_keeps_lists_and_booleans() -> None:
 
 @pytest.mark.parametrize("template", ["{{ inputs.missing }}", "{{ outputs.x.y }}", "{{ (}}"])
 def test_strict_mode_errors(template: str) -> None:
-    with pytest.raises(ExpressionError):
+    with pytest.raises(PebbleError):
         render(template, CONTEXT)
 
 
 def test_sandbox_blocks_python_internals() -> None:
-    with pytest.raises(ExpressionError):
+    with pytest.raises(PebbleError):
         render("{{ inputs.__class__.__mro__[1].__subclasses__() }}", CONTEXT)
 
 
@@ -71,3 +72,15 @@ def test_sandbox_blocks_python_internals() -> None:
 )
 def test_truthiness(value: object, truthy: bool) -> None:
     assert is_truthy(value) is truthy
+
+
+def test_secret_reads_the_environment_as_kestras_open_source_edition(monkeypatch):
+    monkeypatch.setenv("SECRET_API_TOKEN", "czNjcjN0")  # base64 of "s3cr3t"
+    assert render("Bearer {{ secret('API_TOKEN') }}", CONTEXT) == "Bearer s3cr3t"
+    with pytest.raises(PebbleError, match="Cannot find secret for key 'MISSING'."):
+        render("{{ secret('MISSING') }}", CONTEXT)
+
+
+def test_a_backend_function_the_emulator_lacks_is_an_error_naming_it():
+    with pytest.raises(PebbleError, match=r"Function or Macro \[kv\] does not exist."):
+        render("{{ kv('KEY') }}", CONTEXT)

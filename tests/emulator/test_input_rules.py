@@ -400,6 +400,33 @@ def test_a_condition_turns_an_input_on_or_off():
     assert not off["after"].enabled
 
 
+def test_a_condition_written_as_kestras_example_flows_write_it_turns_an_input_on():
+    """`equals` is Pebble's word for `==`; Kestra's example flows use it in dependsOn."""
+    definitions = [
+        {"id": "resource_type", "type": "SELECT", "values": ["Cloud VM", "Access"]},
+        {
+            "id": "cloud_provider",
+            "type": "SELECT",
+            "values": ["AWS", "GCP"],
+            "dependsOn": {
+                "inputs": ["resource_type"],
+                "condition": "{{ inputs.resource_type equals 'Cloud VM' }}",
+            },
+        },
+    ]
+    on = resolve(definitions, {"resource_type": ["Cloud VM"], "cloud_provider": ["AWS"]})
+    assert on["cloud_provider"].enabled and on["cloud_provider"].value == "AWS"
+    off = resolve(definitions, {"resource_type": ["Access"], "cloud_provider": ["AWS"]})
+    assert not off["cloud_provider"].enabled and off["cloud_provider"].errors == []
+
+
+def test_a_default_may_format_a_date_with_javas_patterns():
+    (result,) = resolve(
+        [{"id": "day", "type": "STRING", "defaults": "{{ '2024-12-03' | date('dd/MM/yyyy') }}"}]
+    ).values()
+    assert (result.value, result.is_default, result.errors) == ("03/12/2024", True, [])
+
+
 def test_a_condition_that_does_not_render_disables_the_input_with_its_cause():
     (_, result) = resolve(
         [

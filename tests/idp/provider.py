@@ -89,7 +89,7 @@ def start() -> IdentityProvider:
         text=True,
     )
     issuer = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while True:
         try:
             requests.get(f"{issuer}/.well-known/openid-configuration", timeout=1).raise_for_status()

@@ -53,7 +53,9 @@ def test_a_visitor_requests_a_dataset_and_downloads_it(worker, data_request_app)
     assert execution.logs.filter(message__contains="Preparing 25 rows of products").exists()
 
     done = client.get(execution_url).content.decode()
-    assert "products" in done and "2025-01-31" in done
+    # The Inputs block names each input as the flow does and shows a DATE as a date.
+    assert '<dt title="dataset">Dataset</dt>' in done and "products" in done
+    assert "Include records since" in done and "31 January 2025" in done
     link = re.search(r'href="([^"]+/files/\?path=[^"]+)"', done)
     assert link, "the SUCCESS page links the data output for download"
     download = client.get(link.group(1).replace("&amp;", "&"))

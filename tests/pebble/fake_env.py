@@ -10,9 +10,15 @@ from typing import Any
 
 
 class FakeEnv:
-    def __init__(self, context: Mapping[str, Any] | None = None, *, max_items: int = 10_000):
+    def __init__(
+        self,
+        context: Mapping[str, Any] | None = None,
+        *,
+        max_items: int = 10_000,
+        max_output: int = 1_000_000,
+    ):
         self.context = dict(context or {})
-        self.max_output = 1_000_000
+        self.max_output = max_output
         self.max_items = max_items
         self.renders = 0
 

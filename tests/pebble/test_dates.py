@@ -121,9 +121,10 @@ def test_date_writes_what_kestra_writes(value, args, kwargs, expected):
 def test_timestamps_count_from_1970_as_kestra_counts():
     assert (
         apply("timestamp", NOW, timeZone="Europe/Paris"),
+        apply("timestampMilli", NOW, timeZone="Europe/Paris"),
         apply("timestampMicro", NOW, timeZone="Europe/Paris"),
         apply("timestampNano", NOW, timeZone="Europe/Paris"),
-    ) == (1378653552, "1378653552000123456", "1378653552123456000")
+    ) == (1378653552, 1378653552123, "1378653552000123456", "1378653552123456000")
 
 
 @pytest.mark.parametrize(
@@ -136,6 +137,7 @@ def test_timestamps_count_from_1970_as_kestra_counts():
         (5, "MONTHS", "2014-02-08T16:19:12.123456+01:00"),
         (-13, "YEARS", "2000-09-08T17:19:12.123456+02:00"),
         (90, "MINUTES", "2013-09-08T18:49:12.123456+02:00"),
+        (-123456000, "NANOS", "2013-09-08T17:19:12.000000+02:00"),
     ],
 )
 def test_date_add_moves_by_the_unit_kestra_names(amount, unit, expected):
@@ -175,6 +177,32 @@ def test_date_fails_with_javas_message(value, kwargs, message):
     with pytest.raises(PebbleError) as raised:
         apply("date", value, **kwargs)
     assert str(raised.value) == message
+
+
+def test_adding_past_the_last_instant_is_an_error_not_a_crash():
+    with pytest.raises(PebbleError, match="Instant exceeds minimum or maximum instant"):
+        apply("dateAdd", NOW, 10**15, "HOURS")
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs"),
+    [
+        (10**15, {}),
+        (dt.datetime(9999, 12, 31, 23, tzinfo=dt.UTC), {"timeZone": "Pacific/Kiritimati"}),
+        (dt.datetime(1, 1, 1, tzinfo=dt.UTC), {"timeZone": "America/New_York"}),
+    ],
+)
+def test_a_date_past_the_range_is_an_error_not_a_crash(value, kwargs):
+    with pytest.raises(PebbleError, match="Instant exceeds minimum or maximum instant"):
+        apply("date", value, **kwargs)
+
+
+def test_eras_and_forever_fail_as_in_java():
+    assert apply("dateAdd", NOW, 0, "ERAS", timeZone="Europe/Paris").startswith("2013-09-08")
+    with pytest.raises(PebbleError, match=r"Invalid value for Era \(valid values 0 - 1\): 2"):
+        apply("dateAdd", NOW, 1, "ERAS")
+    with pytest.raises(PebbleError, match="Unsupported unit: Forever"):
+        apply("dateAdd", NOW, 1, "FOREVER")
 
 
 def test_an_unknown_unit_is_named_as_java_names_it():

@@ -339,3 +339,39 @@ def test_a_lenient_render_of_a_template_that_does_not_parse_keeps_its_text(
     assert text == "Total:  items"
     assert len(errors) == 1
     assert 'Unclosed ")"' in errors[0]
+
+
+def test_a_template_rendered_inside_another_shares_its_loop_budget() -> None:
+    limits = Limits(max_iterations=20, max_depth=3)
+    engine = Engine(filters=FILTERS, functions=FUNCTIONS, limits=limits)
+    inner = "{% for j in 1..5 %}{% endfor %}"
+    assert engine.render("{% for i in 1..3 %}{{ render('" + inner + "') }}{% endfor %}", {}) == ""
+    with pytest.raises(PebbleError, match="The loops run more than 20 times"):
+        engine.render("{% for i in 1..4 %}{{ render('" + inner + "') }}{% endfor %}", {})
+
+
+KESTRA_COALESCING = {"block": {"test": {"child": "awesome"}}, "inner": "test", "empty": {}}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [  # Kestra's NullCoalescingExpressionTest
+        "{{ inner.bla ?? block.test.child }}",
+        "{{ block.test.child ?? inner.bla }}",
+        "{{ block.test.child ?? null }}",
+        "{{ block[inner].child ?? null }}",
+        "{{ block[missing].child ?? block[inner].child }}",
+        "{{ block[missing].child ?? block[missing2].child ?? block[inner].child }}",
+        "{{ missing ?? block.test.child }}",
+    ],
+)
+def test_null_coalescing_as_kestra_tests_it(engine: Engine, source: str) -> None:
+    assert engine.render(source, KESTRA_COALESCING) == "awesome"
+
+
+def test_null_coalescing_of_two_missing_names_is_an_error_and_an_empty_map_is_a_value(
+    engine: Engine,
+) -> None:
+    with pytest.raises(PebbleError, match="Unable to find `missing2`"):
+        engine.render("{{ missing ?? missing2 }}", KESTRA_COALESCING)
+    assert engine.render("{{ empty ?? 'UNDEFINED' }}", KESTRA_COALESCING) == "{}"

@@ -4,6 +4,7 @@ tests give (CoreFiltersTest, the Kestra filter tests) and their error messages."
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +39,8 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
         ("capitalize", "this should be capitalized.", (), {}, "This should be capitalized."),
         ("capitalize", " \nthis should be capitalized.", (), {}, " \nThis should be capitalized."),
         ("capitalize", "", (), {}, ""),
+        ("capitalize", "ßa ǆb", (), {}, "ßa ǆb"),
+        ("title", "ǆb ßa", (), {}, "ǅb ßa"),
         ("title", " \ntest", (), {}, " \nTest"),
         ("title", "test test tEST TEST", (), {}, "Test Test TEST TEST"),
         ("lower", "TEMPLATE", (), {}, "template"),
@@ -107,6 +110,7 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
         ("merge", [1], ([2],), {}, [1, 2]),
         ("merge", [1], ({"a": 2},), {}, [1, {"a": 2}]),
         ("merge", None, ([2],), {}, [2]),
+        ("merge", {"a": 1}, (["b", [1, 2]],), {}, {"a": 1, "b": "b", "[1, 2]": [1, 2]}),
         ("split", "one,two,three", (",",), {}, ["one", "two", "three"]),
         ("split", "one,two,three", (",", 2), {}, ["one", "two,three"]),
         ("split", "a.b.c", ("\\.",), {}, ["a", "b", "c"]),
@@ -135,6 +139,8 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
         ("className", 1.5, (), {}, "java.lang.Double"),
         ("className", True, (), {}, "java.lang.Boolean"),
         ("distinct", ["1", "1", "2", "3"], (), {}, ["1", "2", "3"]),
+        ("string", 123, (), {}, "123"),
+        ("string", [1, "a", True], (), {}, '[1,"a",true]'),
         ("endsWith", "Hello World", ("World",), {}, True),
         ("startsWith", "Hello World", ("Hello",), {}, True),
         ("startsWith", "Hello World", ("World",), {}, False),
@@ -187,6 +193,9 @@ def apply(name: str, value: Any, *args: Any, **kwargs: Any) -> Any:
             'int: 1\nstring: string\nmap:\n  a: "true"\n',
         ),
         ("yaml", None, (), {}, "null\n"),
+        ("yaml", {"text": "one\ntwo"}, (), {}, "text: |-\n  one\n  two\n"),
+        ("yaml", "one\n\ntwo\n", (), {}, "|\n  one\n\n  two\n"),
+        ("yaml", {"e": "", "n": "null", "y": "yes"}, (), {}, 'e: ""\nn: "null"\ny: "yes"\n'),
         ("jq", [1, 2, 3], (".[0]",), {}, [1]),
         ("jq", {"test": [1, 2, 3]}, (".test[0]",), {}, [1]),
         ("jq", {"second": [1, 2, 3]}, (".second[]",), {}, [1, 2, 3]),
@@ -454,9 +463,65 @@ def test_a_number_read_from_text_is_the_java_type_that_holds_it():
         "3.14159265358979": "java.lang.Double",
         "1.00000000000000000001": "java.lang.Float",
         "1e400": "java.math.BigDecimal",
+        "5L": "java.lang.Long",
     }
     assert {text: apply("className", apply("number", text)) for text in cases} == cases
 
 
+def test_a_number_read_as_a_named_type_keeps_its_java_class():
+    kinds = {
+        "INT": "java.lang.Integer",
+        "LONG": "java.lang.Long",
+        "BIGINTEGER": "java.math.BigInteger",
+    }
+    assert {kind: apply("className", apply("number", "5", kind)) for kind in kinds} == kinds
+    assert apply("number", "5", "LONG") + 1 == 6
+
+
 def test_a_java_float_prints_with_the_digits_java_prints():
     assert to_text(apply("number", "3.14159265358979", "FLOAT")) == "3.1415927"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "args", "kwargs"),
+    [
+        ("indent", "a\nb\nc", (600,), {}),
+        ("nindent", "abc", (1000,), {}),
+        ("replace", "aaaa", ({"a": "x" * 300},), {}),
+        ("replace", "aaaa", ({"(a)": "$1" * 300},), {"regexp": True}),
+        ("join", ["x" * 300] * 4, (), {}),
+    ],
+)
+def test_a_filter_stops_at_the_output_limit_before_building_the_text(name, value, args, kwargs):
+    with pytest.raises(PebbleError, match="A text is longer than 1000 characters"):
+        FILTERS[name](FakeEnv(max_output=1000), value, *args, **kwargs)
+
+
+def test_jq_stops_at_the_limit_on_items():
+    with pytest.raises(PebbleError, match="The jq expression gives more than 100 values"):
+        FILTERS["jq"](FakeEnv(max_items=100), [], "range(1000000)")
+
+
+def test_sort_orders_booleans_and_refuses_mixed_kinds():
+    assert apply("sort", [True, False]) == [False, True]
+    with pytest.raises(PebbleError, match="cannot be compared"):
+        apply("sort", [True, 1])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "args", "kwargs", "message"),
+    [
+        ("replace", "aXb", ({"X": "\\"},), {"regexp": True}, "character to be escaped is missing"),
+        ("replace", "aXb", ({"X": "$1"},), {"regexp": True}, "No group in the regular expression"),
+    ],
+)
+def test_a_bad_replacement_fails_with_a_pebble_error(name, value, args, kwargs, message):
+    with pytest.raises(PebbleError, match=re.escape(message)):
+        apply(name, value, *args, **kwargs)
+
+
+def test_number_format_writes_infinite_decimals_as_java_does():
+    assert (apply("numberFormat", Decimal("-Infinity")), apply("numberFormat", Decimal("NaN"))) == (
+        "-\u221e",
+        "NaN",
+    )

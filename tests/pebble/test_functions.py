@@ -57,6 +57,7 @@ def test_from_json_reads_objects_lists_and_null():
         ),
         ("max", (1, "a"), "invalid operands for mathematical comparison [GREATER_THAN]"),
         ("randomInt", (5, 1), "In 'GenerateRandomNumber' upper is less than lower"),
+        ("parent", (), "Can not use parent function if template does not extend another template."),
     ],
 )
 def test_it_fails_with_kestras_message(name, args, message):
@@ -68,8 +69,9 @@ def test_it_fails_with_kestras_message(name, args, message):
 def test_bad_json_and_ion_are_reported_as_invalid():
     with pytest.raises(PebbleError, match="^Invalid json: "):
         call("fromJson", "{not: json}")
-    with pytest.raises(PebbleError, match="^Invalid ion: "):
-        call("fromIon", "{not: ion")
+    for broken in ("{not: ion", "{", "0x_", "2024-13-45T00:00Z"):
+        with pytest.raises(PebbleError, match="^Invalid ion: "):
+            call("fromIon", broken)
 
 
 def test_from_ion_reads_symbols_timestamps_and_typed_numbers():

@@ -35,6 +35,34 @@ def test_the_limit_is_per_client(settings, kestra, data_request_app):
     assert second.post(f"/apps/{data_request_app.uid}/", VALUES).status_code == 302
 
 
+def test_checks_of_a_forms_values_past_their_limit_get_a_429_and_ask_kestra_no_more(
+    settings, kestra, data_request_app, monkeypatch
+):
+    from executions import interactions
+
+    settings.VALIDATE_RATE_LIMIT = "3/m"
+    asked: list[str] = []
+    validate = interactions.validate
+    monkeypatch.setattr(
+        interactions, "validate", lambda app, *args: asked.append(app.uid) or validate(app, *args)
+    )
+    client = Client()
+    url = f"/apps/{data_request_app.uid}/validate/"
+    statuses = [client.post(url, VALUES).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
+    assert len(asked) == 3
+    assert int(client.post(url, VALUES)["Retry-After"]) > 0
+    assert Client(REMOTE_ADDR="10.0.0.2").post(url, VALUES).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["SUBMISSION_RATE_LIMIT", "VALIDATE_RATE_LIMIT"])
+def test_a_malformed_limit_is_reported_by_the_system_check(settings, name):
+    from kestra_apps.checks import check_settings
+
+    setattr(settings, name, "lots")
+    assert "kestra.E007" in [problem.id for problem in check_settings()]
+
+
 def test_a_filled_honeypot_stores_nothing(client, kestra, data_request_app):
     response = client.post(f"/apps/{data_request_app.uid}/", {**VALUES, "website": "spam.example"})
     assert response.status_code == 400
@@ -47,10 +75,3 @@ def test_a_filled_honeypot_stores_nothing(client, kestra, data_request_app):
 )
 def test_rates_are_read_as_count_per_period(rate, parsed):
     assert parse_rate(rate) == parsed
-
-
-def test_a_malformed_rate_is_reported_by_the_system_check(settings):
-    from kestra_apps.checks import check_settings
-
-    settings.SUBMISSION_RATE_LIMIT = "lots"
-    assert "kestra.E007" in [problem.id for problem in check_settings()]

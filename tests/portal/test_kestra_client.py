@@ -61,7 +61,7 @@ tasks:
     type: io.kestra.plugin.core.storage.Write
     extension: .csv
     content: |-
-      {% for n in range(inputs.rows) %}{{ n }},{{ inputs.name }}
+      {% for n in range(0, inputs.rows - 1) %}{{ n }},{{ inputs.name }}
       {% endfor %}
 outputs:
   - id: loud
@@ -325,6 +325,12 @@ def test_execution_unknown_is_not_found(client: KestraClient) -> None:
         client.execution("0" * 22)
     assert caught.value.status == 404
     assert "not found" in caught.value.message
+
+
+def test_an_id_that_reads_like_a_path_stays_one_segment(client: KestraClient) -> None:
+    # Unquoted, this id walked up to the flow's own endpoint and the flow came back.
+    with pytest.raises(KestraNotFound):
+        client.execution("../flows/test/hello")
 
 
 def test_execution_outputs_are_the_flow_outputs(client: KestraClient) -> None:

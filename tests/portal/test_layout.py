@@ -68,3 +68,42 @@ def test_only_http_and_relative_urls_are_followed():
     assert layout.safe_url("javascript:alert(1)") is None
     assert layout.safe_url("//evil.example/x") is None
     assert layout.safe_url("data:text/html,hi") is None
+
+
+_REGISTER_APP = """\
+id: register
+type: io.kestra.plugin.ee.apps.Execution
+displayName: Register
+namespace: company.team
+flowId: register
+access:
+  type: PUBLIC
+layout:
+  - on: SUCCESS
+    blocks:
+      - type: io.kestra.plugin.ee.apps.core.blocks.Markdown
+        content: "Ticket {{ outputs.reg.values.foo }} for {{ inputs.name }}{{ inputs.nope }}."
+      - type: io.kestra.plugin.ee.apps.core.blocks.Button
+        text: "Open {{ inputs.name }}"
+        url: "https://tickets.example/{{ outputs.reg.nope }}"
+"""
+
+
+def test_a_block_shows_a_task_outputs_values_map_key():
+    definition = parse_app(_REGISTER_APP)
+    context = layout.expression_context(
+        definition=definition,
+        uid="U" * 22,
+        app_url="http://portal/apps/UUU/",
+        execution={"inputs": {"name": "Ada"}},
+        task_outputs={"reg": {"values": {"foo": "IT-42"}}},
+    )
+    (block, button) = layout.resolve(definition, "SUCCESS", context)
+    assert block.props["content"] == "Ticket IT\\-42 for Ada."
+    assert block.errors == (
+        "Unable to find `nope` used in the expression "
+        "`Ticket {{ outputs.reg.values.foo }} for {{ inputs.name }}{{ inputs.nope }}.` at line 1",
+    )
+    # part of an address would lead somewhere else: the button keeps its text, not its link
+    assert (button.props["text"], button.props["url"]) == ("Open Ada", None)
+    assert len(button.errors) == 1

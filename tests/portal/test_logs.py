@@ -38,10 +38,14 @@ def _entries(out: io.StringIO) -> list[dict[str, str]]:
 
 
 @pytest.mark.django_db
-def test_lines_about_an_execution_name_it_and_never_what_was_typed(kestra, json_lines):
+def test_lines_about_an_execution_name_it_and_never_what_was_typed(
+    kestra, json_lines, django_capture_on_commit_callbacks
+):
     app = import_example("it_ticket")
     values = {"title": SECRET_TITLE, "kind": "Bug"}
-    execution = services.execution_submit(app=app, values=values, shown=values)
+    with django_capture_on_commit_callbacks(execute=True):
+        execution = services.execution_submit(app=app, values=values, shown=values)
+        assert "submission stored" not in json_lines.getvalue()  # not before it is
 
     tasks.deliver(execution.pk)
     tasks.poll(execution.pk)

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
-from executions import services, tracking
+from executions import request_counts, services, tracking
 from executions.models import Execution
 from notifications.models import Notification
 from tests.conftest import import_example
@@ -190,6 +190,13 @@ def test_only_allowed_networks_with_the_token_may_scrape(settings, address, auth
         assert response["WWW-Authenticate"].startswith("Bearer")
 
 
+def test_a_network_setting_that_is_not_one_lets_nobody_in_and_breaks_nothing(settings):
+    settings.METRICS_ALLOWED_NETWORKS = ["the office", "10.0.0.0/8"]
+
+    assert Client(REMOTE_ADDR="10.1.2.3").get("/metrics").status_code == 200
+    assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 403
+
+
 def test_by_default_only_this_machine_may_scrape():
     assert Client(REMOTE_ADDR="127.0.0.1").get("/metrics").status_code == 200
     assert Client(REMOTE_ADDR="::1").get("/metrics").status_code == 200
@@ -207,8 +214,10 @@ def test_a_worker_writes_its_requests_without_being_scraped(kestra, settings, it
 
     settings.METRICS_FLUSH_SECONDS = 0.0
     execution = _submit(it_ticket, **TICKET)
+    request_counts.flush()  # what earlier tests of this process counted
+    written = KestraRequestCount.objects.filter(endpoint="create_execution", status="200")
+    before = sum(row.count for row in written)
 
     services.execution_deliver(execution_id=execution.pk)
 
-    written = KestraRequestCount.objects.filter(endpoint="create_execution", status="200")
-    assert sum(row.count for row in written) == 1
+    assert sum(row.count for row in written.all()) == before + 1

@@ -24,7 +24,7 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
-from apps_catalog.models import App
+from apps_catalog.models import App, AppUserObjectPermission
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PRIVATE", "submit"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "view execution"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "download a file"): [LOGIN, "404", "ok", "ok", "404", "ok"],
+    ("PRIVATE", "download the logs"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "resume"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "cancel"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "catalog lists the app"): [LOGIN, "yes", "yes", "yes", "yes", "yes"],
@@ -57,6 +58,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PUBLIC", "submit"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view execution"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "download a file"): ["ok", "ok", "ok", "ok", "ok", "ok"],
+    ("PUBLIC", "download the logs"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "resume someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
     ("PUBLIC", "cancel someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
     ("PUBLIC", "resume own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
@@ -69,6 +71,14 @@ MATRIX: dict[tuple[str, str], list[str]] = {
         "ok",
     ],
     ("ADMIN", "change an app"): [ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, "ok", "ok"],
+    ("ADMIN", "grant themselves use of an app"): [
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        ADMIN_LOGIN,
+        "ok",
+        "ok",
+    ],
 }
 
 # (page, what it lists) → exactly what each persona sees there, in the page's order; LOGIN
@@ -92,9 +102,10 @@ LISTINGS: dict[tuple[str, str], list[str | list[str]]] = {
         ["Open"],
         ["HR", "Locked", "Open"],
     ],
+    # An app's end date stops new requests, not the decisions on those under way.
     ("approvals `/apps/approvals/`", "paused requests"): [
         LOGIN,
-        ["outsider's"],
+        ["outsider's", "expired app's"],
         ["started in Kestra", "outsider's", "member's", "this browser's", "another browser's"],
         ["started in Kestra", "outsider's", "member's", "this browser's", "another browser's"],
         [],
@@ -105,6 +116,7 @@ LISTINGS: dict[tuple[str, str], list[str | list[str]]] = {
             "this browser's",
             "another browser's",
             "locked app's",
+            "expired app's",
         ],
     ],
     ("my requests `/apps/requests/`", "requests"): [
@@ -234,6 +246,13 @@ def render_matrix() -> str:
         "`ok` is a 200 page or an action carried out; `→ login` a redirect to the login page;",
         "a member is granted use through a group, a manager may change apps but was granted",
         "no use of them. PRIVATE and PUBLIC are the app's `access.type`.",
+        "",
+        "**Managers can reach every app.** Whoever may change apps (`change_app`) may grant",
+        "use of any app, to themselves too: on the app's object permissions page in the",
+        "admin, by naming a group of theirs in the YAML's `access.groups`, or by making the",
+        "app PUBLIC. Give `change_app` only to people trusted with every app and its",
+        "requests. The admin's history of an app shows who changed its YAML; a grant made",
+        "on the object permissions page is not recorded there.",
         "",
         "An action cell checks its effect too: a submission is one request, the person's,",
         "that Kestra runs with the inputs sent; a resume moves the execution in Kestra on",
@@ -478,6 +497,15 @@ def _download(world, client, app, expected):
         assert b"Lin asks for 2027-01-04" in b"".join(response.streaming_content)
 
 
+def _download_logs(world, client, app, expected):
+    execution = _paused_execution(world, app)
+    response = client.get(f"/apps/{app.uid}/executions/{execution.kestra_id}/logs/")
+    assert _answer(response) == expected
+    if expected == "ok":
+        assert response["Content-Type"] == "text/plain; charset=utf-8"
+        assert response["Content-Disposition"].startswith("attachment;")
+
+
 def _resume(world, client, app, expected, submitter: Client | None = None):
     execution = _paused_execution(world, app, submitter)
     kestra, kestra_id = world["kestra"], execution.kestra_id
@@ -538,12 +566,31 @@ def _change_app(world, client, app, expected):
     assert (private.display_name == "Time off") == (expected == "ok")
 
 
+def _grant_themselves(world, client, app, expected):
+    """Through the private app's object permissions page: a grant of use to themselves."""
+    private, user = world["PRIVATE"], auth.get_user(client)
+    page = f"/admin/apps_catalog/app/{private.pk}/permissions/"
+    if not user.is_authenticated:
+        assert _answer(client.get(page)) == expected
+        return
+    grants = AppUserObjectPermission.objects.filter(
+        user=user, content_object=private, permission__codename="use_app"
+    )
+    grants.delete()
+    response = client.post(f"{page}user-manage/{user.pk}/", {"permissions": ["use_app"]})
+    assert _answer(response) == expected
+    assert grants.exists() == (expected == "ok")
+    if expected == "ok":
+        assert client.get(f"/apps/{private.uid}/").status_code == 200
+
+
 ACTIONS = {
     "catalog lists the app": _catalog,
     "open app": _open,
     "submit": _submit,
     "view execution": _view,
     "download a file": _download,
+    "download the logs": _download_logs,
     "resume": _resume,
     "cancel": _cancel,
     "resume someone else's": _resume,
@@ -551,6 +598,7 @@ ACTIONS = {
     "resume own (same browser)": _resume_own,
     "read the audit record": _audit,
     "change an app": _change_app,
+    "grant themselves use of an app": _grant_themselves,
 }
 
 

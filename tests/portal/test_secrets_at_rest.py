@@ -113,3 +113,47 @@ def test_values_sealed_before_a_key_rotation_are_still_delivered(
     assert kestra_http.wait_for(own_kestra, execution.kestra_id, {"SUCCESS", "FAILED"}) == (
         "SUCCESS"
     )
+
+
+def _stored_anywhere(execution: Execution) -> str:
+    """Everything the database holds of the execution: its row and its log lines."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM executions_execution WHERE id = %s", [execution.pk])
+        row = str(cursor.fetchone())
+        cursor.execute(
+            "SELECT message FROM executions_executionlog WHERE execution_id = %s", [execution.pk]
+        )
+        return row + str(cursor.fetchall())
+
+
+def test_a_secret_input_kestra_sends_back_is_masked_before_it_is_stored(
+    own_kestra, sealed_app
+) -> None:
+    execution = _posted(sealed_app)
+    services.execution_deliver(execution_id=execution.pk)
+    execution.refresh_from_db()
+    kestra_http.wait_for(own_kestra, execution.kestra_id, {"SUCCESS"})
+    services.execution_poll(execution_id=execution.pk)
+    execution.refresh_from_db()
+    assert execution.state == "SUCCESS"
+    assert PASSPHRASE not in _stored_anywhere(execution)
+    assert execution.snapshot["inputs"]["passphrase"] == "******"
+
+
+def test_a_secret_decided_on_that_kestra_echoes_is_masked_before_it_is_stored(own_kestra) -> None:
+    app, _ = app_save_source(source=kestra_http.app_on("signed_approval"))
+    kestra_id = kestra_http.start_paused(own_kestra, "test", "signed_approval", {})
+    visitor = Client()
+    visitor.force_login(User.objects.create_superuser("root", password="pw-root-12"))
+    page = f"/apps/{app.uid}/executions/{kestra_id}/"
+    assert visitor.get(page).status_code == 200
+    resumed = visitor.post(
+        f"{page}resume/", {"input.approved": "true", "input.passphrase": PASSPHRASE}
+    )
+    assert resumed.status_code == 302
+    assert kestra_http.wait_for(own_kestra, kestra_id, {"SUCCESS", "FAILED"}) == "SUCCESS"
+    execution = Execution.objects.get(kestra_id=kestra_id)
+    services.execution_poll(execution_id=execution.pk)
+    execution.refresh_from_db()
+    assert execution.state == "SUCCESS"
+    assert PASSPHRASE not in _stored_anywhere(execution)

@@ -36,6 +36,35 @@ def test_app_pages_may_be_framed_by_the_listed_sites_only(
     assert catalog["X-Frame-Options"] == "DENY"
 
 
+def test_images_load_from_the_portal_and_inline_only_by_default(client, data_request_app):
+    response = client.get(f"/apps/{data_request_app.uid}/executions/nothing-here/")
+    directives = dict(
+        part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";")
+    )
+    assert directives["img-src"] == "'self' data:"
+
+
+def test_images_load_from_the_configured_sites_too():
+    shown = subprocess.run(  # noqa: S603 - our own interpreter and settings
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CONTENT_SECURITY_POLICY['DIRECTIVES']['img-src'])",
+        ],
+        cwd=ROOT,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "kestra_apps.settings",
+            "IMAGE_ALLOWED_ORIGINS": "https://cdn.example.org,https://img.example.com",
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert shown.strip().endswith("'data:', 'https://cdn.example.org', 'https://img.example.com']")
+
+
 def test_production_settings_pass_the_deployment_checks(tmp_path):
     env = {
         **os.environ,

@@ -25,6 +25,12 @@ def test_the_defaults_pass(settings):
     assert "kestra.E006" not in [problem.id for problem in check_settings()]
 
 
+def test_a_trusted_proxy_that_is_no_address_is_reported(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8", "proxy.example.org"]
+    problems = [problem for problem in check_settings() if problem.id == "kestra.E018"]
+    assert len(problems) == 1 and "proxy.example.org" in problems[0].msg
+
+
 @pytest.mark.parametrize(
     ("storage", "bucket"), [("disk", ""), ("s3", "")], ids=["unknown", "s3 without a bucket"]
 )

@@ -122,6 +122,42 @@ def test_a_request_without_an_address_is_counted_as_unknown():
     assert throttle.client_id(request("10.0.0.9")) == "10.0.0.9"
 
 
+def _via(peer: str, forwarded: str) -> Any:
+    made = request(peer)
+    made.META["HTTP_X_FORWARDED_FOR"] = forwarded
+    return made
+
+
+def test_without_trusted_proxies_the_forwarded_address_is_never_read(settings):
+    settings.TRUSTED_PROXIES = []
+    assert throttle.client_id(_via("10.0.0.5", "203.0.113.7")) == "10.0.0.5"
+
+
+def test_behind_a_trusted_proxy_each_client_is_the_one_it_names(settings, cache):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24", "2001:db8::1"]
+    settings.SUBMISSION_RATE_LIMIT = "1/m"
+    assert throttle.client_id(_via("10.0.0.5", "203.0.113.7")) == "203.0.113.7"
+    # Two proxies in a row: the address the outer one was reached from.
+    assert throttle.client_id(_via("2001:db8::1", "203.0.113.8, 10.0.0.9")) == "203.0.113.8"
+    # Two visitors behind the proxy no longer share one count.
+    assert throttle.allow_submission(_via("10.0.0.5", "203.0.113.7"))[0]
+    assert throttle.allow_submission(_via("10.0.0.5", "203.0.113.8"))[0]
+    assert not throttle.allow_submission(_via("10.0.0.5", "203.0.113.7"))[0]
+
+
+def test_an_address_a_client_writes_itself_is_not_taken(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    # The proxy appends the address it was reached from; what the client sent stays left.
+    assert throttle.client_id(_via("10.0.0.5", "1.2.3.4, 203.0.113.7")) == "203.0.113.7"
+    # A client reaching the portal directly cannot pose as another.
+    assert throttle.client_id(_via("198.51.100.1", "203.0.113.7")) == "198.51.100.1"
+
+
+def test_a_proxy_that_names_nobody_is_the_client(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    assert throttle.client_id(request("10.0.0.5")) == "10.0.0.5"
+
+
 def test_a_limit_of_zero_lets_everything_through_and_counts_nothing(settings, cache):
     settings.SUBMISSION_RATE_LIMIT = "0/m"
     assert list(submit(5)) == [(True, 0)] * 5

@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps_catalog.services import app_save_source
 from executions import services, tracking
 from executions.models import Execution
-from tests.conftest import import_example
+from tests.conftest import EXAMPLES, import_example
 
 pytestmark = pytest.mark.django_db
 
@@ -299,6 +299,29 @@ flowId: vacation_request
         timeout=5,
     )
     assert tracking.executions_discover()[1] == []
+
+
+def test_a_public_app_is_never_handed_an_execution_started_in_kestra(kestra):
+    requests.post(f"{kestra}/_emulator/reset", timeout=5)
+    public, _ = app_save_source(
+        source=(EXAMPLES / "apps" / "vacation_approval.yml")
+        .read_text()
+        .replace("id: vacation_approval", "id: vacation_open")
+        .replace("type: PRIVATE", "type: PUBLIC")
+    )
+    assert public.access == "PUBLIC"
+    response = requests.post(
+        f"{kestra}/api/v1/main/executions/demo/vacation_request",
+        files={key: (None, value) for key, value in VACATION.items()},
+        timeout=5,
+    )
+    kestra_id = response.json()["id"]
+    _wait_in_kestra(kestra, kestra_id, "PAUSED")
+    assert tracking.executions_discover()[1] == []
+    # A private app on the same flow, newer than the public one, tracks it.
+    private = import_example("vacation_approval")
+    tracking.executions_discover()
+    assert Execution.objects.get(kestra_id=kestra_id).app == private
 
 
 def test_tracking_status_prints_the_queue(kestra, faults, data_request_app, capsys):

@@ -4,12 +4,14 @@ a worker stopped half-way (the sweep). Kestra is the emulator over HTTP."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import requests
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.utils import timezone
@@ -121,3 +123,23 @@ def test_the_sweep_removes_what_a_submission_left_behind_and_nothing_waiting(kes
     assert not stopped_half_way.files.exists()
     assert orphan_name not in StoredFile.objects.values_list("name", flat=True)
     assert uploads.sweep(now=timezone.now()) == 0
+
+
+def test_the_sweep_walks_a_file_system_storage_too(kestra, it_ticket, tmp_path, monkeypatch):
+    """UPLOAD_STORAGE=filesystem (one machine): the same sweep, through the storage's listing."""
+    field = SubmissionFile._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", FileSystemStorage(location=tmp_path))
+    assert uploads.sweep(now=timezone.now()) == 0  # nothing was ever uploaded: no folder yet
+
+    waiting = _submit(it_ticket)
+    orphan = _submit(it_ticket)
+    orphan_path = tmp_path / orphan.files.get().file.name
+    SubmissionFile.objects.filter(execution=orphan).delete()
+    an_hour_ago = (timezone.now() - uploads.ORPHAN_AFTER - timedelta(seconds=1)).timestamp()
+    os.utime(orphan_path, (an_hour_ago, an_hour_ago))
+
+    assert uploads.sweep(now=timezone.now()) == 1
+
+    assert not orphan_path.exists()
+    assert (tmp_path / waiting.files.get().file.name).read_bytes() == NOTES
+    assert StoredFile.objects.count() == 0
