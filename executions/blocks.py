@@ -33,7 +33,7 @@ from apps_catalog.blocks import BLOCKS, LOG_LEVELS
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url
 from executions import layout
-from executions.forms import MASK, Field
+from executions.forms import MASK, Field, flow_inputs
 from executions.layout import ResolvedBlock
 from executions.presenters import FILE_SCHEME, columns_of, file_name
 
@@ -59,6 +59,17 @@ class Value:
     description: str = ""
     label: str = ""  # the flow's displayName for the key, when it gives one
     type: str = ""  # the flow's type for it (DATE, BOOLEAN...): how the value is shown
+
+    @property
+    def table(self) -> dict[str, Any] | None:
+        """A TABLE input's rows as a table to show: its columns and each row's cells."""
+        rows = self.value
+        if self.type != "TABLE" or not isinstance(rows, list):
+            return None
+        if not all(isinstance(row, Mapping) for row in rows):
+            return None
+        columns = columns_of(rows)
+        return {"columns": columns, "rows": [[row.get(c, "") for c in columns] for row in rows]}
 
 
 class LogLine(Protocol):
@@ -167,14 +178,19 @@ def described_value(key: str, value: Any, described: Described, **file: str) -> 
     )
 
 
-def _flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Kestra nests dotted input ids (`request.name`); people know them by the dotted id."""
+def _flatten(
+    values: Mapping[str, Any], known: frozenset[str] = frozenset(), prefix: str = ""
+) -> dict[str, Any]:
+    """Kestra nests dotted input ids (`request.name`); people know them by the dotted id.
+    A `known` input's value stays whole, an OBJECT's too."""
     flat: dict[str, Any] = {}
     for key, value in values.items():
-        if isinstance(value, dict) and value and all(isinstance(k, str) for k in value):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+        name = f"{prefix}{key}"
+        nested = isinstance(value, dict) and value and all(isinstance(k, str) for k in value)
+        if nested and name not in known:
+            flat.update(_flatten(value, known, f"{name}."))
         else:
-            flat[f"{prefix}{key}"] = value
+            flat[name] = value
     return flat
 
 
@@ -198,7 +214,8 @@ class ExecutionRun:
         """The inputs as Kestra resolved them (defaults included), secrets masked as
         submitted."""
         execution = self.execution
-        resolved = _flatten(execution.snapshot.get("inputs") or {})
+        known = frozenset(str(d.get("id")) for d in flow_inputs(self.flow))
+        resolved = _flatten(execution.snapshot.get("inputs") or {}, known)
         masked = {k: v for k, v in execution.inputs.items() if v == MASK}
         return {**execution.inputs, **resolved, **masked}
 
@@ -348,9 +365,10 @@ class RunValuesBlock(ValuesBlock):
         spec = block.props.get("filter") or {}
         include = spec.get("include") or []
         exclude = set(spec.get("exclude") or [])
+        items = flow_inputs(run.flow) if self.kind == "inputs" else run.flow.get(self.kind)
         described = {
             str(item.get("id")): Described.of(item)
-            for item in run.flow.get(self.kind) or []
+            for item in items or []
             if isinstance(item, Mapping)
         }
         return [

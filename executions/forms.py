@@ -418,7 +418,7 @@ def secret_values(
     execution for Kestra 1.x, in the task outputs, by task id, for 2.x)."""
     found = {
         _at(snapshot.get("inputs"), str(d.get("id")))
-        for d in flow.get("inputs") or []
+        for d in flow_inputs(flow)
         if d.get("type") == "SECRET"
     }
     for run in snapshot.get("taskRunList") or []:
@@ -428,7 +428,7 @@ def secret_values(
         on_resume = outputs.get("onResume") or {}
         found |= {
             _at(on_resume, str(d.get("id")))
-            for d in (task or {}).get("onResume") or []
+            for d in flow_inputs({"inputs": (task or {}).get("onResume")})
             if d.get("type") == "SECRET"
         }
     return {value for value in found if value}

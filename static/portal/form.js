@@ -8,7 +8,7 @@
   var DEBOUNCE_MS = 500;
   // Only the newest answer is drawn: an older one that arrives late would undo it.
   var asked = 0;
-  var pending = Promise.resolve();
+  var pending = Promise.resolve(false);
 
   function fieldsetFor(element) {
     return element.closest ? element.closest("[data-validate-url]") : null;
@@ -49,9 +49,9 @@
       method: "POST", body: data, credentials: "same-origin",
       headers: {"X-CSRFToken": data.get("csrfmiddlewaretoken") || ""}
     }).then(function (response) {
-      if (response.status !== 200 || mine !== asked) { return; }
+      if (response.status !== 200 || mine !== asked) { return false; }
       return response.text().then(function (html) {
-        if (mine !== asked) { return; }
+        if (mine !== asked) { return false; }
         var files = {};
         Array.prototype.forEach.call(fieldset.querySelectorAll("input[type=file]"), function (input) {
           files[input.name] = input;
@@ -75,14 +75,16 @@
         if (errorsNow && errorsNow !== errorsBefore) { announce(fieldset, errorsNow); }
         var again = focusedId && document.getElementById(focusedId);
         if (again) { again.focus(); }
+        return true;
       });
-    }).catch(function () { /* keep the form as it is */ });
+    }).catch(function () { return false; /* keep the form as it is */ });
   }
 
-  // Once the newest answer is drawn, however many were asked meanwhile.
+  // Once the newest answer is in, however many were asked meanwhile: whether it was drawn
+  // (not when Kestra could not answer; the submission is checked then).
   function settled() {
     var waiting = pending;
-    return waiting.then(function () { return waiting === pending ? undefined : settled(); });
+    return waiting.then(function (drawn) { return waiting === pending ? drawn : settled(); });
   }
 
   function touch(fieldset, fields) {
@@ -228,8 +230,14 @@
       : "Step " + (index + 1) + " of " + all.length + ": " + stepTitle(all[index]);
     if (!moveFocus) { return; }
     var target = atRecap ? recap.querySelector("h2")
-      : all[index].querySelector("input:not([type=hidden]), select, textarea, button");
+      : firstFocusable(all[index]);
     if (target) { target.focus(); }
+  }
+
+  function firstFocusable(root) {
+    return Array.prototype.find.call(root.querySelectorAll("input, select, textarea, button"), function (el) {
+      return el.type !== "hidden" && !el.closest("[hidden]");
+    });
   }
 
   function goNext(fieldset) {
@@ -237,10 +245,11 @@
     touch(fieldset, steps(fieldset)[index].querySelectorAll("[data-input]"));
     window.clearTimeout(timer);
     refresh(fieldset);
-    settled().then(function () {
-      var errors = steps(fieldset)[index].querySelector(".errors");
+    settled().then(function (drawn) {
+      // Errors drawn before this answer are about older values: only a fresh answer holds one back.
+      var errors = drawn && steps(fieldset)[index].querySelector(".errors");
       if (!errors) { showStep(fieldset, index + 1, true); return; }
-      var field = errors.closest("[data-input]").querySelector("input:not([type=hidden]), select, textarea");
+      var field = firstFocusable(errors.closest("[data-input]"));
       navOf(fieldset).querySelector(".wizard-progress").textContent =
         "Step " + (index + 1) + " has errors: " + errors.textContent.trim();
       if (field) { field.focus(); }

@@ -220,3 +220,40 @@ def test_cancel_is_refused_to_a_stranger_on_a_public_app(live_server, kestra, pe
     with pytest.raises(ForbiddenException):
         anonymous.dispatch_app(uid, cancel, TENANT, {})
     assert not Decision.objects.exists()
+
+
+def test_the_view_gives_form_groups_and_table_columns_and_refuses_a_bad_cell(
+    live_server, kestra
+) -> None:
+    from tests.conftest import import_example
+
+    uid = import_example("equipment_order").uid
+    client = kestra_client(live_server.url).apps
+    view = client.open_app_view(uid, TENANT)
+    fields = {f["id"]: f for f in block(view, "CreateExecutionForm")["inputs"]}
+    assert list(fields) == [
+        "requester.name",
+        "requester.email",
+        "requester.desk",
+        "order.items",
+        "order.within",
+    ]
+    assert fields["requester.name"]["form"] == "requester"
+    items = fields["order.items"]
+    assert items["type"] == "TABLE" and items["rows"] == {"min": 1, "max": 10}
+    assert [c["id"] for c in items["columns"]] == ["item", "quantity", "note"]
+    assert fields["requester.desk"]["properties"][0] == {"id": "building", "type": "STRING"}
+    with pytest.raises(UnprocessableEntityException) as caught:
+        client.dispatch_app(
+            uid,
+            view["dispatch"],
+            TENANT,
+            {
+                "requester.name": "Ada",
+                "requester.email": "ada@example.org",
+                "order.items": '[{"item": "laptop", "quantity": 99}]',
+            },
+        )
+    (error,) = json.loads(caught.value.body)["errors"]
+    assert error["path"] == "order.items" and "row 1: `quantity`" in error["message"]
+    assert not Execution.objects.exists()

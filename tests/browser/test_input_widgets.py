@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import requests
 
 from executions.models import Execution
 from tests.conftest import import_example
+from tests.personas import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -151,3 +153,73 @@ def test_an_object_is_typed_as_json_and_checked_by_its_properties(page, live_ser
     page.get_by_label("Your email").fill("ada@example.org")
     page.get_by_role("button", name="Next").click()
     page.get_by_role("group", name="What you need").wait_for()
+
+
+def test_the_wizard_and_the_table_work_from_the_keyboard(page, live_server, order_app):
+    page.goto(f"{live_server.url}/apps/{order_app.uid}/")
+    page.get_by_label("Your name").fill("Ada")
+    page.keyboard.press("Tab")
+    page.keyboard.type("ada@example.org")
+    page.keyboard.press("Enter")  # moves on a step, does not send the form
+    page.get_by_role("group", name="What you need").wait_for()
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Item, row 1"
+    assert "/executions/" not in page.url
+    page.get_by_role("button", name="Add a row").focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Item, row 2"
+    assert page.get_by_text("Row 2 added").count() == 1, "the change is read out"
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.getAttribute('aria-label')") == "Remove row 1"
+
+
+def test_an_approvers_resume_form_gets_the_same_editors(page, live_server, kestra, approver):
+    app = import_example("vacation_approval")
+    execution = Execution.objects.create(
+        app=app,
+        kestra_id="PausedExecution0000001",
+        delivery=Execution.Delivery.DELIVERED,
+        state="PAUSED",
+        stage="PAUSE",
+        snapshot={"id": "PausedExecution0000001", "state": {"current": "PAUSED"}},
+        inputs={"request.name": "Ada"},
+        resume_form={
+            "inputs": [
+                {"input": {"id": "extend", "type": "DURATION", "displayName": "Extension"}},
+                {
+                    "input": {
+                        "id": "handover",
+                        "type": "TABLE",
+                        "displayName": "Handover",
+                        "columns": [{"id": "task", "type": "STRING", "displayName": "Task"}],
+                    }
+                },
+            ]
+        },
+    )
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(approver.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server.url}/apps/{app.uid}/executions/{execution.public_id}/")
+    page.get_by_label("Hours").fill("4")
+    assert page.get_by_label("Extension").input_value() == "PT4H"
+    page.get_by_label("Task, row 1").fill("budget review")
+    handover = page.locator("textarea[name='input.handover']")
+    assert json.loads(handover.input_value()) == [{"task": "budget review"}]
+
+
+def test_while_kestra_cannot_answer_next_moves_on_past_older_errors(
+    page, live_server, kestra, order_app
+):
+    page.goto(f"{live_server.url}/apps/{order_app.uid}/")
+    page.get_by_label("Your desk").fill('{"floor": 2}')
+    page.locator("ul.errors").get_by_text("`building` is missing").wait_for()
+    requests.post(f"{kestra}/_emulator/faults", json={"unreachable": True}, timeout=5)
+    try:
+        page.get_by_label("Your desk").fill('{"building": "B"}')
+        page.get_by_label("Your name").fill("Ada")
+        page.get_by_label("Your email").fill("ada@example.org")
+        page.get_by_role("button", name="Next").click()
+        page.get_by_role("group", name="What you need").wait_for()
+    finally:
+        requests.post(f"{kestra}/_emulator/faults", json={"unreachable": False}, timeout=5)

@@ -266,6 +266,37 @@ def test_inputs_show_the_flows_display_names_and_values_by_their_type():
 
 
 @pytest.mark.django_db
+def test_inputs_of_form_groups_objects_and_tables_show_as_people_read_them():
+    app, _ = app_save_source(source=_source("Inputs").replace("{exclude: [quantity]}", "{}"))
+    app.flow_snapshot = {
+        "inputs": [
+            {
+                "id": "who",
+                "type": "FORM",
+                "inputs": [
+                    {"id": "name", "type": "STRING", "displayName": "Your name"},
+                    {"id": "desk", "type": "OBJECT", "properties": [{"id": "floor"}]},
+                ],
+            },
+            {"id": "items", "type": "TABLE", "displayName": "Items", "columns": [{"id": "qty"}]},
+        ]
+    }
+    app.save(update_fields=["flow_snapshot"])
+    execution = _execution(app, "SUCCESS")
+    resolved = {"who": {"name": "Ada", "desk": {"floor": 2}}, "items": [{"qty": 3}, {"qty": 4}]}
+    Execution.objects.filter(pk=execution.pk).update(inputs={}, snapshot={"inputs": resolved})
+    execution.refresh_from_db()
+
+    page = _page(
+        app_stage_blocks(app, "SUCCESS", execution, BASE).html(), app, "SUCCESS", execution
+    )
+    terms = [html.unescape(t) for t in re.findall(r"<dt[^>]*>(.*?)</dt>", page)]
+    assert terms == ["Your name", "who.desk", "Items"], "an OBJECT stays one value"
+    assert '"floor": 2' in html.unescape(page)
+    assert re.search(r'<th scope="col">qty</th>.*<td>3</td>.*<td>4</td>', page, re.S)
+
+
+@pytest.mark.django_db
 def test_a_visitor_sees_a_block_without_its_broken_expression_and_no_error():
     content = "Ticket {{ outputs.fetch.values.foo }}{{ outputs.fetch.oops }} is ready."
     markdown = f'      - type: Markdown\n        content: "{content}"\n'

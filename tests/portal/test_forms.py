@@ -201,3 +201,8 @@ def test_tables_objects_and_durations_are_sent_as_typed():
     post["input.within"] = "P1DT12H"
     values = forms.read_values(post, inputs)
     assert values == {"items": rows, "address": '{"city": "Lyon"}', "within": "P1DT12H"}
+
+
+def test_a_secret_inside_a_form_group_is_known_as_a_secret_kestra_sends_back():
+    snapshot = {"inputs": {"requester": {"name": "Ada", "code": "s3cret"}}}
+    assert forms.secret_values(ORDER, snapshot, {}) == {"s3cret"}
