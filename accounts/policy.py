@@ -8,6 +8,10 @@ Django's ModelBackend.has_perm / with_perm). The questions:
 - use an app: a public app, or a private one granted to the person (directly or through a
   group), or anything for a superuser; only while the app is available;
 - see an execution, its files and its logs: use its app;
+- open one execution (its page, files, logs, and the actions on it): see it; on a public
+  app, unless granted it, only one's own (as this user or this browser session), one
+  whose approval names them, or one a signed link names (`execution_link`), as Kestra
+  hides public apps' execution ids;
 - act on an execution (cancel it; decide on it when its app has no approval policy):
   granted its app; on a public app also the person, or the anonymous browser session,
   that submitted it;
@@ -22,12 +26,14 @@ to decide is a Refusal value naming its rule. The views and the API turn both in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission, User
+from django.core import signing
 from django.db import connection
 from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
@@ -216,8 +222,8 @@ def _granted_sql() -> str:
 
 def can_see(user: Person, execution: Execution) -> bool:
     """May this person see this execution, its files and its logs? Whoever may use its app,
-    whatever the app's expiration dates (they stop new submissions only): on a public app,
-    anyone with the link."""
+    whatever the app's expiration dates (they stop new submissions only). Which of a public
+    app's executions one opens is can_open's question."""
     return execution.app.is_reachable() and _may_use(user, execution.app)
 
 
@@ -239,6 +245,77 @@ def _submitted(user: Person, session_key: str, execution: Execution) -> bool:
     return bool(
         (session_key and session_key == execution.session_key)
         or (user.is_authenticated and execution.submitted_by_id == user.pk)
+    )
+
+
+# -- open one execution ----------------------------------------------------------------
+
+# What a signed link to one execution signs, so no other signature of the portal passes.
+LINK_SALT = "accounts.policy.execution_link"
+
+
+def execution_link(execution: Execution) -> str:
+    """A signed link naming this execution (the `link` parameter of its page): whoever has
+    it opens the execution on a public app, from any browser. It names the execution's
+    submission token, which never changes, and does not expire, as the execution id Kestra
+    shows the requester."""
+    return signing.dumps(execution.token, salt=LINK_SALT)
+
+
+def link_names(execution: Execution, links: Iterable[str]) -> bool:
+    """Does one of these signed links name this execution?"""
+    for link in links:
+        try:
+            if signing.loads(link, salt=LINK_SALT) == execution.token:
+                return True
+        except signing.BadSignature:
+            continue
+    return False
+
+
+def _opens_every(user: Person, app: App) -> bool:
+    """Opens every execution of this app (given that they may use it): on a private app
+    whoever may use it; on a public one, those granted it."""
+    return not app.is_public or _granted(user, app)
+
+
+def _shown_by(app: App, execution_id: str | None) -> bool:
+    """The one execution an app shows (its `executionId`): its page, for all its users."""
+    return bool(execution_id) and app.parsed.execution_id == execution_id
+
+
+def may_adopt(user: Person, app: App, execution_id: str) -> bool:
+    """May this person's request have an execution started outside the portal adopted
+    from Kestra under this app? Only if they would open it: nobody but those who open
+    every execution of a public app, but for the one it shows."""
+    return _opens_every(user, app) or _shown_by(app, execution_id)
+
+
+def can_open(
+    user: Person, execution: Execution, *, session_key: str = "", links: Iterable[str] = ()
+) -> bool:
+    """May this person open this execution (its page, files, logs, the actions on it)?
+    Whoever may see it, but on a public app one not granted it opens only what they
+    submitted (as this user or from this browser session), what its approval asks them to
+    decide on, or what a signed link names."""
+    return can_see(user, execution) and (
+        _opens_every(user, execution.app)
+        or _shown_by(execution.app, execution.kestra_id)
+        or _submitted(user, session_key, execution)
+        or _approves(user, execution)
+        or link_names(execution, links)
+    )
+
+
+def _approves(user: Person, execution: Execution) -> bool:
+    """Named in the app's approval policy (a step's approvers, the escalation), or handed a
+    decision on this execution: someone the approval may ask."""
+    if not user.is_authenticated:
+        return False
+    rule = execution.app.parsed.approval_policy
+    named = [*(step.approvers for step in rule.steps), rule.escalate_to]
+    return any(_named_in(user, who.users, who.groups) for who in named) or (
+        execution.delegations.filter(to_username=user.get_username()).exists()
     )
 
 

@@ -7,7 +7,7 @@ rule that refused it, api.views.runtime.refused)."""
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.request import Request
 
@@ -21,6 +21,12 @@ from executions.models import Execution
 
 TAG = "App runtime"
 PROBLEM = OpenApiResponse(ProblemSerializer)
+LINK_PARAM = OpenApiParameter(
+    "link",
+    str,
+    description="A signed link naming the execution: on a public app, opens it for someone"
+    " who neither submitted it nor was granted the app",
+)
 
 
 def usable_app(request: Request, uid: str) -> App:
@@ -42,9 +48,21 @@ def refuse_new_submissions_when_closed(app: App) -> None:
         raise app_error(f"App {app.app_id!r} is not in a state that accepts this request.")
 
 
-def execution_of(app: App, execution_id: str) -> Execution:
+def execution_of(
+    request: Request, app: App, execution_id: str, tracked: Execution | None = None
+) -> Execution:
+    """The execution, if this caller may open it (interactions.execution_for; `link`: a
+    signed link naming it, as on its page), else 404 as if it did not exist. `tracked`:
+    read already (tracked_execution), so nothing is adopted."""
     try:
-        return interactions.execution_for(app, execution_id)
+        return interactions.execution_for(
+            app,
+            execution_id,
+            user=request.user,
+            session=request.session,
+            link=request.query_params.get(LINK_PARAM.name, ""),
+            tracked=tracked,
+        )
     except interactions.ExecutionNotFound:
         raise NotFound("No such execution for this app.") from None
     except interactions.KestraPageUnavailable:

@@ -119,20 +119,49 @@ def tracked_execution(uid: str, execution_id: str) -> Execution | None:
     return next(iter(found), None)
 
 
-def execution_for(app: App, execution_id: str) -> Execution:
-    """The execution, tracked under this app; one started outside the portal is looked up
-    in Kestra once (it must be of the app's flow) and tracked from then on. An execution
-    tracked under another app is not shown here, even on the same flow: that app's access
-    rules apply to it. Raises ExecutionNotFound or KestraPageUnavailable."""
-    found = Execution.objects.filter(_named(execution_id), app=app).order_by()[:1]
-    execution = next(iter(found), None)
+# The signed links to executions (policy.execution_link) this browser session opened: the
+# page's live part, files and actions, asked without the link, open them too.
+OPENED_LINKS = "opened_execution_links"
+MAX_OPENED_LINKS = 50
+
+
+def execution_for(
+    app: App,
+    execution_id: str,
+    *,
+    user: User | AnonymousUser,
+    session: SessionBase,
+    link: str = "",
+    tracked: Execution | None = None,
+) -> Execution:
+    """The execution, tracked under this app, if this person may open it
+    (policy.can_open; `link` is a signed link the request carries); else ExecutionNotFound,
+    as if it did not exist. `tracked`: the execution, when the caller read it with its app
+    (tracked_execution). One started outside the portal is looked up in Kestra once (it
+    must be of the app's flow) and tracked from then on, but only for people who open every
+    execution of the app (policy.may_adopt): nothing is adopted for anybody else. An
+    execution tracked under another app is not shown here, even on the same flow: that
+    app's access rules apply to it. Raises ExecutionNotFound or KestraPageUnavailable."""
+    execution = tracked
     if execution is None:
-        return untracked_execution(app, execution_id)
+        found = Execution.objects.filter(_named(execution_id), app=app).order_by()[:1]
+        execution = next(iter(found), None)
+    if execution is None:
+        if not policy.may_adopt(user, app, execution_id):
+            raise ExecutionNotFound
+        return _untracked_execution(app, execution_id)
     execution.app = app  # the same row, already loaded: not read and decoded again
+    opened: list[str] = session.get(OPENED_LINKS, [])
+    links = [link, *opened] if link else opened
+    session_key = session.session_key or ""
+    if not policy.can_open(user, execution, session_key=session_key, links=links):
+        raise ExecutionNotFound
+    if link and link not in opened and policy.link_names(execution, [link]):
+        session[OPENED_LINKS] = links[:MAX_OPENED_LINKS]
     return execution
 
 
-def untracked_execution(app: App, execution_id: str) -> Execution:
+def _untracked_execution(app: App, execution_id: str) -> Execution:
     """An execution the portal does not track under this app: adopted from Kestra when no
     app tracks it yet, else ExecutionNotFound; KestraPageUnavailable while Kestra is down."""
     if Execution.objects.filter(kestra_id=execution_id).exists():

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -47,6 +48,13 @@ def execution_link(execution: Execution) -> str:
         kwargs={"uid": execution.app.uid, "execution_id": execution.public_id},
     )
     return links.portal_url(path)
+
+
+def signed_link(execution: Execution) -> str:
+    """execution_link, signed (policy.execution_link): for an anonymous requester of a
+    public app, who opens nothing else of it from another browser."""
+    query = urlencode({"link": policy.execution_link(execution)})
+    return f"{execution_link(execution)}?{query}"
 
 
 # The events that ask someone to decide: their messages carry a signed link of the
@@ -152,8 +160,12 @@ def _write(
         muted = _muted(recipient.user)
         if event in muted:
             continue
-        message = shared
-        if personal and recipient.user is not None:
+        message, own_link = shared, link
+        if recipient.user is None and execution.app.is_public:
+            # An anonymous requester opens it from any device with the signed link.
+            own_link = signed_link(execution)
+            message = _Message(event, {**context, "link": own_link})
+        elif personal and recipient.user is not None:
             own = links.issue(execution, recipient.user)
             message = _Message(event, {**context, "decide_link": own})
         for channel, address in _addresses(recipient):
@@ -168,7 +180,7 @@ def _write(
                     subject=message.subject,
                     text=message.text,
                     html=message.html if channel == Notification.Channel.EMAIL else "",
-                    link=link,
+                    link=own_link,
                     next_attempt_at=now,
                 )
             )

@@ -62,6 +62,8 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
     try:
         holder = links.read(token, request.user)
         policy.app_for(holder.user, holder.execution.app.uid, known=holder.execution.app)
+        if not policy.can_open(holder.user, holder.execution):
+            raise policy.NotFound("No such execution")
     except links.LinkRefused as refusal:
         return _refused(request, refusal)
     except policy.AccessRefused:

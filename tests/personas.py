@@ -54,6 +54,13 @@ def grant_use(holder: User | Group, *apps: Model) -> None:
         assign_perm(USE_APP, holder, app)
 
 
+def own_session(client: Client) -> str:
+    """This browser's session key, its session begun if need be: what a visitor's
+    submission remembers (Execution.session_key), so it is the browser's own."""
+    client.get("/apps/requests/")
+    return client.session.session_key or ""
+
+
 def signed_in(user: User | AnonymousUser) -> Client:
     """A test client signed in as `user`; anonymous when the user is."""
     client = Client()

@@ -15,7 +15,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from api.lookups import PROBLEM, usable_app
+from api.lookups import LINK_PARAM, PROBLEM, execution_of, usable_app
 from api.media import OctetStreamRenderer, PlainTextRenderer
 from api.problems import Problem
 from api.query import bad_request
@@ -46,7 +46,8 @@ def execution_file(request: Request, app: App) -> tuple[Execution, str]:
     if not execution_id:
         match = _EXECUTION_IN_PATH.match(path)
         execution_id = match["id"] if match else ""
-    execution = interactions.tracked_execution(app.uid, execution_id)
+    tracked = interactions.tracked_execution(app.uid, execution_id)
+    execution = execution_of(request, app, execution_id, tracked) if tracked else None
     if (
         execution is None
         or not execution.kestra_id
@@ -66,7 +67,7 @@ class FileMetaView(RuntimeView):
     @extend_schema(
         operation_id="fileMetaFromAppExecution",
         summary="The size of a file of an app execution",
-        parameters=[PATH_PARAM, EXECUTION_PARAM],
+        parameters=[PATH_PARAM, EXECUTION_PARAM, LINK_PARAM],
         responses={200: FileMetasSerializer, 404: PROBLEM},
     )
     def get(self, request: Request, tenant: str, uid: str) -> Response:
@@ -88,6 +89,7 @@ class FilePreviewView(RuntimeView):
         parameters=[
             PATH_PARAM,
             EXECUTION_PARAM,
+            LINK_PARAM,
             OpenApiParameter("maxRows", int, description=f"1 to {MAX_PREVIEW_ROWS}"),
             OpenApiParameter("encoding", str, description="Only UTF-8 is served"),
         ],
@@ -115,7 +117,7 @@ class FileDownloadView(RuntimeView):
     @extend_schema(
         operation_id="downloadFileFromAppExecution",
         summary="Download a file of an app execution",
-        parameters=[PATH_PARAM, EXECUTION_PARAM],
+        parameters=[PATH_PARAM, EXECUTION_PARAM, LINK_PARAM],
         responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, 404: PROBLEM},
     )
     def get(self, request: Request, tenant: str, uid: str) -> StreamingHttpResponse:
@@ -143,6 +145,7 @@ class LogsDownloadView(RuntimeView):
             OpenApiParameter("executionId", str, required=True),
             OpenApiParameter("minLevel", str, enum=list(LOG_LEVELS)),
             OpenApiParameter("taskIds", str, many=True),
+            LINK_PARAM,
         ],
         responses={(200, "text/plain"): OpenApiTypes.STR, 404: PROBLEM},
     )
@@ -151,9 +154,10 @@ class LogsDownloadView(RuntimeView):
         execution_id = request.query_params.get("executionId", "")
         if not execution_id:
             raise bad_request("executionId is required", "executionId")
-        execution = interactions.tracked_execution(app.uid, execution_id)
-        if execution is None:
+        tracked = interactions.tracked_execution(app.uid, execution_id)
+        if tracked is None:
             raise NotFound("No such execution for this app.")
+        execution = execution_of(request, app, execution_id, tracked)
         min_level = request.query_params.get("minLevel", "")
         if min_level and min_level not in LOG_LEVELS:
             raise bad_request(f"minLevel must be one of {', '.join(LOG_LEVELS)}", "minLevel")

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from api import tokens
 from api.app_response import app_response
 from api.lookups import (
+    LINK_PARAM,
     PROBLEM,
     execution_of,
     refuse_new_submissions_when_closed,
@@ -82,7 +83,7 @@ class AppViewView(RuntimeView):
     @extend_schema(
         operation_id="openAppView",
         summary="The app's current layout, resolved, with the tokens of its actions",
-        parameters=[EXECUTION_PARAM],
+        parameters=[EXECUTION_PARAM, LINK_PARAM],
         responses={200: AppResponseSerializer, 401: PROBLEM, 404: PROBLEM, 422: PROBLEM},
     )
     def get(self, request: Request, tenant: str, uid: str) -> Response:
@@ -90,7 +91,7 @@ class AppViewView(RuntimeView):
         execution_id = app.parsed.execution_id or request.query_params.get("executionId")
         if not execution_id:
             refuse_new_submissions_when_closed(app)
-        execution = execution_of(app, execution_id) if execution_id else None
+        execution = execution_of(request, app, execution_id) if execution_id else None
         return Response(view_of(request, app, execution))
 
 
@@ -199,7 +200,7 @@ class DispatchView(RuntimeView):
         if target.action == CREATE:
             refuse_new_submissions_when_closed(app)
             return self._create(request, app, session)
-        execution = execution_of(app, target.execution_id)
+        execution = execution_of(request, app, target.execution_id)
         voter = interactions.Voter(
             user=request.user,
             session_key=request.session.session_key or "",
@@ -261,7 +262,7 @@ class StreamView(RuntimeView):
         target = app_target(app, tokens.read_stream, stream, "stream")
         if not target.execution_id:
             refuse_new_submissions_when_closed(app)
-        execution = execution_of(app, target.execution_id) if target.execution_id else None
+        execution = execution_of(request, app, target.execution_id) if target.execution_id else None
         fields = open_fields(app)[0] if execution is None else None
         events = LayoutStream(app, execution, viewer_for(request, app, execution), fields)
         response = open_stream(request._request, events)

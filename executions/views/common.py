@@ -25,6 +25,7 @@ from executions.blocks import app_stage_blocks
 from executions.models import Execution
 
 AppView = Callable[..., HttpResponseBase]
+LINK = "link"  # the query parameter of a signed link to an execution (policy.execution_link)
 
 
 def _embeddable(response: HttpResponseBase) -> HttpResponseBase:
@@ -69,7 +70,7 @@ def app_view(view: AppView) -> AppView:
 
 def execution_view(view: AppView) -> AppView:
     """As app_view, and the execution named in the URL: read with its app in one query when
-    the portal tracks it already, else adopted (interactions.untracked_execution)."""
+    the portal tracks it already, else adopted (interactions.execution_for)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, uid: str, execution_id: str) -> HttpResponseBase:
@@ -88,10 +89,18 @@ def execution_view(view: AppView) -> AppView:
 def execution_or_answer(
     request: HttpRequest, app: App, execution_id: str, tracked: Execution | None
 ) -> Execution | HttpResponse:
-    """The execution named in the URL (`tracked` when the portal tracks it under this app,
-    else adopted from Kestra), or the answer instead: 404, or 503 while Kestra is down."""
+    """The execution named in the URL, if this person may open it (`tracked` when the portal
+    tracks it under this app, else adopted from Kestra; `?link=` a signed link naming it:
+    interactions.execution_for), or the answer instead: 404, or 503 while Kestra is down."""
     try:
-        return tracked or interactions.untracked_execution(app, execution_id)
+        return interactions.execution_for(
+            app,
+            execution_id,
+            user=request.user,
+            session=request.session,
+            link=request.GET.get(LINK, ""),
+            tracked=tracked,
+        )
     except interactions.ExecutionNotFound:
         raise Http404("No such execution for this app") from None
     except interactions.KestraPageUnavailable:

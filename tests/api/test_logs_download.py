@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
+from accounts import policy
 from apps_catalog.services import app_save_source
 from executions.models import Execution, ExecutionLog
 
@@ -62,7 +63,7 @@ def _in_stage(stage: str) -> tuple[str, Execution]:
 def _downloaded(uid: str, execution: Execution, **query: str | list[str]) -> list[str]:
     response = Client().get(
         f"/api/v1/main/apps/view/{uid}/logs/download",
-        {"executionId": execution.kestra_id, **query},
+        {"executionId": execution.kestra_id, "link": policy.execution_link(execution), **query},
     )
     assert response.status_code == 200
     return [line.split(" ", 2)[2] for line in response.content.decode().splitlines()]
@@ -79,7 +80,7 @@ def test_the_download_gives_the_lines_of_the_stages_logs_blocks_and_the_page_the
     uid, execution = _in_stage("FAILURE")
     shown = ["[announce] Preparing 25 rows", "[done] slow disk", "[done] gave up"]
     assert _downloaded(uid, execution) == shown
-    page = Client().get(f"/apps/{uid}/executions/{execution.kestra_id}/").content.decode()
+    page = _page(uid, execution, Client())
     assert all(line.split("] ")[1] in page for line in shown)
     assert "secret bucket" not in page
     # What is asked for narrows what the page shows, never widens it.
@@ -94,11 +95,21 @@ def test_a_stage_without_a_logs_block_gives_no_line() -> None:
     assert _downloaded(uid, execution) == []
 
 
+def _page(uid: str, execution: Execution, browser: Client) -> str:
+    """The execution's page, opened through its signed link (the visitor's own browser did
+    not submit it)."""
+    link = policy.execution_link(execution)
+    return browser.get(
+        f"/apps/{uid}/executions/{execution.kestra_id}/", {"link": link}
+    ).content.decode()
+
+
 def _from_the_page(uid: str, execution: Execution) -> tuple[str, list[str]]:
     """The page's "Download logs" link, and what it gives."""
-    page = Client().get(f"/apps/{uid}/executions/{execution.kestra_id}/").content.decode()
+    browser = Client()
+    page = _page(uid, execution, browser)
     link = f"/apps/{uid}/executions/{execution.kestra_id}/logs/"
-    response = Client().get(link)
+    response = browser.get(link)
     assert response.status_code == 200
     assert response["Content-Disposition"] == f'attachment; filename="{execution.kestra_id}.log"'
     lines = [line.split(" ", 2)[2] for line in response.content.decode().splitlines()]

@@ -25,6 +25,7 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from accounts import policy
 from api.tokens import dispatch_token, stream_token
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source, app_set_enabled
@@ -46,10 +47,15 @@ PRIVATE_USE = {
     "anonymous": 401, "outsider": 404, "member": 200, "direct": 200, "manager": 404,
     "superuser": 200,
 }  # fmt: skip
+# On a public app, someone else's execution: only those granted the app open it.
 SOMEONE_ELSES = {
-    "anonymous": 403, "outsider": 403, "member": 403, "direct": 200, "manager": 403,
+    "anonymous": 404, "outsider": 404, "member": 404, "direct": 200, "manager": 404,
     "superuser": 200,
 }  # fmt: skip
+OPENS_EVERY = (
+    "`use_app` granted, or the person (or browser session) who submitted it, or a signed"
+    " link (`link`) naming it; else 404, as if it did not exist"
+)
 
 
 @dataclass(frozen=True)
@@ -175,15 +181,36 @@ CASES = [
         "Cancel someone else's request on a public app",
         "POST",
         "/view/{public}/dispatch/{cancel_public}",
-        {
-            "anonymous": 403,
-            "outsider": 403,
-            "member": 403,
-            "direct": 422,
-            "manager": 403,
-            "superuser": 422,
-        },  # fmt: skip
+        {**SOMEONE_ELSES, "direct": 422, "superuser": 422},
         rule="`use_app` granted, or the person (or browser session) who submitted it",
+    ),
+    Case(
+        "View someone else's execution on a public app",
+        "GET",
+        "/view/{public}?executionId={public_execution}",
+        SOMEONE_ELSES,
+        rule=OPENS_EVERY,
+    ),
+    Case(
+        "View someone else's execution on a public app through its signed link",
+        "GET",
+        "/view/{public}?executionId={public_execution}&link={public_link}",
+        VISITORS,
+        rule=OPENS_EVERY,
+    ),
+    Case(
+        "Follow someone else's stream on a public app",
+        "GET",
+        "/view/{public}/streams/{stream_public}",
+        SOMEONE_ELSES,
+        rule=OPENS_EVERY,
+    ),
+    Case(
+        "Download someone else's logs on a public app",
+        "GET",
+        "/view/{public}/logs/download?executionId={public_execution}",
+        SOMEONE_ELSES,
+        rule=OPENS_EVERY,
     ),
     Case(
         "Cancel a request on a private app",
@@ -244,6 +271,9 @@ class Places(dict[str, str]):
             "cancel_private": lambda: self.token("cancel", "private", self.finished),
             "stream_private": lambda: stream_token(apps["private"], self.finished("private")),
             "private_execution": lambda: self.finished("private").kestra_id or "",
+            "stream_public": lambda: stream_token(apps["public"], self.finished("public")),
+            "public_execution": lambda: self.finished("public").kestra_id or "",
+            "public_link": lambda: policy.execution_link(self.finished("public")),
             "resume_paused_private": lambda: self.token("resume", "private", self.paused),
             "cancel_paused_private": lambda: self.token("cancel", "private", self.paused),
             "resume_paused_open": lambda: self.token("resume", "open", self.paused),
@@ -530,6 +560,11 @@ def render_doc() -> str:
         "Codes: 200/204 done; 401 credentials needed; 403 known but not allowed; 404 an app",
         "this person may not use is not found (as on the web pages); 422 allowed, but the",
         "request is over and cannot be cancelled any more (Kestra's app-error).",
+        "",
+        "On a public app, someone not granted it opens (views, follows, downloads from, acts",
+        "on) only the executions they submitted, as this user or from this browser session,",
+        "or one a signed link names (`link`, as on the execution's page): anything else is",
+        "404, as if it did not exist, and nothing is adopted from Kestra for them.",
         "",
         "Effect: what every 200/204 cell checks it did, in the App, Execution and Decision",
         "rows and in Kestra (the emulator); every other cell checks that nothing changed,",

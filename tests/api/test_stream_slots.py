@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import policy
 from api.streams import SLOTS
 from api.tokens import stream_token
 from apps_catalog.services import app_save_source
@@ -32,7 +33,8 @@ def test_a_client_past_its_share_of_streams_is_told_to_come_back(settings):
         app=app, kestra_id="slots000000000000001", delivery="DELIVERED", state="RUNNING",
         stage="RUNNING", next_action_at=timezone.now(),
     )  # fmt: skip
-    url = f"/api/v1/main/apps/view/{app.uid}/streams/{stream_token(app, running)}"
+    link = policy.execution_link(running)  # someone else's: these clients open it by its link
+    url = f"/api/v1/main/apps/view/{app.uid}/streams/{stream_token(app, running)}?link={link}"
     client = Client()
     first, second = client.get(url), client.get(url)
     assert (first.status_code, second.status_code) == (200, 200)

@@ -20,8 +20,10 @@ from django.db.models import Q
 from django.test import Client
 from playwright.sync_api import Locator, Page
 
+from accounts import policy
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
+from executions.adoption import execution_adopt
 from executions.models import Execution
 from tests import kestra_http
 from tests.conftest import EXAMPLES, Worker
@@ -242,7 +244,11 @@ def test_changes_requested_then_the_request_is_sent_again_prefilled(
 def test_the_time_left_on_a_pause_and_what_happens_then(page, live_server, kestra_here):
     app, _ = app_save_source(source=kestra_http.app_on("timed_approval"))
     kestra_id = kestra_http.start_paused(kestra_here, "test", "timed_approval", {})
-    page.goto(f"{live_server.url}/apps/{app.uid}/executions/{kestra_id}/")
+    # Started in Kestra, on a public app: a visitor opens it through its signed link only.
+    execution = execution_adopt(app=app, kestra_id=kestra_id)
+    assert execution is not None
+    link = policy.execution_link(execution)
+    page.goto(f"{live_server.url}/apps/{app.uid}/executions/{kestra_id}/?link={link}")
 
     deadline = decision(page).locator(".deadline")
     deadline.wait_for(timeout=10_000)

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from accounts import policy
 from executions.models import Execution
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,7 +28,9 @@ def test_a_running_execution_page_asks_at_the_configured_interval(
     asked: list[float] = []
     page.on("request", lambda r: "/live/" in r.url and asked.append(time.monotonic()))
 
-    page.goto(f"{live_server.url}/apps/{data_request_app.uid}/executions/{execution.kestra_id}/")
+    link = policy.execution_link(execution)  # someone else's, on a public app: by its link
+    url = f"{live_server.url}/apps/{data_request_app.uid}/executions/{execution.kestra_id}/"
+    page.goto(f"{url}?link={link}")
     page.wait_for_timeout(seconds * 1000 * 6.5)
 
     gaps = [later - earlier for earlier, later in zip(asked, asked[1:], strict=False)]

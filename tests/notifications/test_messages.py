@@ -5,6 +5,7 @@ acts, and nothing of the submission in it."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -212,6 +213,26 @@ def test_an_anonymous_requester_hears_only_through_the_input_the_app_names(
     if told:
         assert received[0]["Subject"] == "Open form: your request is done"
         assert "visitor@example.org" not in bodies(received[0])[0]  # no submitted values
+
+
+def test_an_anonymous_requesters_link_opens_the_request_in_any_browser(kestra, smtp):
+    app, _ = app_save_source(source=PUBLIC_FEEDBACK + "notifications: {requesterEmail: email}\n")
+    visitor = Client()
+    form = {"input.email": "visitor@example.org", "input.rating": "5"}
+    assert visitor.post(f"/apps/{app.uid}/", form).status_code == 302
+    execution = Execution.objects.get()
+    services.execution_deliver(execution_id=execution.pk)
+    execution.refresh_from_db()
+    kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
+    services.execution_poll(execution_id=execution.pk)
+    sending.send_due()
+
+    page = f"/apps/{app.uid}/executions/{execution.kestra_id}/"
+    assert Client().get(page).status_code == 404  # another device, without the link
+    text = bodies(smtp.mailbox.to("visitor@example.org")[0])[0]
+    link = re.search(rf"http://\S+{re.escape(page)}\?link=(\S+)", text)
+    assert link is not None
+    assert Client().get(f"{page}?link={link[1]}").status_code == 200
 
 
 def test_a_pause_started_in_kestra_is_told_once_adopted_and_polled(kestra, hr, smtp):

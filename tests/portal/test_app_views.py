@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts import policy
 from apps_catalog.services import app_save_source
 from executions.models import Execution
-from tests.personas import MEMBERS, grant_use
+from tests.personas import MEMBERS, grant_use, own_session
 
 pytestmark = pytest.mark.django_db
 
@@ -151,6 +152,7 @@ def test_only_files_the_execution_names_can_be_downloaded(client, data_request_a
         state="SUCCESS",
         stage="SUCCESS",
         outputs={"data": "kestra:///demo/data_request/executions/exec1/x.csv"},
+        session_key=own_session(client),
     )
     url = f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/files/"
     assert client.get(url, {"path": "kestra:///demo/other/secret.csv"}).status_code == 404
@@ -173,11 +175,15 @@ def test_cancel_by_someone_else_is_refused(client, data_request_app):
         session_key="someone-elses-session",
     )
     url = f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/cancel/"
-    assert client.post(url).status_code == 403
+    assert client.post(url).status_code == 404  # not theirs: not there for them
+    link = policy.execution_link(execution)
+    assert client.post(f"{url}?link={link}").status_code == 403  # a link shows, not acts
 
 
 def test_the_live_part_answers_204_when_nothing_changed(client, data_request_app):
-    execution = Execution.objects.create(app=data_request_app, kestra_id="exec4")
+    execution = Execution.objects.create(
+        app=data_request_app, kestra_id="exec4", session_key=own_session(client)
+    )
     url = f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/live/"
     first = client.get(url)
     assert first.status_code == 200 and first["X-Live-Final"] == "0"
@@ -192,6 +198,7 @@ def test_an_open_execution_page_marks_the_execution_as_watched(client, data_requ
         delivery="DELIVERED",
         state="RUNNING",
         stage="RUNNING",
+        session_key=own_session(client),
     )
     client.get(f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/live/")
     execution.refresh_from_db()

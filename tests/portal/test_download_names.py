@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from django.utils.http import parse_header_parameters
 
+from accounts import policy
 from apps_catalog.services import app_save_source
 from executions import presenters, services
 from executions.models import Execution
@@ -72,7 +73,9 @@ def _saved_as(disposition: str) -> str:
 
 def test_the_page_gives_the_file_its_whole_name(uploaded) -> None:
     uid, execution, path = uploaded
-    response = Client().get(f"/apps/{uid}/executions/{execution.kestra_id}/files/", {"path": path})
+    page = f"/apps/{uid}/executions/{execution.kestra_id}"
+    link = policy.execution_link(execution)  # another browser than the submitter's
+    response = Client().get(f"{page}/files/", {"path": path, "link": link})
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"hello"
     assert _saved_as(response["Content-Disposition"]) == presenters.file_name(path)
@@ -83,7 +86,11 @@ def test_the_api_gives_the_file_its_whole_name(uploaded) -> None:
     uid, execution, path = uploaded
     response = Client().get(
         f"/api/v1/main/apps/view/{uid}/file/download",
-        {"path": path, "executionId": execution.kestra_id},
+        {
+            "path": path,
+            "executionId": execution.kestra_id,
+            "link": policy.execution_link(execution),
+        },
     )
     assert response.status_code == 200
     assert _saved_as(response["Content-Disposition"]) == presenters.file_name(path)

@@ -5,6 +5,7 @@ import pytest
 from executions.kestra.client import KestraClient
 from executions.models import Execution
 from tests.conftest import import_example
+from tests.personas import own_session
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,7 @@ def test_the_live_part_costs_no_call(client, kestra_calls, data_request_app):
         delivery="DELIVERED",
         state="RUNNING",
         stage="RUNNING",
+        session_key=own_session(client),
     )
     url = f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/live/"
     assert client.get(url).status_code == 200

@@ -24,6 +24,7 @@ from django.core import signing
 from django.test import Client
 from django.utils import timezone
 
+from accounts import policy
 from apps_catalog.models import App, AppUserObjectPermission
 from apps_catalog.services import app_save_source
 from executions import services
@@ -56,11 +57,14 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PUBLIC", "catalog lists the app"): [LOGIN, "yes", "yes", "yes", "yes", "yes"],
     ("PUBLIC", "open app"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "submit"): ["ok", "ok", "ok", "ok", "ok", "ok"],
-    ("PUBLIC", "view execution"): ["ok", "ok", "ok", "ok", "ok", "ok"],
-    ("PUBLIC", "download a file"): ["ok", "ok", "ok", "ok", "ok", "ok"],
-    ("PUBLIC", "download the logs"): ["ok", "ok", "ok", "ok", "ok", "ok"],
-    ("PUBLIC", "resume someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
-    ("PUBLIC", "cancel someone else's"): ["403", "403", "ok", "ok", "403", "ok"],
+    ("PUBLIC", "view execution"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "download a file"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "download the logs"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "view own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
+    ("PUBLIC", "view through its signed link"): ["ok", "ok", "ok", "ok", "ok", "ok"],
+    ("PUBLIC", "view through a tampered link"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "resume someone else's"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "cancel someone else's"): ["404", "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "resume own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("ADMIN", "read the audit record"): [
         ADMIN_LOGIN,
@@ -185,31 +189,31 @@ APPROVAL_MATRIX: dict[tuple[str, str], list[str]] = {
     ],
     ("PUBLIC", "view the paused request"): [
         reads(SELF), DECIDES, DECIDES_FOR_AWAY, reads(NOT_APPROVER), reads(NOT_APPROVER),
-        DECIDES, reads(NOT_APPROVER), reads(LOGIN_FIRST),
+        DECIDES, "404", "404",
     ],
     ("PUBLIC", "approve, step 1 under way"): [
         refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
-        refused(NOT_APPROVER), refused(LOGIN_FIRST),
+        "404", "404",
     ],
     ("PUBLIC", "approve, step 2 under way"): [
         refused(SELF), refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
-        refused(NOT_APPROVER), "ok", refused(NOT_APPROVER), refused(LOGIN_FIRST),
+        refused(NOT_APPROVER), "ok", "404", "404",
     ],
     ("PUBLIC", "reject"): [
         refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
-        refused(NOT_APPROVER), refused(LOGIN_FIRST),
+        "404", "404",
     ],
     ("PUBLIC", "request changes"): [
         refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
-        refused(NOT_APPROVER), refused(LOGIN_FIRST),
+        "404", "404",
     ],
     ("PUBLIC", "approve through their emailed link, step 1"): [
         refused(SELF), "ok", "ok", refused(NOT_APPROVER), refused(NOT_APPROVER), "ok",
-        refused(NOT_APPROVER), NO_LINK,
+        "403 no access", NO_LINK,
     ],
     ("PUBLIC", "delegate to pat"): [
         refused(SELF), "ok", refused("`delegated`"), refused(NOT_APPROVER),
-        refused(NOT_APPROVER), "ok", refused(NOT_APPROVER), refused(LOGIN_FIRST),
+        refused(NOT_APPROVER), "ok", "404", "404",
     ],
 }  # fmt: skip
 
@@ -253,6 +257,17 @@ def render_matrix() -> str:
         "app PUBLIC. Give `change_app` only to people trusted with every app and its",
         "requests. The admin's history of an app shows who changed its YAML; a grant made",
         "on the object permissions page is not recorded there.",
+        "",
+        "**On a PUBLIC app, one opens only one's own executions.** Someone not granted",
+        "the app (anonymous, or signed in without a grant: the outsider, the manager) opens",
+        "an execution, its live part, files and logs, and acts on it, only if they submitted",
+        "it (as this user, or from this browser session), its approval names them, or a",
+        "signed link names it (`?link=`, in the anonymous requester's messages; a tampered",
+        "link is no link); anything else is `404`, as if it did not exist, and nothing is",
+        "adopted from Kestra for them. Kestra hides public apps' execution ids for the",
+        "same reason. Those granted the app and superusers open every execution, as on a",
+        "PRIVATE app. In the rows below, the execution viewed, downloaded, resumed or",
+        "cancelled is someone else's (one started in Kestra) unless the row says otherwise.",
         "",
         "An action cell checks its effect too: a submission is one request, the person's,",
         "that Kestra runs with the inputs sent; a resume moves the execution in Kestra on",
@@ -317,7 +332,9 @@ def _render_approvals() -> list[str]:
         "(docs/notifications.md), posted from a browser signed in as nobody. It acts as",
         "them under the same policy, and the vote says `via emailed link`; the outsider's",
         "link to the private app is refused (`403 no access`); no message names anonymous,",
-        "and a link naming no one is not the portal's (`404`).",
+        "and a link naming no one is not the portal's (`404`). On the PUBLIC app, the",
+        "outsider and anonymous neither made the request nor are named by the policy: they",
+        "do not open it (`404`; their emailed link: `403 no access`).",
         "",
         "What an `ok` leaves, checked in the Vote, Decision and Delegation rows and in",
         "Kestra (the emulator's history):",
@@ -476,14 +493,27 @@ def _submit(world, client, app, expected):
     )
 
 
-def _view(world, client, app, expected):
-    execution = _paused_execution(world, app)
-    response = client.get(f"/apps/{app.uid}/executions/{execution.kestra_id}/")
+def _view(world, client, app, expected, submitter: Client | None = None, link: str = ""):
+    execution = _paused_execution(world, app, submitter)
+    query = {"link": link.replace("{token}", policy.execution_link(execution))} if link else {}
+    response = client.get(f"/apps/{app.uid}/executions/{execution.kestra_id}/", query)
     assert _answer(response) == expected
     if expected == "ok":
         assert (
             "Approval needed" in response.content.decode() or "waiting" in response.content.decode()
         )
+
+
+def _view_own(world, client, app, expected):
+    _view(world, client, app, expected, submitter=client)
+
+
+def _view_linked(world, client, app, expected):
+    _view(world, client, app, expected, link="{token}")
+
+
+def _view_tampered(world, client, app, expected):
+    _view(world, client, app, expected, link="{token}x")
 
 
 def _download(world, client, app, expected):
@@ -589,6 +619,9 @@ ACTIONS = {
     "open app": _open,
     "submit": _submit,
     "view execution": _view,
+    "view own (same browser)": _view_own,
+    "view through its signed link": _view_linked,
+    "view through a tampered link": _view_tampered,
     "download a file": _download,
     "download the logs": _download_logs,
     "resume": _resume,
