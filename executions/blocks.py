@@ -354,7 +354,9 @@ class ValuesBlock(BlockType):
 
 
 class RunValuesBlock(ValuesBlock):
-    """Inputs and Outputs: the run's values by key, through the block's include/exclude."""
+    """Inputs and Outputs: the run's values by key, through the block's include/exclude, in
+    the order the flow declares them (then any it does not, by key): the same order on
+    every database, whatever order a JSON column keeps keys in."""
 
     def __init__(self, name: str, read: Callable[[Run], Mapping[str, Any]], kind: str) -> None:
         super().__init__(name)
@@ -371,9 +373,12 @@ class RunValuesBlock(ValuesBlock):
             for item in items or []
             if isinstance(item, Mapping)
         }
+        declared = {key: position for position, key in enumerate(described)}
+        values = self.read(run)
+        keys = sorted(values, key=lambda key: (declared.get(key, len(declared)), key))
         return [
-            run.value(key, value, replace(described.get(key, NOT_DESCRIBED), description=""))
-            for key, value in self.read(run).items()
+            run.value(key, values[key], replace(described.get(key, NOT_DESCRIBED), description=""))
+            for key in keys
             if (not include or key in include) and key not in exclude
         ]
 

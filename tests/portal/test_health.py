@@ -45,12 +45,14 @@ def test_readyz_names_kestra_when_it_does_not_answer(settings):
 
 
 def test_readyz_names_the_broker_when_it_does_not_answer(kestra):
-    before = celery_app.conf.broker_url
-    celery_app.conf.broker_url = f"redis://:s3cret@{CLOSED}/0"
+    # The write URL too: Celery reads it apart when CELERY_BROKER_URL is in the environment.
+    keys = ("broker_url", "broker_write_url")
+    before = {key: celery_app.conf[key] for key in keys}
+    celery_app.conf.update(dict.fromkeys(keys, f"redis://:s3cret@{CLOSED}/0"))
     try:
         response = Client().get("/readyz")
     finally:
-        celery_app.conf.broker_url = before
+        celery_app.conf.update(before)
     assert response.status_code == 503
     body = response.json()
     assert body["broker"].startswith("failed: ") and body["kestra"] == "ok"
