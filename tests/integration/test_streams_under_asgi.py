@@ -18,6 +18,7 @@ import pytest
 import requests
 from django.utils import timezone
 
+from accounts import policy
 from api.tokens import stream_token
 from apps_catalog.services import app_save_source
 from executions.models import Execution
@@ -101,7 +102,9 @@ def test_fifty_open_streams_leave_the_pages_as_fast_as_before(site):
         stage="RUNNING",
         next_action_at=timezone.now(),
     )
+    link = policy.execution_link(running)  # someone else's: these clients open it by its link
     stream = f"{site}/api/v1/main/apps/view/{app.uid}/streams/{stream_token(app, running)}"
+    stream += f"?link={link}"
     form = f"{site}/apps/{app.uid}/"
     before = page_times(form)
 
