@@ -109,6 +109,13 @@ def app():
     return import_example("feedback_form")
 
 
+def _holds(caplog) -> list[tuple[str, str]]:
+    """The kind and outcome of each piece of tracking work, as the operators' log says."""
+    lines = [r.getMessage() for r in caplog.records if r.name == "executions.leases"]
+    words = [dict(w.split("=", 1) for w in line.split() if "=" in w) for line in lines]
+    return [(w["kind"], w["outcome"]) for w in words if "outcome" in w]
+
+
 def _submitted(app, user=None) -> Execution:
     values = {"email": "ada@example.org", "code": "hush-hush"}
     shown = forms.shown_values(values, FLOW["inputs"])
@@ -131,7 +138,8 @@ def _delivered(app, **fields: Any) -> Execution:
 # -- submit and deliver -------------------------------------------------------------------
 
 
-def test_a_submission_is_stored_due_now_and_delivered_once_with_its_labels(kestra, app):
+def test_a_submission_is_stored_due_now_and_delivered_once_with_its_labels(kestra, app, caplog):
+    caplog.set_level("INFO")
     user = make_user("ada")
     execution = _submitted(app, user)
     assert execution.delivery == Execution.Delivery.QUEUED
@@ -160,6 +168,7 @@ def test_a_submission_is_stored_due_now_and_delivered_once_with_its_labels(kestr
     assert stored.inputs == {"email": "ada@example.org", "code": forms.MASK}
     assert services.execution_deliver(execution_id=execution.pk) is None  # not twice
     assert kestra.names() == ["create"]
+    assert _holds(caplog) == [("deliver", "delivered")]
 
 
 def test_an_anonymous_submission_is_labelled_anonymous(kestra, app):
@@ -195,7 +204,10 @@ def test_a_retry_that_finds_nothing_creates_it(kestra, app):
     assert Execution.objects.get(pk=execution.pk).kestra_id == "k-1"
 
 
-def test_kestra_down_keeps_the_submission_for_a_later_attempt_then_gives_up(kestra, app, settings):
+def test_kestra_down_keeps_the_submission_for_a_later_attempt_then_gives_up(
+    kestra, app, settings, caplog
+):
+    caplog.set_level("INFO")
     settings.DELIVERY_MAX_ATTEMPTS = 2
     kestra.down["create"] = KestraUnavailable("connection refused")
     execution = _submitted(app)
@@ -214,9 +226,11 @@ def test_kestra_down_keeps_the_submission_for_a_later_attempt_then_gives_up(kest
     assert stored.delivery == "FAILED" and stored.payload == {}
     assert stored.error == "Kestra could not be reached after 2 attempts."
     assert stored.next_action_at is None
+    assert _holds(caplog) == [("deliver", "unavailable")] * 2
 
 
-def test_a_submission_kestra_rejects_fails_with_kestras_reason(kestra, app):
+def test_a_submission_kestra_rejects_fails_with_kestras_reason(kestra, app, caplog):
+    caplog.set_level("INFO")
     kestra.down["create"] = KestraRejected(422, "email: not an address")
     execution = _submitted(app)
 
@@ -225,12 +239,16 @@ def test_a_submission_kestra_rejects_fails_with_kestras_reason(kestra, app):
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.payload == {}
     assert stored.error == "Kestra rejected the submission: email: not an address"
+    assert _holds(caplog) == [("deliver", "rejected")]
 
 
 # -- poll -----------------------------------------------------------------------------------
 
 
-def test_a_poll_keeps_the_state_the_new_log_lines_and_the_task_outputs_secrets_masked(kestra, app):
+def test_a_poll_keeps_the_state_the_new_log_lines_and_the_task_outputs_secrets_masked(
+    kestra, app, caplog
+):
+    caplog.set_level("INFO")
     execution = _delivered(app, log_count=1, poll_errors=2, error="earlier failure")
     ExecutionLog.objects.create(execution=execution, position=0, level="INFO", message="old")
     kestra.answer = _state("RUNNING", [("run-a", "RUNNING")])
@@ -256,6 +274,7 @@ def test_a_poll_keeps_the_state_the_new_log_lines_and_the_task_outputs_secrets_m
     assert lines == [("INFO", "", "old"), ("WARN", "wait", f"code {forms.MASK}"), ("INFO", "", "")]
     assert stored.logs.get(position=1).timestamp.isoformat() == "2026-12-07T04:00:00+00:00"
     assert stored.next_action_at > timezone.now()
+    assert _holds(caplog) == [("poll", "polled")]
 
 
 def test_task_outputs_are_read_again_only_when_a_task_run_changed(kestra, app):
@@ -288,7 +307,8 @@ def test_a_pause_reads_the_resume_form_once_and_an_end_drops_it(kestra, app):
     assert Execution.objects.get(pk=execution.pk).resume_form == {}
 
 
-def test_the_end_reads_the_outputs_and_labels_who_decided_then_polls_no_more(kestra, app):
+def test_the_end_reads_the_outputs_and_labels_who_decided_then_polls_no_more(kestra, app, caplog):
+    caplog.set_level("INFO")
     mona, nick = make_user("mona"), make_user("nick")
     execution = _delivered(app, verdict=approval.APPROVED, pause_key="run-a")
     for user, choice, step in [(mona, "APPROVE", 0), (nick, "REJECT", 0), (mona, "APPROVE", 1)]:
@@ -317,6 +337,7 @@ def test_the_end_reads_the_outputs_and_labels_who_decided_then_polls_no_more(kes
         {services.DECISION_LABEL: "approved", services.DECIDED_BY_LABEL: "mona,anonymous"},
     )
     assert stored.next_action_at is None and stored.is_settled
+    assert _holds(caplog) == [("poll", "final")]
 
 
 def test_a_rejection_is_labelled_with_those_who_rejected(kestra, app):
@@ -350,7 +371,10 @@ def test_an_end_without_a_verdict_sets_no_labels(kestra, app):
 @pytest.mark.parametrize(
     "error", [KestraUnavailable("timed out"), KestraRejected(400, "bad request")]
 )
-def test_a_failed_poll_keeps_nothing_of_it_counts_the_failure_and_polls_again(kestra, app, error):
+def test_a_failed_poll_keeps_nothing_of_it_counts_the_failure_and_polls_again(
+    kestra, app, error, caplog
+):
+    caplog.set_level("INFO")
     execution = _delivered(app, poll_errors=1)
     kestra.answer = _state("SUCCESS")
     kestra.down["logs"] = error  # the state was read, the logs not
@@ -360,6 +384,7 @@ def test_a_failed_poll_keeps_nothing_of_it_counts_the_failure_and_polls_again(ke
     stored = Execution.objects.get(pk=execution.pk)
     assert (stored.state, stored.poll_errors, stored.error) == ("RUNNING", 2, str(error))
     assert stored.delivery == "DELIVERED" and stored.next_action_at is not None
+    assert _holds(caplog) == [("poll", "failed")]
 
 
 def test_kestra_losing_the_execution_fails_it_after_enough_answers_not_found(kestra, app, settings):
