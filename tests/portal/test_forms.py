@@ -259,6 +259,16 @@ def test_the_secrets_kestra_sends_back_are_secret_inputs_and_secret_resume_value
 
     assert forms.secret_values(PAUSING_FLOW, snapshot, task_outputs) == {"s3cret", "4321"}
     assert forms.secret_values(PAUSING_FLOW, {"inputs": {}}, {}) == set()
+    assert forms.secret_values(PAUSING_FLOW, {}, {}) == set()  # Kestra sent no inputs
+
+
+def test_a_secret_kestra_sends_back_as_anything_but_text_is_no_value_to_mask():
+    """Kestra hands SECRET values back encrypted (an object); only text is looked for."""
+    snapshot = {"inputs": {"code": {"type": "EncryptedString", "value": "AbC"}, "name": "Ada"}}
+    grouped = {"inputs": {"requester": "not a group", "items": []}}
+
+    assert forms.secret_values(PAUSING_FLOW, snapshot, {}) == set()
+    assert forms.secret_values(ORDER, grouped, {}) == set()
 
 
 @pytest.mark.parametrize(
@@ -331,6 +341,8 @@ def test_values_are_shown_as_text_and_chosen_values_outside_the_offer_are_others
     assert fields[3].selected == ["a", "zz"] and fields[3].others == ["zz"]
     typed = forms.fields_from_validation(result, {"tags": "not json"})
     assert typed[3].selected == ["not json"]
+    one = forms.fields_from_validation(result, {"tags": '"a"'})[3]  # one choice, not a list
+    assert (one.value, one.selected) == ('["a"]', ["a"])
 
 
 @pytest.mark.django_db
