@@ -680,3 +680,106 @@ def test_a_delegation_names_someone_eligible(kestra, requester):
     assert (unknown.result, unknown.rule) == (Result.FORBIDDEN, "delegate-not-eligible")
     assert unknown.notice == "No user is named 'zed'."
     assert not Delegation.objects.exists()
+
+
+# -- the execution a link names -------------------------------------------------------------
+
+
+@pytest.fixture
+def adopted(monkeypatch) -> list[str]:
+    """What is asked of Kestra to adopt: the Kestra ids, and the answer set by the test."""
+    asked: list[str] = []
+
+    def adopt(*, app, kestra_id):
+        asked.append(kestra_id)
+        if kestra_id == "down":
+            raise KestraUnavailable("down")
+        if kestra_id == "unknown":
+            return None
+        return Execution.objects.create(app=app, kestra_id=kestra_id)
+
+    monkeypatch.setattr(interactions, "execution_adopt", adopt)
+    return asked
+
+
+def _open(app, execution_id: str, session, *, user=None, link: str = "") -> Execution:
+    return interactions.execution_for(
+        app, execution_id, user=user or AnonymousUser(), session=session, link=link
+    )
+
+
+def test_an_execution_is_named_by_its_kestra_id_or_its_token_under_its_own_app(app):
+    other_app = vacation_app()
+    session = SessionStore()
+    session.save()
+    mine = Execution.objects.create(app=app, kestra_id="k-mine", session_key=session.session_key)
+
+    assert _open(app, "k-mine", session) == mine
+    assert _open(app, mine.token, session) == mine
+    assert interactions.tracked_execution(app.uid, "k-mine") == mine
+    assert interactions.tracked_execution(app.uid, mine.token) == mine
+    assert interactions.tracked_execution(other_app.uid, "k-mine") is None
+
+
+def test_someone_elses_execution_of_a_public_app_opens_by_its_signed_link_from_then_on(app):
+    theirs = Execution.objects.create(app=app, kestra_id="k-theirs", submitted_by=make_user("t"))
+    other = Execution.objects.create(app=app, kestra_id="k-other", submitted_by=make_user("o"))
+    session = SessionStore()
+    link = policy.execution_link(theirs)
+
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "k-theirs", session)
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "k-theirs", session, link=policy.execution_link(other))
+    assert session.get(interactions.OPENED_LINKS) is None  # a link to another is not kept
+
+    assert _open(app, "k-theirs", session, link=link) == theirs
+    assert _open(app, "k-theirs", session) == theirs  # the page's live part, without the link
+    assert _open(app, "k-theirs", session, link=link) == theirs
+    assert session[interactions.OPENED_LINKS] == [link]  # kept once
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "k-other", session)
+
+
+def test_a_session_keeps_the_latest_signed_links_only(app):
+    executions = [Execution.objects.create(app=app, kestra_id=f"k-{n}") for n in range(51)]
+    session = SessionStore()
+
+    for execution in executions:
+        _open(app, execution.kestra_id, session, link=policy.execution_link(execution))
+
+    assert len(session[interactions.OPENED_LINKS]) == interactions.MAX_OPENED_LINKS == 50
+    assert _open(app, "k-50", session) == executions[50]
+    assert _open(app, "k-1", session) == executions[1]
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "k-0", session)  # the oldest is forgotten
+
+
+def test_an_execution_started_in_kestra_is_adopted_only_for_those_who_open_every_one(app, adopted):
+    admin = make_user("root")
+    admin.is_superuser = True
+    admin.save()
+    session = SessionStore()
+
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "k-outside", session)  # anonymous, on a public app: never adopted
+    assert adopted == []
+
+    found = _open(app, "k-outside", session, user=admin)
+    assert (found.kestra_id, found.app, adopted) == ("k-outside", app, ["k-outside"])
+
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "unknown", session, user=admin)
+    with pytest.raises(interactions.KestraPageUnavailable):
+        _open(app, "down", session, user=admin)
+
+
+def test_an_execution_another_app_tracks_is_not_adopted_again(app, adopted):
+    admin = make_user("root")
+    admin.is_superuser = True
+    admin.save()
+    Execution.objects.create(app=vacation_app(), kestra_id="k-elsewhere")
+
+    with pytest.raises(interactions.ExecutionNotFound):
+        _open(app, "k-elsewhere", SessionStore(), user=admin)
+    assert adopted == []
