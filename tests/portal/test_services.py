@@ -5,6 +5,7 @@ the logs, the outputs, the labels that say who decided), and when the next step 
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 from django.utils import timezone
 
 from apps_catalog import approval
-from executions import forms, services
+from executions import enqueue, forms, services
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, KestraUnavailable
 from executions.models import Execution, ExecutionLog, Vote
+from kestra_apps import logs
 from tests.conftest import import_example
 from tests.personas import make_user
 
@@ -136,6 +138,41 @@ def _delivered(app, **fields: Any) -> Execution:
 
 
 # -- submit and deliver -------------------------------------------------------------------
+
+
+def test_a_stored_submission_is_handed_to_a_worker_once_its_transaction_commits(
+    app, monkeypatch, django_capture_on_commit_callbacks, caplog
+):
+    caplog.set_level("INFO")
+    sent: list[tuple] = []
+
+    class Celery:
+        def send_task(self, name: str, args: tuple = ()) -> None:
+            sent.append((name, args))
+
+    monkeypatch.setattr(enqueue, "current_app", Celery())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        execution = _submitted(app)
+        assert sent == []  # not before the row is there for the worker to read
+
+    assert sent == [(enqueue.DELIVER, (execution.pk,))]
+    assert "submission stored files=0" in caplog.messages
+    assert execution.stage_since is not None and execution.stage_since <= timezone.now()
+
+
+def test_work_on_an_execution_names_it_on_every_log_line(app):
+    execution = _delivered(app)
+
+    with services.about(execution.pk):
+        record = logging.LogRecord("x", logging.INFO, "", 0, "work", None, None)
+        logs.ContextFilter().filter(record)
+    with services.about(0):  # no such execution: nothing to name
+        nameless = logging.LogRecord("x", logging.INFO, "", 0, "work", None, None)
+        logs.ContextFilter().filter(nameless)
+
+    assert record.context == {"execution": execution.token, "kestra_id": "k-1", "app": app.uid}
+    assert nameless.context == {}
 
 
 def test_a_submission_is_stored_due_now_and_delivered_once_with_its_labels(kestra, app, caplog):
