@@ -16,12 +16,14 @@ from django.utils import timezone
 
 from accounts import policy
 from apps_catalog import approval
+from apps_catalog.services import app_save_source
 from executions import actions, forms, interactions
 from executions.interactions import Result
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, KestraUnavailable
 from executions.models import Decision, Delegation, Execution, Vote
+from notifications.models import Notification
 from tests.approvals import vacation_app
-from tests.conftest import import_example
+from tests.conftest import EXAMPLES, import_example
 from tests.personas import APPROVERS, make_user
 
 pytestmark = pytest.mark.django_db
@@ -36,9 +38,18 @@ FLOW = {
         {"id": "photo", "type": "FILE", "required": False},
     ],
 }
+# The same with an input that depends on another: only Kestra can draw the form.
+DYNAMIC = {
+    **FLOW,
+    "inputs": [
+        *FLOW["inputs"],
+        {"id": "later", "type": "STRING", "dependsOn": {"inputs": ["email"]}},
+    ],
+}
 RESUME_INPUTS = [
     {"id": "approved", "type": "BOOL"},
     {"id": "passphrase", "type": "SECRET", "required": False},
+    {"id": "evidence", "type": "FILE", "required": False},
 ]
 
 
@@ -54,6 +65,7 @@ class Kestra:
         self.down: dict[str, KestraError] = {}
         self.state = "PAUSED"
         self.calls: list[tuple[Any, ...]] = []
+        self.revisions: list[int | None] = []  # the flow revision each flow call named
 
     def _call(self, name: str, *args: Any) -> None:
         self.calls.append((name, *args))
@@ -65,9 +77,11 @@ class Kestra:
 
     def flow(self, namespace: str, flow_id: str, revision: int | None = None) -> dict:
         self._call("flow", namespace, flow_id)
+        self.revisions.append(revision)
         return self.flow_definition
 
     def validate_inputs(self, namespace, flow_id, values, files, revision=None) -> dict:
+        self.revisions.append(revision)
         self._call("validate", values, sorted(files))
         return self._validation(forms.flow_inputs(self.flow_definition), values)
 
@@ -96,6 +110,7 @@ class Kestra:
 
     def resume(self, kestra_id: str, values: dict, files: Any) -> None:
         self._call("resume", kestra_id, values)
+        self.resumed_files = {key: spec[0] for key, spec in (files or {}).items()}
 
     def kill(self, kestra_id: str) -> None:
         self._call("kill", kestra_id)
@@ -143,13 +158,7 @@ def test_a_form_of_static_inputs_is_drawn_from_the_flow_without_a_validation(kes
 
 
 def test_a_form_with_dependent_inputs_asks_kestra_and_opens_without_complaints(kestra, app):
-    kestra.flow_definition = {
-        **FLOW,
-        "inputs": [
-            *FLOW["inputs"],
-            {"id": "later", "type": "STRING", "dependsOn": {"inputs": ["email"]}},
-        ],
-    }
+    kestra.flow_definition = DYNAMIC
     kestra.errors = {"email": "email is required"}
 
     outcome = interactions.open_form(app, {"note": "hello"})
@@ -179,13 +188,7 @@ def test_kestra_down_before_any_copy_of_the_flow_is_kept_shows_no_form(kestra, a
 
 
 def test_kestra_down_with_a_kept_copy_of_the_flow_shows_it_and_queues_the_submission(kestra, app):
-    kestra.flow_definition = {
-        **FLOW,
-        "inputs": [
-            *FLOW["inputs"],
-            {"id": "later", "type": "STRING", "dependsOn": {"inputs": ["email"]}},
-        ],
-    }
+    kestra.flow_definition = DYNAMIC
     interactions.open_form(app)  # Kestra answered once: the portal keeps the flow
     app.refresh_from_db()
     kestra.down = {"flow": KestraUnavailable("down"), "validate": KestraUnavailable("down")}
@@ -200,13 +203,7 @@ def test_kestra_down_with_a_kept_copy_of_the_flow_shows_it_and_queues_the_submis
 
 
 def test_a_form_kestra_refuses_to_validate_says_why(kestra, app):
-    kestra.flow_definition = {
-        **FLOW,
-        "inputs": [
-            *FLOW["inputs"],
-            {"id": "later", "type": "STRING", "dependsOn": {"inputs": ["email"]}},
-        ],
-    }
+    kestra.flow_definition = DYNAMIC
     kestra.down["validate"] = KestraRejected(422, "inputs are malformed")
 
     shown = interactions.open_form(app)
@@ -314,6 +311,34 @@ def test_a_file_too_large_is_refused_next_to_its_field_whether_or_not_kestra_ans
     assert not Execution.objects.exists()
 
 
+def test_an_app_pinned_to_a_flow_revision_asks_kestra_for_that_revision(kestra):
+    source = (EXAMPLES / "apps" / "feedback_form.yml").read_text() + "flowRevision: 3\n"
+    pinned, _ = app_save_source(source=source)
+    kestra.flow_definition = DYNAMIC
+
+    interactions.open_form(pinned)
+    _submit(pinned, _post(email="ada@example.org"))
+
+    assert kestra.revisions and set(kestra.revisions) == {3}
+
+
+def test_a_resubmission_names_the_request_it_replaces(kestra, app):
+    user = make_user("ada")
+    sent_back = Execution.objects.create(app=app, submitted_by=user, verdict="CHANGES")
+
+    outcome = interactions.submit(
+        app=app,
+        post=_post(email="ada@example.org"),
+        uploaded={},
+        user=user,
+        session=None,
+        resubmits=sent_back,
+    )
+
+    assert outcome.execution is not None
+    assert outcome.execution.resubmission_of == sent_back
+
+
 def test_a_request_sent_back_for_changes_is_filled_in_again_but_its_secrets(kestra, app):
     user = make_user("ada")
     sent_back = Execution.objects.create(
@@ -363,10 +388,15 @@ def _voter(user) -> interactions.Voter:
     return interactions.Voter(user=user, session_key="", actor=actions.Actor(user=user))
 
 
+def _with_comment(post: QueryDict, comment: str) -> QueryDict:
+    post[interactions.COMMENT_FIELD] = comment
+    return post
+
+
 def _approve(execution: Execution, user, **values: str) -> interactions.Outcome:
     post = _post(**values)
     if "comment" in values:
-        post[interactions.COMMENT_FIELD] = post.pop("input.comment")[0]
+        _with_comment(post, post.pop("input.comment")[0])
     return interactions.resume(
         app=execution.app, execution=execution, post=post, uploaded={}, voter=_voter(user)
     )
@@ -383,7 +413,15 @@ def test_an_approval_resumes_kestra_once_with_its_values_and_records_them(kestra
     execution = _paused(requester)
     mona = make_user("mona", groups=[APPROVERS])
 
-    outcome = _approve(execution, mona, approved="true", passphrase="open-sesame")
+    evidence = SimpleUploadedFile("memo.txt", b"ok")
+
+    outcome = interactions.resume(
+        app=execution.app,
+        execution=execution,
+        post=_with_comment(_post(approved="true", passphrase="open-sesame"), "Enjoy"),
+        uploaded={"input.evidence": evidence},
+        voter=_voter(mona),
+    )
 
     assert (outcome.result, outcome.execution) == (Result.DONE, execution)
     values = {"approved": "true", "passphrase": "open-sesame"}
@@ -392,9 +430,17 @@ def test_an_approval_resumes_kestra_once_with_its_values_and_records_them(kestra
         ("validate_resume", values),
         ("resume", "k-1", values),
     ]
+    assert kestra.resumed_files == {"evidence": "memo.txt"}
     decision = Decision.objects.get()
     assert (decision.action, decision.label, decision.user) == ("RESUME", "Approve", mona)
-    assert decision.values == {"approved": "true", "passphrase": forms.MASK}
+    assert decision.reason == "Enjoy"
+    assert decision.values == {
+        "approved": "true",
+        "passphrase": forms.MASK,
+        "evidence": "file: memo.txt",
+    }
+    told = Notification.objects.get(event="decision")
+    assert told.user == requester
     vote = Vote.objects.get()
     assert (vote.status, vote.values["passphrase"]) == (Vote.Status.COUNTED, forms.MASK)
     stored = Execution.objects.get(pk=execution.pk)
@@ -473,6 +519,25 @@ def test_a_resume_value_kestra_refuses_is_shown_and_nothing_is_decided(kestra, r
 
     assert (outcome.result, outcome.notice) == (Result.INVALID, interactions.FIX_FIELDS)
     assert {f.id: f.errors for f in outcome.fields}["approved"] == ["approved must be a boolean"]
+    assert "resume" not in kestra.names() and not Vote.objects.exists()
+
+
+def test_a_resume_file_too_large_is_refused_next_to_its_field(kestra, requester, settings):
+    settings.PORTAL_MAX_UPLOAD_MB = 1
+    execution = _paused(requester)
+    big = SimpleUploadedFile("big.bin", b"x" * (1024 * 1024 + 1))
+
+    outcome = interactions.resume(
+        app=execution.app,
+        execution=execution,
+        post=_post(approved="true"),
+        uploaded={"input.evidence": big},
+        voter=_voter(make_user("mona", groups=[APPROVERS])),
+    )
+
+    assert (outcome.result, outcome.notice) == (Result.INVALID, interactions.FIX_FIELDS)
+    errors = {f.id: f.errors for f in outcome.fields}
+    assert errors["evidence"] == ["The file is larger than the 1 MB allowed."]
     assert "resume" not in kestra.names() and not Vote.objects.exists()
 
 
