@@ -13,12 +13,15 @@ import pytest
 from django.utils import timezone
 
 from apps_catalog import approval
+from apps_catalog.services import app_save_source
 from executions import enqueue, forms, services
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, KestraUnavailable
 from executions.models import Execution, ExecutionLog, Vote
 from kestra_apps import logs
-from tests.conftest import import_example
-from tests.personas import make_user
+from notifications.models import Notification
+from tests.approvals import vacation_app
+from tests.conftest import EXAMPLES, import_example
+from tests.personas import APPROVERS, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +75,7 @@ class Kestra:
 
     def create_execution(self, namespace, flow_id, values, *, files, labels, revision) -> dict:
         self._call("create", namespace, flow_id, values, labels)
+        self.revision = revision
         return _state("CREATED")
 
     def execution(self, kestra_id: str) -> dict:
@@ -206,6 +210,15 @@ def test_a_submission_is_stored_due_now_and_delivered_once_with_its_labels(kestr
     assert services.execution_deliver(execution_id=execution.pk) is None  # not twice
     assert kestra.names() == ["create"]
     assert _holds(caplog) == [("deliver", "delivered")]
+
+
+def test_an_app_pinned_to_a_flow_revision_runs_that_revision(kestra):
+    source = (EXAMPLES / "apps" / "feedback_form.yml").read_text() + "flowRevision: 3\n"
+    pinned, _ = app_save_source(source=source)
+
+    services.execution_deliver(execution_id=_submitted(pinned).pk)
+
+    assert kestra.revision == 3
 
 
 def test_an_anonymous_submission_is_labelled_anonymous(kestra, app):
@@ -438,6 +451,37 @@ def test_kestra_losing_the_execution_fails_it_after_enough_answers_not_found(kes
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.next_action_at is None
     assert stored.error == "Kestra no longer knows this execution: no such execution"
+
+
+def test_a_new_pause_tells_those_who_may_decide_once_and_the_end_tells_the_requester(kestra):
+    rita = make_user("rita", groups=[APPROVERS])
+    make_user("mona", groups=[APPROVERS])
+    execution = _delivered(vacation_app(), submitted_by=rita)
+    kestra.answer = _state("PAUSED", [("run-a", "PAUSED")])
+
+    services.execution_poll(execution_id=execution.pk)
+    Execution.objects.filter(pk=execution.pk).update(next_action_at=timezone.now())
+    services.execution_poll(execution_id=execution.pk)  # the same pause: nobody told again
+
+    pending = Notification.objects.filter(event="pending")
+    assert sorted(n.user.username for n in pending) == ["mona", "rita"]
+    assert not Notification.objects.filter(event="finished").exists()
+
+    kestra.answer = _state("SUCCESS", [("run-a", "SUCCESS")])
+    Execution.objects.filter(pk=execution.pk).update(next_action_at=timezone.now())
+    services.execution_poll(execution_id=execution.pk)
+
+    assert [n.user for n in Notification.objects.filter(event="finished")] == [rita]
+
+
+def test_an_execution_started_outside_the_portal_tells_nobody_it_ended(kestra):
+    rita = make_user("rita", groups=[APPROVERS])
+    execution = _delivered(vacation_app(), submitted_by=rita, origin="DISCOVERED")
+    kestra.answer = _state("SUCCESS")
+
+    services.execution_poll(execution_id=execution.pk)
+
+    assert not Notification.objects.exists()
 
 
 # -- who is watching ------------------------------------------------------------------------
