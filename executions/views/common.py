@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -123,10 +123,16 @@ def voter_of(request: HttpRequest) -> interactions.Voter:
 
 
 def blocks(
-    request: HttpRequest, app: App, stage: str, execution: Execution | None
+    request: HttpRequest,
+    app: App,
+    stage: str,
+    execution: Execution | None,
+    *,
+    inputs: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The stage's blocks as executions/_blocks.html includes them."""
-    return app_stage_blocks(app, stage, execution, site_url(request)).html()
+    """The stage's blocks as executions/_blocks.html includes them (`inputs`: the OPEN
+    form's answers so far)."""
+    return app_stage_blocks(app, stage, execution, site_url(request), inputs=inputs).html()
 
 
 def execution_url(app: App, execution: Execution) -> str:

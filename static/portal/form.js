@@ -1,6 +1,6 @@
 // Forms that follow the person's answers: after a pause in typing, the portal asks Kestra
 // which inputs apply now (dependsOn) and with which values (dynamic SELECTs), and the form
-// is redrawn keeping what was typed. A form made of FORM groups becomes a step-by-step
+// is redrawn keeping what was typed, with the Markdown that reads the answers. A form made of FORM groups becomes a step-by-step
 // form (one group per step, Next and Back, a recap before the submit button); without
 // script every group shows at once. Also loads file previews in place.
 (function () {
@@ -57,6 +57,7 @@
           files[input.name] = input;
         });
         fieldset.innerHTML = html;
+        followAnswers(fieldset);
         // File choices cannot be set from script: put the chosen inputs back.
         Object.keys(files).forEach(function (name) {
           var fresh = fieldset.querySelector("input[type=file][name='" + name + "']");
@@ -78,6 +79,17 @@
         return true;
       });
     }).catch(function () { return false; /* keep the form as it is */ });
+  }
+
+  // The OPEN stage's Markdown, drawn again by the portal with the answers so far (its
+  // {{ inputs.x }} follow what is typed), comes with the fields: put each in its place.
+  function followAnswers(fieldset) {
+    var page = fieldset.closest("form") || document;
+    Array.prototype.forEach.call(fieldset.querySelectorAll("template[data-block]"), function (fresh) {
+      var shown = page.querySelector(".block-markdown[data-block='" + fresh.getAttribute("data-block") + "']");
+      if (shown) { shown.replaceWith(fresh.content.cloneNode(true)); }
+      fresh.remove();
+    });
   }
 
   // Once the newest answer is in, however many were asked meanwhile: whether it was drawn

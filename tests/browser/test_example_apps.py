@@ -183,3 +183,20 @@ def test_a_quote_from_a_flow_written_for_kestra_with_labelled_choices_and_displa
     text = saved.read_text()
     assert "Quote: 2 x desk = 840 EUR" in text
     assert "SlackIncomingWebhook does not run here; no outputs" in text
+
+
+def test_the_open_markdown_follows_the_form_as_it_is_filled_in(page, live_server, kestra, grantee):
+    app = import_example("price_quote")
+    grant_use(grantee, app)
+    _log_in(page, live_server, grantee)
+    page.goto(f"{live_server.url}/apps/{app.uid}/")
+    summary = page.locator(".block-markdown").nth(1)
+    assert summary.inner_text() == "A quote for 1 of the product you pick."
+
+    page.get_by_label("Quantity").fill("12")
+    page.get_by_text("A quote for 12 of the product you pick.").wait_for()
+    page.get_by_label("Product").select_option(label="Office chair")
+    page.get_by_text("A quote for 12 of chair.").wait_for()
+
+    assert page.locator(".block-markdown strong").inner_text() == "12"
+    assert page.get_by_label("Quantity").input_value() == "12", "the form keeps what was typed"
