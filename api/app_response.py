@@ -60,7 +60,7 @@ def _file_links(app: App, execution: Execution, base_url: str, path: str) -> dic
 def resume_fields(execution: Execution | None) -> list[forms.Field]:
     if execution is None or execution.stage != stages.PAUSE:
         return []
-    return forms.fields_from_validation(execution.resume_form, show_errors=False)
+    return forms.resume_fields(execution)
 
 
 def app_response(

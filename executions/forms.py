@@ -15,7 +15,7 @@ from django.http import QueryDict
 from apps_catalog.models import App
 from executions.kestra import KestraUnavailable, get_client
 from executions.kestra.client import FileField
-from executions.models import find_task
+from executions.models import Execution, find_task, paused_run
 
 FLOW_CACHE_SECONDS = 30
 UNAVAILABLE_RETRY_SECONDS = 10
@@ -349,6 +349,23 @@ def fields_from_validation(
         shown = errors if show_errors else []
         fields.append(_field(definition, value, shown, groups.get(input_id)))
     return fields
+
+
+def resume_flow(execution: Execution) -> dict[str, Any]:
+    """The paused task's onResume inputs as a flow's `inputs`, from the copy of the flow the
+    app keeps: what groups the resume form's fields into FORM steps, as Kestra's answer to
+    a resume validation lists a group's inputs under their dotted ids without its FORM."""
+    run = paused_run(execution.snapshot)
+    flow = execution.app.flow_snapshot or {}
+    task = find_task(flow.get("tasks") or [], str(run.get("taskId") or "")) if run else None
+    return {"inputs": (task or {}).get("onResume") or []}
+
+
+def resume_fields(execution: Execution) -> list[Field]:
+    """The approver's form as stored while the execution waits: no errors yet."""
+    return fields_from_validation(
+        execution.resume_form, show_errors=False, flow=resume_flow(execution)
+    )
 
 
 def _json_list(value: str) -> list[Any]:

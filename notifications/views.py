@@ -89,7 +89,7 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
             notice, fields = outcome.notice, outcome.fields or None
             status = interactions.STATUS_OF[outcome.result]
     if fields is None:
-        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+        fields = forms.resume_fields(execution)
     decision = approval_status.decision_status(
         execution, holder.user, session_key="", now=timezone.now()
     )

@@ -144,7 +144,7 @@ def live_context(
     request: HttpRequest, app: App, execution: Execution, fields: list[forms.Field] | None = None
 ) -> dict[str, Any]:
     if fields is None and execution.stage == stages.PAUSE:
-        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+        fields = forms.resume_fields(execution)
     session_key = request.session.session_key or ""
     return {
         "app": app,

@@ -1,6 +1,7 @@
 // Forms that follow the person's answers: after a pause in typing, the portal asks Kestra
 // which inputs apply now (dependsOn) and with which values (dynamic SELECTs), and the form
-// is redrawn keeping what was typed, with the Markdown that reads the answers. A form made of FORM groups becomes a step-by-step
+// is redrawn keeping what was typed, with the Markdown that reads the answers. A form made
+// of FORM groups (a new request's, or an approver's onResume form) becomes a step-by-step
 // form (one group per step, Next and Back, a recap before the submit button); without
 // script every group shows at once. Also loads file previews in place.
 (function () {
@@ -230,7 +231,8 @@
     var recap = nav.querySelector(".wizard-recap");
     recap.hidden = !atRecap;
     if (atRecap) { fillRecap(fieldset, recap); }
-    Array.prototype.forEach.call(fieldset.form.querySelectorAll("[type=submit]"), function (button) {
+    // The form's own submit button; others (Reject, Hand over) go elsewhere and stay.
+    Array.prototype.forEach.call(fieldset.form.querySelectorAll("[type=submit]:not([formaction])"), function (button) {
       button.hidden = !atRecap;
     });
     nav.querySelector("[data-wizard=back]").hidden = index === 0;
@@ -255,6 +257,8 @@
   function goNext(fieldset) {
     var index = currentStep(fieldset);
     touch(fieldset, steps(fieldset)[index].querySelectorAll("[data-input]"));
+    // A form Kestra cannot check step by step (an approver's) is checked when it is sent.
+    if (!fieldset.hasAttribute("data-validate-url")) { showStep(fieldset, index + 1, true); return; }
     window.clearTimeout(timer);
     refresh(fieldset);
     settled().then(function (drawn) {
@@ -281,19 +285,26 @@
 
   // Enter in a field moves on a step; only the recap's button sends the form.
   document.addEventListener("submit", function (event) {
-    var fieldset = event.target.querySelector("[data-validate-url]");
+    var fieldset = event.target.querySelector("[data-fields]");
+    if (event.submitter && event.submitter.hasAttribute("formaction")) { return; }
     if (!fieldset || !navOf(fieldset) || currentStep(fieldset) === steps(fieldset).length) { return; }
     event.preventDefault();
     goNext(fieldset);
   });
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-validate-url]"), function (fieldset) {
-    if (!isWizard(fieldset)) { return; }
-    buildNav(fieldset);
-    // After a refused submission, open on the first step that has an error.
-    var first = steps(fieldset).findIndex(function (step) { return step.querySelector(".errors"); });
-    showStep(fieldset, Math.max(first, 0), false);
-  });
+  // Each form of groups not yet step-by-step: on load, and when an execution page's live
+  // part is drawn again (live.js), which brings a fresh form.
+  function setUpWizards() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-fields]"), function (fieldset) {
+      if (!isWizard(fieldset) || navOf(fieldset)) { return; }
+      buildNav(fieldset);
+      // After a refused submission, open on the first step that has an error.
+      var first = steps(fieldset).findIndex(function (step) { return step.querySelector(".errors"); });
+      showStep(fieldset, Math.max(first, 0), false);
+    });
+  }
+  setUpWizards();
+  document.addEventListener("portal:fields", setUpWizards);
   document.addEventListener("change", onEdit);
   document.addEventListener("input", onEdit);
 
