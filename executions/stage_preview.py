@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
+from apps_catalog.thumbnails import thumbnail_src
 from executions import layout, stages
 from executions.approval_status import DecisionStatus, preview_status
 from executions.blocks import (
@@ -86,6 +87,7 @@ class SampleApp:
     display_name: str
     namespace: str
     flow_id: str
+    thumbnail_src: str | None = None  # its thumbnail, as the page header shows it
 
 
 @dataclass(frozen=True)
@@ -265,7 +267,10 @@ def render_stage_previews(
     notice: str = "",
 ) -> str:
     """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
-    app = SampleApp(uid, definition.display_name, definition.namespace, definition.flow_id)
+    thumbnail = thumbnail_src(namespace=definition.namespace, thumbnail=definition.thumbnail or "")
+    app = SampleApp(
+        uid, definition.display_name, definition.namespace, definition.flow_id, thumbnail
+    )
     base_url = site_url(request)
     context = {
         "app": app,

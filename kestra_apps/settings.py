@@ -109,13 +109,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Shared by the web processes (rate limits): set CACHE_URL=redis://… when running several.
 _cache_url = envstr("CACHE_URL")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
         if _cache_url.startswith(("redis://", "rediss://"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# App thumbnails kept as namespace files (apps_catalog.thumbnails): read from Kestra at most
+# THUMBNAIL_MAX_BYTES each, within THUMBNAIL_TIMEOUT seconds, kept THUMBNAIL_CACHE_SECONDS
+# (a missing one: THUMBNAIL_RETRY_SECONDS) in a cache of their own, so pictures never push
+# the rate limits' counters out; at most THUMBNAIL_CACHE_ENTRIES of them per web process
+# without CACHE_URL.
+THUMBNAIL_MAX_BYTES = envint("THUMBNAIL_MAX_BYTES", 256 * 1024)
+THUMBNAIL_TIMEOUT = envfloat("THUMBNAIL_TIMEOUT", 3.0)
+THUMBNAIL_CACHE_SECONDS = envfloat("THUMBNAIL_CACHE_SECONDS", 600.0)
+THUMBNAIL_RETRY_SECONDS = envfloat("THUMBNAIL_RETRY_SECONDS", 60.0)
+CACHES["thumbnails"] = (
+    {**CACHES["default"], "KEY_PREFIX": "thumbnails"}
+    if _cache_url.startswith(("redis://", "rediss://"))
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "thumbnails",
+        "OPTIONS": {"MAX_ENTRIES": envint("THUMBNAIL_CACHE_ENTRIES", 200)},
+    }
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
