@@ -5,8 +5,8 @@ API, kept in the `thumbnails` cache and served by the portal at the app's thumbn
 What is served is an image of a known kind (by the file's extension, its first bytes
 agreeing) no larger than THUMBNAIL_MAX_BYTES; anything else, a missing file or Kestra down
 is no thumbnail: the card, the page header and the API show none, nothing fails. A failed
-read is remembered for THUMBNAIL_RETRY_SECONDS, so a page of cards asks Kestra once per
-file, not on every view; a file read is kept THUMBNAIL_CACHE_SECONDS.
+read is remembered for THUMBNAIL_RETRY_SECONDS (Kestra not answering: for every file), so
+pages do not ask Kestra on every view; a file read is kept THUMBNAIL_CACHE_SECONDS.
 """
 
 from __future__ import annotations
@@ -96,12 +96,23 @@ def _cache_key(namespace: str, path: str) -> str:
     return f"nsfile:{digest}"
 
 
+# Set while Kestra did not answer a read lately: no page asks it for pictures until then.
+KESTRA_DOWN = "kestra-down"
+
+
 class ThumbnailReader:
-    """Reads namespace-file thumbnails, through the cache. One reader serves one page: once
-    Kestra fails to answer, it asks no more for the rest of the page."""
+    """Reads namespace-file thumbnails, through the cache. Once Kestra fails to answer,
+    nobody asks it for pictures for THUMBNAIL_RETRY_SECONDS: a page of cards waits on a
+    Kestra that is down at most once (THUMBNAIL_TIMEOUT) in that time, not once per card."""
 
     def __init__(self) -> None:
-        self.kestra_down = False
+        self._kestra_down: bool | None = None  # asked of the cache on the first miss
+
+    @property
+    def kestra_down(self) -> bool:
+        if self._kestra_down is None:
+            self._kestra_down = bool(caches[CACHE].get(KESTRA_DOWN))
+        return self._kestra_down
 
     def read(self, namespace: str, thumbnail: str) -> Thumbnail | None:
         path = namespace_file_path(thumbnail)
@@ -129,7 +140,8 @@ class ThumbnailReader:
                 namespace, path, max_bytes=limit, timeout=settings.THUMBNAIL_TIMEOUT
             )
         except KestraUnavailable:
-            self.kestra_down = True
+            self._kestra_down = True
+            caches[CACHE].set(KESTRA_DOWN, True, settings.THUMBNAIL_RETRY_SECONDS)
             return None
         except KestraError:  # no such file, or Kestra refuses the path
             return None

@@ -75,6 +75,7 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "FILE": "sample.csv",
     "ION": {"key": "value"},
 }
+SAMPLE_FILE_SIZE = 2048  # bytes, shown as Kestra's file metadata would give it
 _DEFAULT_INPUTS = {"name": "Ada Lovelace", "quantity": 42, "notes": "Sample text"}
 _DEFAULT_OUTPUTS = {"result": "Sample output", "rows": 128}
 
@@ -143,6 +144,17 @@ class SampleExecution:
         return None
 
     def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value:
+        """A FILE is shown as a file (name, size, links that go nowhere), as on the page."""
+        if described.type == "FILE" and isinstance(value, str):
+            return described_value(
+                key,
+                value,
+                described,
+                file_url="#",
+                file_name=value,
+                preview_url="#",
+                size=SAMPLE_FILE_SIZE,
+            )
         return described_value(key, value, described)
 
     def logs(self, log_filter: LogFilter) -> list[LogLine]:

@@ -16,6 +16,7 @@ import pytest
 from apps_catalog.models import App
 from apps_catalog.services import app_save_source
 from apps_catalog.thumbnails import namespace_file_path
+from executions.kestra import KestraClient, KestraUnavailable
 from tests.apps_catalog.conftest import app_yaml
 from tests.conftest import EXAMPLES
 
@@ -138,7 +139,7 @@ def test_with_kestra_down_the_catalog_shows_no_thumbnail_and_stays_quick(
     client, outsider, settings
 ):
     settings.KESTRA_URL = dead_kestra()
-    apps = [public_app("nsfiles:///logo.svg", f"pictured_{n}") for n in range(5)]
+    apps = [public_app(f"nsfiles:///logo{n}.svg", f"pictured_{n}") for n in range(5)]
     client.force_login(outsider)
 
     started = time.monotonic()
@@ -221,3 +222,44 @@ def test_the_admin_preview_shows_the_namespace_file_in_the_header(client, admin,
     # The preview is a sandboxed frame of an app that may not exist yet: the picture is in it.
     assert answer["valid"]
     assert '<img class="app-thumbnail" src="data:image/svg+xml;base64,' in answer["html"]
+
+
+def test_a_page_of_cards_stops_asking_kestra_once_it_does_not_answer(
+    client, outsider, kestra, monkeypatch
+):
+    asked: list[str] = []
+
+    def unavailable(self, namespace: str, path: str, **kwargs) -> bytes:
+        asked.append(path)
+        raise KestraUnavailable("Kestra answered 503")
+
+    monkeypatch.setattr(KestraClient, "namespace_file", unavailable)
+    for n in range(5):
+        public_app(f"nsfiles:///logo{n}.svg", f"pictured_{n}")
+    client.force_login(outsider)
+
+    first = client.get("/apps/")
+    second = client.get("/apps/")
+    header = client.get(f"/apps/{App.objects.get(app_id='pictured_4').uid}/")
+
+    assert first.status_code == second.status_code == header.status_code == 200
+    assert "card-thumbnail" not in first.content.decode()
+    assert "app-thumbnail" not in header.content.decode()
+    # One request, for the first card: then nobody asks until THUMBNAIL_RETRY_SECONDS pass.
+    assert asked == ["/logo0.svg"]
+
+
+def test_kestra_is_asked_again_once_the_retry_time_passed(client, outsider, nsfiles, settings):
+    settings.THUMBNAIL_RETRY_SECONDS = 0.3
+    (nsfiles / "logo.svg").write_bytes(SVG)
+    app = public_app("nsfiles:///logo.svg")
+    client.force_login(outsider)
+    url = settings.KESTRA_URL
+    settings.KESTRA_URL = dead_kestra()
+    assert client.get(f"/apps/{app.uid}/thumbnail").status_code == 404
+
+    settings.KESTRA_URL = url
+    assert client.get(f"/apps/{app.uid}/thumbnail").status_code == 404  # still remembered
+    time.sleep(0.4)
+
+    assert client.get(f"/apps/{app.uid}/thumbnail").content == SVG

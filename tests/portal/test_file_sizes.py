@@ -129,3 +129,30 @@ def test_kestra_down_while_sizes_are_read_leaves_the_outputs_without_sizes(
     assert execution.outputs["row_count"] == 2 and execution.file_sizes == {}
     assert execution.next_action_at is None, "the execution is settled all the same"
     assert len(asked) == 1
+
+
+PREVIEWED = (
+    "id: shown\ntype: io.kestra.plugin.ee.apps.Execution\ndisplayName: Shown\n"
+    "namespace: demo\nflowId: data_request\naccess: PUBLIC\n"
+    "layout:\n  - on: SUCCESS\n    blocks: [{type: Outputs}]\n"
+)
+
+
+def test_the_admin_preview_and_the_api_preview_show_a_sample_file_with_its_size(
+    client, kestra, admin
+):
+    """The previews draw the flow's FILE output (demo.data_request's `data`) as the page
+    draws one: a file with its size."""
+    client.force_login(admin)
+
+    admin_html = client.post("/admin/apps_catalog/app/preview/", {"source": PREVIEWED}).json()
+    api = client.post(
+        "/api/v1/main/apps/preview?state=SUCCESS", PREVIEWED, content_type="application/x-yaml"
+    ).json()
+
+    assert (
+        'Download sample.csv</a> <span class="file-size">(2.0\xa0KB)</span>' in (admin_html["html"])
+    )
+    (outputs,) = api["layout"]["blocks"]
+    data = next(v for v in outputs["values"] if v["key"] == "data")
+    assert data["file"] == {"path": "sample.csv", "name": "sample.csv", "size": 2048}
