@@ -12,6 +12,7 @@ import yaml
 
 from . import yamlutil
 from .jsonutil import jsonable, to_text
+from .storage import NAMESPACE_FILES_FOLDER
 from .stubs import Stubs, is_stubs_file, stubs_next_to
 
 
@@ -77,6 +78,8 @@ class FlowRepository:
         for path in sorted(self.folder.glob("**/*.y*ml")):
             if is_stubs_file(path):
                 continue
+            if NAMESPACE_FILES_FOLDER in path.relative_to(self.folder).parts:
+                continue  # a namespace file, not a flow
             try:
                 source = path.read_text(encoding="utf-8")
                 definition = yamlutil.load(source)
