@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import translation
+
+from notifications.models import Preference
 
 NUL = "\x00"
 # Room for a form's other fields beside its files, in a request's body.
@@ -57,3 +60,21 @@ class RejectNullCharactersMiddleware:
             for query in parameters
             for key, values in query.lists()
         )
+
+
+class PreferredLanguageMiddleware:
+    """A signed-in person's saved language (their preferences) comes before the cookie and
+    the browser's Accept-Language that LocaleMiddleware read: it follows them to any browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Without a session cookie nobody is signed in: no session to read, no query.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
+            code = Preference.objects.filter(user=request.user).values_list("language", flat=True)
+            saved = code.first()
+            if saved and saved in dict(settings.LANGUAGES):
+                translation.activate(saved)
+                request.LANGUAGE_CODE = saved
+        return self.get_response(request)

@@ -209,7 +209,7 @@ class _Message:
     """One event's subject, text and HTML, for one recipient's links."""
 
     def __init__(self, event: str, context: dict[str, object]) -> None:
-        context = {**context, "link_hours": f"{settings.NOTIFY_LINK_HOURS:g}"}
+        context = {**context, "link_hours": settings.NOTIFY_LINK_HOURS}
         self.subject = render_to_string(f"notifications/{event}_subject.txt", context).strip()[:200]
         self.text = render_to_string(f"notifications/{event}.txt", context)
         self.html = render_to_string(f"notifications/{event}.html", context)
