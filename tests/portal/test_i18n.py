@@ -10,7 +10,9 @@ import re
 import pytest
 from django.test import Client
 
+from apps_catalog.services import app_save_source
 from notifications.models import Preference
+from tests.conftest import EXAMPLES
 from tests.personas import signed_in
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +94,12 @@ def test_the_preferences_page_refuses_a_language_it_does_not_speak(member):
     response = signed_in(member).post("/notifications/", {"language": "xx"})
     assert response.status_code == 400
     assert not Preference.objects.filter(user=member).exclude(language="").exists()
+
+
+def test_an_apps_form_is_drawn_in_each_visitors_language(kestra, approver):
+    """The form's HTML is kept a minute for everyone: once per language."""
+    app, _ = app_save_source(source=(EXAMPLES / "apps" / "vacation_approval.yml").read_text())
+    client = signed_in(approver)
+    assert 'aria-label="required"' in client.get(f"/apps/{app.uid}/").content.decode()
+    french = client.get(f"/apps/{app.uid}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert 'aria-label="obligatoire"' in french and 'aria-label="required"' not in french
