@@ -61,8 +61,8 @@ def _open_blocks_html(
 ) -> str:
     """The OPEN stage's blocks as HTML. Everyone opening an app in one language sees the same
     form until the app, its flow's inputs or the address it is reached at change, so the HTML
-    is kept a minute under a digest of exactly those and the language; forms shown with answers or errors are not,
-    nor is one filled in again for a resubmission (`cached=False`)."""
+    is kept a minute under a digest of exactly those and the language; forms shown with
+    answers or errors are not, nor is one filled in again for a resubmission (`cached=False`)."""
     url = app_url(app.uid, site_url(request))
     fresh = request.method == "GET" and cached
     key = ""
