@@ -28,7 +28,7 @@ from apps_catalog.approval import APPROVED, CHANGES_REQUESTED
 from executions import enqueue
 from executions.models import Decision, Delegation, Execution, Standing
 from notifications import links
-from notifications.models import Notification, Preference
+from notifications.models import Notification, Preference, preferred_language
 
 PERSONAL_CHAT = "personal"  # the address of a person's own chat, read when sending
 
@@ -224,10 +224,7 @@ class _Message:
 
 def _language(user: User | None) -> str:
     """The language a person chose in their preferences, else the portal's."""
-    if user is None:
-        return settings.LANGUAGE_CODE
-    saved = Preference.objects.filter(user=user).values_list("language", flat=True).first()
-    return saved if saved and saved in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+    return (preferred_language(user) if user else "") or settings.LANGUAGE_CODE
 
 
 def _muted(user: User | None) -> list[str]:

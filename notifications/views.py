@@ -23,7 +23,7 @@ from executions import actions, approval_status, forms, interactions
 from executions.models import VIA_LINK
 from notifications import links
 from notifications.forms import PreferencesForm
-from notifications.models import Preference
+from notifications.models import LANGUAGE_SESSION_KEY, Preference
 
 ACTION_FIELD = "portal.action"
 
@@ -47,6 +47,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
             preference.chat_address = form.cleaned_data["chat_address"]
         preference.language = form.cleaned_data["language"]
         preference.save(update_fields=["muted", "chat_secret", "language"])
+        request.session[LANGUAGE_SESSION_KEY] = preference.language
         # The page answering is already in the old language: the message says it in the new one.
         with translation.override(preference.language or translation.get_language()):
             messages.success(request, gettext("Your notification preferences are saved."))
@@ -71,6 +72,7 @@ def set_language(request: HttpRequest) -> HttpResponse:
         back = reverse("apps_catalog:catalog")
     if request.user.is_authenticated:
         Preference.objects.update_or_create(user=request.user, defaults={"language": code})
+        request.session[LANGUAGE_SESSION_KEY] = code
     return _remember_language(redirect(back), code)
 
 
