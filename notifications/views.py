@@ -65,7 +65,9 @@ def set_language(request: HttpRequest) -> HttpResponse:
     code = request.POST.get("language", "")
     if code not in dict(settings.LANGUAGES):
         return HttpResponseBadRequest(gettext("This language is not one the portal speaks."))
-    back = request.POST.get("next", "")
+    # Back to the page the switcher was used on. The header names no page itself: a page's
+    # address may hold what must not be copied into it (a sign-in callback's code).
+    back = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
     if not url_has_allowed_host_and_scheme(
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

@@ -103,3 +103,11 @@ def test_an_apps_form_is_drawn_in_each_visitors_language(kestra, approver):
     assert 'aria-label="required"' in client.get(f"/apps/{app.uid}/").content.decode()
     french = client.get(f"/apps/{app.uid}/", HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert 'aria-label="obligatoire"' in french and 'aria-label="required"' not in french
+
+
+def test_the_switcher_goes_back_to_the_page_it_was_used_on():
+    response = Client().post(
+        SWITCHER, {"language": "fr"}, HTTP_REFERER="http://testserver/apps/requests/?page=2"
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "http://testserver/apps/requests/?page=2"
