@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The djangojs catalog of the active language, for static/portal/*.js (docs/i18n.md).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("branding.css", views.branding_css, name="branding_css"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics_scrape, name="metrics"),
