@@ -29,6 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs() -> None:
+    """The translations as the portal reads them: .mo files compiled from locale/*.po."""
+    from django.core.management import call_command
+
+    call_command("compile_catalogs", verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     """Tests submit many forms and checks of their values from one address (the limits have

@@ -136,7 +136,7 @@
 
   function stepTitle(step) {
     var legend = step.querySelector("legend");
-    return step.tagName === "FIELDSET" && legend ? legend.textContent.trim() : "Other details";
+    return step.tagName === "FIELDSET" && legend ? legend.textContent.trim() : gettext("Other details");
   }
 
   function labelOf(field) {
@@ -147,7 +147,7 @@
   function answerOf(field) {
     var named = field.querySelector("[name]:not([type=hidden])");
     if (!named) { return ""; }
-    if (field.classList.contains("field-toggle")) { return named.checked ? "Yes" : "No"; }
+    if (field.classList.contains("field-toggle")) { return named.checked ? gettext("Yes") : gettext("No"); }
     if (named.tagName === "SELECT") {
       return Array.prototype.filter.call(named.options, function (o) { return o.selected && o.value; })
         .map(function (o) { return o.textContent; }).join(", ");
@@ -184,14 +184,14 @@
       change.type = "button";
       change.className = "btn btn-default btn-size-small";
       change.setAttribute("data-wizard-goto", index);
-      change.setAttribute("aria-label", "Change " + stepTitle(step));
-      change.textContent = "Change";
+      change.setAttribute("aria-label", interpolate(gettext("Change %s"), [stepTitle(step)]));
+      change.textContent = pgettext("edit an answer", "Change");
       var answers = document.createElement("dl");
       Array.prototype.forEach.call(step.querySelectorAll("[data-input]"), function (field) {
         var dt = document.createElement("dt");
         dt.textContent = labelOf(field);
         var dd = document.createElement("dd");
-        dd.textContent = answerOf(field) || "Not given";
+        dd.textContent = answerOf(field) || gettext("Not given");
         answers.appendChild(dt);
         answers.appendChild(dd);
       });
@@ -212,10 +212,10 @@
     nav.className = "wizard-nav";
     nav.setAttribute("data-wizard-nav", "");
     nav.innerHTML = '<section class="wizard-recap" hidden aria-labelledby="wizard-recap-title">' +
-      '<h2 id="wizard-recap-title" tabindex="-1">Check your answers</h2><div class="wizard-answers"></div></section>' +
+      '<h2 id="wizard-recap-title" tabindex="-1">' + gettext("Check your answers") + '</h2><div class="wizard-answers"></div></section>' +
       '<p class="wizard-progress" aria-live="polite"></p>' +
-      '<div class="wizard-buttons"><button type="button" class="btn btn-default" data-wizard="back">Back</button>' +
-      '<button type="button" class="btn btn-primary" data-wizard="next">Next</button></div>';
+      '<div class="wizard-buttons"><button type="button" class="btn btn-default" data-wizard="back">' + pgettext("wizard", "Back") + '</button>' +
+      '<button type="button" class="btn btn-primary" data-wizard="next">' + pgettext("wizard", "Next") + '</button></div>';
     fieldset.parentNode.insertBefore(nav, fieldset.nextSibling);
     return nav;
   }
@@ -238,10 +238,12 @@
     nav.querySelector("[data-wizard=back]").hidden = index === 0;
     var next = nav.querySelector("[data-wizard=next]");
     next.hidden = atRecap;
-    next.textContent = index === all.length - 1 ? "Review" : "Next";
+    next.textContent = index === all.length - 1 ? gettext("Review") : pgettext("wizard", "Next");
     nav.querySelector(".wizard-progress").textContent = atRecap
-      ? "All " + all.length + " steps done: check your answers, then submit."
-      : "Step " + (index + 1) + " of " + all.length + ": " + stepTitle(all[index]);
+      ? interpolate(ngettext("All %s step done: check your answers, then submit.",
+        "All %s steps done: check your answers, then submit.", all.length), [all.length])
+      : interpolate(gettext("Step %(step)s of %(steps)s: %(title)s"),
+        {step: index + 1, steps: all.length, title: stepTitle(all[index])}, true);
     if (!moveFocus) { return; }
     var target = atRecap ? recap.querySelector("h2")
       : firstFocusable(all[index]);
@@ -267,7 +269,8 @@
       if (!errors) { showStep(fieldset, index + 1, true); return; }
       var field = firstFocusable(errors.closest("[data-input]"));
       navOf(fieldset).querySelector(".wizard-progress").textContent =
-        "Step " + (index + 1) + " has errors: " + errors.textContent.trim();
+        interpolate(gettext("Step %(step)s has errors: %(errors)s"),
+          {step: index + 1, errors: errors.textContent.trim()}, true);
       if (field) { field.focus(); }
     });
   }
@@ -329,6 +332,6 @@ document.addEventListener("click", function (event) {
   if (!input) { return; }
   var shown = input.type === "password";
   input.type = shown ? "text" : "password";
-  button.textContent = shown ? "Hide" : "Show";
+  button.textContent = shown ? pgettext("password", "Hide") : pgettext("password", "Show");
   button.setAttribute("aria-pressed", shown ? "true" : "false");
 });
