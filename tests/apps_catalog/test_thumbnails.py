@@ -263,3 +263,21 @@ def test_kestra_is_asked_again_once_the_retry_time_passed(client, outsider, nsfi
     time.sleep(1.2)
 
     assert client.get(f"/apps/{app.uid}/thumbnail").content == SVG
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [
+        ({"disabled": "true"}, 404),  # not there at all
+        ({"expiration": "{endDate: 2020-01-01T00:00:00Z}"}, 200),  # its executions' pages
+        ({"access": "{type: PUBLIC, catalog: false}"}, 200),  # its page, by its link
+    ],
+)
+def test_the_thumbnail_follows_who_may_see_the_app(client, outsider, nsfiles, extra, status):
+    (nsfiles / "logo.svg").write_bytes(SVG)
+    source = app_yaml("pictured", **{"access": "PUBLIC", **extra}, thumbnail="nsfiles:///logo.svg")
+    app = app_save_source(source=source)[0]
+    client.force_login(outsider)
+
+    assert client.get(f"/apps/{app.uid}/thumbnail").status_code == status
+    assert client.get("/apps/nosuchapp0000000000000/thumbnail").status_code == 404
