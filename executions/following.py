@@ -33,8 +33,10 @@ from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import F
 from django.utils import timezone
 
 from executions import leases, request_counts, services
@@ -68,17 +70,20 @@ class FollowConfig:
 # --- the database side (run in threads) -------------------------------------------------------
 
 
-def _watched(limit: int) -> dict[int, str]:
-    """Executions someone watches that Kestra has and that may still change: pk → Kestra id."""
+def _watched(limit: int) -> dict[int, str | None]:
+    """Executions someone watches that Kestra has: pk → Kestra id, None for one that cannot
+    change any more (final: its follower is finishing, nothing to start)."""
     now = timezone.now()
     rows = (
         Execution.objects.watched(now)
-        .filter(delivery=Execution.Delivery.DELIVERED, next_action_at__isnull=False)
+        .filter(delivery=Execution.Delivery.DELIVERED)
         .exclude(kestra_id=None)
-        .order_by("pk")
-        .values_list("pk", "kestra_id")
+        .order_by(F("next_action_at").asc(nulls_last=True))  # those that may change first
+        .values_list("pk", "kestra_id", "next_action_at")
     )
-    return {pk: str(kestra_id) for pk, kestra_id in rows[:limit]}
+    return {
+        pk: str(kestra_id) if due is not None else None for pk, kestra_id, due in rows[: 2 * limit]
+    }
 
 
 def _take(execution_id: int, claim: str) -> bool:
@@ -128,7 +133,12 @@ class Follower:
         self.refused_until = 0.0
         self.refusals = 0
         self.renew_at = 0.0
-        self.executor = ThreadPoolExecutor(DATABASE_THREADS, thread_name_prefix="follow-db")
+        # Celery's current app is per thread: the threads that write must send the tasks a
+        # write causes (notifications) with the portal's app, not a default one.
+        celery_app = current_app._get_current_object()  # type: ignore[attr-defined]
+        self.executor = ThreadPoolExecutor(
+            DATABASE_THREADS, thread_name_prefix="follow-db", initializer=celery_app.set_current
+        )
         self.streams: KestraStreams | None = None
 
     async def _db(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -180,8 +190,10 @@ class Follower:
         if now < self.refused_until:
             return
         for pk, kestra_id in watched.items():
-            if pk in self.tasks or self.retry_at.get(pk, 0.0) > now:
+            if kestra_id is None or pk in self.tasks or self.retry_at.get(pk, 0.0) > now:
                 continue
+            if len(self.tasks) >= self.config.max_streams:
+                break  # the others are polled
             self.tasks[pk] = asyncio.create_task(self._follow(pk, kestra_id))
 
     def _retry_later(self, pk: int) -> float:
