@@ -1,9 +1,10 @@
 """`make run`: the whole product on one machine, in the foreground; Ctrl-C stops it all.
 
-The demo also supervises its Celery worker and its follower (`follow_executions`), as systemd or Kubernetes would in production: a
-worker that exits by itself (docs/tracking.md names the known causes) is started again
-after a short back-off. Nothing is lost: executions are tracked with leases in the
-database, so work the dead worker held is picked up again once its lease ends."""
+The demo also supervises its Celery worker and its follower (`follow_executions`), as
+systemd or Kubernetes would in production: a worker or follower that exits by itself
+(docs/tracking.md names the known causes) is started again after a short back-off.
+Nothing is lost: executions are tracked with leases in the database, so work the dead
+process held is picked up again once its lease ends."""
 
 from __future__ import annotations
 
