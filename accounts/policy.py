@@ -403,6 +403,12 @@ def decision_seat(
         if who:
             return Refusal("not-an-approver", f"The approvers of this step are {who}.")
         return Refusal("not-allowed", ACT_REFUSED)
+    if _seated_by_escalation(user, standing) and standing.voted_before(me):
+        return Refusal(
+            "escalation-once",
+            "You decided an earlier step of this request as its escalation approver; "
+            "this step needs one of its own approvers.",
+        )
     return _unless_voted(standing, Seat(me))
 
 
@@ -420,6 +426,17 @@ def _approver(user: Person, execution: Execution, standing: Standing, session_ke
     if not named and standing.escalated and escalation.named:
         named = _named_in(user, escalation.users, escalation.groups)
     return named and can_see(user, execution)
+
+
+def _seated_by_escalation(user: Person, standing: Standing) -> bool:
+    """Seated only because the escalation has come: the step names its approvers and this
+    person is not one of them. Such a person stands in for one step, not for every step."""
+    approvers = standing.policy.steps[standing.tally.step].approvers
+    return (
+        standing.escalated
+        and approvers.named
+        and not _named_in(user, approvers.users, approvers.groups)
+    )
 
 
 def _named_in(user: Person, users: tuple[str, ...], groups: tuple[str, ...]) -> bool:
