@@ -15,7 +15,8 @@ streams, `GET /executions/{id}/follow` and `GET /logs/{id}/follow`.
 - A stream that drops, is refused, or goes quiet for FOLLOW_QUIET_SECONDS: the execution is
   let go with its next poll due now, so polling carries on where the stream stopped; the
   stream is tried again after FOLLOW_RETRY_SECONDS (doubling up to FOLLOW_RETRY_MAX_SECONDS).
-  A Kestra that refuses streams (4xx, 501) is not asked again for streams until then.
+  A 404 is about that execution (Kestra may not know it yet); a Kestra that refuses streams
+  otherwise (another 4xx, 501) is not asked for any stream until then.
 - Nobody watches any more: the stream is closed and the execution let go to polling.
 - The process dies: its lease runs out and the hand-out polls what it held.
 """
@@ -47,6 +48,7 @@ from executions.models import Execution
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+NOT_FOUND = 404
 DATABASE_THREADS = 4
 
 
@@ -210,14 +212,25 @@ class Follower:
             outcome = await self._stream(pk, kestra_id)
         except StreamRefused as exc:
             outcome = "refused"
-            self.refusals += 1
-            delay = min(self.config.retry_max_seconds, self.config.retry_seconds * 2**self.refusals)
-            self.refused_until = time.monotonic() + delay
+            if exc.status == NOT_FOUND:
+                # This execution (one Kestra does not know yet, or a Kestra without the
+                # endpoint: then every one): polled, its stream asked for again later.
+                delay = self._retry_later(pk)
+            else:
+                # The whole Kestra (or a proxy) refuses streams: ask for none for a while.
+                self.refusals += 1
+                delay = min(
+                    self.config.retry_max_seconds, self.config.retry_seconds * 2**self.refusals
+                )
+                self.refused_until = time.monotonic() + delay
             logger.warning(
                 "follow refused by Kestra (%s): polling, streams again in %.0f s", exc, delay
             )
         except KestraError as exc:
             logger.info("follow of execution %s dropped: %s", pk, exc)
+        except Exception:
+            # A bug or a database error costs this execution its stream, not the others.
+            logger.exception("follow of execution %s failed", pk)
         except asyncio.CancelledError:
             outcome = "unwatched"
             raise
@@ -225,10 +238,11 @@ class Follower:
             if outcome in ("final", "held"):
                 self.failures.pop(pk, None)
                 self.retry_at.pop(pk, None)
+                self.refusals = 0
             else:
                 # Whatever happened, polling goes on from what is stored, at once.
                 await asyncio.shield(self._db(_let_go, self.claim, pk))
-                if outcome != "unwatched":
+                if outcome not in ("unwatched", "refused"):  # dropped, failed, lease ran out
                     self._retry_later(pk)
             logger.info("follow end id=%s outcome=%s", pk, outcome)
 
