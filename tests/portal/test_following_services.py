@@ -56,15 +56,16 @@ def _held_by_the_follower(execution: Execution) -> None:
     )
 
 
-def _until_ended(kestra: str, execution: Execution) -> dict:
+def _until(kestra: str, execution: Execution, state: str) -> dict:
+    """The execution as Kestra has it once it is in `state`."""
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         body = _in_kestra(kestra, execution, "executions/{id}")
         assert isinstance(body, dict)
-        if body["state"]["current"] == "SUCCESS":
+        if body["state"]["current"] == state:
             return body
         time.sleep(0.05)
-    raise AssertionError("the execution never ended in Kestra")
+    raise AssertionError(f"the execution never reached {state} in Kestra")
 
 
 def test_a_pushed_change_is_written_without_reading_it_and_the_hold_is_kept(
@@ -72,9 +73,9 @@ def test_a_pushed_change_is_written_without_reading_it_and_the_hold_is_kept(
 ):
     execution = _delivered(data_request_app)
     _held_by_the_follower(execution)
-    snapshot = _in_kestra(kestra, execution, "executions/{id}")
+    snapshot = _until(kestra, execution, "RUNNING")
     logs = _in_kestra(kestra, execution, "logs/{id}")
-    assert isinstance(snapshot, dict) and isinstance(logs, list)
+    assert isinstance(logs, list)
     kestra_calls.clear()
 
     outcome = services.execution_poll(
@@ -98,7 +99,7 @@ def test_the_end_is_read_in_full_and_let_go_even_when_the_logs_stream_lags(
 ):
     execution = _delivered(data_request_app)
     _held_by_the_follower(execution)
-    final = _until_ended(kestra, execution)
+    final = _until(kestra, execution, "SUCCESS")
 
     # The end event came before the logs stream sent a single line.
     outcome = services.execution_poll(
