@@ -59,6 +59,7 @@ class Value:
     description: str = ""
     label: str = ""  # the flow's displayName for the key, when it gives one
     type: str = ""  # the flow's type for it (DATE, BOOLEAN...): how the value is shown
+    size: int | None = None  # a file's size in bytes, when Kestra gave it
 
     @property
     def table(self) -> dict[str, Any] | None:
@@ -167,13 +168,16 @@ class Run(Protocol):
     def logs(self, log_filter: LogFilter) -> Iterable[LogLine]: ...
 
 
-def described_value(key: str, value: Any, described: Described, **file: str) -> Value:
+def described_value(
+    key: str, value: Any, described: Described, *, size: int | None = None, **file: str
+) -> Value:
     return Value(
         key,
         value,
         description=described.description,
         label=described.label,
         type=described.type,
+        size=size,
         **file,
     )
 
@@ -251,6 +255,7 @@ class ExecutionRun:
                 file_url=f"{reverse('executions:file', kwargs=kwargs)}?{query}",
                 file_name=file_name(value),
                 preview_url=f"{reverse('executions:file_preview', kwargs=kwargs)}?{query}",
+                size=self.execution.file_sizes.get(value),
             )
         return described_value(key, value, described)
 
@@ -408,6 +413,8 @@ def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
         path = str(value.value)
         links = target.file_links(path) if target.file_links else {}
         item["file"] = {"path": value.value, "name": value.file_name, **links}
+        if value.size is not None:
+            item["file"]["size"] = value.size
     return item
 
 
@@ -566,10 +573,16 @@ def shown_logs(
 
 
 def stage_blocks(
-    definition: AppDefinition, stage: str, *, uid: str, app_url: str, run: Run | None
+    definition: AppDefinition,
+    stage: str,
+    *,
+    uid: str,
+    app_url: str,
+    run: Run | None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> StageBlocks:
     """The stage's blocks with their expressions rendered against the run (None: no
-    execution yet, the OPEN stage)."""
+    execution yet, the OPEN stage); at OPEN, `inputs` are the form's answers so far."""
     context = layout.expression_context(
         definition=definition,
         uid=uid,
@@ -577,19 +590,27 @@ def stage_blocks(
         execution=run.snapshot if run is not None else None,
         outputs=run.execution_outputs if run is not None else None,
         task_outputs=run.task_outputs if run is not None else None,
+        inputs=inputs,
     )
     return StageBlocks(layout.resolve(definition, stage, context), run)
 
 
 def app_stage_blocks(
-    app: App, stage: str, execution: Execution | None, base_url: str
+    app: App,
+    stage: str,
+    execution: Execution | None,
+    base_url: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
 ) -> StageBlocks:
-    """A saved app's blocks for the stage, showing its execution; base_url is the site's
-    address as the request reached it."""
+    """A saved app's blocks for the stage, showing its execution (at OPEN, none: `inputs`
+    are the form's answers so far); base_url is the site's address as the request reached
+    it."""
     return stage_blocks(
         app.parsed,
         stage,
         uid=app.uid,
         app_url=app_url(app.uid, base_url),
         run=ExecutionRun(execution) if execution is not None else None,
+        inputs=inputs,
     )

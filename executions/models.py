@@ -119,6 +119,10 @@ class ExecutionQuerySet(models.QuerySet["Execution"]):
         """Extend a claim that is still ours (held and not run out); how many rows."""
         return self.filter(claim=claim, lease_until__gte=now).update(lease_until=until)
 
+    def write_held(self, claim: str, *, now: datetime, until: datetime, **values: Any) -> int:
+        """Write `values` and hold on until `until`, only where `claim` still holds."""
+        return self.filter(claim=claim, lease_until__gte=now).update(**values, lease_until=until)
+
     def release(self, claim: str, **values: Any) -> int:
         """Write `values` and let go, only where `claim` still holds; how many rows."""
         return self.filter(claim=claim).update(**values, lease_until=None, claim="")
@@ -176,6 +180,11 @@ class Execution(models.Model):
     )
     task_outputs = models.JSONField(
         default=dict, blank=True, help_text="Outputs of the task runs, by task id."
+    )
+    file_sizes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Sizes in bytes of the files it names, by kestra:// path, read once it ended.",
     )
     resume_form = models.JSONField(
         default=dict,
@@ -584,6 +593,10 @@ class Standing:
         """Whether this voter, or a delegate in their place, voted in the step under way."""
         step = self.tally.step
         return any(v.step == step and key in (v.voter_key, v.seat) for v in self.votes)
+
+    def voted_before(self, key: str) -> bool:
+        """Whether this voter voted in an earlier step of the pause under way."""
+        return any(v.step < self.tally.step and v.voter_key == key for v in self.votes)
 
 
 class Delegation(models.Model):

@@ -14,7 +14,18 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from kestra_apps.env import envbool, envfloat, envint, envlist, envsecret, envstr
+from kestra_apps.env import (
+    envbool,
+    envcolor,
+    envfloat,
+    envint,
+    envlinks,
+    envlist,
+    envsecret,
+    envstr,
+    envtext,
+    envurl,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("PORTAL_DATA_DIR", str(BASE_DIR / "var")))
@@ -63,9 +74,13 @@ MIDDLEWARE = [
     "kestra_apps.middleware.RejectNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the cookie the switcher sets, then Accept-Language, then LANGUAGE_CODE
+    # (after sessions, before CommonMiddleware); a signed-in person's saved choice comes first.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kestra_apps.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -109,13 +124,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Shared by the web processes (rate limits): set CACHE_URL=redis://… when running several.
 _cache_url = envstr("CACHE_URL")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
         if _cache_url.startswith(("redis://", "rediss://"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# App thumbnails kept as namespace files (apps_catalog.thumbnails): read from Kestra at most
+# THUMBNAIL_MAX_BYTES each, within THUMBNAIL_TIMEOUT seconds, kept THUMBNAIL_CACHE_SECONDS
+# (a missing one: THUMBNAIL_RETRY_SECONDS) in a cache of their own, so pictures never push
+# the rate limits' counters out; at most THUMBNAIL_CACHE_ENTRIES of them per web process
+# without CACHE_URL.
+THUMBNAIL_MAX_BYTES = envint("THUMBNAIL_MAX_BYTES", 256 * 1024)
+THUMBNAIL_TIMEOUT = envfloat("THUMBNAIL_TIMEOUT", 3.0)
+THUMBNAIL_CACHE_SECONDS = envfloat("THUMBNAIL_CACHE_SECONDS", 600.0)
+THUMBNAIL_RETRY_SECONDS = envfloat("THUMBNAIL_RETRY_SECONDS", 60.0)
+CACHES["thumbnails"] = (
+    {**CACHES["default"], "KEY_PREFIX": "thumbnails"}
+    if _cache_url.startswith(("redis://", "rediss://"))
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "thumbnails",
+        "OPTIONS": {"MAX_ENTRIES": envint("THUMBNAIL_CACHE_ENTRIES", 200)},
+    }
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -135,9 +169,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
 USE_I18N = True
+# The portal's languages (docs/i18n.md); their catalogs are in locale/, compiled by
+# `manage.py compile_catalogs` (make run and make test do it).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("ja", "日本語"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -155,6 +202,7 @@ WHITENOISE_USE_FINDERS = True
 # and says SECURE_COOKIES=false. Behind a TLS proxy, set the SECURE_* variables.
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
@@ -183,6 +231,21 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Branding (docs/deployment.md): the portal's name in every page and its <title>, the
+# colours of links and buttons (primary) and of the top bar (accent), a logo before the
+# name, a line of news under the bar, and links at the foot of every page. Each is checked
+# here: a value that is not a colour, a URL or short text stops the start with its name.
+PORTAL_TITLE = envtext("PORTAL_TITLE", "Kestra Apps", max_length=80) or "Kestra Apps"
+PORTAL_PRIMARY_COLOR = envcolor("PORTAL_PRIMARY_COLOR")
+PORTAL_ACCENT_COLOR = envcolor("PORTAL_ACCENT_COLOR")
+PORTAL_LOGO_URL = envurl("PORTAL_LOGO_URL")
+PORTAL_BANNER = envtext("PORTAL_BANNER", max_length=300)
+PORTAL_FOOTER_LINKS = envlinks("PORTAL_FOOTER_LINKS")
+if urlsplit(PORTAL_LOGO_URL).netloc:  # a logo from elsewhere: the pages may load it
+    _logo = urlsplit(PORTAL_LOGO_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_logo.scheme}://{_logo.netloc}")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("kestra_apps.branding.branding")
 
 # Kestra
 KESTRA_URL = envstr("KESTRA_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -234,6 +297,16 @@ EXECUTION_LEASE_SECONDS = envfloat("EXECUTION_LEASE_SECONDS", 30.0)
 EXECUTION_WATCH_SECONDS = envfloat("EXECUTION_WATCH_SECONDS", 10.0)
 EXECUTION_DISCOVERY_SECONDS = envfloat("EXECUTION_DISCOVERY_SECONDS", 30.0)
 EXECUTION_LOST_AFTER_POLLS = envint("EXECUTION_LOST_AFTER_POLLS", 10)
+# Following (`manage.py follow_executions`, docs/tracking.md): a watched execution is followed
+# through Kestra's event streams instead of polled, FOLLOW_MAX_STREAMS at most (the others
+# are polled); a stream quiet for FOLLOW_QUIET_SECONDS counts as dropped; after a stream
+# dropped or was refused, polling carries on and the stream is tried again after
+# FOLLOW_RETRY_SECONDS, doubling up to FOLLOW_RETRY_MAX_SECONDS.
+FOLLOW_MAX_STREAMS = envint("FOLLOW_MAX_STREAMS", 500)
+FOLLOW_SCAN_SECONDS = envfloat("FOLLOW_SCAN_SECONDS", 0.25)
+FOLLOW_QUIET_SECONDS = envfloat("FOLLOW_QUIET_SECONDS", 60.0)
+FOLLOW_RETRY_SECONDS = envfloat("FOLLOW_RETRY_SECONDS", 2.0)
+FOLLOW_RETRY_MAX_SECONDS = envfloat("FOLLOW_RETRY_MAX_SECONDS", 60.0)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
 DELIVERY_BACKOFF_MAX_SECONDS = envfloat("DELIVERY_BACKOFF_MAX_SECONDS", 60.0)
 # How often an open execution page asks whether anything changed (an unchanged answer is a
@@ -380,7 +453,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {"urllib3": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # Metrics for Prometheus on /metrics (docs/deployment.md): callers from these networks only,

@@ -24,7 +24,7 @@ from .engine import DEFAULT_PORTAL_URL, Engine
 from .errors import ApiError, error_response
 from .faults import Faults
 from .flows import FlowRepository
-from .storage import Storage
+from .storage import NAMESPACE_FILES_FOLDER, NamespaceFiles, Storage
 
 logger = logging.getLogger("kestra_emulator")
 
@@ -49,8 +49,10 @@ def _rules(dialect: str) -> list[tuple[str, str, Handler]]:
         ("GET", f"{TENANT}/executions/<execution_id>/file", res.download_file),
         ("GET", f"{TENANT}/executions/<execution_id>/file/metas", res.file_metas),
         ("GET", f"{TENANT}/executions/<execution_id>/file/preview", res.preview_file),
+        ("GET", f"{TENANT}/namespaces/<namespace>/files", res.namespace_file),
         ("GET", f"{TENANT}/logs/<execution_id>", res.list_logs),
         ("GET", f"{TENANT}/logs/<execution_id>/download", res.download_logs),
+        ("GET", f"{TENANT}/logs/<execution_id>/follow", res.follow_logs),
     ]
     if dialect == "2.0":
         return common + [
@@ -85,12 +87,17 @@ class Emulator:
         basic_auth: tuple[str, str] | None,
         storage_dir: Path | None,
         portal_url: str = DEFAULT_PORTAL_URL,
+        namespace_files_dir: Path | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"dialect must be one of {DIALECTS}, not {dialect!r}")
         self.dialect = dialect
         self.basic_auth = basic_auth
         self.flows = FlowRepository(Path(flows_dir))
+        # Namespace files: <folder>/<namespace>/<path>, by default the flows' `_files`.
+        self.namespace_files = NamespaceFiles(
+            Path(namespace_files_dir or Path(flows_dir) / NAMESPACE_FILES_FOLDER)
+        )
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if storage_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="kestra-emulator-")
@@ -209,6 +216,8 @@ class Emulator:
                 if not isinstance(data, dict):
                     raise ValueError("the body must be a JSON object")
                 self.faults.update(data)
+                if data.get("cut_streams"):
+                    self.engine.notify()  # the streams waiting for a change see the cut now
             except ValueError as exc:
                 return _json({"error": str(exc)}, status=400)
             return _json(self.faults.to_json())
@@ -246,6 +255,7 @@ def create_app(
     basic_auth: tuple[str, str] | None = None,
     storage_dir: Path | None = None,
     portal_url: str = DEFAULT_PORTAL_URL,
+    namespace_files_dir: Path | None = None,
 ) -> Emulator:
     return Emulator(
         flows_dir=flows_dir,
@@ -253,11 +263,21 @@ def create_app(
         basic_auth=basic_auth,
         storage_dir=storage_dir,
         portal_url=portal_url,
+        namespace_files_dir=namespace_files_dir,
     )
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Test servers stay silent; the CLI keeps Werkzeug's one-line request log."""
+    """Test servers stay silent; the CLI keeps Werkzeug's one-line request log. Each open
+    connection is known to the server (`stop_in_thread` closes them as a stopped process)."""
+
+    def setup(self) -> None:
+        super().setup()
+        _connections(self.server).add(self.connection)
+
+    def finish(self) -> None:
+        _connections(self.server).discard(self.connection)
+        super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -281,6 +301,25 @@ def serve(emulator: Emulator, host: str, port: int) -> None:
     finally:
         server.server_close()
         emulator.shutdown()
+
+
+def _connections(server: Any) -> set[socket.socket]:
+    if not hasattr(server, "open_connections"):
+        server.open_connections = set()
+    found: set[socket.socket] = server.open_connections
+    return found
+
+
+def stop_in_thread(server: BaseWSGIServer) -> None:
+    """Stop a server `start_in_thread` started as its process would stop: no more listening,
+    and every open connection (kept-alive ones, event streams) closed. The emulator, its
+    executions and its logs stay: `start_in_thread(emulator, port=…)` starts it again, as a
+    restarted Kestra finds its executions in its database."""
+    server.shutdown()
+    server.server_close()
+    for sock in list(_connections(server)):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def start_in_thread(

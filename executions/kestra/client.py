@@ -61,9 +61,13 @@ def _endpoint_name(method: Callable[P, R]) -> Callable[P, R]:
 
 
 def _tell_observers(status: str, started: float) -> None:
-    seconds = time.monotonic() - started
+    tell_observers(_endpoint.get(), status, time.monotonic() - started)
+
+
+def tell_observers(endpoint: str, status: str, seconds: float) -> None:
+    """A request to Kestra, answered (or not) after `seconds`."""
     for observer in _observers:
-        observer(_endpoint.get(), status, seconds)
+        observer(endpoint, status, seconds)
 
 
 @dataclass(frozen=True)
@@ -354,6 +358,42 @@ class KestraClient:
         return self._json(
             "GET", self._api("executions", execution_id, "file", "preview"), params=params
         )
+
+    @_endpoint_name
+    def file_size(self, execution_id: str, path: str) -> int | None:
+        """The size in bytes of an execution's kestra:// file (`file/metas`, the same in
+        both dialects); None when Kestra's answer holds no size."""
+        body = self._json(
+            "GET", self._api("executions", execution_id, "file", "metas"), params={"path": path}
+        )
+        size = body.get("size") if isinstance(body, dict) else None
+        return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+    @_endpoint_name
+    def namespace_file(
+        self, namespace: str, path: str, *, max_bytes: int, timeout: float | None = None
+    ) -> bytes:
+        """A namespace file's content (`GET namespaces/{namespace}/files?path=/x.svg`, the
+        same in both dialects), read up to max_bytes + 1 bytes: a longer answer is cut
+        there, so the caller sees it is too big without holding all of it."""
+        response = self._request(
+            "GET",
+            self._api("namespaces", namespace, "files"),
+            params={"path": path},
+            stream=True,
+            timeout=timeout or self.timeout,
+        )
+        content = bytearray()
+        try:
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                content += chunk
+                if len(content) > max_bytes:
+                    break
+        except requests.RequestException as exc:
+            raise KestraUnavailable(f"Kestra broke off: {type(exc).__name__}") from None
+        finally:
+            response.close()
+        return bytes(content[: max_bytes + 1])
 
     @_endpoint_name
     def kill(self, execution_id: str) -> None:
