@@ -343,6 +343,7 @@ def execution_poll(*, execution_id: int, claim: str = "") -> None:
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     stage_before = execution.stage
     pause_before = execution.pause_key
+    shown_before = execution.shown_version
     try:
         changed = _refresh_from_kestra(get_client(), execution, clock)
     except leases.LeaseRunningOut:
@@ -380,6 +381,7 @@ def execution_poll(*, execution_id: int, claim: str = "") -> None:
             final=final,
             interval=execution.poll_interval,
             watched_at=clock.started + timedelta(seconds=config.poll_seconds),
+            shown_before=shown_before,
         )
         if written:
             _tell(execution, new_pause=new_pause, final=final and outcome == "polled")

@@ -8,10 +8,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import policy
-from api.streams import SLOTS
 from api.tokens import stream_token
 from apps_catalog.services import app_save_source
 from executions.models import Execution
+from kestra_apps.streams import SLOTS
 
 pytestmark = pytest.mark.django_db(transaction=True)  # responses closed mid-test close connections
 
