@@ -95,11 +95,13 @@ class Waiter:
         if not version or version != self.known:
             self.event.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Until there is news (maybe already) or `timeout` seconds have passed."""
+    async def wait(self, timeout: float) -> bool:
+        """Until there is news (maybe already: True) or `timeout` seconds have passed."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.event.wait(), timeout)
+        woken = self.event.is_set()
         self.event.clear()
+        return woken
 
 
 class Hub:
