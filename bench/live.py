@@ -117,10 +117,11 @@ def state_delays(
         browser = playwright.chromium.launch(
             executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
         )
-        context = browser.new_context()
         pages = []
         for _, path in executions:
-            page = context.new_page()
+            # A visitor each: a browser opens at most six connections to one site over
+            # HTTP/1.1, and each open stream holds one.
+            page = browser.new_context().new_page()
             page.goto(base + path)
             page.evaluate(RECORD)
             pages.append(page)

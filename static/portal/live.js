@@ -113,9 +113,10 @@
     show(data.html, data.version, data.final);
   }
 
+  var source = null;
   function stream() {
     live.setAttribute("data-updates", "stream");
-    var source = new EventSource(streamUrl + "?v=" + encodeURIComponent(version));
+    source = new EventSource(streamUrl + "?v=" + encodeURIComponent(version));
     source.addEventListener("live", function (event) {
       var waiting = pending !== null;
       pending = JSON.parse(event.data);
@@ -130,6 +131,17 @@
       if (live.getAttribute("data-final") !== "1" && !(pending && pending.final)) { poll(); }
     });
   }
+
+  // A browser opens few connections to one site over HTTP/1.1 (six in Chromium), and each
+  // stream holds one: a hidden tab gives its stream up and opens a new one when shown again.
+  document.addEventListener("visibilitychange", function () {
+    if (!source || live.getAttribute("data-updates") !== "stream") { return; }
+    if (document.hidden) {
+      source.close();
+    } else if (source.readyState === EventSource.CLOSED && live.getAttribute("data-final") !== "1") {
+      stream();
+    }
+  });
 
   armRedirect();
   if (live.getAttribute("data-final") !== "1") {

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import pytest
 
+from accounts import policy
 from tests.conftest import free_port
+from tests.integration.test_live_pages import running
+from tests.live_changes import save_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -55,3 +58,39 @@ def test_with_the_live_channel_unreachable_the_page_still_gets_there(
     channel = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     site = asgi_site(KESTRA_URL=kestra, LIVE_CHANNEL=channel)
     submit_and_watch(page, site, data_request_app)
+
+
+HIDE = """() => {
+  Object.defineProperty(document, "hidden", {value: true, configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+SHOW = """() => {
+  Object.defineProperty(document, "hidden", {value: false, configurable: true});
+  document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_tabs_in_the_background_leave_connections_for_a_new_one(page, asgi_site):
+    """Chromium opens six connections to one site over HTTP/1.1 and each stream holds one:
+    hidden tabs give theirs up, so a seventh page still opens; shown again, a tab gets the
+    change it missed."""
+    site = asgi_site()
+    executions = [running(f"livetab{number:013d}") for number in range(7)]
+
+    def url(execution) -> str:
+        path = f"{site}/apps/{execution.app.uid}/executions/{execution.kestra_id}/"
+        return f"{path}?link={policy.execution_link(execution)}"
+
+    tabs = []
+    for execution in executions[:6]:
+        tab = page.context.new_page()
+        tab.goto(url(execution))
+        assert tab.locator("#live").get_attribute("data-updates") == "stream"
+        tab.evaluate(HIDE)
+        tabs.append(tab)
+    page.goto(url(executions[6]), timeout=10_000)  # would wait for a connection forever
+    assert page.locator("#live").get_attribute("data-updates") == "stream"
+
+    save_state(executions[0].pk, "SUCCESS")
+    tabs[0].evaluate(SHOW)
+    tabs[0].locator("#live .stage[data-stage=SUCCESS]").wait_for(timeout=10_000)
