@@ -150,7 +150,9 @@ def state_delays(
     return delays, mode
 
 
-async def _hold(host: str, port: int, path: str, opened: asyncio.Event, stop: asyncio.Event):
+async def _hold(
+    host: str, port: int, path: str, opened: asyncio.Event, stop: asyncio.Event
+) -> bool:
     reader, writer = await asyncio.open_connection(host, port)
     request = f"GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\n\r\n"
     writer.write(request.encode())
