@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('executions', '0012_kestra_request_counts'),
+        ('executions', '0013_execution_file_sizes'),
     ]
 
     operations = [
