@@ -10,6 +10,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -133,9 +134,11 @@ def write_back(
     interval: float = 0.0,
     watched_at: datetime | None = None,
     shown_before: str = "",
+    keep: bool = False,
 ) -> bool:
     """Store what the worker learnt, set when to act next (`models.next_action_at`, from
     `final`, `interval` and `watched_at`) and let go of the claim, only if it is still ours.
+    `keep`: hold on to it for another lease instead (a follower keeps following).
     Pages showing the execution hear of it on commit (executions.live) when `fields` were
     written and what they show differs from `shown_before` (its `shown_version` when read)."""
     clock.finish()
@@ -145,8 +148,13 @@ def write_back(
     execution.next_action_at = next_action_at(
         now=now, final=final, interval=interval, watched_at=watched_at
     )
-    written = Execution.objects.filter(pk=execution.pk).release(
-        clock.claim,
+    rows = Execution.objects.filter(pk=execution.pk)
+    if keep:
+        until = now + timedelta(seconds=tracking_config().lease_seconds)
+        write = partial(rows.write_held, clock.claim, now=now, until=until)
+    else:
+        write = partial(rows.release, clock.claim)
+    written = write(
         **values,
         stage=execution.stage,
         stage_since=execution.stage_since,
