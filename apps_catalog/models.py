@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from apps_catalog.definition import AppDefinition
+from apps_catalog.definition import AppDefinition, Translation, translation_for
 from apps_catalog.ids import new_uid
 
 # The parsed definitions of the app versions read lately, oldest first (App.parsed).
@@ -37,6 +37,17 @@ def app_url(uid: str, base_url: str = "") -> str:
     if not base_url:
         return path
     return f"{settings.PORTAL_BASE_URL or base_url}{path}"
+
+
+def shown_texts(
+    display_name: str, description: str, translations: dict[str, Any]
+) -> tuple[str, str]:
+    """An app's name and description in the active language, from its row's
+    `name_translations` (the YAML's `translations:`), else as written."""
+    chosen = translation_for(translations, translation.get_language())
+    if chosen is None:
+        return display_name, description
+    return Translation.from_dict(chosen).texts(display_name, description)
 
 
 def safe_thumbnail(thumbnail: str) -> str | None:
@@ -118,6 +129,9 @@ class App(models.Model):
     tag_names = models.JSONField(default=list, editable=False)
     # The YAML's `thumbnail`, kept in a column so the catalog need not load the definition.
     thumbnail = models.TextField(blank=True, default="", editable=False)
+    # The name and description in the YAML's other languages (`translations:` without the
+    # content), language -> {displayName, description}: a card is still read from one row.
+    name_translations = models.JSONField(default=dict, editable=False)
     source = models.TextField(help_text="The YAML definition, stored exactly as written.")
     definition = models.JSONField(editable=False)
     flow_snapshot = models.JSONField(
@@ -163,6 +177,18 @@ class App(models.Model):
                     del _PARSED[next(iter(_PARSED))]
                 _PARSED[key] = found
         return found
+
+    def shown(self) -> AppDefinition:
+        """The definition as a visitor in the active language sees it (its translations)."""
+        return self.parsed.in_language(translation.get_language())
+
+    @property
+    def shown_name(self) -> str:
+        return shown_texts(self.display_name, self.description, self.name_translations)[0]
+
+    @property
+    def shown_description(self) -> str:
+        return shown_texts(self.display_name, self.description, self.name_translations)[1]
 
     def set_definition(self, definition: AppDefinition) -> None:
         self.definition = definition.to_dict()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from apps_catalog.models import App, app_url, safe_thumbnail
+from apps_catalog.models import App, app_url, safe_thumbnail, shown_texts
 
 # The catalog's order, the same on the web page and in the API: by name, ties by creation.
 CATALOG_ORDER = ("display_name", "pk")
@@ -83,12 +83,18 @@ def catalog_listing(apps: QuerySet[App]) -> tuple[list[int], list[str]]:
 def catalog_cards(*, ids: Sequence[int]) -> list[CatalogCard]:
     """The cards of the apps with these ids, in this order: one query, whatever the page."""
     rows = App.objects.filter(pk__in=ids).values_list(
-        "pk", "uid", "display_name", "description", "thumbnail", "tag_names"
+        "pk", "uid", "display_name", "description", "name_translations", "thumbnail", "tag_names"
     )
     url_of = _app_url_of()
     by_pk = {
-        pk: CatalogCard(uid, name, description, safe_thumbnail(thumbnail), url_of(uid), tags)
-        for pk, uid, name, description, thumbnail, tags in rows
+        pk: CatalogCard(
+            uid,
+            *shown_texts(name, description, translations),
+            safe_thumbnail(thumbnail),
+            url_of(uid),
+            tags,
+        )
+        for pk, uid, name, description, translations, thumbnail, tags in rows
     }
     return [by_pk[pk] for pk in ids if pk in by_pk]
 

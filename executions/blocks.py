@@ -584,10 +584,10 @@ def stage_blocks(
 def app_stage_blocks(
     app: App, stage: str, execution: Execution | None, base_url: str
 ) -> StageBlocks:
-    """A saved app's blocks for the stage, showing its execution; base_url is the site's
-    address as the request reached it."""
+    """A saved app's blocks for the stage in the visitor's language, showing its execution;
+    base_url is the site's address as the request reached it."""
     return stage_blocks(
-        app.parsed,
+        app.shown(),
         stage,
         uid=app.uid,
         app_url=app_url(app.uid, base_url),

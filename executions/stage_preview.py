@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
@@ -220,8 +221,10 @@ def stage_previews(
     flow: Mapping[str, Any] | None,
     only: Sequence[str] = PREVIEW_STAGES,
 ) -> list[StagePreview]:
-    """Every stage's resolved blocks, with the data each block would show; base_url is the
-    site's address as the request reached it."""
+    """Every stage's resolved blocks, with the data each block would show, in the active
+    language as a visitor speaking it would see them; base_url is the site's address as the
+    request reached it."""
+    definition = definition.in_language(translation.get_language())
     url = app_url(uid, base_url)
     inputs, outputs = sample_inputs(flow), sample_outputs(flow)
     open_fields = fields_from_flow(flow) if flow else _sample_fields()
@@ -264,7 +267,9 @@ def render_stage_previews(
     flow: Mapping[str, Any] | None,
     notice: str = "",
 ) -> str:
-    """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
+    """A whole HTML page showing every stage, for the admin to put in a sandboxed frame,
+    in the admin's language as a visitor speaking it would see the app."""
+    definition = definition.in_language(translation.get_language())
     app = SampleApp(uid, definition.display_name, definition.namespace, definition.flow_id)
     base_url = site_url(request)
     context = {

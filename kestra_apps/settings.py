@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "kestra_apps.middleware.RejectNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the cookie the switcher sets, then Accept-Language, then LANGUAGE_CODE
+    # (after sessions, before CommonMiddleware); a signed-in person's saved choice comes first.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -12,6 +12,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -58,15 +59,17 @@ def _render_open(
 def _open_blocks_html(
     request: HttpRequest, app: App, fields: list[forms.Field], *, cached: bool = True
 ) -> str:
-    """The OPEN stage's blocks as HTML. Everyone opening an app sees the same form until the
-    app, its flow's inputs or the address it is reached at change, so the HTML is kept a
-    minute under a digest of exactly those; forms shown with answers or errors are not,
-    nor is one filled in again for a resubmission (`cached=False`)."""
+    """The OPEN stage's blocks as HTML. Everyone opening an app in one language sees the
+    same form until the app, its flow's inputs or the address it is reached at change, so
+    the HTML is kept a minute under a digest of exactly those and the language; forms
+    shown with answers or errors are not, nor is one filled in again for a resubmission
+    (`cached=False`)."""
     url = app_url(app.uid, site_url(request))
     fresh = request.method == "GET" and cached
     key = ""
     if fresh:
-        shown = repr((app.pk, app.updated.isoformat(), url, fields)).encode()
+        language = translation.get_language()
+        shown = repr((app.pk, app.updated.isoformat(), url, fields, language)).encode()
         key = f"open-blocks:{hashlib.sha256(shown).hexdigest()}"
         html = cache.get(key)
         if html is not None:
