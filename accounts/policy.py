@@ -423,6 +423,14 @@ def decision_seat(
                 "not-an-approver", _("The approvers of this step are %(names)s.") % {"names": who}
             )
         return Refusal("not-allowed", _(ACT_REFUSED))
+    if _seated_by_escalation(user, standing) and standing.voted_before(me):
+        return Refusal(
+            "escalation-once",
+            _(
+                "You decided an earlier step of this request as its escalation approver; "
+                "this step needs one of its own approvers."
+            ),
+        )
     return _unless_voted(standing, Seat(me))
 
 
@@ -440,6 +448,17 @@ def _approver(user: Person, execution: Execution, standing: Standing, session_ke
     if not named and standing.escalated and escalation.named:
         named = _named_in(user, escalation.users, escalation.groups)
     return named and can_see(user, execution)
+
+
+def _seated_by_escalation(user: Person, standing: Standing) -> bool:
+    """Seated only because the escalation has come: the step names its approvers and this
+    person is not one of them. Such a person stands in for one step, not for every step."""
+    approvers = standing.policy.steps[standing.tally.step].approvers
+    return (
+        standing.escalated
+        and approvers.named
+        and not _named_in(user, approvers.users, approvers.groups)
+    )
 
 
 def _named_in(user: Person, users: tuple[str, ...], groups: tuple[str, ...]) -> bool:

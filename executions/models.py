@@ -585,6 +585,10 @@ class Standing:
         step = self.tally.step
         return any(v.step == step and key in (v.voter_key, v.seat) for v in self.votes)
 
+    def voted_before(self, key: str) -> bool:
+        """Whether this voter voted in an earlier step of the pause under way."""
+        return any(v.step < self.tally.step and v.voter_key == key for v in self.votes)
+
 
 class Delegation(models.Model):
     """An approver handed their vote on one pause to someone else, with a note."""
