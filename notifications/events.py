@@ -20,17 +20,31 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts import policy
 from apps_catalog import notification_settings as events
 from apps_catalog.approval import APPROVED, CHANGES_REQUESTED
+from apps_catalog.models import App
 from executions import enqueue
 from executions.models import Decision, Delegation, Execution, Standing
 from notifications import links
 from notifications.models import Notification, Preference
 
 PERSONAL_CHAT = "personal"  # the address of a person's own chat, read when sending
+
+
+def message_language(user: User | None) -> str:
+    """The language of the messages to this person: the one saved in their preferences,
+    else the portal's LANGUAGE_CODE (a group's chat, an anonymous requester). The one
+    place that says it: every message is written in this language."""
+    saved = ""
+    if user is not None:
+        found = Preference.objects.filter(user=user).values_list("language", flat=True)
+        saved = found.first() or ""
+    return saved if saved in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 @dataclass(frozen=True)
@@ -152,7 +166,14 @@ def _write(
     link = execution_link(execution)
     personal = event in _ASKING and settings.NOTIFY_DECISION_LINKS
     context = _context(execution, event, standing, subject_of, link)
-    shared = _Message(event, context)
+    # The same message for everyone who reads one language; written once per language.
+    shared: dict[str, _Message] = {}
+
+    def written(language: str) -> _Message:
+        if language not in shared:
+            shared[language] = _Message(event, context, execution.app, language)
+        return shared[language]
+
     base = f"{event}:{execution.pk}:{execution.pause_key}{extra}"
     now = timezone.now()
     rows = []
@@ -160,14 +181,15 @@ def _write(
         muted = _muted(recipient.user)
         if event in muted:
             continue
-        message, own_link = shared, link
+        language = message_language(recipient.user)
+        message, own_link = written(language), link
         if recipient.user is None and execution.app.is_public:
             # An anonymous requester opens it from any device with the signed link.
             own_link = signed_link(execution)
-            message = _Message(event, {**context, "link": own_link})
+            message = _Message(event, {**context, "link": own_link}, execution.app, language)
         elif personal and recipient.user is not None:
             own = links.issue(execution, recipient.user)
-            message = _Message(event, {**context, "decide_link": own})
+            message = _Message(event, {**context, "decide_link": own}, execution.app, language)
         for channel, address in _addresses(recipient):
             rows.append(
                 Notification(
@@ -185,6 +207,7 @@ def _write(
                 )
             )
     if team:
+        team_message = written(message_language(None))
         rows += [
             Notification(
                 key=f"{base}:CHAT:{name}"[:255],
@@ -192,8 +215,8 @@ def _write(
                 channel=Notification.Channel.CHAT,
                 execution=execution,
                 address=name,
-                subject=shared.subject,
-                text=shared.text,
+                subject=team_message.subject,
+                text=team_message.text,
                 link=link,
                 next_attempt_at=now,
             )
@@ -206,13 +229,24 @@ def _write(
 
 
 class _Message:
-    """One event's subject, text and HTML, for one recipient's links."""
+    """One event's subject, text and HTML, for one recipient's links, in their language
+    (message_language): the portal's words and the app's name (its `translations:`)."""
 
-    def __init__(self, event: str, context: dict[str, object]) -> None:
-        context = {**context, "link_hours": f"{settings.NOTIFY_LINK_HOURS:g}"}
-        self.subject = render_to_string(f"notifications/{event}_subject.txt", context).strip()[:200]
-        self.text = render_to_string(f"notifications/{event}.txt", context)
-        self.html = render_to_string(f"notifications/{event}.html", context)
+    def __init__(self, event: str, context: dict[str, object], app: App, language: str) -> None:
+        with translation.override(language):
+            context = {
+                **context,
+                "app": app.shown_name,
+                "link_hours": f"{settings.NOTIFY_LINK_HOURS:g}",
+            }
+            if "by" in context and not context["by"]:
+                context["by"] = pgettext("an unnamed person", "someone")
+            if "approvals" in context:
+                context["progress"] = _("%(approvals)s of %(needed)s") % context
+            subject = render_to_string(f"notifications/{event}_subject.txt", context)
+            self.subject = subject.strip()[:200]
+            self.text = render_to_string(f"notifications/{event}.txt", context)
+            self.html = render_to_string(f"notifications/{event}.html", context)
 
 
 def _muted(user: User | None) -> list[str]:
@@ -242,21 +276,21 @@ def _context(
     link: str,
 ) -> dict[str, object]:
     context: dict[str, object] = {
-        "app": execution.app.display_name,
         "request": execution.public_id,
         "link": link,
         "state": execution.state,
         "deadline": execution.pause_deadline,
     }
     if standing is not None:
-        context["progress"] = f"{len(standing.tally.approvals)} of {standing.tally.needed}"
+        context["approvals"] = len(standing.tally.approvals)
+        context["needed"] = standing.tally.needed
     if isinstance(subject_of, Decision):
         verdict = {"RESUME": APPROVED, "CHANGES": CHANGES_REQUESTED}.get(
             subject_of.action, "REJECTED"
         )
         context["verdict"] = verdict
         context["reason"] = subject_of.reason
-        context["by"] = subject_of.username or "someone"
+        context["by"] = subject_of.username
     if isinstance(subject_of, Delegation):
         context["by"] = subject_of.from_username
         context["note"] = subject_of.note

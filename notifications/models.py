@@ -84,6 +84,8 @@ class Preference(models.Model):
     )
     muted = models.JSONField(default=list, blank=True, help_text="Events not to send.")
     chat_secret = models.TextField(blank=True, editable=False)
+    # One of settings.LANGUAGES, or empty: the browser's language (docs/i18n.md).
+    language = models.CharField(max_length=12, blank=True, default="")
 
     def __str__(self) -> str:
         return f"preferences of {self.user}"
