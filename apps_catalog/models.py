@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from apps_catalog.definition import AppDefinition, Translation, translation_for
@@ -109,8 +110,8 @@ class App(models.Model):
     """An app definition: the YAML as written, and the normalised form the runtime reads."""
 
     class Access(models.TextChoices):
-        PUBLIC = "PUBLIC", "Public"
-        PRIVATE = "PRIVATE", "Private"
+        PUBLIC = "PUBLIC", _("Public")
+        PRIVATE = "PRIVATE", _("Private")
 
     uid = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
     app_id = models.CharField("id", max_length=100)
@@ -132,13 +133,13 @@ class App(models.Model):
     # The name and description in the YAML's other languages (`translations:` without the
     # content), language -> {displayName, description}: a card is still read from one row.
     name_translations = models.JSONField(default=dict, editable=False)
-    source = models.TextField(help_text="The YAML definition, stored exactly as written.")
+    source = models.TextField(help_text=_("The YAML definition, stored exactly as written."))
     definition = models.JSONField(editable=False)
     flow_snapshot = models.JSONField(
         null=True,
         blank=True,
         editable=False,
-        help_text="The flow as Kestra last served it, so forms still work while Kestra is down.",
+        help_text=_("The flow as Kestra last served it, so forms still work while Kestra is down."),
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

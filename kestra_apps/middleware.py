@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
 
 NUL = "\x00"
 # Room for a form's other fields beside its files, in a request's body.
@@ -25,7 +26,8 @@ class RefuseOversizedBodyMiddleware:
         limit = settings.PORTAL_MAX_UPLOAD_MB * 1024 * 1024 + FIELDS_ALLOWANCE
         if length.isdigit() and int(length) > limit:
             return HttpResponse(
-                f"The request is larger than the {settings.PORTAL_MAX_UPLOAD_MB} MB allowed.",
+                _("The request is larger than the %(size)s MB allowed.")
+                % {"size": settings.PORTAL_MAX_UPLOAD_MB},
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )
@@ -41,7 +43,7 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path or self._in_parameters(request):
-            return HttpResponseBadRequest("The request holds a NUL character.")
+            return HttpResponseBadRequest(_("The request holds a NUL character."))
         return self.get_response(request)
 
     @staticmethod

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps_catalog.models import App, app_url, site_url
@@ -88,7 +89,7 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
     execution_id = app.parsed.execution_id
     if execution_id:
         if request.method != "GET":
-            return HttpResponse("This app shows one execution and starts none.", status=405)
+            return HttpResponse(_("This app shows one execution and starts none."), status=405)
         tracked = interactions.tracked_execution(app.uid, execution_id)
         execution = execution_or_answer(request, app, execution_id, tracked)
         if isinstance(execution, HttpResponse):
