@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from apps_catalog.blocks import BLOCKS, LOG_LEVELS
 from apps_catalog.definition import AppDefinition
@@ -578,7 +579,7 @@ def stage_blocks(
         outputs=run.execution_outputs if run is not None else None,
         task_outputs=run.task_outputs if run is not None else None,
     )
-    return StageBlocks(layout.resolve(definition, stage, context), run)
+    return StageBlocks(layout.resolve(definition, stage, context, translate=_), run)
 
 
 def app_stage_blocks(

@@ -16,6 +16,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
@@ -248,15 +249,15 @@ def stage_previews(
 
 def _sample_fields() -> list[Field]:
     return [
-        Field(id="name", type="STRING", label="Name (sample field)"),
-        Field(id="quantity", type="INT", label="Quantity (sample field)", required=False),
+        Field(id="name", type="STRING", label=_("Name (sample field)")),
+        Field(id="quantity", type="INT", label=_("Quantity (sample field)"), required=False),
     ]
 
 
 def _resume_fields(stage: str) -> list[Field]:
     if stage != stages.PAUSE:
         return []
-    return [Field(id="comment", type="STRING", label="Comment (sample field)", required=False)]
+    return [Field(id="comment", type="STRING", label=_("Comment (sample field)"), required=False)]
 
 
 def render_stage_previews(
