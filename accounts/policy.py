@@ -7,6 +7,7 @@ Django's ModelBackend.has_perm / with_perm). The questions:
 
 - use an app: a public app, or a private one granted to the person (directly or through a
   group), or anything for a superuser; only while the app is available;
+- see an app (its card, its pages, its thumbnail): use it, whatever its expiration dates;
 - see an execution, its files and its logs: use its app;
 - open one execution (its page, files, logs, and the actions on it): see it; on a public
   app, unless granted it, only one's own (as this user or this browser session), one
@@ -223,11 +224,18 @@ def _granted_sql() -> str:
 # -- see an execution, its files and its logs ------------------------------------------
 
 
+def can_see_app(user: Person, app: App) -> bool:
+    """May this person see this app: its card, its pages, its thumbnail? Whoever may use
+    it, whatever its expiration dates (they stop new submissions only), while it is
+    enabled: a card is shown to them while the app is available and listed, and its pages
+    (the executions' too) to them after its end date."""
+    return app.is_reachable() and _may_use(user, app)
+
+
 def can_see(user: Person, execution: Execution) -> bool:
-    """May this person see this execution, its files and its logs? Whoever may use its app,
-    whatever the app's expiration dates (they stop new submissions only). Which of a public
-    app's executions one opens is can_open's question."""
-    return execution.app.is_reachable() and _may_use(user, execution.app)
+    """May this person see this execution, its files and its logs? Whoever may see its app
+    (can_see_app). Which of a public app's executions one opens is can_open's question."""
+    return can_see_app(user, execution.app)
 
 
 def visible_executions(user: Person) -> QuerySet[Execution]:

@@ -178,6 +178,11 @@ class Execution(models.Model):
     task_outputs = models.JSONField(
         default=dict, blank=True, help_text=_("Outputs of the task runs, by task id.")
     )
+    file_sizes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Sizes in bytes of the files it names, by kestra:// path, read once it ended.",
+    )
     resume_form = models.JSONField(
         default=dict,
         blank=True,

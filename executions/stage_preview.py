@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
+from apps_catalog.thumbnails import thumbnail_src
 from executions import layout, stages
 from executions.approval_status import DecisionStatus, preview_status
 from executions.blocks import (
@@ -76,6 +77,7 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "FILE": "sample.csv",
     "ION": {"key": "value"},
 }
+SAMPLE_FILE_SIZE = 2048  # bytes, shown as Kestra's file metadata would give it
 _DEFAULT_INPUTS = {"name": "Ada Lovelace", "quantity": 42, "notes": "Sample text"}
 _DEFAULT_OUTPUTS = {"result": "Sample output", "rows": 128}
 
@@ -88,6 +90,12 @@ class SampleApp:
     display_name: str
     namespace: str
     flow_id: str
+    thumbnail_src: str | None = None  # its thumbnail, as the page header shows it
+
+    @property
+    def shown_name(self) -> str:
+        """As App.shown_name: the definition is already in the reader's language."""
+        return self.display_name
 
 
 @dataclass(frozen=True)
@@ -143,6 +151,17 @@ class SampleExecution:
         return None
 
     def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value:
+        """A FILE is shown as a file (name, size, links that go nowhere), as on the page."""
+        if described.type == "FILE" and isinstance(value, str):
+            return described_value(
+                key,
+                value,
+                described,
+                file_url="#",
+                file_name=value,
+                preview_url="#",
+                size=SAMPLE_FILE_SIZE,
+            )
         return described_value(key, value, described)
 
     def logs(self, log_filter: LogFilter) -> list[LogLine]:
@@ -271,7 +290,10 @@ def render_stage_previews(
     """A whole HTML page showing every stage, for the admin to put in a sandboxed frame,
     in the admin's language as a visitor speaking it would see the app."""
     definition = definition.in_language(translation.get_language())
-    app = SampleApp(uid, definition.display_name, definition.namespace, definition.flow_id)
+    thumbnail = thumbnail_src(namespace=definition.namespace, thumbnail=definition.thumbnail or "")
+    app = SampleApp(
+        uid, definition.display_name, definition.namespace, definition.flow_id, thumbnail
+    )
     base_url = site_url(request)
     context = {
         "app": app,
