@@ -31,20 +31,9 @@ from apps_catalog.models import App
 from executions import enqueue
 from executions.models import Decision, Delegation, Execution, Standing
 from notifications import links
-from notifications.models import Notification, Preference
+from notifications.models import Notification, Preference, preferred_language
 
 PERSONAL_CHAT = "personal"  # the address of a person's own chat, read when sending
-
-
-def message_language(user: User | None) -> str:
-    """The language of the messages to this person: the one saved in their preferences,
-    else the portal's LANGUAGE_CODE (a group's chat, an anonymous requester). The one
-    place that says it: every message is written in this language."""
-    saved = ""
-    if user is not None:
-        found = Preference.objects.filter(user=user).values_list("language", flat=True)
-        saved = found.first() or ""
-    return saved if saved in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 @dataclass(frozen=True)
@@ -166,14 +155,8 @@ def _write(
     link = execution_link(execution)
     personal = event in _ASKING and settings.NOTIFY_DECISION_LINKS
     context = _context(execution, event, standing, subject_of, link)
-    # The same message for everyone who reads one language; written once per language.
-    shared: dict[str, _Message] = {}
-
-    def written(language: str) -> _Message:
-        if language not in shared:
-            shared[language] = _Message(event, context, execution.app, language)
-        return shared[language]
-
+    shared = _Message(event, context, execution.app, settings.LANGUAGE_CODE)
+    in_language = {settings.LANGUAGE_CODE: shared}
     base = f"{event}:{execution.pk}:{execution.pause_key}{extra}"
     now = timezone.now()
     rows = []
@@ -181,8 +164,11 @@ def _write(
         muted = _muted(recipient.user)
         if event in muted:
             continue
-        language = message_language(recipient.user)
-        message, own_link = written(language), link
+        # Each person's message is in the language of their preferences.
+        language = _language(recipient.user)
+        if language not in in_language:
+            in_language[language] = _Message(event, context, execution.app, language)
+        message, own_link = in_language[language], link
         if recipient.user is None and execution.app.is_public:
             # An anonymous requester opens it from any device with the signed link.
             own_link = signed_link(execution)
@@ -207,7 +193,6 @@ def _write(
                 )
             )
     if team:
-        team_message = written(message_language(None))
         rows += [
             Notification(
                 key=f"{base}:CHAT:{name}"[:255],
@@ -215,8 +200,8 @@ def _write(
                 channel=Notification.Channel.CHAT,
                 execution=execution,
                 address=name,
-                subject=team_message.subject,
-                text=team_message.text,
+                subject=shared.subject,
+                text=shared.text,
                 link=link,
                 next_attempt_at=now,
             )
@@ -229,16 +214,13 @@ def _write(
 
 
 class _Message:
-    """One event's subject, text and HTML, for one recipient's links, in their language
-    (message_language): the portal's words and the app's name (its `translations:`)."""
+    """One event's subject, text and HTML, for one recipient's links, in their language:
+    the portal's words and the app's name (its `translations:`)."""
 
     def __init__(self, event: str, context: dict[str, object], app: App, language: str) -> None:
+        context = {**context, "link_hours": settings.NOTIFY_LINK_HOURS}
         with translation.override(language):
-            context = {
-                **context,
-                "app": app.shown_name,
-                "link_hours": f"{settings.NOTIFY_LINK_HOURS:g}",
-            }
+            context["app"] = app.shown_name
             if "by" in context and not context["by"]:
                 context["by"] = pgettext("an unnamed person", "someone")
             if "approvals" in context:
@@ -247,6 +229,11 @@ class _Message:
             self.subject = subject.strip()[:200]
             self.text = render_to_string(f"notifications/{event}.txt", context)
             self.html = render_to_string(f"notifications/{event}.html", context)
+
+
+def _language(user: User | None) -> str:
+    """The language a person chose in their preferences, else the portal's."""
+    return (preferred_language(user) if user else "") or settings.LANGUAGE_CODE
 
 
 def _muted(user: User | None) -> list[str]:

@@ -4,6 +4,8 @@ kept. And what each person wants to receive."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from apps_catalog.notification_settings import EVENTS
 from executions.models import Execution
 from kestra_apps import crypto
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Chat addresses hold secrets (webhook tokens): kept sealed, never in clear in the database.
 CHAT_ADDRESS = "chat-address"
@@ -111,3 +116,15 @@ class UsedLink(models.Model):
 
     def __str__(self) -> str:
         return f"link of {self.user} used {self.used:%Y-%m-%d %H:%M}"
+
+
+# A signed-in person's language rides in their session, so no page spends a query on it:
+# written at sign-in from their preferences and wherever they change it; read by
+# kestra_apps.middleware.PreferredLanguageMiddleware.
+LANGUAGE_SESSION_KEY = "portal_language"
+
+
+def preferred_language(user: User) -> str:
+    """The language a person saved in their preferences, or "" for their browser's."""
+    saved = Preference.objects.filter(user=user).values_list("language", flat=True).first()
+    return saved if saved and saved in dict(settings.LANGUAGES) else ""

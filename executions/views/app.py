@@ -76,7 +76,7 @@ def _open_blocks_html(
         if html is not None:
             return mark_safe(html)  # noqa: S308 - rendered below by the template engine
     context = {"app": app, "stage": stages.OPEN, "fields": fields}
-    context["blocks"] = blocks(request, app, stages.OPEN, None)
+    context["blocks"] = blocks(request, app, stages.OPEN, None, inputs=forms.answers(fields))
     html = render_to_string("executions/_blocks.html", context)
     if fresh:
         cache.set(key, str(html), OPEN_BLOCKS_SECONDS)
@@ -145,7 +145,9 @@ def _submit(request: HttpRequest, app: App, resubmits: Execution | None) -> Http
 @app_view
 def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     """The form's fields for what has been typed so far: conditional inputs and dynamic
-    values follow the answers. Files are not sent here; they are checked on submit."""
+    values follow the answers. Files are not sent here; they are checked on submit. The
+    OPEN stage's Markdown blocks follow them too: drawn again with these answers, each in a
+    <template> the page swaps in (static/portal/form.js)."""
     allowed, wait = throttle.allow_validation(request)
     if not allowed:  # the form stays as it is; the values are checked again on submit
         return HttpResponse(status=429, headers={"Retry-After": str(wait)})
@@ -156,4 +158,6 @@ def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     except KestraError:
         return HttpResponse(status=204)  # keep the form as it is
     fields = forms.fields_from_validation(result, values, flow=flow)
-    return render(request, "inputs/fields.html", {"fields": fields})
+    shown = blocks(request, app, stages.OPEN, None, inputs=forms.answers(fields))
+    markdown = [(i, item) for i, item in enumerate(shown) if item["block"].type == "Markdown"]
+    return render(request, "inputs/validated.html", {"fields": fields, "markdown": markdown})

@@ -287,3 +287,19 @@ def test_without_a_saved_language_messages_are_in_the_portals_language(kestra, h
 
     ((_, message),) = smtp.mailbox.messages
     assert subject(message).startswith("Demandes de congés")
+
+
+def test_each_approver_hears_in_the_language_of_their_preferences(kestra, hr, smtp):
+    Preference.objects.create(user=hr["mona"], language="fr")
+    app = vacation_app("approval:\n  approvers: {users: [mona, nick]}\n")
+    submitted(kestra, signed_in(hr["rita"]), app)
+
+    assert sending.send_due() == 2
+    (french,) = smtp.mailbox.to("mona@example.com")
+    (english,) = smtp.mailbox.to("nick@example.com")
+    subject = str(make_header(decode_header(french["Subject"]))).strip()
+    assert subject == "Vacation requests : une demande attend votre décision"
+    assert english["Subject"] == "Vacation requests: a request waits for your decision"
+    text, html = bodies(french)
+    assert "Ouvrez-la pour approuver ou refuser" in text
+    assert '<html lang="fr">' in html and "L’ouvrir pour décider" in html
