@@ -297,6 +297,16 @@ EXECUTION_LEASE_SECONDS = envfloat("EXECUTION_LEASE_SECONDS", 30.0)
 EXECUTION_WATCH_SECONDS = envfloat("EXECUTION_WATCH_SECONDS", 10.0)
 EXECUTION_DISCOVERY_SECONDS = envfloat("EXECUTION_DISCOVERY_SECONDS", 30.0)
 EXECUTION_LOST_AFTER_POLLS = envint("EXECUTION_LOST_AFTER_POLLS", 10)
+# Following (`manage.py follow_executions`, docs/tracking.md): a watched execution is followed
+# through Kestra's event streams instead of polled, FOLLOW_MAX_STREAMS at most (the others
+# are polled); a stream quiet for FOLLOW_QUIET_SECONDS counts as dropped; after a stream
+# dropped or was refused, polling carries on and the stream is tried again after
+# FOLLOW_RETRY_SECONDS, doubling up to FOLLOW_RETRY_MAX_SECONDS.
+FOLLOW_MAX_STREAMS = envint("FOLLOW_MAX_STREAMS", 500)
+FOLLOW_SCAN_SECONDS = envfloat("FOLLOW_SCAN_SECONDS", 0.25)
+FOLLOW_QUIET_SECONDS = envfloat("FOLLOW_QUIET_SECONDS", 60.0)
+FOLLOW_RETRY_SECONDS = envfloat("FOLLOW_RETRY_SECONDS", 2.0)
+FOLLOW_RETRY_MAX_SECONDS = envfloat("FOLLOW_RETRY_MAX_SECONDS", 60.0)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
 DELIVERY_BACKOFF_MAX_SECONDS = envfloat("DELIVERY_BACKOFF_MAX_SECONDS", 60.0)
 # How often an open execution page asks whether anything changed (an unchanged answer is a
@@ -443,7 +453,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {"urllib3": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # Metrics for Prometheus on /metrics (docs/deployment.md): callers from these networks only,
