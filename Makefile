@@ -48,6 +48,12 @@ resilience: $(STAMP)
 resilience-nodes: $(STAMP)
 	$(BIN)/python bench/resilience_nodes.py
 
-# Not a CI step: tens of minutes. MODULE=path/to/module.py runs one of [tool.mutmut] only_mutate.
-mutate: $(STAMP)
-	PORTAL_DATA_DIR=$(CURDIR)/var/mutate $(BIN)/python bench/mutate.py $(MODULE)
+# Not a CI step: tens of minutes. MODULE=path/to/module.py runs one of [tool.mutmut] only_mutate;
+# CHILDREN=1 tests one mutant at a time (default: one per core). The sign-in tests it runs
+# need the test identity provider's Node packages, as in .ci/run.
+mutate: $(STAMP) tests/idp/node_modules
+	PORTAL_DATA_DIR=$(CURDIR)/var/mutate $(BIN)/python bench/mutate.py $(MODULE) \
+		$(if $(CHILDREN),--children $(CHILDREN))
+
+tests/idp/node_modules: tests/idp/package-lock.json
+	npm ci --prefix tests/idp --no-audit --no-fund --loglevel=error

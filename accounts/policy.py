@@ -7,6 +7,7 @@ Django's ModelBackend.has_perm / with_perm). The questions:
 
 - use an app: a public app, or a private one granted to the person (directly or through a
   group), or anything for a superuser; only while the app is available;
+- see an app (its card, its pages, its thumbnail): use it, whatever its expiration dates;
 - see an execution, its files and its logs: use its app;
 - open one execution (its page, files, logs, and the actions on it): see it; on a public
   app, unless granted it, only one's own (as this user or this browser session), one
@@ -217,11 +218,18 @@ def _granted_sql() -> str:
 # -- see an execution, its files and its logs ------------------------------------------
 
 
+def can_see_app(user: Person, app: App) -> bool:
+    """May this person see this app: its card, its pages, its thumbnail? Whoever may use
+    it, whatever its expiration dates (they stop new submissions only), while it is
+    enabled: a card is shown to them while the app is available and listed, and its pages
+    (the executions' too) to them after its end date."""
+    return app.is_reachable() and _may_use(user, app)
+
+
 def can_see(user: Person, execution: Execution) -> bool:
-    """May this person see this execution, its files and its logs? Whoever may use its app,
-    whatever the app's expiration dates (they stop new submissions only). Which of a public
-    app's executions one opens is can_open's question."""
-    return execution.app.is_reachable() and _may_use(user, execution.app)
+    """May this person see this execution, its files and its logs? Whoever may see its app
+    (can_see_app). Which of a public app's executions one opens is can_open's question."""
+    return can_see_app(user, execution.app)
 
 
 def visible_executions(user: Person) -> QuerySet[Execution]:
@@ -400,6 +408,12 @@ def decision_seat(
         if who:
             return Refusal("not-an-approver", f"The approvers of this step are {who}.")
         return Refusal("not-allowed", ACT_REFUSED)
+    if _seated_by_escalation(user, standing) and standing.voted_before(me):
+        return Refusal(
+            "escalation-once",
+            "You decided an earlier step of this request as its escalation approver; "
+            "this step needs one of its own approvers.",
+        )
     return _unless_voted(standing, Seat(me))
 
 
@@ -417,6 +431,17 @@ def _approver(user: Person, execution: Execution, standing: Standing, session_ke
     if not named and standing.escalated and escalation.named:
         named = _named_in(user, escalation.users, escalation.groups)
     return named and can_see(user, execution)
+
+
+def _seated_by_escalation(user: Person, standing: Standing) -> bool:
+    """Seated only because the escalation has come: the step names its approvers and this
+    person is not one of them. Such a person stands in for one step, not for every step."""
+    approvers = standing.policy.steps[standing.tally.step].approvers
+    return (
+        standing.escalated
+        and approvers.named
+        and not _named_in(user, approvers.users, approvers.groups)
+    )
 
 
 def _named_in(user: Person, users: tuple[str, ...], groups: tuple[str, ...]) -> bool:

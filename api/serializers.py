@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps_catalog.definition import APP_TYPE
-from apps_catalog.models import App
+from apps_catalog.models import App, absolute_url
 from apps_catalog.selectors import CatalogCard
 
 
@@ -56,10 +56,17 @@ class CatalogItemSerializer(serializers.Serializer):
     description = serializers.CharField()
     type = serializers.SerializerMethodField()
     tags = serializers.ListField(child=serializers.CharField())
-    thumbnail = serializers.CharField(source="thumbnail_url", allow_null=True)
+    thumbnail = serializers.SerializerMethodField()
 
     def get_type(self, card: CatalogCard) -> str:
         return APP_TYPE
+
+    def get_thumbnail(self, card: CatalogCard) -> str | None:
+        """An absolute URL: a web thumbnail as written, the portal's for a namespace file."""
+        url = card.thumbnail_url
+        if url and url.startswith("/"):
+            return absolute_url(url, self.context.get("base_url", ""))
+        return url
 
 
 class BulkRequestSerializer(serializers.Serializer):

@@ -5,7 +5,6 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import connection, models
@@ -41,18 +40,15 @@ def site_url(request: HttpRequest) -> str:
 def app_url(uid: str, base_url: str = "") -> str:
     """Where an app is used: its path or, given the site's address as a request reached it
     (base_url), its absolute URL, at PORTAL_BASE_URL when that is set."""
-    path = reverse("executions:app", kwargs={"uid": uid})
+    return absolute_url(reverse("executions:app", kwargs={"uid": uid}), base_url)
+
+
+def absolute_url(path: str, base_url: str = "") -> str:
+    """A portal path, or given the site's address as a request reached it (base_url), its
+    absolute URL, at PORTAL_BASE_URL when that is set."""
     if not base_url:
         return path
     return f"{settings.PORTAL_BASE_URL or base_url}{path}"
-
-
-def safe_thumbnail(thumbnail: str) -> str | None:
-    """The thumbnail when it is an absolute http(s) URL: nothing else is put in a page."""
-    parts = urlsplit(thumbnail.strip())
-    if parts.scheme in {"http", "https"} and parts.netloc:
-        return thumbnail.strip()
-    return None
 
 
 # The permission that grants use of a private app (guardian takes the codename alone).
@@ -175,10 +171,6 @@ class App(models.Model):
     def set_definition(self, definition: AppDefinition) -> None:
         self.definition = definition.to_dict()
         self.__dict__["parsed"] = definition
-
-    @property
-    def thumbnail_url(self) -> str | None:
-        return safe_thumbnail(self.thumbnail)
 
     @property
     def is_public(self) -> bool:

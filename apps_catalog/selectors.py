@@ -12,7 +12,8 @@ from django.db import connection
 from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from apps_catalog.models import App, app_url, quoted_column, safe_thumbnail
+from apps_catalog.models import App, app_url, quoted_column
+from apps_catalog.thumbnails import ThumbnailReader
 
 # The catalog's order, the same on the web page and in the API: by name, ties by creation.
 CATALOG_ORDER = ("display_name", "pk")
@@ -31,11 +32,28 @@ def search_terms(tags: Iterable[str], text: str) -> tuple[list[str], str]:
     return wanted, " ".join(text[:MAX_TEXT].split()[:MAX_WORDS])
 
 
+def namespace_term(namespace: str) -> str:
+    """The namespace a catalog search asks for, trimmed and within the bounds."""
+    return namespace.strip()[:MAX_TEXT]
+
+
+def in_namespace(apps: QuerySet[App], namespace: str, *, exact: bool = False) -> QuerySet[App]:
+    """The apps in `namespace` and, as Kestra's namespace filter, in those below it
+    (`company` takes `company.team`, not `company2`); only in it when `exact`."""
+    if not namespace:
+        return apps
+    if exact:
+        return apps.filter(namespace=namespace)
+    return apps.filter(Q(namespace=namespace) | Q(namespace__startswith=f"{namespace}."))
+
+
 def catalog_search(
-    apps: QuerySet[App], *, tags: Sequence[str] = (), text: str = ""
+    apps: QuerySet[App], *, tags: Sequence[str] = (), text: str = "", namespace: str = ""
 ) -> QuerySet[App]:
-    """The apps that carry every one of `tags` and match every word of `text` somewhere
-    in their name, description, id, namespace or tags (case-insensitive)."""
+    """The apps in `namespace` (and below it) that carry every one of `tags` and match
+    every word of `text` somewhere in their name, description, id, namespace or tags
+    (case-insensitive)."""
+    apps = in_namespace(apps, namespace)
     wanted = sorted({tag for tag in tags if tag})
     if wanted:
         # One grouped subquery rather than a join per tag: the SQL stays the same size.
@@ -72,20 +90,32 @@ class CatalogCard:
     tags: list[str]
 
 
-# The tag lists as JSON text: decoded in one call for all the rows (_json_lists).
-_TAGS_AS_TEXT = Cast("tag_names", TextField())
+@dataclass(frozen=True, slots=True)
+class CatalogListing:
+    """The ids of the apps found, in catalog order, and what they carry: their tags and
+    namespaces, each once, in order (the choices that narrow the search)."""
+
+    ids: list[int]
+    tags: list[str]
+    namespaces: list[str]
 
 
-def catalog_listing(apps: QuerySet[App]) -> tuple[list[int], list[str]]:
-    """The ids of these apps in catalog order, and the names of the tags they carry, in
-    order: one query, so the rules that chose the apps are built and run once."""
-    rows = list(apps.order_by(*CATALOG_ORDER).values_list("pk", _TAGS_AS_TEXT))
-    tag_lists = _json_lists(text for _pk, text in rows)
-    return [pk for pk, _text in rows], sorted({name for names in tag_lists for name in names})
+def catalog_listing(apps: QuerySet[App]) -> CatalogListing:
+    """These apps' CatalogListing: one query, so the rules that chose the apps are built
+    and run once."""
+    as_text = Cast("tag_names", TextField())
+    rows = list(apps.order_by(*CATALOG_ORDER).values_list("pk", as_text, "namespace"))
+    tag_lists = _json_lists(text for _pk, text, _ns in rows)
+    return CatalogListing(
+        ids=[pk for pk, _text, _ns in rows],
+        tags=sorted({name for names in tag_lists for name in names}),
+        namespaces=sorted({namespace for _pk, _text, namespace in rows}),
+    )
 
 
 def catalog_cards(*, ids: Sequence[int]) -> list[CatalogCard]:
-    """The cards of the apps with these ids, in this order: one query, whatever the page."""
+    """The cards of the apps with these ids, in this order: one query, whatever the page.
+    A thumbnail kept as a namespace file is read through the cache (Kestra on a miss)."""
     if not ids:
         return []
     sql = _cards_sql().format(ids=", ".join(["%s"] * len(ids)))
@@ -93,10 +123,20 @@ def catalog_cards(*, ids: Sequence[int]) -> list[CatalogCard]:
         cursor.execute(sql, list(ids))
         rows = cursor.fetchall()
     url_of = _app_url_of()
+    thumbnails = ThumbnailReader()
     tag_lists = _json_lists(tags for *_card, tags in rows)
     by_pk = {
-        pk: CatalogCard(uid, name, description, safe_thumbnail(thumbnail), url_of(uid), tags)
-        for (pk, uid, name, description, thumbnail, _), tags in zip(rows, tag_lists, strict=True)
+        pk: CatalogCard(
+            uid,
+            name,
+            description,
+            thumbnails.url(uid=uid, namespace=namespace, thumbnail=thumbnail),
+            url_of(uid),
+            tags,
+        )
+        for (pk, uid, name, description, namespace, thumbnail, _), tags in zip(
+            rows, tag_lists, strict=True
+        )
     }
     return [by_pk[pk] for pk in ids if pk in by_pk]
 
@@ -107,7 +147,7 @@ def _cards_sql() -> str:
     one placeholder per id): the ORM takes longer to build and compile it than the
     database to run it, on the page asked most often. Plain columns, and the tag list as
     JSON text."""
-    names = ("id", "uid", "display_name", "description", "thumbnail")
+    names = ("id", "uid", "display_name", "description", "namespace", "thumbnail")
     return _CARDS_SQL.format(
         columns=", ".join(quoted_column(App, name) for name in names),
         tags=quoted_column(App, "tag_names"),
@@ -122,7 +162,8 @@ _CARDS_SQL = "SELECT {columns}, CAST({tags} AS text) FROM {app} WHERE {id} IN ({
 
 
 def _json_lists(texts: Iterable[str]) -> list[list[str]]:
-    """JSON lists given as text, decoded in one call for all the rows, not one per app."""
+    """JSON lists given as text (the tag names), decoded in one call for all the rows, not
+    one call per app."""
     lists: list[list[str]] = json.loads(f"[{','.join(texts)}]")
     return lists
 

@@ -6,4 +6,5 @@ app_name = "apps_catalog"
 
 urlpatterns = [
     path("", views.catalog, name="catalog"),
+    path("<str:uid>/thumbnail", views.thumbnail, name="thumbnail"),
 ]

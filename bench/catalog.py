@@ -43,6 +43,7 @@ def _fill_plain_page(granted: list[Any]) -> None:
     """The cards of the plain page: the granted apps with their tags, in memory."""
     from apps_catalog.models import App
     from apps_catalog.selectors import CatalogCard
+    from apps_catalog.thumbnails import web_url
     from bench import views
 
     apps = App.objects.filter(pk__in=[a.pk for a in granted])
@@ -51,7 +52,7 @@ def _fill_plain_page(granted: list[Any]) -> None:
             a.uid,
             a.display_name,
             a.description,
-            a.thumbnail_url,
+            web_url(a.thumbnail),
             a.get_absolute_url(),
             a.tag_names,
         )

@@ -59,6 +59,7 @@ class Value:
     description: str = ""
     label: str = ""  # the flow's displayName for the key, when it gives one
     type: str = ""  # the flow's type for it (DATE, BOOLEAN...): how the value is shown
+    size: int | None = None  # a file's size in bytes, when Kestra gave it
 
     @property
     def table(self) -> dict[str, Any] | None:
@@ -167,13 +168,16 @@ class Run(Protocol):
     def logs(self, log_filter: LogFilter) -> Iterable[LogLine]: ...
 
 
-def described_value(key: str, value: Any, described: Described, **file: str) -> Value:
+def described_value(
+    key: str, value: Any, described: Described, *, size: int | None = None, **file: str
+) -> Value:
     return Value(
         key,
         value,
         description=described.description,
         label=described.label,
         type=described.type,
+        size=size,
         **file,
     )
 
@@ -251,6 +255,7 @@ class ExecutionRun:
                 file_url=f"{reverse('executions:file', kwargs=kwargs)}?{query}",
                 file_name=file_name(value),
                 preview_url=f"{reverse('executions:file_preview', kwargs=kwargs)}?{query}",
+                size=self.execution.file_sizes.get(value),
             )
         return described_value(key, value, described)
 
@@ -408,6 +413,8 @@ def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
         path = str(value.value)
         links = target.file_links(path) if target.file_links else {}
         item["file"] = {"path": value.value, "name": value.file_name, **links}
+        if value.size is not None:
+            item["file"]["size"] = value.size
     return item
 
 

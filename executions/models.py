@@ -177,6 +177,11 @@ class Execution(models.Model):
     task_outputs = models.JSONField(
         default=dict, blank=True, help_text="Outputs of the task runs, by task id."
     )
+    file_sizes = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Sizes in bytes of the files it names, by kestra:// path, read once it ended.",
+    )
     resume_form = models.JSONField(
         default=dict,
         blank=True,
@@ -584,6 +589,10 @@ class Standing:
         """Whether this voter, or a delegate in their place, voted in the step under way."""
         step = self.tally.step
         return any(v.step == step and key in (v.voter_key, v.seat) for v in self.votes)
+
+    def voted_before(self, key: str) -> bool:
+        """Whether this voter voted in an earlier step of the pause under way."""
+        return any(v.step < self.tally.step and v.voter_key == key for v in self.votes)
 
 
 class Delegation(models.Model):

@@ -25,7 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from apps_catalog import approval
 from apps_catalog.models import App
-from executions import enqueue, forms, leases, stages, uploads
+from executions import enqueue, forms, leases, presenters, stages, uploads
 from executions.kestra import (
     KestraClient,
     KestraNotFound,
@@ -296,10 +296,33 @@ def _refresh_from_kestra(
     if execution.state in stages.TERMINAL_STATES:
         clock.check()
         execution.outputs = forms.masked(client.execution_outputs(snapshot), secrets)
+        clock.check()
+        execution.file_sizes = _file_sizes(client, execution)
         if execution.verdict:
             clock.check()
             client.set_labels(kestra_id, decision_labels(execution))
     return changed_runs or execution.fingerprint != fingerprint
+
+
+# Files whose size one poll asks Kestra for, at most (one request each).
+MAX_FILE_SIZES = 50
+
+
+def _file_sizes(client: KestraClient, execution: Execution) -> dict[str, int]:
+    """The sizes of the files the ended execution names (inputs, outputs, task outputs), as
+    Kestra's file metadata gives them, the ones known kept. A file Kestra says nothing of
+    (missing, refused) has no size; once Kestra stops answering, the rest have none."""
+    sizes = {path: size for path, size in execution.file_sizes.items() if isinstance(size, int)}
+    for path in sorted(presenters.known_files(execution) - sizes.keys())[:MAX_FILE_SIZES]:
+        try:
+            size = client.file_size(execution.kestra_id or "", path)
+        except KestraUnavailable:
+            break
+        except KestraRejected:
+            continue
+        if size is not None:
+            sizes[path] = size
+    return sizes
 
 
 # Written only when a new pause began: a vote may set the verdict while a poll runs.
@@ -309,6 +332,7 @@ POLL_FIELDS = [
     "state",
     "outputs",
     "task_outputs",
+    "file_sizes",
     "resume_form",
     "error",
     "last_polled_at",

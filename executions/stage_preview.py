@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
+from apps_catalog.thumbnails import thumbnail_src
 from executions import layout, stages
 from executions.approval_status import DecisionStatus, preview_status
 from executions.blocks import (
@@ -74,6 +75,7 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "FILE": "sample.csv",
     "ION": {"key": "value"},
 }
+SAMPLE_FILE_SIZE = 2048  # bytes, shown as Kestra's file metadata would give it
 _DEFAULT_INPUTS = {"name": "Ada Lovelace", "quantity": 42, "notes": "Sample text"}
 _DEFAULT_OUTPUTS = {"result": "Sample output", "rows": 128}
 
@@ -86,6 +88,7 @@ class SampleApp:
     display_name: str
     namespace: str
     flow_id: str
+    thumbnail_src: str | None = None  # its thumbnail, as the page header shows it
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,17 @@ class SampleExecution:
         return None
 
     def value(self, key: str, value: Any, described: Described = NOT_DESCRIBED) -> Value:
+        """A FILE is shown as a file (name, size, links that go nowhere), as on the page."""
+        if described.type == "FILE" and isinstance(value, str):
+            return described_value(
+                key,
+                value,
+                described,
+                file_url="#",
+                file_name=value,
+                preview_url="#",
+                size=SAMPLE_FILE_SIZE,
+            )
         return described_value(key, value, described)
 
     def logs(self, log_filter: LogFilter) -> list[LogLine]:
@@ -265,7 +279,10 @@ def render_stage_previews(
     notice: str = "",
 ) -> str:
     """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
-    app = SampleApp(uid, definition.display_name, definition.namespace, definition.flow_id)
+    thumbnail = thumbnail_src(namespace=definition.namespace, thumbnail=definition.thumbnail or "")
+    app = SampleApp(
+        uid, definition.display_name, definition.namespace, definition.flow_id, thumbnail
+    )
     base_url = site_url(request)
     context = {
         "app": app,

@@ -100,6 +100,10 @@ def _portal_problems() -> list[Error | Warning]:
                 id="kestra.E006",
             )
         )
+    if min(settings.THUMBNAIL_MAX_BYTES, settings.THUMBNAIL_TIMEOUT) <= 0:
+        problems.append(
+            Error("THUMBNAIL_MAX_BYTES and THUMBNAIL_TIMEOUT must be positive.", id="kestra.E021")
+        )
     return problems
 
 

@@ -14,7 +14,18 @@ from urllib.parse import urlsplit
 import dj_database_url
 from csp.constants import NONE, SELF
 
-from kestra_apps.env import envbool, envfloat, envint, envlist, envsecret, envstr
+from kestra_apps.env import (
+    envbool,
+    envcolor,
+    envfloat,
+    envint,
+    envlinks,
+    envlist,
+    envsecret,
+    envstr,
+    envtext,
+    envurl,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(envstr("PORTAL_DATA_DIR", str(BASE_DIR / "var")))
@@ -109,13 +120,32 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 # Shared by the web processes (rate limits): set CACHE_URL=redis://… when running several.
 _cache_url = envstr("CACHE_URL")
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
         if _cache_url.startswith(("redis://", "rediss://"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# App thumbnails kept as namespace files (apps_catalog.thumbnails): read from Kestra at most
+# THUMBNAIL_MAX_BYTES each, within THUMBNAIL_TIMEOUT seconds, kept THUMBNAIL_CACHE_SECONDS
+# (a missing one: THUMBNAIL_RETRY_SECONDS) in a cache of their own, so pictures never push
+# the rate limits' counters out; at most THUMBNAIL_CACHE_ENTRIES of them per web process
+# without CACHE_URL.
+THUMBNAIL_MAX_BYTES = envint("THUMBNAIL_MAX_BYTES", 256 * 1024)
+THUMBNAIL_TIMEOUT = envfloat("THUMBNAIL_TIMEOUT", 3.0)
+THUMBNAIL_CACHE_SECONDS = envfloat("THUMBNAIL_CACHE_SECONDS", 600.0)
+THUMBNAIL_RETRY_SECONDS = envfloat("THUMBNAIL_RETRY_SECONDS", 60.0)
+CACHES["thumbnails"] = (
+    {**CACHES["default"], "KEY_PREFIX": "thumbnails"}
+    if _cache_url.startswith(("redis://", "rediss://"))
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "thumbnails",
+        "OPTIONS": {"MAX_ENTRIES": envint("THUMBNAIL_CACHE_ENTRIES", 200)},
+    }
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -183,6 +213,21 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# Branding (docs/deployment.md): the portal's name in every page and its <title>, the
+# colours of links and buttons (primary) and of the top bar (accent), a logo before the
+# name, a line of news under the bar, and links at the foot of every page. Each is checked
+# here: a value that is not a colour, a URL or short text stops the start with its name.
+PORTAL_TITLE = envtext("PORTAL_TITLE", "Kestra Apps", max_length=80) or "Kestra Apps"
+PORTAL_PRIMARY_COLOR = envcolor("PORTAL_PRIMARY_COLOR")
+PORTAL_ACCENT_COLOR = envcolor("PORTAL_ACCENT_COLOR")
+PORTAL_LOGO_URL = envurl("PORTAL_LOGO_URL")
+PORTAL_BANNER = envtext("PORTAL_BANNER", max_length=300)
+PORTAL_FOOTER_LINKS = envlinks("PORTAL_FOOTER_LINKS")
+if urlsplit(PORTAL_LOGO_URL).netloc:  # a logo from elsewhere: the pages may load it
+    _logo = urlsplit(PORTAL_LOGO_URL)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(f"{_logo.scheme}://{_logo.netloc}")
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("kestra_apps.branding.branding")
 
 # Kestra
 KESTRA_URL = envstr("KESTRA_URL", "http://127.0.0.1:8080").rstrip("/")

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
+    path("branding.css", views.branding_css, name="branding_css"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics_scrape, name="metrics"),

@@ -1,5 +1,5 @@
-"""Error pages that match the portal's look instead of Django's bare defaults, and the
-health endpoints."""
+"""Error pages that match the portal's look instead of Django's bare defaults, the
+branding's style sheet, and the health endpoints."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from kestra_apps import health, metrics
+from kestra_apps.branding import Branding
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -16,6 +17,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(request, "errors/500.html", status=500)
+
+
+@require_GET
+def branding_css(request: HttpRequest) -> HttpResponse:
+    """The colours set by PORTAL_PRIMARY_COLOR and PORTAL_ACCENT_COLOR. Linked with
+    `?v=` the colours' digest, so a browser may keep it for a day."""
+    response = HttpResponse(Branding.from_settings().css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @never_cache

@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dialect", choices=DIALECTS, default="2.0")
     parser.add_argument("--basic-auth", type=_basic_auth, metavar="USER:PASSWORD")
     parser.add_argument("--storage", type=Path, help="folder for kestra:// files (default: temp)")
+    parser.add_argument(
+        "--namespace-files",
+        type=Path,
+        help="folder of namespace files, <namespace>/<path> (default: FLOWS/_files)",
+    )
     parser.add_argument("--latency-ms", type=int, default=0)
     parser.add_argument("--fail-rate", type=_rate, default=0.0)
     parser.add_argument("--fail-after-create-rate", type=_rate, default=0.0)
@@ -56,6 +61,7 @@ def main(argv: list[str] | None = None) -> None:
         basic_auth=args.basic_auth,
         storage_dir=args.storage,
         portal_url=args.portal_url,
+        namespace_files_dir=args.namespace_files,
     )
     emulator.faults.update(
         {

@@ -213,6 +213,24 @@ def file_render(path: str, content: bytes, *, max_rows: int, encoding: str) -> d
     }
 
 
+# --- namespace files --------------------------------------------------------------------------
+
+
+def namespace_file(emu: Emulator, request: Request, namespace: str) -> Response:
+    """``GET namespaces/{namespace}/files?path=/logo.svg``: the content, as octet-stream
+    (``NamespaceFileController#file``); 404 for a missing file, 422 for a forbidden path."""
+    path = request.args.get("path")
+    if not path:
+        raise ApiError("bad-request", "Required QueryValue [path] not specified")
+    try:
+        content = emu.namespace_files.read(namespace, path)
+    except ValueError:
+        raise ApiError("invalid-argument", f"Forbidden path: {path}") from None
+    except FileNotFoundError:
+        raise ApiError("not-found", f"File '{path}' not found.") from None
+    return Response(content, content_type="application/octet-stream")
+
+
 # --- outputs (2.0) -------------------------------------------------------------------------
 
 

@@ -11,6 +11,7 @@ import yaml
 
 from . import yamlutil
 from .jsonutil import jsonable, to_text
+from .storage import NAMESPACE_FILES_FOLDER
 
 
 @dataclass
@@ -70,6 +71,8 @@ class FlowRepository:
 
     def _rescan(self) -> None:
         for path in sorted(self.folder.glob("**/*.y*ml")):
+            if NAMESPACE_FILES_FOLDER in path.relative_to(self.folder).parts:
+                continue  # a namespace file, not a flow
             try:
                 source = path.read_text(encoding="utf-8")
                 definition = yamlutil.load(source)

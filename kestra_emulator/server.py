@@ -24,7 +24,7 @@ from .engine import DEFAULT_PORTAL_URL, Engine
 from .errors import ApiError, error_response
 from .faults import Faults
 from .flows import FlowRepository
-from .storage import Storage
+from .storage import NAMESPACE_FILES_FOLDER, NamespaceFiles, Storage
 
 logger = logging.getLogger("kestra_emulator")
 
@@ -49,6 +49,7 @@ def _rules(dialect: str) -> list[tuple[str, str, Handler]]:
         ("GET", f"{TENANT}/executions/<execution_id>/file", res.download_file),
         ("GET", f"{TENANT}/executions/<execution_id>/file/metas", res.file_metas),
         ("GET", f"{TENANT}/executions/<execution_id>/file/preview", res.preview_file),
+        ("GET", f"{TENANT}/namespaces/<namespace>/files", res.namespace_file),
         ("GET", f"{TENANT}/logs/<execution_id>", res.list_logs),
         ("GET", f"{TENANT}/logs/<execution_id>/download", res.download_logs),
     ]
@@ -85,12 +86,17 @@ class Emulator:
         basic_auth: tuple[str, str] | None,
         storage_dir: Path | None,
         portal_url: str = DEFAULT_PORTAL_URL,
+        namespace_files_dir: Path | None = None,
     ) -> None:
         if dialect not in DIALECTS:
             raise ValueError(f"dialect must be one of {DIALECTS}, not {dialect!r}")
         self.dialect = dialect
         self.basic_auth = basic_auth
         self.flows = FlowRepository(Path(flows_dir))
+        # Namespace files: <folder>/<namespace>/<path>, by default the flows' `_files`.
+        self.namespace_files = NamespaceFiles(
+            Path(namespace_files_dir or Path(flows_dir) / NAMESPACE_FILES_FOLDER)
+        )
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if storage_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="kestra-emulator-")
@@ -246,6 +252,7 @@ def create_app(
     basic_auth: tuple[str, str] | None = None,
     storage_dir: Path | None = None,
     portal_url: str = DEFAULT_PORTAL_URL,
+    namespace_files_dir: Path | None = None,
 ) -> Emulator:
     return Emulator(
         flows_dir=flows_dir,
@@ -253,6 +260,7 @@ def create_app(
         basic_auth=basic_auth,
         storage_dir=storage_dir,
         portal_url=portal_url,
+        namespace_files_dir=namespace_files_dir,
     )
 
 

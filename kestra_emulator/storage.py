@@ -80,3 +80,29 @@ class Storage:
                 shutil.rmtree(child, ignore_errors=True)
             else:
                 child.unlink(missing_ok=True)
+
+
+# Where namespace files are kept beside the flows (Kestra keeps them under `_files` of the
+# namespace in its internal storage); not a place flows are read from.
+NAMESPACE_FILES_FOLDER = "_files"
+
+
+@dataclass
+class NamespaceFiles:
+    """Namespace files from a folder: ``<root>/<namespace>/<path>``, read on each request."""
+
+    root: Path
+
+    def read(self, namespace: str, path: str) -> bytes:
+        """The file at `path` ("/logo.svg") in `namespace`. FileNotFoundError when there is
+        none, ValueError for a path Kestra refuses (outside the namespace, or `_flows`)."""
+        relative = path.lstrip("/")
+        if not relative or relative.split("/", 1)[0] == "_flows":
+            raise ValueError(f"Forbidden path: {path}")
+        folder = (self.root / namespace).resolve()
+        file = (folder / relative).resolve()
+        if not file.is_relative_to(folder) or not folder.is_relative_to(self.root.resolve()):
+            raise ValueError(f"Forbidden path: {path}")
+        if not file.is_file():
+            raise FileNotFoundError(path)
+        return file.read_bytes()

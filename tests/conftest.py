@@ -40,6 +40,10 @@ def _test_settings(settings) -> None:
     # Counts of requests to Kestra are written by a scrape, not by whichever test happens to
     # call Kestra when the interval runs out (tests of the client use no database).
     settings.METRICS_FLUSH_SECONDS = float("inf")
+    # A thumbnail read (or found missing) in one test is not another test's.
+    from django.core.cache import caches
+
+    caches["thumbnails"].clear()
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@ and the stage names."""
 
 from __future__ import annotations
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, QuerySet
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -23,12 +23,14 @@ from api.serializers import (
 )
 from api.views.base import TenantView
 from apps_catalog.definition import STAGES
-from apps_catalog.models import App, Tag
+from apps_catalog.models import App, Tag, site_url
 from apps_catalog.selectors import (
     CATALOG_ORDER,
     catalog_cards,
     catalog_listing,
     catalog_search,
+    in_namespace,
+    namespace_term,
     search_terms,
 )
 
@@ -50,15 +52,13 @@ TEXT_AND_TAGS = [
     OpenApiParameter("q", str, description="Words that must all match somewhere"),
     OpenApiParameter("tags", str, many=True, description="Apps carrying all these tags"),
 ]
+NAMESPACE = OpenApiParameter("namespace", str, description="This namespace and those below")
 BAD_QUERY = OpenApiResponse(ProblemSerializer, "A parameter is not understood.")
 
 
 def _in_namespace(apps: QuerySet[App], filters: query.Filters) -> QuerySet[App]:
-    if filters.namespace:
-        apps = apps.filter(namespace=filters.namespace)
-    if filters.namespace_prefix:  # Kestra's prefix: the namespace and those below it
-        prefix = filters.namespace_prefix
-        apps = apps.filter(Q(namespace=prefix) | Q(namespace__startswith=f"{prefix}."))
+    """The namespace filters exactly (EQUALS) as asked; the prefix is catalog_search's."""
+    apps = in_namespace(apps, namespace_term(filters.namespace), exact=True)
     if filters.flow_id:
         apps = apps.filter(flow_id=filters.flow_id)
     return apps
@@ -88,7 +88,7 @@ class SearchView(TenantView):
         parameters=[
             *PAGING,
             OpenApiParameter("sort", str, many=True, description="field:asc or field:desc"),
-            OpenApiParameter("namespace", str, description="This namespace and those below"),
+            NAMESPACE,
             OpenApiParameter("flowId", str),
             *TEXT_AND_TAGS,
         ],
@@ -101,7 +101,12 @@ class SearchView(TenantView):
         filters = query.filters_of(params, {"namespace", "flowId", "tags", "q"})
         tags, text = search_terms(filters.tags, filters.text)
         managed = policy.managed_apps(request.user, "read")
-        apps = catalog_search(_in_namespace(managed, filters), tags=tags, text=text)
+        apps = catalog_search(
+            _in_namespace(managed, filters),
+            tags=tags,
+            text=text,
+            namespace=namespace_term(filters.namespace_prefix),
+        )
         ids, total = _page_of_ids(_ordered(apps, sorts), page)
         found = App.objects.filter(pk__in=ids).defer("source", "definition", "flow_snapshot")
         by_pk = {app.pk: app for app in found}
@@ -116,16 +121,22 @@ class CatalogView(TenantView):
         tags=[TAG],
         operation_id="searchAppsFromCatalog",
         summary="The catalog: enabled, listed apps this person may use",
-        parameters=[*PAGING, *TEXT_AND_TAGS],
+        parameters=[*PAGING, NAMESPACE, *TEXT_AND_TAGS],
         responses={200: PagedCatalogSerializer, 400: BAD_QUERY},
     )
     def get(self, request: Request, tenant: str) -> Response:
         page = query.page_of(request.query_params)
-        filters = query.filters_of(request.query_params, {"tags", "q"})
+        filters = query.filters_of(request.query_params, {"namespace", "tags", "q"})
         tags, text = search_terms(filters.tags, filters.text)
-        found = catalog_search(policy.catalog(request.user), tags=tags, text=text)
+        found = in_namespace(
+            policy.catalog(request.user), namespace_term(filters.namespace), exact=True
+        )
+        found = catalog_search(
+            found, tags=tags, text=text, namespace=namespace_term(filters.namespace_prefix)
+        )
         ids, total = _page_of_ids(found.order_by(*CATALOG_ORDER), page)
-        results = CatalogItemSerializer(catalog_cards(ids=ids), many=True).data
+        context = {"base_url": site_url(request)}
+        results = CatalogItemSerializer(catalog_cards(ids=ids), many=True, context=context).data
         return Response(paged(results, total))  # type: ignore[arg-type]  # many=True: a list
 
 
@@ -144,7 +155,7 @@ class TagsView(TenantView):
                 Tag.objects.filter(apps__isnull=False).distinct().values_list("name", flat=True)
             )
         else:
-            _ids, names = catalog_listing(policy.catalog(request.user))
+            names = catalog_listing(policy.catalog(request.user)).tags
         return Response({"tags": sorted(names)})
 
 

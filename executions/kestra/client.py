@@ -356,6 +356,42 @@ class KestraClient:
         )
 
     @_endpoint_name
+    def file_size(self, execution_id: str, path: str) -> int | None:
+        """The size in bytes of an execution's kestra:// file (`file/metas`, the same in
+        both dialects); None when Kestra's answer holds no size."""
+        body = self._json(
+            "GET", self._api("executions", execution_id, "file", "metas"), params={"path": path}
+        )
+        size = body.get("size") if isinstance(body, dict) else None
+        return size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None
+
+    @_endpoint_name
+    def namespace_file(
+        self, namespace: str, path: str, *, max_bytes: int, timeout: float | None = None
+    ) -> bytes:
+        """A namespace file's content (`GET namespaces/{namespace}/files?path=/x.svg`, the
+        same in both dialects), read up to max_bytes + 1 bytes: a longer answer is cut
+        there, so the caller sees it is too big without holding all of it."""
+        response = self._request(
+            "GET",
+            self._api("namespaces", namespace, "files"),
+            params={"path": path},
+            stream=True,
+            timeout=timeout or self.timeout,
+        )
+        content = bytearray()
+        try:
+            for chunk in response.iter_content(chunk_size=64 * 1024):
+                content += chunk
+                if len(content) > max_bytes:
+                    break
+        except requests.RequestException as exc:
+            raise KestraUnavailable(f"Kestra broke off: {type(exc).__name__}") from None
+        finally:
+            response.close()
+        return bytes(content[: max_bytes + 1])
+
+    @_endpoint_name
     def kill(self, execution_id: str) -> None:
         self._request("DELETE", self._action(execution_id, "kill")).close()
 

@@ -11,7 +11,16 @@ from django.utils import formats
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.safestring import SafeString, mark_safe
 
+from apps_catalog.models import App
+from apps_catalog.thumbnails import thumbnail_url
+
 register = template.Library()
+
+
+@register.simple_tag
+def app_thumbnail(app: App) -> str | None:
+    """Where the app page's header shows the app's thumbnail; None for none."""
+    return thumbnail_url(uid=app.uid, namespace=app.namespace, thumbnail=app.thumbnail)
 
 
 @register.filter

@@ -8,12 +8,15 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core import signing
 from django.utils import timezone
 
 from accounts import policy
+from apps_catalog.approval import ApprovalPolicy, Approvers, Step
+from apps_catalog.definition import AppDefinition
 from apps_catalog.models import CLOSED, DISABLED, NOT_OPEN_YET, App
-from executions.models import Execution
-from tests.personas import MEMBERS, grant_use, make_user
+from executions.models import Delegation, Execution
+from tests.personas import APPROVERS, MEMBERS, grant_use, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +25,22 @@ BROWSER = "browser-session-1"  # the anonymous browser session that submitted `b
 PERSONAS = ["anonymous", "browser", "outsider", "member", "grantee", "manager", "admin"]
 
 
-def _app(name: str, access: str = "PRIVATE", **fields: Any) -> App:
+def _app(
+    name: str,
+    access: str = "PRIVATE",
+    *,
+    execution_id: str | None = None,
+    approval: ApprovalPolicy | None = None,
+    **fields: Any,
+) -> App:
+    definition = AppDefinition(
+        id=name,
+        display_name=name,
+        namespace="company.team",
+        flow_id=name,
+        execution_id=execution_id,
+        approval=approval,
+    )
     return App.objects.create(
         app_id=name,
         namespace="company.team",
@@ -30,7 +48,7 @@ def _app(name: str, access: str = "PRIVATE", **fields: Any) -> App:
         display_name=name,
         access=access,
         source="",
-        definition={},
+        definition=definition.to_dict(),
         **fields,
     )
 
@@ -197,6 +215,111 @@ def test_the_buttons_of_an_execution_not_awaiting_a_decision_follow_can_act_on(w
     }
 
     assert shown == ACT[persona]
+
+
+# Opening one execution: on a private app whoever sees it; on a public one those granted it
+# (here: `grantee` on `public`, `admin` everywhere), or who submitted it.
+OPEN = {
+    "anonymous": set(),
+    "browser": {"by_browser", "by_browser_on_closed"},
+    "outsider": {"by_outsider"},
+    "member": {"by_outsider_on_private"},
+    "grantee": {"by_outsider_on_private", "by_browser", "by_outsider"},
+    "manager": set(),
+    "admin": {"by_outsider_on_private", "by_browser", "by_outsider", "by_browser_on_closed"},
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_open_an_execution(world, persona):
+    user, session = _person(world, persona)
+
+    opened = {
+        name
+        for name, execution in world["executions"].items()
+        if policy.can_open(user, execution, session_key=session)
+    }
+
+    assert opened == OPEN[persona]
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_an_execution_started_outside_the_portal_is_adopted_for_those_who_open_every_one(
+    world, persona
+):
+    """On a private app whoever may use it; on a public app those granted it."""
+    user, _session = _person(world, persona)
+    apps = world["apps"]
+
+    adopted = {name for name in ("private", "public") if policy.may_adopt(user, apps[name], "k1")}
+
+    assert adopted == {"private"} | ({"public"} if persona in {"grantee", "admin"} else set())
+
+
+def test_the_execution_a_public_app_shows_is_open_to_all_and_adopted_for_all(anonymous):
+    shown = _app("shown", "PUBLIC", execution_id="shown-1")
+    plain = _app("plain", "PUBLIC")
+    its_own = Execution.objects.create(app=shown, kestra_id="shown-1")
+    another = Execution.objects.create(app=shown, kestra_id="other-1")
+    not_started = Execution.objects.create(app=plain)  # no Kestra id yet, no executionId
+
+    assert policy.can_open(anonymous, its_own)
+    assert not policy.can_open(anonymous, another)
+    assert not policy.can_open(anonymous, not_started)
+    assert policy.may_adopt(anonymous, shown, "shown-1")
+    assert not policy.may_adopt(anonymous, shown, "other-1")
+    assert not policy.may_adopt(anonymous, plain, "")
+
+
+def test_a_signed_link_opens_the_one_execution_it_names(anonymous):
+    app = _app("linked", "PUBLIC")
+    named, other = (Execution.objects.create(app=app) for _ in range(2))
+    link = policy.execution_link(named)
+    foreign = signing.dumps(named.token, salt="accounts.sign_in")  # another part's signature
+
+    assert policy.can_open(anonymous, named, links=[link])
+    assert policy.can_open(anonymous, named, links=["not-a-link", foreign, link])
+    assert not policy.can_open(anonymous, other, links=[link])
+    assert not policy.can_open(anonymous, named, links=["not-a-link", foreign])
+    assert not policy.can_open(anonymous, named)
+    assert policy.link_names(named, [link]) and not policy.link_names(other, [link])
+
+
+def test_the_approvers_of_a_public_app_open_its_executions(anonymous, outsider, approver):
+    """Named in a step (by name or group), in the escalation, or handed a decision:
+    those the approval may ask open the request; nobody else does."""
+    rule = ApprovalPolicy(
+        steps=(Step(approvers=Approvers(users=("first",))), Step(approvers=Approvers())),
+        escalate_after=timedelta(hours=4),
+        escalate_to=Approvers(users=("boss",), groups=("Escalation",)),
+    )
+    app = _app("approved", "PUBLIC", approval=rule)
+    by_group = _app(
+        "by_group",
+        "PUBLIC",
+        approval=ApprovalPolicy(steps=(Step(approvers=Approvers(groups=(APPROVERS,))),)),
+    )
+    request = Execution.objects.create(app=app, submitted_by=outsider)
+    other_request = Execution.objects.create(app=by_group, submitted_by=outsider)
+    Delegation.objects.create(execution=request, from_username="first", to_username="deputy")
+    people = {
+        name: make_user(name, groups=groups)
+        for name, groups in [
+            ("first", ()),
+            ("boss", ()),
+            ("escalated", ("Escalation",)),
+            ("deputy", ()),
+            ("bystander", (MEMBERS,)),
+        ]
+    }
+
+    opened = {name for name, user in people.items() if policy.can_open(user, request)}
+
+    assert opened == {"first", "boss", "escalated", "deputy"}
+    assert not policy.can_open(anonymous, request)
+    assert not policy.can_open(approver, request)
+    assert policy.can_open(approver, other_request)
+    assert not policy.can_open(people["first"], other_request)
 
 
 MINE = {

@@ -235,3 +235,59 @@ def test_the_number_of_queries_does_not_grow_with_the_number_of_apps(
 
     assert response.context["page"].paginator.count >= 30
     assert len(response.context["page"]) == 24  # a full page of cards, tags and all
+
+
+@pytest.fixture
+def namespaced(outsider) -> dict[str, App]:
+    """Public apps in a namespace, one below it, one whose name merely starts the same."""
+    return {
+        name: save(app_yaml(f"{name.replace('.', '_')}_app", namespace=name, access="PUBLIC"))
+        for name in ("company", "company.team", "company2", "other")
+    }
+
+
+def test_the_namespace_filter_keeps_that_namespace_and_those_below_it(client, outsider, namespaced):
+    client.force_login(outsider)
+
+    assert listed(client.get(CATALOG, {"namespace": "company"})) == {
+        "company_app",
+        "company_team_app",
+    }
+    assert listed(client.get(CATALOG, {"namespace": "company.team"})) == {"company_team_app"}
+    assert listed(client.get(CATALOG, {"namespace": " other "})) == {"other_app"}
+    assert listed(client.get(CATALOG, {"namespace": "nowhere"})) == set()
+
+
+def test_the_namespace_choices_narrow_the_list_and_keep_the_chosen_one(
+    client, outsider, namespaced
+):
+    client.force_login(outsider)
+
+    everything = client.get(CATALOG).content.decode()
+    chosen = client.get(CATALOG, {"namespace": "company"}).content.decode()
+
+    options = re.compile(r'<option value="([^"]*)"( selected)?>')
+    assert options.findall(everything) == [
+        ("", ""),
+        ("company", ""),
+        ("company.team", ""),
+        ("company2", ""),
+        ("other", ""),
+    ]
+    assert options.findall(chosen) == [("", ""), ("company", " selected"), ("company.team", "")]
+    assert '<label for="catalog-namespace"' in chosen
+    assert 'href="/apps/">Clear</a>' in chosen
+
+
+def test_the_namespace_filter_goes_with_text_and_tags_and_through_the_pages(client, outsider):
+    for n in range(26):
+        save(app_yaml(f"team_{n:02}", namespace="company.team", access="PUBLIC", tags="[Ops]"))
+    save(app_yaml("elsewhere", namespace="other", access="PUBLIC", tags="[Ops]"))
+    client.force_login(outsider)
+
+    first = client.get(CATALOG, {"namespace": "company", "tags": "Ops", "q": "team"})
+    second = client.get(CATALOG, {"namespace": "company", "tags": "Ops", "q": "team", "page": 2})
+
+    assert len(listed(first)) == 24 and len(listed(second)) == 2
+    assert 'href="?namespace=company&amp;q=team&amp;tags=Ops&amp;page=2"' in first.content.decode()
+    assert "elsewhere" not in listed(first) | listed(second)

@@ -30,12 +30,14 @@ def test_an_invalid_source_saves_nothing() -> None:
     assert not App.objects.exists()
 
 
-def test_the_thumbnail_is_kept_and_only_http_urls_are_shown() -> None:
+def test_the_thumbnail_is_kept_as_written() -> None:
     web, _ = app_save_source(source=app_yaml("web", thumbnail="https://x.test/a.png"))
+    nsfile, _ = app_save_source(source=app_yaml("nsfile", thumbnail="nsfiles:///logo.svg"))
     local, _ = app_save_source(source=app_yaml("local", thumbnail="files/a.png"))
 
-    assert web.thumbnail_url == "https://x.test/a.png"
-    assert (local.thumbnail, local.thumbnail_url) == ("files/a.png", None)
+    assert web.thumbnail == "https://x.test/a.png"
+    assert nsfile.thumbnail == "nsfiles:///logo.svg"
+    assert local.thumbnail == "files/a.png"
 
 
 def test_groups_named_in_access_are_granted_and_ungranted_with_the_yaml() -> None:

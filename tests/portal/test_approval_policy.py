@@ -269,6 +269,32 @@ def test_steps_go_in_order_and_escalation_adds_approvers_when_its_time_comes(kes
     assert kestra_http.moved_on_once(kestra, execution.kestra_id)
 
 
+def test_an_escalation_approver_stands_in_for_one_step_not_for_every_step(kestra, hr):
+    boss = signed_in(make_user("boss", groups=["HR"]))
+    app = vacation_app(
+        "approval:\n"
+        "  steps:\n"
+        "    - name: Team lead\n"
+        "      approvers: {users: [mona]}\n"
+        "    - name: Payroll\n"
+        "      approvers: {users: [nick]}\n"
+        "  escalateAfter: PT1S\n"
+        "  escalateTo: {users: [boss]}\n"
+    )
+    execution = submitted(kestra, signed_in(hr["rita"]), app)
+    time.sleep(1.1)
+    assert approve(boss, app, execution).status_code == 302
+    assert "Step 2 of 2: Payroll" in text(boss.get(page(app, execution)))
+
+    second = approve(boss, app, execution)
+    assert second.status_code == 403
+    assert "You decided an earlier step of this request as its escalation approver" in text(second)
+    assert still_paused(kestra, execution)
+    assert approve(signed_in(hr["nick"]), app, execution).status_code == 302
+    kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
+    assert kestra_http.moved_on_once(kestra, execution.kestra_id)
+
+
 def test_kestra_learns_who_asked_and_who_decided(kestra, hr):
     app = vacation_app("approval: {selfApproval: false}\n")
     execution = submitted(kestra, signed_in(hr["rita"]), app)

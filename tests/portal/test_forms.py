@@ -1,11 +1,16 @@
 import json
 
 import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import QueryDict
 from django.template.loader import render_to_string
 
+from apps_catalog.models import App
 from executions import forms
 from executions.blocks import field_json
+from executions.kestra import KestraUnavailable
+from tests.conftest import import_example
 
 INPUTS = [
     {"id": "dataset", "type": "SELECT", "values": ["a", "b"]},
@@ -206,3 +211,173 @@ def test_tables_objects_and_durations_are_sent_as_typed():
 def test_a_secret_inside_a_form_group_is_known_as_a_secret_kestra_sends_back():
     snapshot = {"inputs": {"requester": {"name": "Ada", "code": "s3cret"}}}
     assert forms.secret_values(ORDER, snapshot, {}) == {"s3cret"}
+
+
+def test_a_secret_is_masked_wherever_kestra_sends_it_back():
+    secrets = {"hush-hush", "7"}
+    value = {
+        "whole": "hush-hush",
+        "inside": ["the code is hush-hush", {"deep": "hush-hush!"}],
+        "short": "7",
+        "short inside": "17 apples",  # too short to be masked inside a text
+        "number": 7,
+    }
+
+    assert forms.masked(value, secrets) == {
+        "whole": forms.MASK,
+        "inside": [f"the code is {forms.MASK}", {"deep": f"{forms.MASK}!"}],
+        "short": forms.MASK,
+        "short inside": "17 apples",
+        "number": 7,
+    }
+    assert forms.masked("abcd and abc", {"abcd", "abc"}) == f"{forms.MASK} and abc"
+
+
+PAUSING_FLOW = {
+    "inputs": [{"id": "code", "type": "SECRET"}, {"id": "name", "type": "STRING"}],
+    "tasks": [
+        {
+            "id": "wait",
+            "type": "io.kestra.plugin.core.flow.Pause",
+            "onResume": [
+                {"id": "pin", "type": "SECRET"},
+                {"id": "note", "type": "STRING"},
+            ],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("dialect", ["1.x: in the task run", "2.x: in the task outputs"])
+def test_the_secrets_kestra_sends_back_are_secret_inputs_and_secret_resume_values(dialect):
+    on_resume = {"onResume": {"pin": "4321", "note": "fine"}}
+    run = (
+        {"taskId": "wait", "outputs": on_resume} if dialect.startswith("1") else {"taskId": "wait"}
+    )
+    task_outputs = {} if dialect.startswith("1") else {"wait": on_resume}
+    snapshot = {"inputs": {"code": "s3cret", "name": "Ada"}, "taskRunList": [run]}
+
+    assert forms.secret_values(PAUSING_FLOW, snapshot, task_outputs) == {"s3cret", "4321"}
+    assert forms.secret_values(PAUSING_FLOW, {"inputs": {}}, {}) == set()
+    assert forms.secret_values(PAUSING_FLOW, {}, {}) == set()  # Kestra sent no inputs
+
+
+def test_a_secret_kestra_sends_back_as_anything_but_text_is_no_value_to_mask():
+    """Kestra hands SECRET values back encrypted (an object); only text is looked for."""
+    snapshot = {"inputs": {"code": {"type": "EncryptedString", "value": "AbC"}, "name": "Ada"}}
+    grouped = {"inputs": {"requester": "not a group", "items": []}}
+
+    assert forms.secret_values(PAUSING_FLOW, snapshot, {}) == set()
+    assert forms.secret_values(ORDER, grouped, {}) == set()
+
+
+@pytest.mark.parametrize(
+    ("definition", "static"),
+    [
+        ({"id": "a", "type": "STRING", "defaults": "plain"}, True),
+        ({"id": "a", "type": "STRING", "prefill": "{{ now() }}"}, False),
+        ({"id": "a", "type": "STRING", "defaults": "{{ inputs.b }}"}, False),
+        ({"id": "a", "type": "SELECT", "dependsOn": {"inputs": ["b"]}}, False),
+        ({"id": "a", "type": "SELECT", "expression": "{{ [1, 2] }}"}, False),
+        ({"id": "a", "type": "SELECT", "autoSelectFirst": True}, False),
+    ],
+)
+def test_only_a_form_of_static_inputs_is_drawn_without_asking_kestra(definition, static):
+    assert forms.is_static({"inputs": [{"id": "b", "type": "STRING"}, definition]}) is static
+
+
+def test_an_input_that_depends_on_others_waits_for_kestra_to_draw_it():
+    flow = {"inputs": [{"id": "b", "type": "STRING"}, {"id": "a", "dependsOn": {"inputs": ["b"]}}]}
+    assert [f.id for f in forms.fields_from_flow(flow)] == ["b"]
+
+
+def test_a_file_larger_than_allowed_is_refused_and_the_others_kept(settings):
+    settings.PORTAL_MAX_UPLOAD_MB = 1
+    limit = 1024 * 1024
+    inputs = [{"id": "big", "type": "FILE"}, {"id": "fits", "type": "FILE"}, {"id": "t"}]
+    uploaded = {
+        "input.big": SimpleUploadedFile("big.bin", b"x" * (limit + 1)),
+        "input.fits": SimpleUploadedFile("fits.bin", b"x" * limit, content_type=""),
+        "input.t": SimpleUploadedFile("t.bin", b"not a FILE input"),
+    }
+
+    files, too_large = forms.read_files(uploaded, inputs)
+
+    assert list(files) == ["fits"]
+    assert too_large == {"big": "The file is larger than the 1 MB allowed."}
+    uploaded["input.fits"].read()
+    name, handle, content_type = forms.file_fields(files)["fits"]
+    assert (name, content_type) == ("fits.bin", "application/octet-stream")
+    assert len(handle.read()) == limit  # rewound: sent whole
+
+
+def test_the_shape_of_a_value_is_shown_while_its_box_is_empty():
+    def example(input_type: str, **extra: object) -> str:
+        return forms._field({"id": "x", "type": input_type, **extra}, None, []).example
+
+    assert example("TABLE", columns=[{"id": "a"}]) == '[{"a": ""}]'
+    assert example("OBJECT", properties=[{"id": "a"}]) == '{"a": ""}'
+    assert example("YAML") == "key: value"
+    assert example("ARRAY") == '["first", "second"]'
+    assert example("JSON") == '{"key": "value"}'
+
+
+def test_values_are_shown_as_text_and_chosen_values_outside_the_offer_are_others():
+    result = {
+        "inputs": [
+            {"input": {"id": "ok", "type": "BOOL"}, "value": False},
+            {"input": {"id": "doc", "type": "JSON"}, "value": {"a": [1]}},
+            {"input": {"id": "none", "type": "STRING"}, "value": None},
+            {
+                "input": {"id": "tags", "type": "MULTISELECT", "values": ["a", "b"]},
+                "value": None,
+            },
+        ]
+    }
+
+    fields = forms.fields_from_validation(result, {"tags": '["a", "zz"]'})
+
+    assert [f.value for f in fields[:3]] == ["false", '{"a": [1]}', ""]
+    assert fields[3].selected == ["a", "zz"] and fields[3].others == ["zz"]
+    typed = forms.fields_from_validation(result, {"tags": "not json"})
+    assert typed[3].selected == ["not json"]
+    one = forms.fields_from_validation(result, {"tags": '"a"'})[3]  # one choice, not a list
+    assert (one.value, one.selected) == ('["a"]', ["a"])
+
+
+@pytest.mark.django_db
+def test_the_flow_is_asked_of_kestra_now_and_then_and_its_copy_kept_for_when_it_is_down(
+    monkeypatch,
+):
+    app = import_example("feedback_form")
+    flow = {"id": "feedback", "inputs": [{"id": "email", "type": "EMAIL"}]}
+    asked: list[tuple] = []
+
+    class Kestra:
+        down = False
+
+        def flow(self, namespace, flow_id, revision=None):
+            asked.append((namespace, flow_id, revision))
+            if self.down:
+                raise KestraUnavailable("down")
+            return flow
+
+    kestra = Kestra()
+    monkeypatch.setattr(forms, "get_client", lambda: kestra)
+    cache.clear()
+
+    assert forms.flow_definition(app) == flow
+    assert forms.flow_definition(app) == flow
+    assert asked == [("demo", "feedback", None)]  # the second from the cache
+    assert App.objects.get(pk=app.pk).flow_snapshot == flow
+
+    kestra.down = True
+    cache.clear()
+    assert forms.flow_definition(App.objects.get(pk=app.pk)) == flow
+    assert forms.flow_definition(App.objects.get(pk=app.pk)) == flow
+    assert len(asked) == 2  # the kept copy served a while without asking again
+
+    App.objects.filter(pk=app.pk).update(flow_snapshot=None)
+    cache.clear()
+    with pytest.raises(KestraUnavailable):
+        forms.flow_definition(App.objects.get(pk=app.pk))

@@ -3,6 +3,7 @@ callers read it. Kestra is the emulator over HTTP; the numbers come from the dat
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
@@ -19,6 +20,14 @@ from tests.conftest import import_example
 pytestmark = pytest.mark.django_db
 
 TICKET = {"title": "Build agent 3 is down", "kind": "Bug"}
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_requests(monkeypatch) -> None:
+    """Requests to Kestra wait in this process's buffer until something writes them, so
+    what earlier tests asked (in a mutation run's order, any of them) would be counted
+    here: each test starts from an empty buffer."""
+    monkeypatch.setattr(request_counts, "_pending", defaultdict(lambda: [0, 0.0]))
 
 
 @pytest.fixture

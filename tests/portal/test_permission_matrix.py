@@ -54,8 +54,10 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PRIVATE", "download the logs"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "resume"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "cancel"): [LOGIN, "404", "ok", "ok", "404", "ok"],
+    ("PRIVATE", "see its thumbnail"): ["404", "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "catalog lists the app"): [LOGIN, "yes", "yes", "yes", "yes", "yes"],
     ("PUBLIC", "open app"): ["ok", "ok", "ok", "ok", "ok", "ok"],
+    ("PUBLIC", "see its thumbnail"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "submit"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view execution"): ["404", "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "download a file"): ["404", "404", "ok", "ok", "404", "ok"],
@@ -275,6 +277,10 @@ def render_matrix() -> str:
         "what was sent; a change to an app is saved. A refused action changes nothing, in the",
         "portal or in Kestra.",
         "",
+        "An app's thumbnail kept as a namespace file (`nsfiles:///…`, served by the portal)",
+        "is shown to whoever may see the app, its card or its pages, and is `404` to anyone",
+        "else, anonymous included: a picture sends nobody to the login page.",
+        "",
         "| app | action | " + " | ".join(PERSONAS) + " |",
         "| --- | --- |" + " --- |" * len(PERSONAS),
     ]
@@ -470,6 +476,19 @@ def _open(world, client, app, expected):
         assert 'name="input.request.name"' in response.content.decode()
 
 
+def _thumbnail(world, client, app, expected):
+    """The app's namespace-file thumbnail (examples/flows/_files/demo/feedback.svg): a
+    picture to whoever may see the app, else 404 (a picture sends nobody to log in)."""
+    App.objects.filter(pk=app.pk).update(thumbnail="nsfiles:///feedback.svg")
+    response = client.get(f"/apps/{app.uid}/thumbnail")
+    assert _answer(response) == expected
+    if expected == "ok":
+        assert response["Content-Type"] == "image/svg+xml"
+        assert response.content == (EXAMPLES / "flows/_files/demo/feedback.svg").read_bytes()
+    else:
+        assert b"<svg" not in response.content
+
+
 def _submit(world, client, app, expected):
     values = {f"input.{k}": v for k, v in VACATION_INPUTS.items()}
     response = client.post(f"/apps/{app.uid}/", values)
@@ -617,6 +636,7 @@ def _grant_themselves(world, client, app, expected):
 ACTIONS = {
     "catalog lists the app": _catalog,
     "open app": _open,
+    "see its thumbnail": _thumbnail,
     "submit": _submit,
     "view execution": _view,
     "view own (same browser)": _view_own,

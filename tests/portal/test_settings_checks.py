@@ -23,6 +23,14 @@ def test_a_duration_that_is_not_positive_is_reported(settings, name, value):
 
 def test_the_defaults_pass(settings):
     assert "kestra.E006" not in [problem.id for problem in check_settings()]
+    assert "kestra.E021" not in [problem.id for problem in check_settings()]
+
+
+@pytest.mark.parametrize(("name", "value"), [("THUMBNAIL_MAX_BYTES", 0), ("THUMBNAIL_TIMEOUT", -1)])
+def test_a_thumbnail_limit_that_is_not_positive_is_reported(settings, name, value):
+    setattr(settings, name, value)
+
+    assert "kestra.E021" in [problem.id for problem in check_settings()]
 
 
 def test_a_trusted_proxy_that_is_no_address_is_reported(settings):
