@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint install bench resilience resilience-nodes mutate
+.PHONY: run test lint install bench resilience resilience-nodes mutate messages catalogs
 
 install: $(STAMP)
 
@@ -22,12 +22,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+# The translations (locale/*.po) compiled to .mo, in Python: no gettext needed to run.
+catalogs: $(STAMP)
+	$(BIN)/python manage.py compile_catalogs -v 0
+
+# Every language's catalogs updated from the sources, then compiled (needs gettext's
+# xgettext and msgmerge: apt-get install gettext). docs/i18n.md says how to translate.
+messages: $(STAMP)
+	$(BIN)/python manage.py update_catalogs
+
+run: catalogs
 	$(BIN)/python manage.py migrate --noinput
 	SECURE_COOKIES=$${SECURE_COOKIES:-false} $(BIN)/python manage.py demo
 
 # Tests keep their own data folder (test database, broker queue) apart from the demo's.
-test: $(STAMP)
+test: catalogs
 	PORTAL_DATA_DIR=$(CURDIR)/var/test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same checks as tests/portal/test_quality.py, with their own output.

@@ -60,7 +60,7 @@ def _file_links(app: App, execution: Execution, base_url: str, path: str) -> dic
 def resume_fields(execution: Execution | None) -> list[forms.Field]:
     if execution is None or execution.stage != stages.PAUSE:
         return []
-    return forms.fields_from_validation(execution.resume_form, show_errors=False)
+    return forms.resume_fields(execution)
 
 
 def app_response(
@@ -82,7 +82,9 @@ def app_response(
         fields=list(fields) if fields is not None else resume_fields(execution),
         file_links=partial(_file_links, app, execution, viewer.base_url) if execution else None,
     )
-    blocks = app_stage_blocks(app, stage, execution, viewer.base_url).api(target)
+    # At OPEN, expressions read the form's answers, as the page's do.
+    answers = forms.answers(target.fields) if execution is None else None
+    blocks = app_stage_blocks(app, stage, execution, viewer.base_url, inputs=answers).api(target)
     return {
         "dispatch": target.tokens[actions[0]] if actions else None,
         "stream": tokens.stream_token(app, execution),

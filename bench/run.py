@@ -54,6 +54,7 @@ PARTS = [
         ("--running", "1000", "--window", "30", "--warmup", "15", "--watched", "20"),
         300,
     ),
+    Part("following", "bench/following.py", ("--watched", "20", "--window", "30"), 300),
     Part("emulator", "bench/emulator.py", ("--duration", "5"), 120),
     Part("expressions", "bench/expressions.py", ("--rounds", "2000"), 120),
 ]

@@ -93,6 +93,8 @@ class CountingApp:
 
 def _kind(method: str, path: str) -> str:
     rest = path.split("/api/v1/main", 1)[-1]
+    if rest.endswith("/follow"):
+        return "stream"
     for prefix, name in (
         ("/executions/search", "search"),
         ("/logs/", "logs"),

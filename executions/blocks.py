@@ -573,10 +573,16 @@ def shown_logs(
 
 
 def stage_blocks(
-    definition: AppDefinition, stage: str, *, uid: str, app_url: str, run: Run | None
+    definition: AppDefinition,
+    stage: str,
+    *,
+    uid: str,
+    app_url: str,
+    run: Run | None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> StageBlocks:
     """The stage's blocks with their expressions rendered against the run (None: no
-    execution yet, the OPEN stage)."""
+    execution yet, the OPEN stage); at OPEN, `inputs` are the form's answers so far."""
     context = layout.expression_context(
         definition=definition,
         uid=uid,
@@ -584,19 +590,27 @@ def stage_blocks(
         execution=run.snapshot if run is not None else None,
         outputs=run.execution_outputs if run is not None else None,
         task_outputs=run.task_outputs if run is not None else None,
+        inputs=inputs,
     )
     return StageBlocks(layout.resolve(definition, stage, context), run)
 
 
 def app_stage_blocks(
-    app: App, stage: str, execution: Execution | None, base_url: str
+    app: App,
+    stage: str,
+    execution: Execution | None,
+    base_url: str,
+    *,
+    inputs: Mapping[str, Any] | None = None,
 ) -> StageBlocks:
-    """A saved app's blocks for the stage, showing its execution; base_url is the site's
-    address as the request reached it."""
+    """A saved app's blocks for the stage, showing its execution (at OPEN, none: `inputs`
+    are the form's answers so far); base_url is the site's address as the request reached
+    it."""
     return stage_blocks(
         app.parsed,
         stage,
         uid=app.uid,
         app_url=app_url(app.uid, base_url),
         run=ExecutionRun(execution) if execution is not None else None,
+        inputs=inputs,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +15,7 @@ from django.http import QueryDict
 from apps_catalog.models import App
 from executions.kestra import KestraUnavailable, get_client
 from executions.kestra.client import FileField
-from executions.models import find_task
+from executions.models import Execution, find_task, paused_run
 
 FLOW_CACHE_SECONDS = 30
 UNAVAILABLE_RETRY_SECONDS = 10
@@ -225,7 +225,7 @@ def is_static(flow: Mapping[str, Any]) -> bool:
 
 def fields_from_flow(
     flow: Mapping[str, Any],
-    submitted: Mapping[str, str] | None = None,
+    submitted: Mapping[str, Any] | None = None,
     extra_errors: Mapping[str, str] | None = None,
 ) -> list[Field]:
     """Fields straight from the flow's input definitions, for when Kestra cannot validate."""
@@ -238,6 +238,27 @@ def fields_from_flow(
         errors = [extra_errors[input_id]] if extra_errors and input_id in extra_errors else []
         fields.append(_field(definition, value, errors, group))
     return fields
+
+
+def answers(fields: Iterable[Field]) -> dict[str, Any]:
+    """The form's values so far, as `inputs` in the OPEN stage's expressions: by input id,
+    dotted ids nested as Kestra nests them (`inputs.request.name`), a MULTISELECT as its
+    list; blank fields (and secrets, never shown back) are left out."""
+    found: dict[str, Any] = {}
+    for form_field in fields:
+        if form_field.value == "":
+            continue
+        value: Any = form_field.value
+        if form_field.type == "MULTISELECT":
+            value = [chosen for chosen in form_field.selected if chosen]
+        *parents, last = form_field.id.split(".")
+        node = found
+        for part in parents:
+            if not isinstance(node.get(part), dict):
+                node[part] = {}
+            node = node[part]
+        node[last] = value
+    return found
 
 
 def _as_text(value: Any) -> str:
@@ -328,6 +349,23 @@ def fields_from_validation(
         shown = errors if show_errors else []
         fields.append(_field(definition, value, shown, groups.get(input_id)))
     return fields
+
+
+def resume_flow(execution: Execution) -> dict[str, Any]:
+    """The paused task's onResume inputs as a flow's `inputs`, from the copy of the flow the
+    app keeps: what groups the resume form's fields into FORM steps, as Kestra's answer to
+    a resume validation lists a group's inputs under their dotted ids without its FORM."""
+    run = paused_run(execution.snapshot)
+    flow = execution.app.flow_snapshot or {}
+    task = find_task(flow.get("tasks") or [], str(run.get("taskId") or "")) if run else None
+    return {"inputs": (task or {}).get("onResume") or []}
+
+
+def resume_fields(execution: Execution) -> list[Field]:
+    """The approver's form as stored while the execution waits: no errors yet."""
+    return fields_from_validation(
+        execution.resume_form, show_errors=False, flow=resume_flow(execution)
+    )
 
 
 def _json_list(value: str) -> list[Any]:

@@ -372,7 +372,9 @@ def resume(
         result = get_client().validate_resume(execution.kestra_id, values, ballot.files)
     except KestraError as exc:
         return _kestra_failed(exc, execution, "Kestra refused the decision")
-    fields = forms.fields_from_validation(result, values, extra_errors=too_large)
+    fields = forms.fields_from_validation(
+        result, values, extra_errors=too_large, flow=forms.resume_flow(execution)
+    )
     if forms.has_errors(fields):
         return Outcome(Result.INVALID, fields, notice=FIX_FIELDS, execution=execution)
     return _decide(app, execution, voter, ballot)

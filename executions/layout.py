@@ -148,8 +148,11 @@ def expression_context(
     execution: Mapping[str, Any] | None = None,
     outputs: Mapping[str, Any] | None = None,
     task_outputs: Mapping[str, Any] | None = None,
+    inputs: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The variables an expression may read (SPEC section 3, Expressions)."""
+    """The variables an expression may read (SPEC section 3, Expressions). `inputs`: the
+    form's answers so far, at the OPEN stage (executions.forms.answers); else the
+    execution's."""
     snapshot = execution or {}
     state = snapshot.get("state") or {}
     return {
@@ -169,7 +172,7 @@ def expression_context(
             "labels": {lb.get("key"): lb.get("value") for lb in snapshot.get("labels") or []},
             "outputs": dict(outputs or {}),
         },
-        "inputs": dict(snapshot.get("inputs") or {}),
+        "inputs": dict(inputs if inputs is not None else snapshot.get("inputs") or {}),
         "outputs": dict(task_outputs or {}),
         "flow": {
             "id": definition.flow_id,

@@ -10,6 +10,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -131,15 +132,22 @@ def write_back(
     final: bool = False,
     interval: float = 0.0,
     watched_at: datetime | None = None,
+    keep: bool = False,
 ) -> bool:
     """Store what the worker learnt, set when to act next (`models.next_action_at`, from
-    `final`, `interval` and `watched_at`) and let go of the claim, only if it is still ours."""
+    `final`, `interval` and `watched_at`) and let go of the claim, only if it is still ours.
+    `keep`: hold on to it for another lease instead (a follower keeps following)."""
     clock.finish()
     now = timezone.now()
     execution.settle_stage(stage_before=stage_before, now=now)
     values: dict[str, Any] = {name: getattr(execution, name) for name in fields}
-    written = Execution.objects.filter(pk=execution.pk).release(
-        clock.claim,
+    rows = Execution.objects.filter(pk=execution.pk)
+    if keep:
+        until = now + timedelta(seconds=tracking_config().lease_seconds)
+        write = partial(rows.write_held, clock.claim, now=now, until=until)
+    else:
+        write = partial(rows.release, clock.claim)
+    written = write(
         **values,
         stage=execution.stage,
         stage_since=execution.stage_since,

@@ -119,6 +119,10 @@ class ExecutionQuerySet(models.QuerySet["Execution"]):
         """Extend a claim that is still ours (held and not run out); how many rows."""
         return self.filter(claim=claim, lease_until__gte=now).update(lease_until=until)
 
+    def write_held(self, claim: str, *, now: datetime, until: datetime, **values: Any) -> int:
+        """Write `values` and hold on until `until`, only where `claim` still holds."""
+        return self.filter(claim=claim, lease_until__gte=now).update(**values, lease_until=until)
+
     def release(self, claim: str, **values: Any) -> int:
         """Write `values` and let go, only where `claim` still holds; how many rows."""
         return self.filter(claim=claim).update(**values, lease_until=None, claim="")

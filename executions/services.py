@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -260,18 +261,31 @@ def _task_runs(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
+@dataclass(frozen=True)
+class Pushed:
+    """What Kestra's follow streams pushed (`executions.following`): the execution as its
+    last event had it, and every log line its logs stream sent so far, in Kestra's order."""
+
+    snapshot: dict[str, Any]
+    logs: list[dict[str, Any]]
+
+
 def _refresh_from_kestra(
-    client: KestraClient, execution: Execution, clock: leases.LeaseClock
+    client: KestraClient,
+    execution: Execution,
+    clock: leases.LeaseClock,
+    pushed: Pushed | None = None,
 ) -> bool:
-    """State and logs on every poll; task outputs when a task run changed; the resume form
-    and the pause's deadline when the execution pauses; flow outputs at the end. True if
-    anything changed."""
+    """State and logs on every poll (or what the streams pushed); task outputs when a task
+    run changed; the resume form and the pause's deadline when the execution pauses; flow
+    outputs and (read, not pushed) every log line at the end. True if anything changed."""
     kestra_id = execution.kestra_id or ""
     before = _task_runs(execution.snapshot)
     fingerprint = execution.fingerprint
     was_paused = execution.state == "PAUSED"
     clock.check()
-    snapshot = client.execution(kestra_id)
+    snapshot = pushed.snapshot if pushed is not None else client.execution(kestra_id)
+    ended = str((snapshot.get("state") or {}).get("current") or "") in stages.TERMINAL_STATES
     changed_runs = _task_runs(snapshot) != before
     clock.check()
     task_outputs = client.task_outputs(snapshot) if changed_runs else {}
@@ -283,7 +297,9 @@ def _refresh_from_kestra(
     if changed_runs:
         execution.task_outputs = forms.masked(task_outputs, secrets)
     clock.check()
-    _store_new_logs(execution, forms.masked(client.logs(kestra_id), secrets))
+    # The logs stream may lag behind the execution's: at the end they are read in full.
+    entries = pushed.logs if pushed is not None and not ended else client.logs(kestra_id)
+    _store_new_logs(execution, forms.masked(entries, secrets))
     run = paused_run(execution.snapshot)
     if run is not None and str(run.get("id") or "") != execution.pause_key:
         clock.check()
@@ -354,27 +370,33 @@ def _poll_failed(execution: Execution, exc: Exception, config: leases.TrackingCo
     execution.poll_interval = config.unwatched_interval(execution.poll_interval, changed=False)
 
 
-def execution_poll(*, execution_id: int, claim: str = "") -> None:
+def execution_poll(*, execution_id: int, claim: str = "", pushed: Pushed | None = None) -> str:
     """Refresh state, logs, task outputs, the resume form and (when final) outputs from Kestra.
 
     The next poll is due a second after this one started while someone watches; otherwise
     after an interval that grows while nothing changes; never once final.
+
+    `pushed`: what Kestra's streams sent, written instead of reading state and logs; the
+    follower that holds `claim` keeps holding the execution afterwards, unless it is final
+    or Kestra failed (then it is polled). Returns the outcome: "held" (someone else holds
+    it), "lease-ran-out", "failed", "polled" or "final".
     """
     clock = leases.hold(execution_id, claim, delivery=Execution.Delivery.DELIVERED)
     if clock is None:
-        return
+        return "held"
+    kind = "poll" if pushed is None else "follow"
     config = leases.tracking_config()
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     stage_before = execution.stage
     pause_before = execution.pause_key
     try:
-        changed = _refresh_from_kestra(get_client(), execution, clock)
+        changed = _refresh_from_kestra(get_client(), execution, clock, pushed)
     except leases.LeaseRunningOut:
         # Nothing half-read is kept: the next holder polls again from what is stored.
         execution = Execution.objects.get(pk=execution_id)
         leases.write_back(execution, clock, stage_before=stage_before, fields=[])
-        leases.log_hold("poll", [execution_id], clock, "lease-ran-out")
-        return
+        leases.log_hold(kind, [execution_id], clock, "lease-ran-out")
+        return "lease-ran-out"
     except (KestraUnavailable, KestraRejected) as exc:
         # A poll that failed half-way (the state read, the logs not) keeps nothing of it:
         # a final state stored without its logs and outputs would never be polled again.
@@ -404,10 +426,13 @@ def execution_poll(*, execution_id: int, claim: str = "") -> None:
             final=final,
             interval=execution.poll_interval,
             watched_at=clock.started + timedelta(seconds=config.poll_seconds),
+            keep=pushed is not None and outcome == "polled" and not final,
         )
         if written:
             _tell(execution, new_pause=new_pause, final=final and outcome == "polled")
-    leases.log_hold("poll", [execution_id], clock, "final" if final else outcome)
+    outcome = "final" if final else outcome
+    leases.log_hold(kind, [execution_id], clock, outcome)
+    return outcome if written else "held"
 
 
 def _tell(execution: Execution, *, new_pause: bool, final: bool) -> None:

@@ -31,7 +31,7 @@ from executions.blocks import (
     described_value,
     stage_blocks,
 )
-from executions.forms import Field, fields_from_flow, flow_inputs
+from executions.forms import Field, answers, fields_from_flow, flow_inputs
 
 # Every stage a visitor can meet, in the order they usually meet them.
 PREVIEW_STAGES = (
@@ -238,15 +238,20 @@ def stage_previews(
     site's address as the request reached it."""
     url = app_url(uid, base_url)
     inputs, outputs = sample_inputs(flow), sample_outputs(flow)
-    open_fields = fields_from_flow(flow) if flow else _sample_fields()
+    # The form holds the sample answers, and the OPEN stage's expressions read them, as a
+    # visitor's page reads what they typed.
+    open_fields = fields_from_flow(flow, inputs) if flow else _sample_fields()
     previews = []
     for stage in only:
         run = SampleExecution(stage, inputs, outputs, flow or {})
+        answers_now = answers(open_fields) if stage == stages.OPEN else None
         previews.append(
             StagePreview(
                 stage=stage,
                 origin=layout.stage_origin(definition, stage),
-                shown=stage_blocks(definition, stage, uid=uid, app_url=url, run=run),
+                shown=stage_blocks(
+                    definition, stage, uid=uid, app_url=url, run=run, inputs=answers_now
+                ),
                 fields=open_fields if stage == stages.OPEN else _resume_fields(stage),
                 execution=None if stage == stages.OPEN else run,
                 decision=preview_status(definition.approval_policy)

@@ -6,6 +6,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import translation
+
+from notifications.models import LANGUAGE_SESSION_KEY
 
 NUL = "\x00"
 # Room for a form's other fields beside its files, in a request's body.
@@ -57,3 +60,21 @@ class RejectNullCharactersMiddleware:
             for query in parameters
             for key, values in query.lists()
         )
+
+
+class PreferredLanguageMiddleware:
+    """A signed-in person's saved language (their preferences, copied into their session at
+    sign-in) comes before the cookie and the browser's Accept-Language that LocaleMiddleware
+    read: it follows them to any browser."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # Without a session cookie there is no session to read.
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:
+            saved = request.session.get(LANGUAGE_SESSION_KEY)
+            if saved and saved in dict(settings.LANGUAGES):
+                translation.activate(saved)
+                request.LANGUAGE_CODE = saved
+        return self.get_response(request)

@@ -74,9 +74,13 @@ MIDDLEWARE = [
     "kestra_apps.middleware.RejectNullCharactersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the cookie the switcher sets, then Accept-Language, then LANGUAGE_CODE
+    # (after sessions, before CommonMiddleware); a signed-in person's saved choice comes first.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kestra_apps.middleware.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -165,9 +169,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
 TIME_ZONE = envstr("TIME_ZONE", "UTC")
 USE_I18N = True
+# The portal's languages (docs/i18n.md); their catalogs are in locale/, compiled by
+# `manage.py compile_catalogs` (make run and make test do it).
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("es", "Español"),
+    ("pt-br", "Português (Brasil)"),
+    ("ja", "日本語"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -185,6 +202,7 @@ WHITENOISE_USE_FINDERS = True
 # and says SECURE_COOKIES=false. Behind a TLS proxy, set the SECURE_* variables.
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
@@ -279,6 +297,16 @@ EXECUTION_LEASE_SECONDS = envfloat("EXECUTION_LEASE_SECONDS", 30.0)
 EXECUTION_WATCH_SECONDS = envfloat("EXECUTION_WATCH_SECONDS", 10.0)
 EXECUTION_DISCOVERY_SECONDS = envfloat("EXECUTION_DISCOVERY_SECONDS", 30.0)
 EXECUTION_LOST_AFTER_POLLS = envint("EXECUTION_LOST_AFTER_POLLS", 10)
+# Following (`manage.py follow_executions`, docs/tracking.md): a watched execution is followed
+# through Kestra's event streams instead of polled, FOLLOW_MAX_STREAMS at most (the others
+# are polled); a stream quiet for FOLLOW_QUIET_SECONDS counts as dropped; after a stream
+# dropped or was refused, polling carries on and the stream is tried again after
+# FOLLOW_RETRY_SECONDS, doubling up to FOLLOW_RETRY_MAX_SECONDS.
+FOLLOW_MAX_STREAMS = envint("FOLLOW_MAX_STREAMS", 500)
+FOLLOW_SCAN_SECONDS = envfloat("FOLLOW_SCAN_SECONDS", 0.25)
+FOLLOW_QUIET_SECONDS = envfloat("FOLLOW_QUIET_SECONDS", 60.0)
+FOLLOW_RETRY_SECONDS = envfloat("FOLLOW_RETRY_SECONDS", 2.0)
+FOLLOW_RETRY_MAX_SECONDS = envfloat("FOLLOW_RETRY_MAX_SECONDS", 60.0)
 DELIVERY_MAX_ATTEMPTS = envint("DELIVERY_MAX_ATTEMPTS", 12)
 DELIVERY_BACKOFF_MAX_SECONDS = envfloat("DELIVERY_BACKOFF_MAX_SECONDS", 60.0)
 # How often an open execution page asks whether anything changed (an unchanged answer is a
@@ -425,7 +453,7 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {"urllib3": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 # Metrics for Prometheus on /metrics (docs/deployment.md): callers from these networks only,

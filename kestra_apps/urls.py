@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from kestra_apps import views
 
@@ -12,6 +13,8 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
+    # The djangojs catalog of the active language, for static/portal/*.js (docs/i18n.md).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("branding.css", views.branding_css, name="branding_css"),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),

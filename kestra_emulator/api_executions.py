@@ -5,7 +5,6 @@ Reference §2–§6; labels: the emulator README, "Labels of an ended execution"
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from .inputs import InputResolver, InputResult, cause_messages, values_of
 from .jsonutil import new_id
 from .model import Execution
 from .storage import input_file_uri
+from .streams import FOLLOW_IDLE_TIMEOUT_S, event_stream, frame, refuse_if_asked
 from .web import (
     execution_json,
     execution_or_404,
@@ -30,9 +30,6 @@ from .web import (
 
 if TYPE_CHECKING:
     from .server import Emulator
-
-FOLLOW_IDLE_TIMEOUT_S = 3600
-
 
 # --- create and validate --------------------------------------------------------------------
 
@@ -321,38 +318,32 @@ def set_labels(emu: Emulator, request: Request, execution_id: str) -> Response:
 # --- follow (SSE) ----------------------------------------------------------------------------
 
 
-def _frame(event_id: str, data: dict[str, Any]) -> bytes:
-    return f"id: {event_id}\ndata: {json.dumps(data)}\n\n".encode()
-
-
 def _follow_events(emu: Emulator, execution: Execution) -> Iterator[bytes]:
     """``start`` stub, then ``progress`` per change, then ``end`` once stopped (not PAUSED)."""
     engine = emu.engine
-    yield _frame("start", {"id": execution.id})
+    yield frame("start", {"id": execution.id})
     with engine.lock:
         snapshot, stopped = execution.to_json(dialect=emu.dialect), execution.stopped
     if stopped:
-        yield _frame("end", snapshot)
+        yield frame("end", snapshot)
         return
-    yield _frame("progress", snapshot)
+    yield frame("progress", snapshot)
     last, idle_since = snapshot, time.monotonic()
-    while time.monotonic() - idle_since < FOLLOW_IDLE_TIMEOUT_S and not emu.stopping:
+    while time.monotonic() - idle_since < FOLLOW_IDLE_TIMEOUT_S:
         with engine.lock:
             engine.changed.wait(timeout=1)
             snapshot, stopped = execution.to_json(dialect=emu.dialect), execution.stopped
         if stopped:
-            yield _frame("end", snapshot)
+            yield frame("end", snapshot)
             return
         if snapshot != last:
             last, idle_since = snapshot, time.monotonic()
-            yield _frame("progress", snapshot)
+            yield frame("progress", snapshot)
+        else:
+            yield b""
 
 
 def follow(emu: Emulator, request: Request, execution_id: str) -> Response:
+    refuse_if_asked(emu)
     execution = execution_or_404(emu, execution_id)
-    return Response(
-        _follow_events(emu, execution),
-        content_type="text/event-stream",
-        headers={"Cache-Control": "no-cache"},
-        direct_passthrough=True,
-    )
+    return event_stream(emu, request, _follow_events(emu, execution))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import time
 import urllib.parse
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.utils import redirect
@@ -14,6 +16,7 @@ from .flows import flow_to_json
 from .jsonutil import jsonable
 from .model import LOG_LEVELS, Execution, LogEntry
 from .storage import SCHEME, execution_prefix
+from .streams import FOLLOW_IDLE_TIMEOUT_S, event_stream, frame, refuse_if_asked
 from .web import execution_or_404, json_response, parse_filters
 
 if TYPE_CHECKING:
@@ -101,6 +104,36 @@ def list_logs(emu: Emulator, request: Request, execution_id: str) -> Response:
     entries = _logs(emu, request, execution_id)
     with emu.engine.lock:
         return json_response([e.to_json() for e in entries])
+
+
+def _follow_logs(emu: Emulator, execution_id: str, criteria: dict[str, str]) -> Iterator[bytes]:
+    """An empty ``start`` entry, every stored log, then each new one; never an ``end``:
+    Kestra's logs stream does not close when the execution ends (reference §7.3)."""
+    engine = emu.engine
+    start: dict[str, Any] = {"deleted": False, "attemptNumber": None}
+    if emu.dialect == "2.0":
+        start["tenantId"] = "main"
+    yield frame("start", start)
+    sent, idle_since = 0, time.monotonic()
+    while time.monotonic() - idle_since < FOLLOW_IDLE_TIMEOUT_S:
+        with engine.lock:
+            execution = engine.get(execution_id)
+            entries = execution.logs[sent:] if execution is not None else []
+            if not entries:
+                engine.changed.wait(timeout=1)
+            sent += len(entries)
+            found = [e.to_json() for e in entries if _log_matches(e, criteria)]
+        for entry in found:
+            yield frame("progress", entry)
+        if entries:
+            idle_since = time.monotonic()
+        yield b""
+
+
+def follow_logs(emu: Emulator, request: Request, execution_id: str) -> Response:
+    refuse_if_asked(emu)
+    criteria = _log_criteria(emu, request)
+    return event_stream(emu, request, _follow_logs(emu, execution_id, criteria))
 
 
 def download_logs(emu: Emulator, request: Request, execution_id: str) -> Response:

@@ -28,6 +28,7 @@ from .inputs import (
 from .jsonutil import new_id, parse_iso_duration, to_text
 from .model import Execution, LogEntry, TaskRun
 from .storage import Storage, input_file_uri
+from .stubs import run_stub
 from .tasks import RUNNABLE, Killed, Outcome, TaskFailed
 
 # Kestra takes a moment to pick up a new execution; clients must not assume RUNNING at once.
@@ -316,10 +317,10 @@ class Runner:
                 outcome = self._run_if(task, task_run)
             elif name == "Pause":
                 outcome = self._run_pause(task, task_run)
-            elif name in _RUNNABLE_BY_NAME:
+            elif name in _RUNNABLE_BY_NAME and task_run.task_id not in self.flow.stubs.tasks:
                 outcome = _RUNNABLE_BY_NAME[name](_RunContext(self, task_run, task), task)
             else:
-                raise TaskFailed(f"Unsupported task type in the emulator: {task.get('type')}")
+                outcome = run_stub(_RunContext(self, task_run, task), task, self.flow.stubs)
         except (TaskFailed, PebbleError, InvalidValue, ValueError) as exc:
             self.log(task_run, "ERROR", str(exc))
             outcome = Outcome(state="FAILED")

@@ -30,6 +30,7 @@ _KINDS: dict[str, tuple[int, str, str, str]] = {
     "invalid-argument": (422, "Illegal argument", "invalid-argument", "Invalid argument"),
     "invalid-entity": (422, "Invalid entity", "invalid-entity", "Invalid entity"),
     "internal-error": (500, "Internal server error", "internal-error", "Internal Server Error"),
+    "not-implemented": (501, "Not Implemented", "not-implemented", "Not Implemented"),
     "service-unavailable": (
         503,
         "Service Unavailable",
@@ -37,6 +38,14 @@ _KINDS: dict[str, tuple[int, str, str, str]] = {
         "Service Unavailable",
     ),
 }
+
+
+def kind_of_status(status: int) -> str:
+    """The error kind answering with this HTTP status (the first one listed)."""
+    for kind, (code, *_rest) in _KINDS.items():
+        if code == status:
+            return kind
+    raise ValueError(f"no error kind answers {status}")
 
 
 @dataclass

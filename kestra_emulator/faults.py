@@ -7,6 +7,9 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+# What `refuse_streams` may answer instead of a stream (0: serve it).
+REFUSALS = frozenset({0, 404, 405, 501, 503})
+
 
 @dataclass
 class Faults:
@@ -14,6 +17,12 @@ class Faults:
     fail_rate: float = 0.0
     unreachable: bool = False
     fail_after_create_rate: float = 0.0
+    # Follow streams (SSE): 0 serves them; an HTTP status (404, 501, …) answers that instead,
+    # as a Kestra (or a proxy in front of it) that does not stream.
+    refuse_streams: int = 0
+    # Bumped by {"cut_streams": true}: every stream opened before is cut (its connection
+    # closed without an `end` event), as a dropped connection would.
+    stream_generation: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -23,6 +32,8 @@ class Faults:
                 "fail_rate": self.fail_rate,
                 "unreachable": self.unreachable,
                 "fail_after_create_rate": self.fail_after_create_rate,
+                "refuse_streams": self.refuse_streams,
+                "streams_cut": self.stream_generation,
             }
 
     def update(self, data: dict[str, Any]) -> None:
@@ -41,12 +52,21 @@ class Faults:
             elif key == "unreachable":
                 if not isinstance(value, bool):
                     raise ValueError("unreachable must be a boolean")
+            elif key == "refuse_streams":
+                if isinstance(value, bool) or value not in REFUSALS:
+                    raise ValueError(f"refuse_streams must be one of {sorted(REFUSALS)}")
+            elif key == "cut_streams":
+                if not isinstance(value, bool):
+                    raise ValueError("cut_streams must be a boolean")
             else:
                 raise ValueError(f"unknown fault setting: {key}")
             checked[key] = value
         with self._lock:
             for key, value in checked.items():
-                setattr(self, key, value)
+                if key == "cut_streams":
+                    self.stream_generation += 1 if value else 0
+                else:
+                    setattr(self, key, value)
 
     def roll_fail(self) -> bool:
         return self.fail_rate > 0 and random.random() < self.fail_rate  # noqa: S311

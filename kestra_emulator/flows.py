@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +13,7 @@ import yaml
 from . import yamlutil
 from .jsonutil import jsonable, to_text
 from .storage import NAMESPACE_FILES_FOLDER
+from .stubs import Stubs, is_stubs_file, stubs_next_to
 
 
 @dataclass
@@ -21,6 +23,8 @@ class Flow:
     source: str
     definition: dict[str, Any]
     revision: int = 1
+    # Outputs for the tasks the emulator does not run, from the side file (not Kestra's).
+    stubs: Stubs = field(default_factory=Stubs)
 
     @property
     def inputs(self) -> list[dict[str, Any]]:
@@ -52,7 +56,8 @@ def labels_as_list(raw: Any) -> list[dict[str, str]]:
 class FlowRepository:
     """Reads ``*.yml``/``*.yaml`` files on every lookup so that edited flows take effect.
 
-    A flow whose source changed gets the next revision, as saving a flow in Kestra does.
+    A flow whose source changed gets the next revision, as saving a flow in Kestra does;
+    its stubs (``<stem>.stubs.yml``, see `stubs`) are read again without a new revision.
     """
 
     folder: Path
@@ -71,6 +76,8 @@ class FlowRepository:
 
     def _rescan(self) -> None:
         for path in sorted(self.folder.glob("**/*.y*ml")):
+            if is_stubs_file(path):
+                continue
             if NAMESPACE_FILES_FOLDER in path.relative_to(self.folder).parts:
                 continue  # a namespace file, not a flow
             try:
@@ -81,11 +88,16 @@ class FlowRepository:
             if not isinstance(definition, dict) or "id" not in definition:
                 continue
             key = (str(definition.get("namespace", "")), str(definition["id"]))
+            stubs = stubs_next_to(path)
             previous = self._known.get(key)
             if previous is None:
-                self._known[key] = Flow(key[0], key[1], source, definition)
+                self._known[key] = Flow(key[0], key[1], source, definition, stubs=stubs)
             elif previous.source != source:
-                self._known[key] = Flow(key[0], key[1], source, definition, previous.revision + 1)
+                revision = previous.revision + 1
+                self._known[key] = Flow(key[0], key[1], source, definition, revision, stubs)
+            elif previous.stubs != stubs:
+                # A new Flow: executions already running keep the one they started with.
+                self._known[key] = dataclasses.replace(previous, stubs=stubs)
 
 
 def input_to_json(definition: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ def _rules(dialect: str) -> list[tuple[str, str, Handler]]:
         ("GET", f"{TENANT}/namespaces/<namespace>/files", res.namespace_file),
         ("GET", f"{TENANT}/logs/<execution_id>", res.list_logs),
         ("GET", f"{TENANT}/logs/<execution_id>/download", res.download_logs),
+        ("GET", f"{TENANT}/logs/<execution_id>/follow", res.follow_logs),
     ]
     if dialect == "2.0":
         return common + [
@@ -215,6 +216,8 @@ class Emulator:
                 if not isinstance(data, dict):
                     raise ValueError("the body must be a JSON object")
                 self.faults.update(data)
+                if data.get("cut_streams"):
+                    self.engine.notify()  # the streams waiting for a change see the cut now
             except ValueError as exc:
                 return _json({"error": str(exc)}, status=400)
             return _json(self.faults.to_json())
@@ -265,7 +268,16 @@ def create_app(
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """Test servers stay silent; the CLI keeps Werkzeug's one-line request log."""
+    """Test servers stay silent; the CLI keeps Werkzeug's one-line request log. Each open
+    connection is known to the server (`stop_in_thread` closes them as a stopped process)."""
+
+    def setup(self) -> None:
+        super().setup()
+        _connections(self.server).add(self.connection)
+
+    def finish(self) -> None:
+        _connections(self.server).discard(self.connection)
+        super().finish()
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
@@ -289,6 +301,25 @@ def serve(emulator: Emulator, host: str, port: int) -> None:
     finally:
         server.server_close()
         emulator.shutdown()
+
+
+def _connections(server: Any) -> set[socket.socket]:
+    if not hasattr(server, "open_connections"):
+        server.open_connections = set()
+    found: set[socket.socket] = server.open_connections
+    return found
+
+
+def stop_in_thread(server: BaseWSGIServer) -> None:
+    """Stop a server `start_in_thread` started as its process would stop: no more listening,
+    and every open connection (kept-alive ones, event streams) closed. The emulator, its
+    executions and its logs stay: `start_in_thread(emulator, port=…)` starts it again, as a
+    restarted Kestra finds its executions in its database."""
+    server.shutdown()
+    server.server_close()
+    for sock in list(_connections(server)):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def start_in_thread(

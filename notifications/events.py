@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import policy
 from apps_catalog import notification_settings as events
@@ -28,7 +28,7 @@ from apps_catalog.approval import APPROVED, CHANGES_REQUESTED
 from executions import enqueue
 from executions.models import Decision, Delegation, Execution, Standing
 from notifications import links
-from notifications.models import Notification, Preference
+from notifications.models import Notification, Preference, preferred_language
 
 PERSONAL_CHAT = "personal"  # the address of a person's own chat, read when sending
 
@@ -152,7 +152,8 @@ def _write(
     link = execution_link(execution)
     personal = event in _ASKING and settings.NOTIFY_DECISION_LINKS
     context = _context(execution, event, standing, subject_of, link)
-    shared = _Message(event, context)
+    shared = _Message(event, context, settings.LANGUAGE_CODE)
+    in_language = {settings.LANGUAGE_CODE: shared}
     base = f"{event}:{execution.pk}:{execution.pause_key}{extra}"
     now = timezone.now()
     rows = []
@@ -160,14 +161,18 @@ def _write(
         muted = _muted(recipient.user)
         if event in muted:
             continue
-        message, own_link = shared, link
+        # Each person's message is in the language of their preferences.
+        language = _language(recipient.user)
+        if language not in in_language:
+            in_language[language] = _Message(event, context, language)
+        message, own_link = in_language[language], link
         if recipient.user is None and execution.app.is_public:
             # An anonymous requester opens it from any device with the signed link.
             own_link = signed_link(execution)
-            message = _Message(event, {**context, "link": own_link})
+            message = _Message(event, {**context, "link": own_link}, language)
         elif personal and recipient.user is not None:
             own = links.issue(execution, recipient.user)
-            message = _Message(event, {**context, "decide_link": own})
+            message = _Message(event, {**context, "decide_link": own}, language)
         for channel, address in _addresses(recipient):
             rows.append(
                 Notification(
@@ -208,11 +213,18 @@ def _write(
 class _Message:
     """One event's subject, text and HTML, for one recipient's links."""
 
-    def __init__(self, event: str, context: dict[str, object]) -> None:
-        context = {**context, "link_hours": f"{settings.NOTIFY_LINK_HOURS:g}"}
-        self.subject = render_to_string(f"notifications/{event}_subject.txt", context).strip()[:200]
-        self.text = render_to_string(f"notifications/{event}.txt", context)
-        self.html = render_to_string(f"notifications/{event}.html", context)
+    def __init__(self, event: str, context: dict[str, object], language: str) -> None:
+        context = {**context, "link_hours": settings.NOTIFY_LINK_HOURS}
+        with translation.override(language):
+            subject = render_to_string(f"notifications/{event}_subject.txt", context)
+            self.subject = subject.strip()[:200]
+            self.text = render_to_string(f"notifications/{event}.txt", context)
+            self.html = render_to_string(f"notifications/{event}.html", context)
+
+
+def _language(user: User | None) -> str:
+    """The language a person chose in their preferences, else the portal's."""
+    return (preferred_language(user) if user else "") or settings.LANGUAGE_CODE
 
 
 def _muted(user: User | None) -> list[str]:

@@ -6,6 +6,8 @@ from typing import Any
 
 import apprise
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from apps_catalog.notification_settings import EVENTS
 
@@ -38,6 +40,11 @@ class PreferencesForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
     forget_chat = forms.BooleanField(required=False, label="Stop sending to my chat address")
+    language = forms.ChoiceField(
+        choices=[("", _("My browser's language"))] + list(settings.LANGUAGES),
+        required=False,
+        label=_("Language of the portal and of my messages"),
+    )
 
     def clean_chat_address(self) -> str:
         address: str = self.cleaned_data["chat_address"]

@@ -4,12 +4,17 @@ kept. And what each person wants to receive."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.db import models
 
 from apps_catalog.notification_settings import EVENTS
 from executions.models import Execution
 from kestra_apps import crypto
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 # Chat addresses hold secrets (webhook tokens): kept sealed, never in clear in the database.
 CHAT_ADDRESS = "chat-address"
@@ -84,6 +89,8 @@ class Preference(models.Model):
     )
     muted = models.JSONField(default=list, blank=True, help_text="Events not to send.")
     chat_secret = models.TextField(blank=True, editable=False)
+    # One of settings.LANGUAGES, or empty: the browser's language (docs/i18n.md).
+    language = models.CharField(max_length=12, blank=True, default="")
 
     def __str__(self) -> str:
         return f"preferences of {self.user}"
@@ -108,3 +115,15 @@ class UsedLink(models.Model):
 
     def __str__(self) -> str:
         return f"link of {self.user} used {self.used:%Y-%m-%d %H:%M}"
+
+
+# A signed-in person's language rides in their session, so no page spends a query on it:
+# written at sign-in from their preferences and wherever they change it; read by
+# kestra_apps.middleware.PreferredLanguageMiddleware.
+LANGUAGE_SESSION_KEY = "portal_language"
+
+
+def preferred_language(user: User) -> str:
+    """The language a person saved in their preferences, or "" for their browser's."""
+    saved = Preference.objects.filter(user=user).values_list("language", flat=True).first()
+    return saved if saved and saved in dict(settings.LANGUAGES) else ""

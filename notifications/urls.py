@@ -6,5 +6,6 @@ app_name = "notifications"
 
 urlpatterns = [
     path("", views.preferences, name="preferences"),
+    path("language/", views.set_language, name="language"),
     path("decide/<str:token>/", views.decide, name="decide"),
 ]

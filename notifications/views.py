@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import policy
 from apps_catalog.approval import APPROVE, CHANGES, REJECT
@@ -20,7 +23,7 @@ from executions import actions, approval_status, forms, interactions
 from executions.models import VIA_LINK
 from notifications import links
 from notifications.forms import PreferencesForm
-from notifications.models import Preference
+from notifications.models import LANGUAGE_SESSION_KEY, Preference
 
 ACTION_FIELD = "portal.action"
 
@@ -31,7 +34,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert user.is_authenticated  # login_required
     preference, _ = Preference.objects.get_or_create(user=user)
-    initial = {"receive": [e for e in EVENTS if e not in preference.muted]}
+    initial = {
+        "receive": [e for e in EVENTS if e not in preference.muted],
+        "language": preference.language,
+    }
     form = PreferencesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         preference.muted = form.muted
@@ -39,13 +45,55 @@ def preferences(request: HttpRequest) -> HttpResponse:
             preference.chat_address = ""
         elif form.cleaned_data["chat_address"]:
             preference.chat_address = form.cleaned_data["chat_address"]
-        preference.save(update_fields=["muted", "chat_secret"])
-        messages.success(request, "Your notification preferences are saved.")
-        return redirect("notifications:preferences")
+        preference.language = form.cleaned_data["language"]
+        preference.save(update_fields=["muted", "chat_secret", "language"])
+        request.session[LANGUAGE_SESSION_KEY] = preference.language
+        # The page answering is already in the old language: the message says it in the new one.
+        with translation.override(preference.language or translation.get_language()):
+            messages.success(request, gettext("Your notification preferences are saved."))
+        return _remember_language(redirect("notifications:preferences"), preference.language)
     context = {"form": form, "has_chat": bool(preference.chat_secret), "email": user.email}
     return render(
         request, "notifications/preferences.html", context, status=400 if form.errors else 200
     )
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher, for anyone: remembered in a cookie and, for a signed-in
+    person, in their preferences; then back to the page it was used on."""
+    code = request.POST.get("language", "")
+    if code not in dict(settings.LANGUAGES):
+        return HttpResponseBadRequest(gettext("This language is not one the portal speaks."))
+    # Back to the page the switcher was used on. The header names no page itself: a page's
+    # address may hold what must not be copied into it (a sign-in callback's code).
+    back = request.POST.get("next") or request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("apps_catalog:catalog")
+    if request.user.is_authenticated:
+        Preference.objects.update_or_create(user=request.user, defaults={"language": code})
+        request.session[LANGUAGE_SESSION_KEY] = code
+    return _remember_language(redirect(back), code)
+
+
+def _remember_language(response: HttpResponse, code: str) -> HttpResponse:
+    """The language cookie, as Django's own set_language writes it; none: the browser's."""
+    if not code:
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, path=settings.LANGUAGE_COOKIE_PATH)
+        return response
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        domain=settings.LANGUAGE_COOKIE_DOMAIN,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,  # type: ignore[arg-type]
+    )
+    return response
 
 
 def _refused(request: HttpRequest, refusal: links.LinkRefused) -> HttpResponse:
@@ -89,7 +137,7 @@ def decide(request: HttpRequest, token: str) -> HttpResponse:
             notice, fields = outcome.notice, outcome.fields or None
             status = interactions.STATUS_OF[outcome.result]
     if fields is None:
-        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+        fields = forms.resume_fields(execution)
     decision = approval_status.decision_status(
         execution, holder.user, session_key="", now=timezone.now()
     )

@@ -29,6 +29,14 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_catalogs() -> None:
+    """The translations as the portal reads them: .mo files compiled from locale/*.po."""
+    from django.core.management import call_command
+
+    call_command("compile_catalogs", verbosity=0)
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     """Tests submit many forms and checks of their values from one address (the limits have
@@ -41,9 +49,23 @@ def _test_settings(settings) -> None:
     # call Kestra when the interval runs out (tests of the client use no database).
     settings.METRICS_FLUSH_SECONDS = float("inf")
     # A thumbnail read (or found missing) in one test is not another test's.
-    from django.core.cache import caches
+    forget_thumbnails()
 
-    caches["thumbnails"].clear()
+
+def forget_thumbnails() -> None:
+    """Empty the thumbnails' cache, and nothing else: with CACHE_URL it shares a Redis
+    database (maybe the broker's) with other keys, which a clear() would flush too."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["thumbnails"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(f"{cache.key_prefix}:*"))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture(scope="session")

@@ -159,7 +159,39 @@ tasks:
         type: io.kestra.plugin.core.execution.Fail
         errorMessage: "wrong passphrase"
 """
+GROUPED_FLOW = """id: grouped_approval
+namespace: test
+tasks:
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: decision
+        type: FORM
+        displayName: Your decision
+        inputs:
+          - id: approved
+            displayName: Approve the purchase
+            type: BOOL
+            defaults: true
+          - id: budget
+            displayName: Budget code
+            type: STRING
+      - id: followup
+        type: FORM
+        displayName: Follow-up
+        inputs:
+          - id: note
+            displayName: Note for the requester
+            type: STRING
+            required: false
+  - id: report
+    type: io.kestra.plugin.core.log.Log
+    message: >-
+      budget {{ outputs.wait.onResume.decision.budget }},
+      note {{ outputs.wait.onResume.followup.note ?? 'none' }}
+"""
 FLOWS = {
+    "test.grouped_approval.yml": GROUPED_FLOW,
     "test.sealed_order.yml": SEALED_FLOW,
     "test.link.yml": LINK_FLOW,
     "test.signed_approval.yml": SIGNED_FLOW,

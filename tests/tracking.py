@@ -11,6 +11,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections import defaultdict
@@ -99,6 +100,8 @@ class TrackingWorker:
     """A `celery worker` process (with the beat or not) in its own process group, so that
     it can be killed as a crashed machine would be: SIGKILL, pool processes included."""
 
+    ready_marker = " ready."  # the line that says the process has started
+
     def __init__(
         self,
         name: str,
@@ -147,7 +150,7 @@ class TrackingWorker:
         )
         threading.Thread(target=self._read, args=(self.process,), daemon=True).start()
         deadline = time.monotonic() + 60
-        while not any(" ready." in line for line in self.lines):
+        while not any(self.ready_marker in line for line in self.lines):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"worker {self.name} did not start:\n" + self.tail())
             time.sleep(0.1)
@@ -184,6 +187,19 @@ class TrackingWorker:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+class FollowerProcess(TrackingWorker):
+    """`manage.py follow_executions`, the process that follows watched executions through
+    Kestra's event streams, with the tracking settings of the workers."""
+
+    ready_marker = "following watched executions"
+
+    def __init__(self, name: str, kestra_url: str, *, folder: Path, **env: str):
+        super().__init__(name, kestra_url, beat=False, folder=folder, intervals=WORKER_ENV, **env)
+
+    def command(self) -> list[str]:
+        return [sys.executable, "manage.py", "follow_executions"]
 
 
 def stop_workers(workers: list[TrackingWorker]) -> None:

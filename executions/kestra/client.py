@@ -61,9 +61,13 @@ def _endpoint_name(method: Callable[P, R]) -> Callable[P, R]:
 
 
 def _tell_observers(status: str, started: float) -> None:
-    seconds = time.monotonic() - started
+    tell_observers(_endpoint.get(), status, time.monotonic() - started)
+
+
+def tell_observers(endpoint: str, status: str, seconds: float) -> None:
+    """A request to Kestra, answered (or not) after `seconds`."""
     for observer in _observers:
-        observer(_endpoint.get(), status, seconds)
+        observer(endpoint, status, seconds)
 
 
 @dataclass(frozen=True)

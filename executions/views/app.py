@@ -12,6 +12,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -58,21 +59,22 @@ def _render_open(
 def _open_blocks_html(
     request: HttpRequest, app: App, fields: list[forms.Field], *, cached: bool = True
 ) -> str:
-    """The OPEN stage's blocks as HTML. Everyone opening an app sees the same form until the
-    app, its flow's inputs or the address it is reached at change, so the HTML is kept a
-    minute under a digest of exactly those; forms shown with answers or errors are not,
-    nor is one filled in again for a resubmission (`cached=False`)."""
+    """The OPEN stage's blocks as HTML. Everyone opening an app in one language sees the same
+    form until the app, its flow's inputs or the address it is reached at change, so the HTML
+    is kept a minute under a digest of exactly those and the language; forms shown with
+    answers or errors are not, nor is one filled in again for a resubmission (`cached=False`)."""
     url = app_url(app.uid, site_url(request))
     fresh = request.method == "GET" and cached
     key = ""
     if fresh:
-        shown = repr((app.pk, app.updated.isoformat(), url, fields)).encode()
+        language = translation.get_language()
+        shown = repr((app.pk, app.updated.isoformat(), url, fields, language)).encode()
         key = f"open-blocks:{hashlib.sha256(shown).hexdigest()}"
         html = cache.get(key)
         if html is not None:
             return mark_safe(html)  # noqa: S308 - rendered below by the template engine
     context = {"app": app, "stage": stages.OPEN, "fields": fields}
-    context["blocks"] = blocks(request, app, stages.OPEN, None)
+    context["blocks"] = blocks(request, app, stages.OPEN, None, inputs=forms.answers(fields))
     html = render_to_string("executions/_blocks.html", context)
     if fresh:
         cache.set(key, str(html), OPEN_BLOCKS_SECONDS)
@@ -141,7 +143,9 @@ def _submit(request: HttpRequest, app: App, resubmits: Execution | None) -> Http
 @app_view
 def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     """The form's fields for what has been typed so far: conditional inputs and dynamic
-    values follow the answers. Files are not sent here; they are checked on submit."""
+    values follow the answers. Files are not sent here; they are checked on submit. The
+    OPEN stage's Markdown blocks follow them too: drawn again with these answers, each in a
+    <template> the page swaps in (static/portal/form.js)."""
     allowed, wait = throttle.allow_validation(request)
     if not allowed:  # the form stays as it is; the values are checked again on submit
         return HttpResponse(status=429, headers={"Retry-After": str(wait)})
@@ -152,4 +156,6 @@ def app_validate(request: HttpRequest, app: App) -> HttpResponse:
     except KestraError:
         return HttpResponse(status=204)  # keep the form as it is
     fields = forms.fields_from_validation(result, values, flow=flow)
-    return render(request, "inputs/fields.html", {"fields": fields})
+    shown = blocks(request, app, stages.OPEN, None, inputs=forms.answers(fields))
+    markdown = [(i, item) for i, item in enumerate(shown) if item["block"].type == "Markdown"]
+    return render(request, "inputs/validated.html", {"fields": fields, "markdown": markdown})

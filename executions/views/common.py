@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any
 
@@ -123,10 +123,16 @@ def voter_of(request: HttpRequest) -> interactions.Voter:
 
 
 def blocks(
-    request: HttpRequest, app: App, stage: str, execution: Execution | None
+    request: HttpRequest,
+    app: App,
+    stage: str,
+    execution: Execution | None,
+    *,
+    inputs: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
-    """The stage's blocks as executions/_blocks.html includes them."""
-    return app_stage_blocks(app, stage, execution, site_url(request)).html()
+    """The stage's blocks as executions/_blocks.html includes them (`inputs`: the OPEN
+    form's answers so far)."""
+    return app_stage_blocks(app, stage, execution, site_url(request), inputs=inputs).html()
 
 
 def execution_url(app: App, execution: Execution) -> str:
@@ -138,7 +144,7 @@ def live_context(
     request: HttpRequest, app: App, execution: Execution, fields: list[forms.Field] | None = None
 ) -> dict[str, Any]:
     if fields is None and execution.stage == stages.PAUSE:
-        fields = forms.fields_from_validation(execution.resume_form, show_errors=False)
+        fields = forms.resume_fields(execution)
     session_key = request.session.session_key or ""
     return {
         "app": app,

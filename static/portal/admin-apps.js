@@ -19,7 +19,7 @@
   }
 
   function issueText(issue) {
-    var where = issue.line ? "line " + issue.line + ": " : "";
+    var where = issue.line ? interpolate(gettext("line %s: "), [issue.line]) : "";
     return where + (issue.path ? issue.path + ": " : "") + issue.message;
   }
 
@@ -84,7 +84,7 @@
       var body = new FormData();
       body.append("source", editor.getValue());
       body.append("object_id", panel.dataset.objectId || "");
-      status.textContent = "Checking…";
+      status.textContent = gettext("Checking…");
       fetch(panel.dataset.previewUrl, {
         method: "POST",
         body: body,
@@ -92,19 +92,20 @@
         headers: { "X-CSRFToken": token ? token.value : "" },
       })
         .then(function (response) {
-          if (!response.ok) { throw new Error("the server answered " + response.status); }
+          if (!response.ok) { throw new Error(interpolate(gettext("the server answered %s"), [response.status])); }
           return response.json();
         })
         .then(function (data) {
           marks.show(data.issues);
           fillList(list, editor, data.issues);
           status.textContent = data.valid
-            ? "No errors. Every stage is drawn below with sample data."
-            : data.issues.length + " error(s): the app cannot be saved yet.";
+            ? gettext("No errors. Every stage is drawn below with sample data.")
+            : interpolate(ngettext("%s error: the app cannot be saved yet.",
+              "%s errors: the app cannot be saved yet.", data.issues.length), [data.issues.length]);
           frame.hidden = !data.valid;
           if (data.valid) { frame.srcdoc = data.html; }
         })
-        .catch(function (error) { status.textContent = "The preview failed: " + error.message; });
+        .catch(function (error) { status.textContent = interpolate(gettext("The preview failed: %s"), [error.message]); });
     });
   }
 

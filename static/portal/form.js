@@ -1,6 +1,7 @@
 // Forms that follow the person's answers: after a pause in typing, the portal asks Kestra
 // which inputs apply now (dependsOn) and with which values (dynamic SELECTs), and the form
-// is redrawn keeping what was typed. A form made of FORM groups becomes a step-by-step
+// is redrawn keeping what was typed, with the Markdown that reads the answers. A form made
+// of FORM groups (a new request's, or an approver's onResume form) becomes a step-by-step
 // form (one group per step, Next and Back, a recap before the submit button); without
 // script every group shows at once. Also loads file previews in place.
 (function () {
@@ -57,6 +58,7 @@
           files[input.name] = input;
         });
         fieldset.innerHTML = html;
+        followAnswers(fieldset);
         // File choices cannot be set from script: put the chosen inputs back.
         Object.keys(files).forEach(function (name) {
           var fresh = fieldset.querySelector("input[type=file][name='" + name + "']");
@@ -78,6 +80,17 @@
         return true;
       });
     }).catch(function () { return false; /* keep the form as it is */ });
+  }
+
+  // The OPEN stage's Markdown, drawn again by the portal with the answers so far (its
+  // {{ inputs.x }} follow what is typed), comes with the fields: put each in its place.
+  function followAnswers(fieldset) {
+    var page = fieldset.closest("form") || document;
+    Array.prototype.forEach.call(fieldset.querySelectorAll("template[data-block]"), function (fresh) {
+      var shown = page.querySelector(".block-markdown[data-block='" + fresh.getAttribute("data-block") + "']");
+      if (shown) { shown.replaceWith(fresh.content.cloneNode(true)); }
+      fresh.remove();
+    });
   }
 
   // Once the newest answer is in, however many were asked meanwhile: whether it was drawn
@@ -123,7 +136,7 @@
 
   function stepTitle(step) {
     var legend = step.querySelector("legend");
-    return step.tagName === "FIELDSET" && legend ? legend.textContent.trim() : "Other details";
+    return step.tagName === "FIELDSET" && legend ? legend.textContent.trim() : gettext("Other details");
   }
 
   function labelOf(field) {
@@ -134,7 +147,7 @@
   function answerOf(field) {
     var named = field.querySelector("[name]:not([type=hidden])");
     if (!named) { return ""; }
-    if (field.classList.contains("field-toggle")) { return named.checked ? "Yes" : "No"; }
+    if (field.classList.contains("field-toggle")) { return named.checked ? gettext("Yes") : gettext("No"); }
     if (named.tagName === "SELECT") {
       return Array.prototype.filter.call(named.options, function (o) { return o.selected && o.value; })
         .map(function (o) { return o.textContent; }).join(", ");
@@ -171,14 +184,14 @@
       change.type = "button";
       change.className = "btn btn-default btn-size-small";
       change.setAttribute("data-wizard-goto", index);
-      change.setAttribute("aria-label", "Change " + stepTitle(step));
-      change.textContent = "Change";
+      change.setAttribute("aria-label", interpolate(gettext("Change %s"), [stepTitle(step)]));
+      change.textContent = pgettext("edit an answer", "Change");
       var answers = document.createElement("dl");
       Array.prototype.forEach.call(step.querySelectorAll("[data-input]"), function (field) {
         var dt = document.createElement("dt");
         dt.textContent = labelOf(field);
         var dd = document.createElement("dd");
-        dd.textContent = answerOf(field) || "Not given";
+        dd.textContent = answerOf(field) || gettext("Not given");
         answers.appendChild(dt);
         answers.appendChild(dd);
       });
@@ -199,10 +212,10 @@
     nav.className = "wizard-nav";
     nav.setAttribute("data-wizard-nav", "");
     nav.innerHTML = '<section class="wizard-recap" hidden aria-labelledby="wizard-recap-title">' +
-      '<h2 id="wizard-recap-title" tabindex="-1">Check your answers</h2><div class="wizard-answers"></div></section>' +
+      '<h2 id="wizard-recap-title" tabindex="-1">' + gettext("Check your answers") + '</h2><div class="wizard-answers"></div></section>' +
       '<p class="wizard-progress" aria-live="polite"></p>' +
-      '<div class="wizard-buttons"><button type="button" class="btn btn-default" data-wizard="back">Back</button>' +
-      '<button type="button" class="btn btn-primary" data-wizard="next">Next</button></div>';
+      '<div class="wizard-buttons"><button type="button" class="btn btn-default" data-wizard="back">' + pgettext("wizard", "Back") + '</button>' +
+      '<button type="button" class="btn btn-primary" data-wizard="next">' + pgettext("wizard", "Next") + '</button></div>';
     fieldset.parentNode.insertBefore(nav, fieldset.nextSibling);
     return nav;
   }
@@ -218,16 +231,19 @@
     var recap = nav.querySelector(".wizard-recap");
     recap.hidden = !atRecap;
     if (atRecap) { fillRecap(fieldset, recap); }
-    Array.prototype.forEach.call(fieldset.form.querySelectorAll("[type=submit]"), function (button) {
+    // The form's own submit button; others (Reject, Hand over) go elsewhere and stay.
+    Array.prototype.forEach.call(fieldset.form.querySelectorAll("[type=submit]:not([formaction])"), function (button) {
       button.hidden = !atRecap;
     });
     nav.querySelector("[data-wizard=back]").hidden = index === 0;
     var next = nav.querySelector("[data-wizard=next]");
     next.hidden = atRecap;
-    next.textContent = index === all.length - 1 ? "Review" : "Next";
+    next.textContent = index === all.length - 1 ? gettext("Review") : pgettext("wizard", "Next");
     nav.querySelector(".wizard-progress").textContent = atRecap
-      ? "All " + all.length + " steps done: check your answers, then submit."
-      : "Step " + (index + 1) + " of " + all.length + ": " + stepTitle(all[index]);
+      ? interpolate(ngettext("All %s step done: check your answers, then submit.",
+        "All %s steps done: check your answers, then submit.", all.length), [all.length])
+      : interpolate(gettext("Step %(step)s of %(steps)s: %(title)s"),
+        {step: index + 1, steps: all.length, title: stepTitle(all[index])}, true);
     if (!moveFocus) { return; }
     var target = atRecap ? recap.querySelector("h2")
       : firstFocusable(all[index]);
@@ -243,6 +259,8 @@
   function goNext(fieldset) {
     var index = currentStep(fieldset);
     touch(fieldset, steps(fieldset)[index].querySelectorAll("[data-input]"));
+    // A form Kestra cannot check step by step (an approver's) is checked when it is sent.
+    if (!fieldset.hasAttribute("data-validate-url")) { showStep(fieldset, index + 1, true); return; }
     window.clearTimeout(timer);
     refresh(fieldset);
     settled().then(function (drawn) {
@@ -251,7 +269,8 @@
       if (!errors) { showStep(fieldset, index + 1, true); return; }
       var field = firstFocusable(errors.closest("[data-input]"));
       navOf(fieldset).querySelector(".wizard-progress").textContent =
-        "Step " + (index + 1) + " has errors: " + errors.textContent.trim();
+        interpolate(gettext("Step %(step)s has errors: %(errors)s"),
+          {step: index + 1, errors: errors.textContent.trim()}, true);
       if (field) { field.focus(); }
     });
   }
@@ -269,19 +288,26 @@
 
   // Enter in a field moves on a step; only the recap's button sends the form.
   document.addEventListener("submit", function (event) {
-    var fieldset = event.target.querySelector("[data-validate-url]");
+    var fieldset = event.target.querySelector("[data-fields]");
+    if (event.submitter && event.submitter.hasAttribute("formaction")) { return; }
     if (!fieldset || !navOf(fieldset) || currentStep(fieldset) === steps(fieldset).length) { return; }
     event.preventDefault();
     goNext(fieldset);
   });
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-validate-url]"), function (fieldset) {
-    if (!isWizard(fieldset)) { return; }
-    buildNav(fieldset);
-    // After a refused submission, open on the first step that has an error.
-    var first = steps(fieldset).findIndex(function (step) { return step.querySelector(".errors"); });
-    showStep(fieldset, Math.max(first, 0), false);
-  });
+  // Each form of groups not yet step-by-step: on load, and when an execution page's live
+  // part is drawn again (live.js), which brings a fresh form.
+  function setUpWizards() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-fields]"), function (fieldset) {
+      if (!isWizard(fieldset) || navOf(fieldset)) { return; }
+      buildNav(fieldset);
+      // After a refused submission, open on the first step that has an error.
+      var first = steps(fieldset).findIndex(function (step) { return step.querySelector(".errors"); });
+      showStep(fieldset, Math.max(first, 0), false);
+    });
+  }
+  setUpWizards();
+  document.addEventListener("portal:fields", setUpWizards);
   document.addEventListener("change", onEdit);
   document.addEventListener("input", onEdit);
 
@@ -306,6 +332,6 @@ document.addEventListener("click", function (event) {
   if (!input) { return; }
   var shown = input.type === "password";
   input.type = shown ? "text" : "password";
-  button.textContent = shown ? "Hide" : "Show";
+  button.textContent = shown ? pgettext("password", "Hide") : pgettext("password", "Show");
   button.setAttribute("aria-pressed", shown ? "true" : "false");
 });

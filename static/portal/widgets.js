@@ -74,7 +74,7 @@
     var input;
     if (column.type === "SELECT" || column.type === "MULTISELECT") {
       input = element("select", {id: id, "aria-label": label});
-      if (column.type === "MULTISELECT") { input.multiple = true; } else { input.appendChild(element("option", {value: ""}, "Choose…")); }
+      if (column.type === "MULTISELECT") { input.multiple = true; } else { input.appendChild(element("option", {value: ""}, gettext("Choose…"))); }
       column.options.forEach(function (option) { input.appendChild(element("option", {value: option[0]}, option[1])); });
     } else {
       input = element("input", {id: id, type: CELL_TYPES[column.type] || "text", "aria-label": label});
@@ -125,7 +125,7 @@
       tr.appendChild(td);
     });
     var remove = element("button", {type: "button", "class": "btn btn-default btn-size-small",
-      "data-remove-row": "", "aria-label": "Remove row " + number}, "Remove");
+      "data-remove-row": "", "aria-label": interpolate(gettext("Remove row %s"), [number])}, gettext("Remove"));
     var last = element("td");
     last.appendChild(remove);
     tr.appendChild(last);
@@ -168,7 +168,7 @@
     editor.textContent = "";
     editor.appendChild(table);
     editor.appendChild(element("button", {type: "button", "class": "btn btn-default btn-size-small",
-      "data-add-row": ""}, "Add a row"));
+      "data-add-row": ""}, gettext("Add a row")));
     editor.appendChild(element("p", {"class": "visually-hidden", "aria-live": "polite"}));
     (rows.length ? rows : [{}]).forEach(function (row) {
       addRow(editor, row && typeof row === "object" ? row : {});
@@ -188,7 +188,7 @@
     if (target.hasAttribute("data-add-row")) {
       var tr = addRow(editor, {});
       tr.querySelector("[data-column]").focus();
-      announce(editor, "Row " + editor.querySelectorAll("tbody tr").length + " added");
+      announce(editor, interpolate(gettext("Row %s added"), [editor.querySelectorAll("tbody tr").length]));
       writeTable(editor);
     } else if (target.hasAttribute("data-remove-row")) {
       var rows = Array.prototype.slice.call(editor.querySelectorAll("tbody tr"));
@@ -204,7 +204,7 @@
       kept.forEach(function (values) { addRow(editor, values); });
       var next = editor.querySelectorAll("[data-remove-row]")[Math.min(index, kept.length - 1)];
       (next || editor.querySelector("[data-add-row]")).focus();
-      announce(editor, "Row " + (index + 1) + " removed");
+      announce(editor, interpolate(gettext("Row %s removed"), [index + 1]));
       writeTable(editor);
     }
   });

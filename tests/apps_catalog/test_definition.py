@@ -349,6 +349,31 @@ def test_kestra_documented_default_layout_with_its_internal_route_block_imports(
     assert [b.type for b in app.layout["CREATED"]] == ["Markdown", "Route"]
 
 
+DOCUMENTED_APP = Path(__file__).with_name("kestra_documented_app.yml")
+
+
+def test_an_app_using_everything_kestra_documents_parses_with_every_value_kept() -> None:
+    source = DOCUMENTED_APP.read_text()
+    written = yaml.safe_load(source)
+
+    app = parse_app(source)
+
+    assert tuple(app.layout) == STAGES
+    blocks = [block for stage in written["layout"] for block in stage["blocks"]]
+    parsed = [block for stage in app.layout.values() for block in stage]
+    assert {block.type for block in parsed} == set(BLOCKS)  # a new block joins the file
+    for raw, block in zip(blocks, parsed, strict=True):
+        assert resolve_block_type(raw["type"]) == block.type
+        assert block.props == {k: v for k, v in raw.items() if k != "type"}, block.type
+    assert AppDefinition.from_dict(json.loads(json.dumps(app.to_dict()))) == app
+    assert (app.flow_revision, app.execution_id, app.thumbnail) == (
+        2,
+        "5CS8qsm7YTif4PWuAUWHQ5",
+        "nsfiles:///kestra-icon.svg",
+    )
+    assert app.access == Access(type="PRIVATE", groups=("Admins",), catalog=True)
+
+
 def test_a_button_may_be_medium_sized_as_kestra_documents() -> None:
     app = parse_app(with_blocks("- type: CreateExecutionButton\n  size: MEDIUM\n"))
     assert app.layout["OPEN"][0].props["size"] == "MEDIUM"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from io import StringIO
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from guardian.shortcuts import assign_perm, get_perms
 
 from apps_catalog.definition import DefinitionError
@@ -62,3 +66,15 @@ def test_set_enabled_writes_the_source_and_reports_a_change() -> None:
     stored = App.objects.get(pk=app.pk)
     assert not stored.enabled and stored.parsed.disabled
     assert stored.source == app_yaml("toggle") + "disabled: true\n"
+
+
+def test_the_app_written_from_kestras_documentation_imports_without_an_error() -> None:
+    documented = Path(__file__).with_name("kestra_documented_app.yml")
+    out, err = StringIO(), StringIO()
+
+    call_command("import_apps", str(documented), stdout=out, stderr=err)
+
+    assert "created company.team.everything_documented" in out.getvalue()
+    app = App.objects.get(app_id="everything_documented")
+    assert app.source == documented.read_text()
+    assert sorted(app.tags.values_list("name", flat=True)) == ["Analytics", "Reporting"]

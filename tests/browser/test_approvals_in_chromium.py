@@ -302,3 +302,52 @@ def test_the_approver_is_mailed_follows_the_link_approves_and_the_requester_hear
     )
     assert "approved by mona.\nReason: Enjoy the break" in told
     assert link in told
+
+
+GROUPED_APP = """\
+id: grouped_approval
+type: io.kestra.plugin.ee.apps.Execution
+displayName: Purchase approval
+namespace: test
+flowId: grouped_approval
+access: PUBLIC
+layout:
+  - on: PAUSE
+    blocks:
+      - type: ResumeExecutionForm
+      - type: ResumeExecutionButton
+        text: Approve
+      - type: CancelExecutionButton
+        text: Reject
+"""
+
+
+def test_an_approvers_form_of_groups_goes_step_by_step_with_a_recap(page, live_server, kestra_here):
+    app, _ = app_save_source(source=GROUPED_APP)
+    page.goto(f"{live_server.url}/apps/{app.uid}/")
+    page.get_by_role("button", name="Submit").click()
+    stage(page, "PAUSE")
+
+    progress = page.locator(".wizard-progress")
+    assert progress.inner_text() == "Step 1 of 2: Your decision"
+    assert page.get_by_label("Note for the requester").is_hidden()
+    assert page.get_by_role("button", name="Approve").is_hidden(), "only after the recap"
+    assert page.get_by_role("button", name="Reject").is_visible(), "rejecting needs no steps"
+    page.get_by_label("Budget code").fill("B-42")
+    page.get_by_role("button", name="Next").click()
+    assert progress.inner_text() == "Step 2 of 2: Follow-up"
+    assert page.get_by_label("Budget code").is_hidden()
+    page.get_by_role("button", name="Back").click()
+    assert page.get_by_label("Budget code").input_value() == "B-42"
+    page.get_by_role("button", name="Next").click()
+    page.get_by_label("Note for the requester").fill("ordered today")
+    page.get_by_role("button", name="Review").click()
+
+    recap = page.locator(".wizard-recap")
+    assert "Budget code\nB-42" in recap.inner_text()
+    assert "Note for the requester\nordered today" in recap.inner_text()
+    page.get_by_role("button", name="Approve").click()
+    stage(page, "SUCCESS")
+    execution = Execution.objects.get(app=app)
+    logs = requests.get(f"{kestra_here}/api/v1/main/logs/{execution.kestra_id}", timeout=5)
+    assert [line["message"] for line in logs.json()] == ["budget B-42, note ordered today"]

@@ -145,3 +145,58 @@ def test_a_nightly_run_cancelled_then_one_that_fails(page, live_server, worker, 
     _stage(page, "FAILURE")
     assert "State: FAILED" in page.locator(".block-stacktrace").inner_text()
     assert "failed on purpose" in page.locator("section[aria-label=Logs]").inner_text()
+
+
+def test_a_quote_from_a_flow_written_for_kestra_with_labelled_choices_and_display_names(
+    page, live_server, worker, grantee, tmp_path: Path
+):
+    """The price_quote flow uses an HTTP request, a script and Slack: the emulator stubs
+    them (examples/flows/demo.price_quote.stubs.yml) and the app runs as in Kestra."""
+    app = import_example("price_quote")
+    grant_use(grantee, app)
+    _log_in(page, live_server, grantee)
+    page.goto(f"{live_server.url}/apps/{app.uid}/")
+
+    product = page.get_by_label("Product")
+    options = product.locator("option")
+    assert [options.nth(i).inner_text() for i in range(options.count())][-2:] == [
+        "Standing desk",
+        "Office chair",
+    ]
+    product.select_option(label="Standing desk")
+    page.get_by_label("Quantity").fill("2")
+    page.get_by_role("button", name="Get a quote").click()
+    _stage(page, "SUCCESS")
+
+    outputs = page.locator("section[aria-label=Outputs]")
+    assert outputs.locator("dt").all_inner_texts() == ["Total (EUR)"]
+    assert outputs.locator("dd").inner_text().strip() == "840"
+    inputs = page.locator("section[aria-label=Inputs]").locator("dt").all_inner_texts()
+    assert inputs == ["Product", "Quantity"]
+    logs = page.locator("section[aria-label=Logs]")
+    assert "Quote: 2 x desk = 840 EUR" in logs.inner_text(), "the value behind the label was sent"
+
+    with page.expect_download() as info:
+        logs.get_by_role("link", name="Download logs").click()
+    saved = tmp_path / "logs.txt"
+    info.value.save_as(saved)
+    text = saved.read_text()
+    assert "Quote: 2 x desk = 840 EUR" in text
+    assert "SlackIncomingWebhook does not run here; no outputs" in text
+
+
+def test_the_open_markdown_follows_the_form_as_it_is_filled_in(page, live_server, kestra, grantee):
+    app = import_example("price_quote")
+    grant_use(grantee, app)
+    _log_in(page, live_server, grantee)
+    page.goto(f"{live_server.url}/apps/{app.uid}/")
+    summary = page.locator(".block-markdown").nth(1)
+    assert summary.inner_text() == "A quote for 1 of the product you pick."
+
+    page.get_by_label("Quantity").fill("12")
+    page.get_by_text("A quote for 12 of the product you pick.").wait_for()
+    page.get_by_label("Product").select_option(label="Office chair")
+    page.get_by_text("A quote for 12 of chair.").wait_for()
+
+    assert page.locator(".block-markdown strong").inner_text() == "12"
+    assert page.get_by_label("Quantity").input_value() == "12", "the form keeps what was typed"

@@ -34,6 +34,8 @@ def test_fault_settings_update_partially(kestra: Kestra) -> None:
         "fail_rate": 0.0,
         "unreachable": False,
         "fail_after_create_rate": 0.0,
+        "refuse_streams": 0,
+        "streams_cut": 0,
     }
     assert kestra.faults(latency_ms=10)["latency_ms"] == 10
     assert kestra.faults(fail_rate=0.5) == {
@@ -41,6 +43,8 @@ def test_fault_settings_update_partially(kestra: Kestra) -> None:
         "fail_rate": 0.5,
         "unreachable": False,
         "fail_after_create_rate": 0.0,
+        "refuse_streams": 0,
+        "streams_cut": 0,
     }
     assert requests.post(url, json={"fail_rate": 2}, timeout=5).status_code == 400
     assert requests.post(url, json={"bogus": 1}, timeout=5).status_code == 400

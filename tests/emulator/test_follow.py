@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 
+import pytest
 import requests
 
 from .conftest import Kestra
@@ -59,3 +60,73 @@ def test_follow_keeps_the_stream_open_while_paused(kestra: Kestra) -> None:
 
 def test_follow_of_an_unknown_execution_is_404(kestra: Kestra) -> None:
     assert kestra.get("/executions/unknownExecution1234/follow").status_code == 404
+
+
+def _log_frames(kestra: Kestra, execution_id: str, count: int, **params: str) -> list:
+    """The first `count` frames of the logs stream (it never ends by itself)."""
+    frames: list[tuple[str, dict]] = []
+    url = f"{kestra.api}/logs/{execution_id}/follow"
+    with requests.get(url, params=params, stream=True, timeout=10) as response:
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        event_id = None
+        for line in response.iter_lines(decode_unicode=True):
+            if line.startswith("id:"):
+                event_id = line[3:].strip()
+            elif line.startswith("data:"):
+                frames.append((event_id or "", json.loads(line[5:])))
+                if len(frames) == count:
+                    break
+    return frames
+
+
+def test_follow_logs_sends_start_then_every_line_stored_and_new(any_kestra: Kestra) -> None:
+    created = any_kestra.create("basics", {"name": "logs"})
+    frames = _log_frames(any_kestra, created["id"], 3)
+    assert frames[0][0] == "start" and frames[0][1]["attemptNumber"] is None
+    assert [f[0] for f in frames[1:]] == ["progress", "progress"]
+    assert [f[1]["message"] for f in frames[1:]] == ["Hello logs", "debug line"]
+    # The same lines, in the same order, as the list endpoint gives once it has ended.
+    any_kestra.wait_for(created["id"])
+    listed = any_kestra.get(f"/logs/{created['id']}").json()
+    assert [f[1] for f in frames[1:]] == listed
+
+
+def test_follow_logs_keeps_the_level_filter_of_the_dialect(kestra13: Kestra) -> None:
+    created = kestra13.create("basics", {"name": "lvl"})
+    kestra13.wait_for(created["id"])
+    frames = _log_frames(kestra13, created["id"], 2, minLevel="INFO")
+    assert [f[1]["message"] for f in frames[1:]] == ["Hello lvl"]
+
+
+def test_a_cut_ends_the_open_streams_without_an_end_event(any_kestra: Kestra) -> None:
+    created = any_kestra.create("slow")
+    url = f"{any_kestra.api}/executions/{created['id']}/follow"
+    with requests.get(url, stream=True, timeout=10) as response:
+        lines = response.iter_lines(decode_unicode=True)
+        assert next(lines) == "id: start"
+        assert any_kestra.faults(cut_streams=True)["streams_cut"] == 1
+        with pytest.raises(requests.exceptions.ChunkedEncodingError):
+            rest = list(lines)
+            assert "id: end" not in rest
+    # A stream opened after the cut is served again, in full.
+    assert _log_frames(any_kestra, created["id"], 2)[1][1]["message"] == "started"
+
+
+@pytest.mark.parametrize("status", [404, 501])
+def test_refused_streams_answer_their_status_and_the_rest_of_the_api_works(
+    any_kestra: Kestra, status: int
+) -> None:
+    created = any_kestra.create("basics", {"name": "no-sse"})
+    any_kestra.faults(refuse_streams=status)
+    assert any_kestra.get(f"/executions/{created['id']}/follow").status_code == status
+    assert any_kestra.get(f"/logs/{created['id']}/follow").status_code == status
+    assert any_kestra.get(f"/executions/{created['id']}").status_code == 200
+    any_kestra.faults(refuse_streams=0)
+    assert _frames(any_kestra, created["id"])[-1][0] == "end"
+
+
+def test_a_stream_fault_setting_of_the_wrong_kind_is_refused(kestra: Kestra) -> None:
+    for bad in ({"refuse_streams": 418}, {"refuse_streams": True}, {"cut_streams": 1}):
+        response = requests.post(f"{kestra.base_url}/_emulator/faults", json=bad, timeout=5)
+        assert response.status_code == 400, bad

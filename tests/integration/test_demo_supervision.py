@@ -47,7 +47,8 @@ def _python(code: str) -> list[str]:
 
 
 def test_a_worker_killed_with_sigkill_is_started_again(tmp_path: Path, kestra: str) -> None:
-    (worker,) = [c for c in Command()._children(ROOT / "examples" / "flows", "-") if c.restart]
+    children = Command()._children(ROOT / "examples" / "flows", "-")
+    (worker,) = [c for c in children if c.restart and c.name == "Celery worker"]
     output = tmp_path / "worker.log"
     messages: list[str] = []
     env = {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from email.header import decode_header, make_header
 
 import pytest
 from django.contrib.auth.models import User
@@ -244,3 +245,19 @@ def test_a_pause_started_in_kestra_is_told_once_adopted_and_polled(kestra, hr, s
     assert sending.send_due() == 4  # rita, mona, nick and pat are HR: all may decide
     assert sending.send_due() == 0
     assert len(smtp.mailbox.to("pat@example.com")) == 1
+
+
+def test_each_approver_hears_in_the_language_of_their_preferences(kestra, hr, smtp):
+    Preference.objects.create(user=hr["mona"], language="fr")
+    app = vacation_app("approval:\n  approvers: {users: [mona, nick]}\n")
+    submitted(kestra, signed_in(hr["rita"]), app)
+
+    assert sending.send_due() == 2
+    (french,) = smtp.mailbox.to("mona@example.com")
+    (english,) = smtp.mailbox.to("nick@example.com")
+    subject = str(make_header(decode_header(french["Subject"]))).strip()
+    assert subject == "Vacation requests : une demande attend votre décision"
+    assert english["Subject"] == "Vacation requests: a request waits for your decision"
+    text, html = bodies(french)
+    assert "Ouvrez-la pour approuver ou refuser" in text
+    assert '<html lang="fr">' in html and "L’ouvrir pour décider" in html

@@ -213,6 +213,42 @@ def test_a_secret_inside_a_form_group_is_known_as_a_secret_kestra_sends_back():
     assert forms.secret_values(ORDER, snapshot, {}) == {"s3cret"}
 
 
+@pytest.mark.django_db
+def test_a_resume_form_is_grouped_by_the_paused_tasks_forms_in_the_api_too():
+    from apps_catalog.services import app_save_source
+    from executions.models import Execution
+    from tests import kestra_http
+
+    flow = {
+        "id": "grouped_approval",
+        "tasks": [{"id": "wait", "type": "io.kestra.plugin.core.flow.Pause", "onResume": [
+            {"id": "decision", "type": "FORM", "displayName": "Your decision",
+             "inputs": [{"id": "budget", "type": "STRING"}]},
+            {"id": "late", "type": "STRING"},
+        ]}],
+    }  # fmt: skip
+    app, _ = app_save_source(source=kestra_http.app_on("grouped_approval"), flow=flow)
+    execution = Execution.objects.create(
+        app=app,
+        state="PAUSED",
+        snapshot={"taskRunList": [{"taskId": "wait", "state": {"current": "PAUSED"}}]},
+        resume_form={
+            "inputs": [
+                {"input": {"id": "decision.budget", "type": "STRING"}},
+                {"input": {"id": "late", "type": "STRING"}},
+            ]
+        },
+    )
+
+    fields = forms.resume_fields(execution)
+
+    assert [(f.id, f.group.label if f.group else None) for f in fields] == [
+        ("decision.budget", "Your decision"),
+        ("late", None),
+    ]
+    assert field_json(fields[0])["form"] == "decision" and "form" not in field_json(fields[1])
+
+
 def test_a_secret_is_masked_wherever_kestra_sends_it_back():
     secrets = {"hush-hush", "7"}
     value = {

@@ -1,9 +1,10 @@
 """`make run`: the whole product on one machine, in the foreground; Ctrl-C stops it all.
 
-The demo also supervises its Celery worker, as systemd or Kubernetes would in production: a
-worker that exits by itself (docs/tracking.md names the known causes) is started again
-after a short back-off. Nothing is lost: executions are tracked with leases in the
-database, so work the dead worker held is picked up again once its lease ends."""
+The demo also supervises its Celery worker and its follower (`follow_executions`), as
+systemd or Kubernetes would in production: a worker or follower that exits by itself
+(docs/tracking.md names the known causes) is started again after a short back-off.
+Nothing is lost: executions are tracked with leases in the database, so work the dead
+process held is picked up again once its lease ends."""
 
 from __future__ import annotations
 
@@ -167,7 +168,10 @@ def _kill_group(child: Child) -> None:
 
 
 class Command(BaseCommand):
-    help = "Run the demo: the Kestra emulator, a Celery worker with beat, and the web server."
+    help = (
+        "Run the demo: the Kestra emulator, a Celery worker with beat, the follower of"
+        " watched executions, and the web server."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--web", default="127.0.0.1:8000", help="address of the web server")
@@ -222,6 +226,8 @@ class Command(BaseCommand):
         return [
             Child("Kestra emulator", emulator),
             Child("Celery worker", celery_worker_command(beat=True), restart=True),
+            # Watched executions through Kestra's event streams (docs/tracking.md).
+            Child("follower", [sys.executable, "manage.py", "follow_executions"], restart=True),
             Child("web server", [sys.executable, "manage.py", "runserver", web, "--noreload"]),
         ]
 
