@@ -179,3 +179,16 @@ def test_past_its_share_of_streams_a_page_is_refused_and_asks_instead(asgi_site)
     live = watcher.http.get(watcher.stream_url.replace("stream/", "live/"), timeout=10)
     assert live.status_code == 204  # the page's fallback: the same version, nothing new
     first.close()
+
+
+def test_a_stream_whose_time_is_up_asks_the_page_to_open_a_new_one(asgi_site):
+    site = asgi_site(API_STREAM_SECONDS="1")
+    execution = running("livepage000000000005")
+    watcher = Watcher(site, execution)
+    started = time.monotonic()
+    events = list(watcher.events(watcher.open()))  # read to its end
+    assert [name for name, _ in events] == ["reopen"]
+    assert 1.0 <= time.monotonic() - started < 5.0
+    again = watcher.open()  # as live.js does: a new stream from the version it shows
+    assert again.status_code == 200
+    again.close()
