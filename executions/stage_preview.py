@@ -15,6 +15,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
@@ -57,7 +59,6 @@ PREVIEW_UID = "preview"  # stands for the uid of an app not saved yet
 SAMPLE_EXECUTION_ID = "7nXqSampleExecution1"
 _SAMPLE_START = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 _SAMPLE_BY_TYPE: dict[str, Any] = {
-    "STRING": "Sample text",
     "EMAIL": "ada@example.com",
     "URI": "https://example.com/",
     "SECRET": "******",
@@ -76,8 +77,6 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "ION": {"key": "value"},
 }
 SAMPLE_FILE_SIZE = 2048  # bytes, shown as Kestra's file metadata would give it
-_DEFAULT_INPUTS = {"name": "Ada Lovelace", "quantity": 42, "notes": "Sample text"}
-_DEFAULT_OUTPUTS = {"result": "Sample output", "rows": 128}
 
 
 @dataclass(frozen=True)
@@ -89,6 +88,11 @@ class SampleApp:
     namespace: str
     flow_id: str
     thumbnail_src: str | None = None  # its thumbnail, as the page header shows it
+
+    @property
+    def shown_name(self) -> str:
+        """As App.shown_name: the definition is already in the reader's language."""
+        return self.display_name
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,7 @@ def sample_value(input_definition: Mapping[str, Any]) -> Any:
         return [_sample_record(input_definition.get("columns"))]
     if kind == "OBJECT":
         return _sample_record(input_definition.get("properties"))
-    return _SAMPLE_BY_TYPE.get(kind, "Sample text")
+    return _SAMPLE_BY_TYPE[kind] if kind in _SAMPLE_BY_TYPE else _("Sample text")
 
 
 def _sample_record(parts: Any) -> dict[str, Any]:
@@ -206,23 +210,23 @@ def _sample_record(parts: Any) -> dict[str, Any]:
 def sample_inputs(flow: Mapping[str, Any] | None) -> dict[str, Any]:
     inputs = flow_inputs(flow or {})
     if not inputs:
-        return dict(_DEFAULT_INPUTS)
+        return {"name": "Ada Lovelace", "quantity": 42, "notes": _("Sample text")}
     return {str(item.get("id")): sample_value(item) for item in inputs if item.get("id")}
 
 
 def sample_outputs(flow: Mapping[str, Any] | None) -> dict[str, Any]:
     outputs = (flow or {}).get("outputs") or []
     if not outputs:
-        return dict(_DEFAULT_OUTPUTS)
+        return {"result": _("Sample output"), "rows": 128}
     return {str(item.get("id")): sample_value(item) for item in outputs if item.get("id")}
 
 
 def sample_logs() -> list[SampleLog]:
     return [
-        SampleLog("INFO", "start", "Starting the request", _SAMPLE_START),
-        SampleLog("DEBUG", "fetch", "Fetched 128 rows", _SAMPLE_START + timedelta(seconds=2)),
-        SampleLog("WARN", "fetch", "3 rows had no e-mail address", _SAMPLE_START),
-        SampleLog("ERROR", "notify", "Sample error message", _SAMPLE_START),
+        SampleLog("INFO", "start", _("Starting the request"), _SAMPLE_START),
+        SampleLog("DEBUG", "fetch", _("Fetched 128 rows"), _SAMPLE_START + timedelta(seconds=2)),
+        SampleLog("WARN", "fetch", _("3 rows had no e-mail address"), _SAMPLE_START),
+        SampleLog("ERROR", "notify", _("Sample error message"), _SAMPLE_START),
     ]
 
 
@@ -234,8 +238,10 @@ def stage_previews(
     flow: Mapping[str, Any] | None,
     only: Sequence[str] = PREVIEW_STAGES,
 ) -> list[StagePreview]:
-    """Every stage's resolved blocks, with the data each block would show; base_url is the
-    site's address as the request reached it."""
+    """Every stage's resolved blocks, with the data each block would show, in the active
+    language as a visitor speaking it would see them; base_url is the site's address as the
+    request reached it."""
+    definition = definition.in_language(translation.get_language())
     url = app_url(uid, base_url)
     inputs, outputs = sample_inputs(flow), sample_outputs(flow)
     # The form holds the sample answers, and the OPEN stage's expressions read them, as a
@@ -264,15 +270,15 @@ def stage_previews(
 
 def _sample_fields() -> list[Field]:
     return [
-        Field(id="name", type="STRING", label="Name (sample field)"),
-        Field(id="quantity", type="INT", label="Quantity (sample field)", required=False),
+        Field(id="name", type="STRING", label=_("Name (sample field)")),
+        Field(id="quantity", type="INT", label=_("Quantity (sample field)"), required=False),
     ]
 
 
 def _resume_fields(stage: str) -> list[Field]:
     if stage != stages.PAUSE:
         return []
-    return [Field(id="comment", type="STRING", label="Comment (sample field)", required=False)]
+    return [Field(id="comment", type="STRING", label=_("Comment (sample field)"), required=False)]
 
 
 def render_stage_previews(
@@ -283,7 +289,9 @@ def render_stage_previews(
     flow: Mapping[str, Any] | None,
     notice: str = "",
 ) -> str:
-    """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
+    """A whole HTML page showing every stage, for the admin to put in a sandboxed frame,
+    in the admin's language as a visitor speaking it would see the app."""
+    definition = definition.in_language(translation.get_language())
     thumbnail = thumbnail_src(namespace=definition.namespace, thumbnail=definition.thumbnail or "")
     app = SampleApp(
         uid, definition.display_name, definition.namespace, definition.flow_id, thumbnail

@@ -628,7 +628,7 @@ TWO_STEPS = (
     ("rule", "notice"),
     [
         ("approval:\n  quorum: 2\n", "Your vote is recorded: 1 of 2 approvals."),
-        (TWO_STEPS, "Your vote is recorded: 0 of 1 approvals in step 2 of 2."),
+        (TWO_STEPS, "Your vote is recorded: 0 of 1 approval in step 2 of 2."),
     ],
 )
 def test_each_vote_short_of_the_policy_says_where_the_decision_stands(
