@@ -119,18 +119,20 @@ class App(models.Model):
         PUBLIC = "PUBLIC", _("Public")
         PRIVATE = "PRIVATE", _("Private")
 
-    uid = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
-    app_id = models.CharField("id", max_length=100)
-    namespace = models.CharField(max_length=150)
-    flow_id = models.CharField(max_length=100)
-    display_name = models.CharField(max_length=150)
-    description = models.TextField(blank=True)
-    access = models.CharField(max_length=10, choices=Access.choices, default=Access.PRIVATE)
-    catalog = models.BooleanField(default=True)
-    enabled = models.BooleanField(default=True)
-    expiration_start = models.DateTimeField(null=True, blank=True)
-    expiration_end = models.DateTimeField(null=True, blank=True)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="apps")
+    uid = models.CharField(_("uid"), max_length=22, unique=True, default=new_uid, editable=False)
+    app_id = models.CharField(_("id"), max_length=100)
+    namespace = models.CharField(_("namespace"), max_length=150)
+    flow_id = models.CharField(_("flow id"), max_length=100)
+    display_name = models.CharField(_("display name"), max_length=150)
+    description = models.TextField(_("description"), blank=True)
+    access = models.CharField(
+        _("access"), max_length=10, choices=Access.choices, default=Access.PRIVATE
+    )
+    catalog = models.BooleanField(_("catalog"), default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    expiration_start = models.DateTimeField(_("expiration start"), null=True, blank=True)
+    expiration_end = models.DateTimeField(_("expiration end"), null=True, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="apps", verbose_name=_("tags"))
     # The same tags' names, in order, in the app's own row: a card is read from one row.
     # The many-to-many above is what searches filter on; both are set by app_save_source.
     tag_names = models.JSONField(default=list, editable=False)
@@ -139,7 +141,9 @@ class App(models.Model):
     # The name and description in the YAML's other languages (`translations:` without the
     # content), language -> {displayName, description}: a card is still read from one row.
     name_translations = models.JSONField(default=dict, editable=False)
-    source = models.TextField(help_text=_("The YAML definition, stored exactly as written."))
+    source = models.TextField(
+        _("source"), help_text=_("The YAML definition, stored exactly as written.")
+    )
     definition = models.JSONField(editable=False)
     flow_snapshot = models.JSONField(
         null=True,
@@ -147,8 +151,8 @@ class App(models.Model):
         editable=False,
         help_text=_("The flow as Kestra last served it, so forms still work while Kestra is down."),
     )
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = AppQuerySet.as_manager()
 
