@@ -250,6 +250,8 @@ class Execution(models.Model):
     objects = ExecutionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("execution")
+        verbose_name_plural = _("executions")
         ordering = ["-created"]
         indexes = [models.Index(fields=["stage", "stage_since"], name="execution_stage_since")]
 
@@ -532,6 +534,8 @@ class Decision(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
         ordering = ["-created"]
 
     def __str__(self) -> str:
