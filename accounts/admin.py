@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.models import ApiToken, Identity, token_digest
@@ -53,7 +54,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
         obj.created = issued.created
         messages.warning(
             request,
-            f"The token for {obj.user}: {raw} — copy it now, it is not shown again.",
+            _("The token for %(user)s: %(token)s — copy it now, it is not shown again.")
+            % {"user": obj.user, "token": raw},
         )
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from axes.helpers import get_cool_off
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -32,16 +34,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("The bearer token is malformed.")
+            raise exceptions.AuthenticationFailed(_("The bearer token is malformed."))
         try:
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed("The bearer token is malformed.") from None
+            raise exceptions.AuthenticationFailed(_("The bearer token is malformed.")) from None
         if not raw.startswith(TOKEN_PREFIX) and raw.count(".") == 2 and idp.is_configured():
             return self._provider_user(raw), None
         token = ApiToken.objects.select_related("user").filter(digest=token_digest(raw)).first()
         if token is None or not token.user.is_active:
-            raise exceptions.AuthenticationFailed("The token is not valid.")
+            raise exceptions.AuthenticationFailed(_("The token is not valid."))
         self._touch(token)
         return token.user, token
 
@@ -54,14 +56,16 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             user = identity_sign_in(claims=claims, issuer=idp.provider().issuer)
         except (idp.TokenRejected, IdentityRefused) as exc:
             logger.warning("API access token refused: %s", exc)
-            raise exceptions.AuthenticationFailed(f"The access token is refused: {exc}.") from None
+            raise exceptions.AuthenticationFailed(
+                _("The access token is refused: %(reason)s.") % {"reason": exc}
+            ) from None
         except idp.ProviderUnavailable as exc:
             logger.warning("API access token not checked: %s", exc)
             raise exceptions.AuthenticationFailed(
-                "The identity provider does not answer; the access token cannot be checked."
+                _("The identity provider does not answer; the access token cannot be checked.")
             ) from None
         if not user.is_active:
-            raise exceptions.AuthenticationFailed("The account is switched off.")
+            raise exceptions.AuthenticationFailed(_("The account is switched off."))
         return user
 
     @staticmethod
@@ -85,7 +89,7 @@ class SwitchableBasicAuthentication(authentication.BasicAuthentication):
             parts = authentication.get_authorization_header(request).split()
             if parts and parts[0].lower() == b"basic":
                 raise exceptions.AuthenticationFailed(
-                    "Basic authentication is turned off; use an API token."
+                    _("Basic authentication is turned off; use an API token.")
                 )
             return None
         return super().authenticate(request)
@@ -101,6 +105,12 @@ class SwitchableBasicAuthentication(authentication.BasicAuthentication):
             if request is not None and getattr(request, "axes_locked_out", False):
                 wait = int(get_cool_off(request).total_seconds())
                 raise exceptions.Throttled(
-                    wait, f"Too many failed sign-ins; try again in {wait} seconds."
+                    wait,
+                    ngettext(
+                        "Too many failed sign-ins; try again in %(count)s second.",
+                        "Too many failed sign-ins; try again in %(count)s seconds.",
+                        wait,
+                    )
+                    % {"count": wait},
                 ) from None
             raise

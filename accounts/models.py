@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 TOKEN_PREFIX = "kap_"  # noqa: S105  # a marker that says what the string is, not a secret
 
@@ -32,9 +33,9 @@ class ApiToken(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
     )
-    name = models.CharField(max_length=100, help_text="What the token is for, e.g. 'CI deploy'.")
+    name = models.CharField(max_length=100, help_text=_("What the token is for, e.g. 'CI deploy'."))
     prefix = models.CharField(
-        max_length=12, editable=False, help_text="The token's first characters, to recognise it."
+        max_length=12, editable=False, help_text=_("The token's first characters, to recognise it.")
     )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
@@ -44,7 +45,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -68,7 +69,7 @@ class Identity(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="one_account_per_identity")
         ]
-        verbose_name_plural = "identities"
+        verbose_name_plural = _("identities")
 
     def __str__(self) -> str:
         return f"{self.subject} at {self.issuer}"

@@ -39,7 +39,10 @@ from django.db import connection
 from django.db.models import Field, Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from apps_catalog import approval
 from apps_catalog.approval import SELF_FORBIDDEN, SELF_ONLY
 from apps_catalog.models import (
     DISABLED,
@@ -327,7 +330,17 @@ def _approves(user: Person, execution: Execution) -> bool:
     )
 
 
-ACT_REFUSED = "Only the person who submitted this, or someone granted the app, may do this."
+def describe_approvers(approvers: approval.Approvers) -> str:
+    """ "alice, bob and the group HR", for the pages, in the reader's language."""
+    names = [*approvers.users, *(_("the group %(name)s") % {"name": g} for g in approvers.groups)]
+    if len(names) < 2:
+        return "".join(names)
+    return _("%(names)s and %(last)s") % {"names": ", ".join(names[:-1]), "last": names[-1]}
+
+
+ACT_REFUSED = gettext_noop(
+    "Only the person who submitted this, or someone granted the app, may do this."
+)
 
 # -- act on an execution ---------------------------------------------------------------
 
@@ -390,10 +403,10 @@ def decision_seat(
     requester = _submitted(user, session_key, execution)
     if policy.self_approval == SELF_ONLY:
         if not requester:
-            return Refusal("requester-only", "Only the person who made this request answers it.")
+            return Refusal("requester-only", _("Only the person who made this request answers it."))
         return _unless_voted(standing, Seat(me))
     if requester and policy.self_approval == SELF_FORBIDDEN:
-        return Refusal("self-approval", "You made this request, so you may not decide on it.")
+        return Refusal("self-approval", _("You made this request, so you may not decide on it."))
     delegations = standing.step_delegations()
     if username:
         for delegation in delegations:
@@ -403,19 +416,28 @@ def decision_seat(
                 return Seat(me, delegation.from_username)
         handed = next((d for d in delegations if d.from_username == username), None)
         if handed is not None:
-            return Refusal("delegated", f"You handed this decision to {handed.to_username}.")
+            return Refusal(
+                "delegated",
+                _("You handed this decision to %(name)s.") % {"name": handed.to_username},
+            )
     if not _approver(user, execution, standing, session_key):
         if not user.is_authenticated and (step.approvers.named or policy.escalate_to.named):
-            return Refusal("login-required", "Log in: only named approvers decide on this request.")
-        who = step.approvers.describe()
+            return Refusal(
+                "login-required", _("Log in: only named approvers decide on this request.")
+            )
+        who = describe_approvers(step.approvers)
         if who:
-            return Refusal("not-an-approver", f"The approvers of this step are {who}.")
-        return Refusal("not-allowed", ACT_REFUSED)
+            return Refusal(
+                "not-an-approver", _("The approvers of this step are %(names)s.") % {"names": who}
+            )
+        return Refusal("not-allowed", _(ACT_REFUSED))
     if _seated_by_escalation(user, standing) and standing.voted_before(me):
         return Refusal(
             "escalation-once",
-            "You decided an earlier step of this request as its escalation approver; "
-            "this step needs one of its own approvers.",
+            _(
+                "You decided an earlier step of this request as its escalation approver; "
+                "this step needs one of its own approvers."
+            ),
         )
     return _unless_voted(standing, Seat(me))
 
@@ -469,7 +491,7 @@ def group_names(user: Person) -> frozenset[str]:
 
 def _unless_voted(standing: Standing, seat: Seat) -> Seat | Refusal:
     if standing.has_voted(seat.voter):
-        return Refusal("already-voted", "You have already voted on this request.")
+        return Refusal("already-voted", _("You have already voted on this request."))
     return seat
 
 
@@ -527,12 +549,12 @@ def may_delegate_to(user: Person, execution: Execution, standing: Standing) -> R
     """May this person receive a delegated decision? Someone who may use the app, is not
     the requester when the policy forbids self-approval, and has not voted in this step."""
     if not user.is_authenticated or not can_see(user, execution):
-        return Refusal("delegate-not-eligible", "That person may not use this app.")
+        return Refusal("delegate-not-eligible", _("That person may not use this app."))
     policy = standing.policy
     if policy.self_approval == SELF_FORBIDDEN and execution.submitted_by_id == user.pk:
-        return Refusal("delegate-not-eligible", "That person made the request.")
+        return Refusal("delegate-not-eligible", _("That person made the request."))
     if standing.has_voted(user.get_username()):
-        return Refusal("delegate-not-eligible", "That person has already voted.")
+        return Refusal("delegate-not-eligible", _("That person has already voted."))
     return None
 
 

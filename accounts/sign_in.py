@@ -20,6 +20,7 @@ from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render, resolve_url
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.generic import View
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -62,7 +63,7 @@ class ProviderSignIn(OIDCAuthenticationRequestView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not idp.is_configured():
-            raise Http404("No identity provider is configured.")
+            raise Http404(_("No identity provider is configured."))
         try:
             self.OIDC_OP_AUTH_ENDPOINT = idp.provider().authorization_endpoint
         except idp.ProviderUnavailable as exc:
@@ -78,7 +79,7 @@ class ProviderCallback(OIDCAuthenticationCallbackView):
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not idp.is_configured():
-            raise Http404("No identity provider is configured.")
+            raise Http404(_("No identity provider is configured."))
         try:
             return super().get(request)
         except SuspiciousOperation:

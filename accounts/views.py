@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import ApiToken
@@ -22,7 +23,7 @@ class SignedInRequest(HttpRequest):
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What the token is for, e.g. “CI deploy”.")
+    name = forms.CharField(max_length=100, help_text=_("What the token is for, e.g. “CI deploy”."))
 
 
 def _page(

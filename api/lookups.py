@@ -7,6 +7,7 @@ rule that refused it, api.views.runtime.refused)."""
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework.exceptions import NotAuthenticated, NotFound
 from rest_framework.request import Request
@@ -38,14 +39,16 @@ def usable_app(request: Request, uid: str) -> App:
     except policy.NotFound as refusal:
         raise NotFound(str(refusal)) from None
     except policy.LoginRequired:
-        raise NotAuthenticated("Log in (or send a token) to use this app.") from None
+        raise NotAuthenticated(_("Log in (or send a token) to use this app.")) from None
 
 
 def refuse_new_submissions_when_closed(app: App) -> None:
     """An app outside its expiration dates takes no new submission (422), even where the
     same endpoint reaches its started executions."""
     if not app.is_available():
-        raise app_error(f"App {app.app_id!r} is not in a state that accepts this request.")
+        raise app_error(
+            _("App %(id)s is not in a state that accepts this request.") % {"id": repr(app.app_id)}
+        )
 
 
 def execution_of(
@@ -64,9 +67,9 @@ def execution_of(
             tracked=tracked,
         )
     except interactions.ExecutionNotFound:
-        raise NotFound("No such execution for this app.") from None
+        raise NotFound(_("No such execution for this app.")) from None
     except interactions.KestraPageUnavailable:
-        raise Problem(503, interactions.UNAVAILABLE) from None
+        raise Problem(503, _(interactions.UNAVAILABLE)) from None
 
 
 def _session_key(request: Request) -> str:

@@ -12,6 +12,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -95,7 +96,7 @@ def problem_response(request: Any, exc: exceptions.APIException) -> JsonResponse
         type_, errors, detail = exc.type, exc.errors, str(exc.detail)
     elif isinstance(exc, exceptions.ValidationError):
         type_, errors = "about:blank", _field_errors(exc.detail)
-        detail = "The request is not valid."
+        detail = _("The request is not valid.")
     else:
         type_, errors, detail = "about:blank", [], str(exc.detail)
     body = problem_body(exc.status_code, detail, instance=request.path, type_=type_, errors=errors)
@@ -108,7 +109,7 @@ def problem_response(request: Any, exc: exceptions.APIException) -> JsonResponse
 def exception_handler(exc: Exception, context: Mapping[str, Any]) -> HttpResponse | None:
     """DRF's handler with every handled error turned into a problem document."""
     if isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) or "Not found.")
+        exc = exceptions.NotFound(str(exc) or _("Not found."))
     response = drf_exception_handler(exc, dict(context))
     if response is None or not isinstance(exc, exceptions.APIException):
         return response

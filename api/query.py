@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from api.problems import Problem
 
@@ -42,9 +43,12 @@ def _positive_int(params: QueryDict, name: str, default: int, maximum: int) -> i
     try:
         value = int(raw)
     except ValueError:
-        raise bad_request(f"{name} must be a whole number", name) from None
+        raise bad_request(_("%(name)s must be a whole number") % {"name": name}, name) from None
     if not 1 <= value <= maximum:
-        raise bad_request(f"{name} must be between 1 and {maximum}", name)
+        raise bad_request(
+            _("%(name)s must be between 1 and %(maximum)s") % {"name": name, "maximum": maximum},
+            name,
+        )
     return value
 
 
@@ -65,11 +69,13 @@ def sorts_of(params: QueryDict, columns: dict[str, str]) -> list[Sort]:
     """`sort=name:asc` (repeatable), Kestra's form; `columns` maps API names to columns."""
     found = []
     for raw in params.getlist("sort"):
-        name, _, direction = raw.partition(":")
+        name, _colon, direction = raw.partition(":")
         if name not in columns or direction.lower() not in {"", "asc", "desc"}:
             choices = ", ".join(sorted(columns))
             raise bad_request(
-                f"cannot sort by {raw!r}; use one of {choices}, :asc or :desc", "sort"
+                _("cannot sort by %(value)s; use one of %(choices)s, :asc or :desc")
+                % {"value": repr(raw), "choices": choices},
+                "sort",
             )
         found.append(Sort(columns[name], direction.lower() == "desc"))
     return found
@@ -112,9 +118,9 @@ def filters_of(params: QueryDict, allowed: set[str]) -> Filters:
             continue
         match = _FILTER.fullmatch(key)
         if match is None or match["field"] not in allowed:
-            raise bad_request(f"unsupported filter {key!r}", key)
+            raise bad_request(_("unsupported filter %(key)s") % {"key": repr(key)}, key)
         if match["op"] not in _OPERATIONS[match["field"]]:
-            raise bad_request(f"unsupported operation in {key!r}", key)
+            raise bad_request(_("unsupported operation in %(key)s") % {"key": repr(key)}, key)
         for value in params.getlist(key):
             _apply(filters, match["field"], match["op"], value)
     return filters

@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from guardian.admin import GuardedModelAdmin
 
 from accounts import policy
@@ -57,7 +59,7 @@ class AppAdmin(GuardedModelAdmin):
     fieldsets = [
         (None, {"fields": ["source"]}),
         (
-            "As parsed (read-only: change the YAML)",
+            _("As parsed (read-only: change the YAML)"),
             {
                 "fields": [
                     "uid",
@@ -85,7 +87,7 @@ class AppAdmin(GuardedModelAdmin):
         # A new app has nothing parsed to show yet, and its uid is only drawn on save.
         return self.fieldsets if obj is not None else self.fieldsets[:1]
 
-    @admin.display(description="tags")
+    @admin.display(description=_("tags"))
     def tag_list(self, app: App) -> str:
         return ", ".join(app.tag_names)
 
@@ -120,11 +122,11 @@ class AppAdmin(GuardedModelAdmin):
 
     # -- actions ---------------------------------------------------------------------
 
-    @admin.action(description="Enable the selected apps", permissions=["change"])
+    @admin.action(description=_("Enable the selected apps"), permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
         self._set_enabled(request, queryset, enabled=True)
 
-    @admin.action(description="Disable the selected apps", permissions=["change"])
+    @admin.action(description=_("Disable the selected apps"), permissions=["change"])
     def disable(self, request: HttpRequest, queryset: QuerySet[App]) -> None:
         self._set_enabled(request, queryset, enabled=False)
 
@@ -135,13 +137,19 @@ class AppAdmin(GuardedModelAdmin):
                 changed += app_set_enabled(app=app, enabled=enabled)
             except (SourceEditError, DefinitionError):
                 refused.append(str(app))
-        verb = "enabled" if enabled else "disabled"
-        self.message_user(request, f"{changed} app(s) {verb}.", messages.SUCCESS)
+        if enabled:
+            done = ngettext("%(count)s app enabled.", "%(count)s apps enabled.", changed)
+        else:
+            done = ngettext("%(count)s app disabled.", "%(count)s apps disabled.", changed)
+        self.message_user(request, done % {"count": changed}, messages.SUCCESS)
         if refused:
             self.message_user(
                 request,
-                f"Set `disabled` in the YAML by hand for: {', '.join(refused)}"
-                " (their `disabled` is not a plain true or false).",
+                gettext(
+                    "Set `disabled` in the YAML by hand for: %(apps)s"
+                    " (their `disabled` is not a plain true or false)."
+                )
+                % {"apps": ", ".join(refused)},
                 messages.WARNING,
             )
 
@@ -191,11 +199,15 @@ def _flow_for_preview(
             definition.namespace, definition.flow_id, definition.flow_revision
         ), ""
     except KestraNotFound:
-        return None, f"There is no flow {name} in Kestra: the form shows sample fields."
+        return None, gettext(
+            "There is no flow %(flow)s in Kestra: the form shows sample fields."
+        ) % {"flow": name}
     except KestraError:
         if app and app.flow_snapshot and app.flow_id == definition.flow_id:
-            return app.flow_snapshot, "Kestra cannot be reached: the form shows the last copy."
-        return None, "Kestra cannot be reached: the form shows sample fields."
+            return app.flow_snapshot, gettext(
+                "Kestra cannot be reached: the form shows the last copy."
+            )
+        return None, gettext("Kestra cannot be reached: the form shows sample fields.")
 
 
 admin.site.register(Tag)

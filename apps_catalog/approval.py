@@ -60,13 +60,6 @@ class Approvers:
     def include(self, username: str, groups: Iterable[str]) -> bool:
         return username in self.users or not set(self.groups).isdisjoint(groups)
 
-    def describe(self) -> str:
-        """ "alice, bob and the group HR", for the pages."""
-        names = [*self.users, *(f"the group {group}" for group in self.groups)]
-        if len(names) < 2:
-            return "".join(names)
-        return f"{', '.join(names[:-1])} and {names[-1]}"
-
     def to_dict(self) -> dict[str, list[str]]:
         return {"users": list(self.users), "groups": list(self.groups)}
 
@@ -161,21 +154,6 @@ class ApprovalPolicy:
             return REQUIRED
         return self.approve_reason if choice == APPROVE else self.reject_reason
 
-    def describe(self) -> list[str]:
-        """The policy in sentences, for the approval page."""
-        if not self.written:
-            return []
-        lines = []
-        if self.self_approval == SELF_ONLY:
-            lines.append("Only the person who made the request answers it.")
-        elif self.self_approval == SELF_FORBIDDEN:
-            lines.append("The person who made the request may not decide on it.")
-        for number, step in enumerate(self.steps, start=1):
-            lines.append(_describe_step(step, number if len(self.steps) > 1 else 0))
-        if self.rejections > 1:
-            lines.append(f"{self.rejections} rejections reject the request.")
-        return lines
-
 
 # The policy of an app without `approval:`: Kestra's own behaviour.
 KESTRA_DEFAULT = ApprovalPolicy(
@@ -185,18 +163,6 @@ KESTRA_DEFAULT = ApprovalPolicy(
     delegation=False,
     written=False,
 )
-
-
-def _describe_step(step: Step, number: int) -> str:
-    who = step.approvers.describe() or "anyone who may act on this app"
-    if step.quorum is None:
-        count = "every one of them approves"
-    elif step.quorum == 1:
-        count = "one approval is needed"
-    else:
-        count = f"{step.quorum} approvals are needed"
-    prefix = f"Step {number}{f' ({step.name})' if step.name else ''}: " if number else ""
-    return f"{prefix}Approvers: {who}; {count}."
 
 
 @dataclass(frozen=True)

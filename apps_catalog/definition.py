@@ -22,7 +22,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any, TypeVar
@@ -68,7 +68,7 @@ MAX_USERNAME_LENGTH = 150  # django.contrib.auth User.username
 
 # The portal's own extensions to Kestra's app YAML: Kestra Enterprise does not know them
 # (`export_apps --kestra` leaves them out).
-PORTAL_KEYS = ("approval", "notifications")
+PORTAL_KEYS = ("approval", "notifications", "translations")
 _APPROVAL_KEYS = (
     "approvers", "quorum", "steps", "selfApproval", "rejections", "reason", "escalateAfter",
     "escalateTo", "delegation",
@@ -79,6 +79,11 @@ _TOP_LEVEL_KEYS = (
     *PORTAL_KEYS,
 )  # fmt: skip
 _REQUIRED_TOP_LEVEL_KEYS = ("id", "type", "displayName", "namespace", "flowId")
+_TRANSLATION_KEYS = ("displayName", "description", "content")
+# A language tag as Accept-Language and Django name languages: `fr`, `pt-BR`, `zh-Hant`.
+LANGUAGE_PATTERN = re.compile(r"[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*")
+# The blocks whose Markdown `content` a translation may give, in the order of their stage.
+TRANSLATED_BLOCKS = ("Markdown", "Alert")
 
 # java.time.Duration.parse, without the sign: days, hours, minutes, (fractional) seconds.
 _DURATION = re.compile(
@@ -138,6 +143,62 @@ class Block:
 
 
 @dataclass(frozen=True)
+class Translation:
+    """An app's text in one more language (the portal's `translations:` extension); None
+    and absent stages keep the text as written."""
+
+    display_name: str | None = None
+    description: str | None = None
+    # stage -> the `content` of its Markdown and Alert blocks, in order; None: as written.
+    content: dict[str, tuple[str | None, ...]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        found = {"displayName": self.display_name, "description": self.description}
+        shown: dict[str, Any] = {key: value for key, value in found.items() if value is not None}
+        if self.content:
+            shown["content"] = {stage: list(texts) for stage, texts in self.content.items()}
+        return shown
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Translation:
+        content = data.get("content") or {}
+        return cls(
+            display_name=data.get("displayName"),
+            description=data.get("description"),
+            content={stage: tuple(texts) for stage, texts in content.items()},
+        )
+
+    def texts(self, display_name: str, description: str) -> tuple[str, str]:
+        """The name and description shown: this translation's, else those as written."""
+        return (
+            self.display_name or display_name,
+            description if self.description is None else self.description,
+        )
+
+    def applied_to(self, layout: Mapping[str, tuple[Block, ...]]) -> dict[str, tuple[Block, ...]]:
+        return {stage: self._stage(stage, blocks) for stage, blocks in layout.items()}
+
+    def _stage(self, stage: str, blocks: tuple[Block, ...]) -> tuple[Block, ...]:
+        texts = iter(self.content.get(stage, ()))
+        shown = []
+        for block in blocks:
+            text = next(texts, None) if block.type in TRANSLATED_BLOCKS else None
+            shown.append(
+                block if text is None else Block(block.type, {**block.props, "content": text})
+            )
+        return tuple(shown)
+
+
+def translation_for(translations: Mapping[str, _T], language: str | None) -> _T | None:
+    """The translation for a visitor's language: its own (`pt-br`), else its base
+    language's (`pt`); None: the text as written."""
+    if not language:
+        return None
+    code = language.lower()
+    return translations.get(code) or translations.get(code.split("-", 1)[0])
+
+
+@dataclass(frozen=True)
 class Access:
     type: str = "PRIVATE"
     groups: tuple[str, ...] = ()
@@ -165,10 +226,26 @@ class AppDefinition:
     # The portal's extensions; None without `approval:` (approval.KESTRA_DEFAULT applies).
     approval: ApprovalPolicy | None = None
     notifications: NotificationSettings = NotificationSettings()
+    # language code (lower case) -> the app's text in that language
+    translations: dict[str, Translation] = field(default_factory=dict)
 
     @property
     def approval_policy(self) -> ApprovalPolicy:
         return self.approval or approval.KESTRA_DEFAULT
+
+    def in_language(self, language: str | None) -> AppDefinition:
+        """The app as a visitor speaking `language` sees it: its translation for that
+        language where it gives one, else the text as written."""
+        chosen = translation_for(self.translations, language)
+        if chosen is None:
+            return self
+        display_name, description = chosen.texts(self.display_name, self.description)
+        return replace(
+            self,
+            display_name=display_name,
+            description=description,
+            layout=chosen.applied_to(self.layout) if chosen.content else self.layout,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable, in Kestra's own shape: valid app YAML once dumped."""
@@ -196,6 +273,7 @@ class AppDefinition:
             ],
             "approval": None if self.approval is None else self.approval.to_dict(),
             "notifications": self.notifications.to_dict(),
+            "translations": {code: t.to_dict() for code, t in self.translations.items()},
         }
 
     def _expiration_dict(self) -> dict[str, str | None] | None:
@@ -237,6 +315,10 @@ class AppDefinition:
             notifications=NotificationSettings.from_dict(data["notifications"])
             if data.get("notifications")
             else NotificationSettings(),
+            translations={
+                code: Translation.from_dict(value)
+                for code, value in (data.get("translations") or {}).items()
+            },
         )
 
 
@@ -617,7 +699,9 @@ class _Checker:
             self.app_type(values["type"])
         access = values.get("access")
         expiration = self.expiration(values["expiration"]) if "expiration" in values else None
-        layout = values.get("layout")
+        layout_node = values.get("layout")
+        layout = default_layout() if layout_node is None else self.layout(layout_node, "layout")
+        translations = values.get("translations")
         return AppDefinition(
             id=self.optional_at(values, "", "id", self.app_id) or "",
             display_name=self.optional_at(values, "", "displayName", self.display_name) or "",
@@ -632,10 +716,13 @@ class _Checker:
             disabled=self.optional_at(values, "", "disabled", self.flag) or False,
             expiration_start=expiration[0] if expiration else None,
             expiration_end=expiration[1] if expiration else None,
-            layout=default_layout() if layout is None else self.layout(layout, "layout"),
+            layout=layout,
             approval=self.optional_at(values, "", "approval", self.approval),
             notifications=self.optional_at(values, "", "notifications", self.notifications)
             or NotificationSettings(),
+            translations={}
+            if translations is None
+            else self.translations(translations, "translations", layout),
         )
 
     def app_type(self, node: Node) -> None:
@@ -741,6 +828,65 @@ class _Checker:
             chat=chat,
             requester_email=email,
         )
+
+    # -- the app's text in more languages (a portal extension) --------------------------
+
+    def translations(
+        self, node: Node, path: str, layout: Mapping[str, tuple[Block, ...]]
+    ) -> dict[str, Translation]:
+        values = self.mapping(node, path, None)
+        if values is None:
+            return {}
+        translations: dict[str, Translation] = {}
+        for code, value in values.items():
+            code_path = _join(path, code)
+            if not LANGUAGE_PATTERN.fullmatch(code):
+                message = f"is not a language code such as fr, de or pt-BR, got {_quote(code)}"
+                self.fail(code_path, value, message)
+            elif code.lower() in translations:
+                self.fail(code_path, value, "names a language already translated (case aside)")
+            else:
+                translations[code.lower()] = self.translation(value, code_path, layout)
+        return translations
+
+    def translation(
+        self, node: Node, path: str, layout: Mapping[str, tuple[Block, ...]]
+    ) -> Translation:
+        values = self.mapping(node, path, _TRANSLATION_KEYS)
+        if values is None:
+            return Translation()
+        if isinstance(node, MappingNode) and not node.value:
+            self.fail(path, node, f"must give one of {', '.join(_TRANSLATION_KEYS)}")
+        content = values.get("content")
+        return Translation(
+            display_name=self.optional_at(values, path, "displayName", self.display_name),
+            description=self.optional_at(values, path, "description", self.text),
+            content={}
+            if content is None
+            else self.content(content, _join(path, "content"), layout),
+        )
+
+    def content(
+        self, node: Node, path: str, layout: Mapping[str, tuple[Block, ...]]
+    ) -> dict[str, tuple[str | None, ...]]:
+        values = self.mapping(node, path, STAGES)
+        content: dict[str, tuple[str | None, ...]] = {}
+        for stage, value in (values or {}).items():
+            stage_path = _join(path, stage)
+            items = self.sequence(value, stage_path)
+            room = sum(block.type in TRANSLATED_BLOCKS for block in layout.get(stage, ()))
+            if len(items) > room:
+                kinds = " or ".join(TRANSLATED_BLOCKS)
+                message = (
+                    f"lists {len(items)} texts, but the layout's {stage} stage has"
+                    f" {room} {kinds} block{'' if room == 1 else 's'} to show them"
+                )
+                self.fail(stage_path, value, message)
+            content[stage] = tuple(
+                None if _is_null(item) else self.text(item, f"{stage_path}[{index}]")
+                for index, item in enumerate(items)
+            )
+        return content
 
     def approvers(self, node: Node, path: str) -> Approvers:
         values = self.mapping(node, path, ("users", "groups"))

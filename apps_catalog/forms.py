@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps_catalog.definition import AppDefinition, DefinitionError, Issue, parse_app
 from apps_catalog.models import App
@@ -46,7 +48,7 @@ class AppSourceForm(forms.ModelForm):
     source = forms.CharField(
         widget=YamlEditor(),
         strip=False,  # stored exactly as written, trailing newline included
-        help_text="The app in Kestra's Apps YAML. Errors are marked at their line.",
+        help_text=gettext_lazy("The app in Kestra's Apps YAML. Errors are marked at their line."),
     )
 
     class Meta:
@@ -98,7 +100,9 @@ class AppSourceForm(forms.ModelForm):
         if self.instance.pk:
             others = others.exclude(pk=self.instance.pk)
         if others.exists():
-            message = f"another app already has the id {definition.id!r} in this namespace"
+            message = _("another app already has the id %(id)s in this namespace") % {
+                "id": repr(definition.id)
+            }
             self._fail(source, "id", message)
 
     def _check_flow(self, definition: AppDefinition, source: str) -> None:
@@ -110,13 +114,27 @@ class AppSourceForm(forms.ModelForm):
             self.flow = get_client().flow(definition.namespace, definition.flow_id, revision)
         except KestraNotFound:
             if revision:
-                self._fail(source, "flowRevision", f"flow {flow} has no revision {revision}")
+                self._fail(
+                    source,
+                    "flowRevision",
+                    _("flow %(flow)s has no revision %(revision)s")
+                    % {"flow": flow, "revision": revision},
+                )
             else:
-                self._fail(source, "flowId", f"there is no flow {flow} in Kestra")
+                self._fail(
+                    source, "flowId", _("there is no flow %(flow)s in Kestra") % {"flow": flow}
+                )
         except KestraUnavailable as exc:
             self.warnings.append(
-                f"Kestra could not be reached ({exc}), so flow {flow} was not checked."
-                " The app was saved; open it once Kestra is back to be sure the flow exists."
+                _(
+                    "Kestra could not be reached (%(reason)s), so flow %(flow)s was not"
+                    " checked. The app was saved; open it once Kestra is back to be sure the"
+                    " flow exists."
+                )
+                % {"reason": exc, "flow": flow}
             )
         except KestraRejected as exc:
-            self.warnings.append(f"Kestra refused to show flow {flow} ({exc.message}).")
+            self.warnings.append(
+                _("Kestra refused to show flow %(flow)s (%(reason)s).")
+                % {"flow": flow, "reason": exc.message}
+            )

@@ -10,11 +10,12 @@ from django.conf import settings
 from django.db import models
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from apps_catalog.definition import AppDefinition
+from apps_catalog.definition import AppDefinition, Translation, translation_for
 from apps_catalog.ids import new_uid
 
 # The parsed definitions of the app versions read lately, oldest first (App.parsed).
@@ -41,6 +42,17 @@ def absolute_url(path: str, base_url: str = "") -> str:
     if not base_url:
         return path
     return f"{settings.PORTAL_BASE_URL or base_url}{path}"
+
+
+def shown_texts(
+    display_name: str, description: str, translations: dict[str, Any]
+) -> tuple[str, str]:
+    """An app's name and description in the active language, from its row's
+    `name_translations` (the YAML's `translations:`), else as written."""
+    chosen = translation_for(translations, translation.get_language())
+    if chosen is None:
+        return display_name, description
+    return Translation.from_dict(chosen).texts(display_name, description)
 
 
 # The permission that grants use of a private app (guardian takes the codename alone).
@@ -94,8 +106,8 @@ class App(models.Model):
     """An app definition: the YAML as written, and the normalised form the runtime reads."""
 
     class Access(models.TextChoices):
-        PUBLIC = "PUBLIC", "Public"
-        PRIVATE = "PRIVATE", "Private"
+        PUBLIC = "PUBLIC", _("Public")
+        PRIVATE = "PRIVATE", _("Private")
 
     uid = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
     app_id = models.CharField("id", max_length=100)
@@ -114,13 +126,16 @@ class App(models.Model):
     tag_names = models.JSONField(default=list, editable=False)
     # The YAML's `thumbnail`, kept in a column so the catalog need not load the definition.
     thumbnail = models.TextField(blank=True, default="", editable=False)
-    source = models.TextField(help_text="The YAML definition, stored exactly as written.")
+    # The name and description in the YAML's other languages (`translations:` without the
+    # content), language -> {displayName, description}: a card is still read from one row.
+    name_translations = models.JSONField(default=dict, editable=False)
+    source = models.TextField(help_text=_("The YAML definition, stored exactly as written."))
     definition = models.JSONField(editable=False)
     flow_snapshot = models.JSONField(
         null=True,
         blank=True,
         editable=False,
-        help_text="The flow as Kestra last served it, so forms still work while Kestra is down.",
+        help_text=_("The flow as Kestra last served it, so forms still work while Kestra is down."),
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -159,6 +174,18 @@ class App(models.Model):
                     del _PARSED[next(iter(_PARSED))]
                 _PARSED[key] = found
         return found
+
+    def shown(self) -> AppDefinition:
+        """The definition as a visitor in the active language sees it (its translations)."""
+        return self.parsed.in_language(translation.get_language())
+
+    @property
+    def shown_name(self) -> str:
+        return shown_texts(self.display_name, self.description, self.name_translations)[0]
+
+    @property
+    def shown_description(self) -> str:
+        return shown_texts(self.display_name, self.description, self.name_translations)[1]
 
     def set_definition(self, definition: AppDefinition) -> None:
         self.definition = definition.to_dict()

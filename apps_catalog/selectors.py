@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from apps_catalog.models import App, app_url
+from apps_catalog.models import App, app_url, shown_texts
 from apps_catalog.thumbnails import ThumbnailReader
 
 # The catalog's order, the same on the web page and in the API: by name, ties by creation.
@@ -116,20 +116,26 @@ def catalog_cards(*, ids: Sequence[int]) -> list[CatalogCard]:
     """The cards of the apps with these ids, in this order: one query, whatever the page.
     A thumbnail kept as a namespace file is read through the cache (Kestra on a miss)."""
     rows = App.objects.filter(pk__in=ids).values_list(
-        "pk", "uid", "display_name", "description", "namespace", "thumbnail", "tag_names"
+        "pk",
+        "uid",
+        "display_name",
+        "description",
+        "name_translations",
+        "namespace",
+        "thumbnail",
+        "tag_names",
     )
     url_of = _app_url_of()
     thumbnails = ThumbnailReader()
     by_pk = {
         pk: CatalogCard(
             uid,
-            name,
-            description,
+            *shown_texts(name, description, translations),
             thumbnails.url(uid=uid, namespace=namespace, thumbnail=thumbnail),
             url_of(uid),
             tags,
         )
-        for pk, uid, name, description, namespace, thumbnail, tags in rows
+        for pk, uid, name, description, translations, namespace, thumbnail, tags in rows
     }
     return [by_pk[pk] for pk in ids if pk in by_pk]
 

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
-from apps_catalog.definition import AppDefinition, parse_app
+from apps_catalog.definition import AppDefinition, Translation, parse_app
 from apps_catalog.models import USE_CODENAME, App, Tag
 from apps_catalog.sources import approval_names, with_disabled
 
@@ -29,6 +29,11 @@ def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.flow_id = definition.flow_id
     app.display_name = definition.display_name
     app.description = definition.description
+    app.name_translations = {
+        code: Translation(t.display_name, t.description).to_dict()
+        for code, t in definition.translations.items()
+        if t.display_name is not None or t.description is not None
+    }
     app.access = definition.access.type
     app.catalog = definition.access.catalog
     app.enabled = not definition.disabled

@@ -102,8 +102,8 @@ def top_level_line(source: str, key: str) -> int | None:
 
 
 def without_portal_keys(source: str) -> str:
-    """The source without the portal's own top-level keys (`approval:`, `notifications:`),
-    every other line as written, so that it loads into Kestra Enterprise. Refused
+    """The source without the portal's own top-level keys (`approval:`, `notifications:`,
+    `translations:`), every other line as written, so that it loads into Kestra Enterprise. Refused
     (SourceEditError) when a key shares its lines with another, as in a one-line
     `{id: a, approval: …}`."""
     try:
@@ -126,7 +126,10 @@ def without_portal_keys(source: str) -> str:
         result = parse_app(edited)
     except DefinitionError as error:
         raise SourceEditError("the edited source would not be valid") from error
-    if result != replace(current, approval=None, notifications=NotificationSettings()):
+    kestra_only = replace(
+        current, approval=None, notifications=NotificationSettings(), translations={}
+    )
+    if result != kestra_only:
         raise SourceEditError("removing the portal's keys would change more")
     return edited
 

@@ -6,6 +6,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from executions.models import Decision, Execution, ExecutionQuerySet
 
@@ -16,10 +18,10 @@ Pick = Callable[[Any, datetime], QuerySet[Execution]]
 class _AsOfNowFilter(admin.SimpleListFilter):
     """A list filter whose choices each pick rows by the time now: value → (label, pick)."""
 
-    picks: ClassVar[Mapping[str, tuple[str, Pick]]] = {}
+    picks: ClassVar[Mapping[str, tuple[str | Promise, Pick]]] = {}
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(value, label) for value, (label, _pick) in self.picks.items()]
+        return [(value, str(label)) for value, (label, _pick) in self.picks.items()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Execution]) -> QuerySet[Execution]:
         choice = self.picks.get(self.value() or "")
@@ -27,21 +29,21 @@ class _AsOfNowFilter(admin.SimpleListFilter):
 
 
 class WatchedFilter(_AsOfNowFilter):
-    title = "watched"
+    title = _("watched")
     parameter_name = "watched"
     picks = {
-        "yes": ("Someone has the page open", ExecutionQuerySet.watched),
-        "no": ("Nobody watching", ExecutionQuerySet.unwatched),
+        "yes": (_("Someone has the page open"), ExecutionQuerySet.watched),
+        "no": (_("Nobody watching"), ExecutionQuerySet.unwatched),
     }
 
 
 class HeldFilter(_AsOfNowFilter):
-    title = "held by a worker"
+    title = _("held by a worker")
     parameter_name = "held"
     picks = {
-        "yes": ("Held now", lambda rows, now: rows.filter(lease_until__gte=now)),
+        "yes": (_("Held now"), lambda rows, now: rows.filter(lease_until__gte=now)),
         # due and unleased: what the next tracking claim will take
-        "overdue": ("Due and nobody holds it", lambda rows, now: rows.due(now).unleased(now)),
+        "overdue": (_("Due and nobody holds it"), lambda rows, now: rows.due(now).unleased(now)),
     }
 
 
@@ -74,7 +76,7 @@ class ExecutionAdmin(admin.ModelAdmin):
     ]
     exclude = ["payload"]
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def short_error(self, execution: Execution) -> str:
         return execution.error[:120]
 
@@ -91,7 +93,7 @@ class DecisionAdmin(admin.ModelAdmin):
     search_fields = ["username", "session", "execution__kestra_id", "ip_address"]
     list_select_related = ["execution__app"]
 
-    @admin.display(description="who")
+    @admin.display(description=_("who"))
     def who(self, decision: Decision) -> str:
         who = decision.username or f"anonymous session {decision.session}"
         return f"{who} (via {decision.via})" if decision.via else who

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
+
 from accounts import policy
 from accounts.policy import Person
 from apps_catalog import approval
@@ -14,16 +17,16 @@ from executions.models import Delegation, Execution, Standing, Vote, session_dig
 
 # What Kestra does when a Pause task's duration ends, in the words of the page.
 WHEN_TIME_IS_UP = {
-    "RESUME": "the request goes on without a decision",
-    "WARN": "the request goes on, marked with a warning",
-    "FAIL": "the request fails",
-    "CANCEL": "the request is cancelled",
+    "RESUME": gettext_lazy("the request goes on without a decision"),
+    "WARN": gettext_lazy("the request goes on, marked with a warning"),
+    "FAIL": gettext_lazy("the request fails"),
+    "CANCEL": gettext_lazy("the request is cancelled"),
 }
 MAX_CHAIN = 20  # resubmissions shown around a request
 VERDICTS = {
-    approval.APPROVED: "Approved",
-    approval.REJECTED: "Rejected",
-    approval.CHANGES_REQUESTED: "Sent back for changes",
+    approval.APPROVED: pgettext_lazy("verdict", "Approved"),
+    approval.REJECTED: pgettext_lazy("verdict", "Rejected"),
+    approval.CHANGES_REQUESTED: pgettext_lazy("verdict", "Sent back for changes"),
 }
 
 
@@ -69,7 +72,7 @@ def decision_status(
     rules = standing.policy
     tally = standing.tally
     status = DecisionStatus(
-        rules=rules.describe(),
+        rules=describe_policy(rules),
         step=_step_name(rules, tally.step),
         approvals=list(tally.approvals),
         needed=tally.needed,
@@ -78,8 +81,8 @@ def decision_status(
         delegations=standing.delegations,
         escalation=_escalation(rules, standing.escalated),
         deadline=execution.pause_deadline,
-        when_time_is_up=WHEN_TIME_IS_UP.get(execution.pause_behavior, ""),
-        verdict=VERDICTS.get(execution.verdict, ""),
+        when_time_is_up=str(WHEN_TIME_IS_UP.get(execution.pause_behavior, "")),
+        verdict=str(VERDICTS.get(execution.verdict, "")),
         written=rules.written,
         reason_rules={
             choice: rules.reason_rule(choice)
@@ -124,7 +127,10 @@ def _step_name(rules: approval.ApprovalPolicy, index: int) -> str:
     if len(rules.steps) < 2:
         return ""
     name = rules.steps[index].name
-    return f"Step {index + 1} of {len(rules.steps)}{f': {name}' if name else ''}"
+    numbers = {"number": index + 1, "count": len(rules.steps), "name": name}
+    if name:
+        return _("Step %(number)s of %(count)s: %(name)s") % numbers
+    return _("Step %(number)s of %(count)s") % numbers
 
 
 def _waiting_on(standing: Standing) -> str:
@@ -133,23 +139,25 @@ def _waiting_on(standing: Standing) -> str:
     step = standing.policy.steps[standing.tally.step]
     handed = {d.from_username: d.to_username for d in standing.step_delegations()}
     users = [
-        f"{handed[name]} (for {name})" if name in handed else name
+        _("%(delegate)s (for %(name)s)") % {"delegate": handed[name], "name": name}
+        if name in handed
+        else name
         for name in step.approvers.users
         if not standing.has_voted(name)
     ]
     groups = [] if standing.tally.decided else list(step.approvers.groups)
-    return approval.Approvers(tuple(users), tuple(groups)).describe()
+    return policy.describe_approvers(approval.Approvers(tuple(users), tuple(groups)))
 
 
 def preview_status(rules: approval.ApprovalPolicy) -> DecisionStatus:
     """The decision as a pause shows it before anyone voted, for the stage preview."""
     first = rules.steps[0]
     return DecisionStatus(
-        rules=rules.describe(),
+        rules=describe_policy(rules),
         step=_step_name(rules, 0),
         approvals=[],
         needed=first.needed,
-        waiting_on=first.approvers.describe(),
+        waiting_on=policy.describe_approvers(first.approvers),
         votes=[],
         delegations=[],
         escalation=_escalation(rules, escalated=False),
@@ -163,16 +171,65 @@ def preview_status(rules: approval.ApprovalPolicy) -> DecisionStatus:
 def _escalation(rules: approval.ApprovalPolicy, escalated: bool) -> str:
     if not rules.escalate_to.named:
         return ""
-    who = rules.escalate_to.describe()
+    who = policy.describe_approvers(rules.escalate_to)
     if escalated:
-        return f"Escalated: {who} may decide too."
-    return f"If nobody decides within {_span(rules.escalate_after)}, {who} may decide too."
+        return _("Escalated: %(names)s may decide too.") % {"names": who}
+    return _("If nobody decides within %(span)s, %(names)s may decide too.") % {
+        "span": _span(rules.escalate_after),
+        "names": who,
+    }
 
 
 def _span(span: timedelta | None) -> str:
     """PT24H → "24 h", PT30M → "30 min", PT2S → "2 s"."""
     seconds = int(span.total_seconds()) if span is not None else 0
-    for unit, size in (("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} s"
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return _("%(count)s h") % {"count": seconds // 3600}
+    if seconds >= 60 and seconds % 60 == 0:
+        return _("%(count)s min") % {"count": seconds // 60}
+    return _("%(count)s s") % {"count": seconds}
+
+
+def describe_policy(rules: approval.ApprovalPolicy) -> list[str]:
+    """The policy in sentences, for the approval page."""
+    if not rules.written:
+        return []
+    lines = []
+    if rules.self_approval == approval.SELF_ONLY:
+        lines.append(_("Only the person who made the request answers it."))
+    elif rules.self_approval == approval.SELF_FORBIDDEN:
+        lines.append(_("The person who made the request may not decide on it."))
+    for number, step in enumerate(rules.steps, start=1):
+        lines.append(_describe_step(step, number if len(rules.steps) > 1 else 0))
+    if rules.rejections > 1:
+        lines.append(
+            ngettext(
+                "%(count)s rejection rejects the request.",
+                "%(count)s rejections reject the request.",
+                rules.rejections,
+            )
+            % {"count": rules.rejections}
+        )
+    return lines
+
+
+def _describe_step(step: approval.Step, number: int) -> str:
+    who = policy.describe_approvers(step.approvers) or _("anyone who may act on this app")
+    if step.quorum is None:
+        count = _("every one of them approves")
+    elif step.quorum == 1:
+        count = _("one approval is needed")
+    else:
+        count = ngettext(
+            "%(count)s approval is needed", "%(count)s approvals are needed", step.quorum
+        ) % {"count": step.quorum}
+    described = _("Approvers: %(names)s; %(count)s.") % {"names": who, "count": count}
+    if not number:
+        return described
+    if step.name:
+        return _("Step %(number)s (%(name)s): %(rule)s") % {
+            "number": number,
+            "name": step.name,
+            "rule": described,
+        }
+    return _("Step %(number)s: %(rule)s") % {"number": number, "rule": described}

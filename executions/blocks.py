@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
 from apps_catalog.blocks import BLOCKS, LOG_LEVELS
 from apps_catalog.definition import AppDefinition
@@ -592,7 +593,7 @@ def stage_blocks(
         task_outputs=run.task_outputs if run is not None else None,
         inputs=inputs,
     )
-    return StageBlocks(layout.resolve(definition, stage, context), run)
+    return StageBlocks(layout.resolve(definition, stage, context, translate=_), run)
 
 
 def app_stage_blocks(
@@ -603,11 +604,11 @@ def app_stage_blocks(
     *,
     inputs: Mapping[str, Any] | None = None,
 ) -> StageBlocks:
-    """A saved app's blocks for the stage, showing its execution (at OPEN, none: `inputs`
-    are the form's answers so far); base_url is the site's address as the request reached
-    it."""
+    """A saved app's blocks for the stage in the visitor's language, showing its execution
+    (at OPEN, none: `inputs` are the form's answers so far); base_url is the site's address
+    as the request reached it."""
     return stage_blocks(
-        app.parsed,
+        app.shown(),
         stage,
         uid=app.uid,
         app_url=app_url(app.uid, base_url),

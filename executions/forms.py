@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
+from django.utils.translation import gettext as _
 
 from apps_catalog.models import App
 from executions.kestra import KestraUnavailable, get_client
@@ -389,9 +390,9 @@ def read_files(
         if definition.get("type") != "FILE" or upload is None:
             continue
         if upload.size is not None and upload.size > limit:
-            too_large[input_id] = (
-                f"The file is larger than the {settings.PORTAL_MAX_UPLOAD_MB} MB allowed."
-            )
+            too_large[input_id] = _("The file is larger than the %(size)s MB allowed.") % {
+                "size": settings.PORTAL_MAX_UPLOAD_MB
+            }
         else:
             files[input_id] = upload
     return files, too_large

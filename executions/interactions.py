@@ -19,6 +19,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts import policy
 from apps_catalog import approval
@@ -35,24 +37,29 @@ from executions.kestra import (
 from executions.kestra.client import FileField
 from executions.models import Decision, Execution, Standing, Vote
 
-UNAVAILABLE = (
+# The notices, marked for the catalogs and translated where an Outcome is made, in the
+# language of the request.
+UNAVAILABLE = gettext_noop(
     "Kestra cannot be reached right now, so this form cannot be shown."
     " Please try again in a minute."
 )
-QUEUED_NOTICE = (
+QUEUED_NOTICE = gettext_noop(
     "Kestra is not answering right now. You can still submit: your request is kept and sent"
     " as soon as Kestra is back."
 )
-FLOW_MISSING = "This app's flow does not exist in Kestra. Please tell the app's administrator."
-FIX_FIELDS = "Please correct the fields below."
-NOT_PAUSED = "This request is not waiting for a decision any more."
-NOT_CANCELLABLE = "This request can no longer be cancelled."
+FLOW_MISSING = gettext_noop(
+    "This app's flow does not exist in Kestra. Please tell the app's administrator."
+)
+FIX_FIELDS = gettext_noop("Please correct the fields below.")
+NOT_PAUSED = gettext_noop("This request is not waiting for a decision any more.")
+NOT_CANCELLABLE = gettext_noop("This request can no longer be cancelled.")
+KESTRA_REFUSED_DECISION = gettext_noop("Kestra refused the decision")
 COMMENT_FIELD = "portal.comment"  # pages name inputs input.<id>: no clash
 MAX_COMMENT = 2000
 REASON_REQUIRED = {
-    approval.APPROVE: "Please say why you approve: this app asks for a reason.",
-    approval.REJECT: "Please give a reason for the rejection.",
-    approval.CHANGES: "Please say what should change.",
+    approval.APPROVE: gettext_noop("Please say why you approve: this app asks for a reason."),
+    approval.REJECT: gettext_noop("Please give a reason for the rejection."),
+    approval.CHANGES: gettext_noop("Please say what should change."),
 }
 
 
@@ -196,14 +203,17 @@ def open_form(app: App, values: dict[str, str] | None = None) -> Outcome:
             return Outcome(fields=forms.fields_from_flow(flow, values))
         result = validate(app, values or {}, {})
     except KestraNotFound:
-        return Outcome(Result.UNAVAILABLE, notice=FLOW_MISSING)
+        return Outcome(Result.UNAVAILABLE, notice=_(FLOW_MISSING))
     except KestraUnavailable:
         if not app.flow_snapshot:
-            return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE)
+            return Outcome(Result.UNAVAILABLE, notice=_(UNAVAILABLE))
         fields = forms.fields_from_flow(app.flow_snapshot, values)
-        return Outcome(fields=fields, notice=QUEUED_NOTICE)
+        return Outcome(fields=fields, notice=_(QUEUED_NOTICE))
     except KestraRejected as exc:
-        return Outcome(Result.UNAVAILABLE, notice=f"Kestra refused the form: {exc.message}")
+        return Outcome(
+            Result.UNAVAILABLE,
+            notice=_("Kestra refused the form: %(reason)s") % {"reason": exc.message},
+        )
     fields = forms.fields_from_validation(result, values, show_errors=False, flow=flow)
     return Outcome(fields=fields)
 
@@ -245,9 +255,9 @@ def submit(
     try:
         flow = forms.flow_definition(app)
     except KestraNotFound:
-        return Outcome(Result.UNAVAILABLE, notice=FLOW_MISSING)
+        return Outcome(Result.UNAVAILABLE, notice=_(FLOW_MISSING))
     except KestraError:
-        return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE)
+        return Outcome(Result.UNAVAILABLE, notice=_(UNAVAILABLE))
     inputs = forms.flow_inputs(flow)
     values = forms.read_values(post, inputs)
     files, too_large = forms.read_files(uploaded, inputs)
@@ -256,17 +266,20 @@ def submit(
     except KestraUnavailable:
         result = None  # stored and queued: a worker delivers it once Kestra answers again
     except KestraRejected as exc:
-        return Outcome(Result.INVALID, notice=f"Kestra refused the form: {exc.message}")
+        return Outcome(
+            Result.INVALID,
+            notice=_("Kestra refused the form: %(reason)s") % {"reason": exc.message},
+        )
     if result is not None:
         fields = forms.fields_from_validation(result, values, extra_errors=too_large, flow=flow)
         if forms.has_errors(fields):
-            return Outcome(Result.INVALID, fields, notice=FIX_FIELDS)
+            return Outcome(Result.INVALID, fields, notice=_(FIX_FIELDS))
         enabled = {f.id for f in fields}
         values = {key: value for key, value in values.items() if key in enabled}
         files = {key: upload for key, upload in files.items() if key in enabled}
     elif too_large:
         fields = forms.fields_from_flow(flow, values, extra_errors=too_large)
-        return Outcome(Result.INVALID, fields, notice=FIX_FIELDS)
+        return Outcome(Result.INVALID, fields, notice=_(FIX_FIELDS))
     if session is not None and not session.session_key:
         session.save()
     execution = services.execution_submit(
@@ -293,8 +306,12 @@ def _kestra_failed(exc: KestraError, execution: Execution, refusal: str) -> Outc
     """An action on an execution that Kestra refused (a conflict, with its reason) or could
     not take (unavailable)."""
     if isinstance(exc, KestraRejected):
-        return Outcome(Result.CONFLICT, notice=f"{refusal}: {exc.message}", execution=execution)
-    return Outcome(Result.UNAVAILABLE, notice=UNAVAILABLE, execution=execution)
+        return Outcome(
+            Result.CONFLICT,
+            notice=_("%(refusal)s: %(reason)s") % {"refusal": refusal, "reason": exc.message},
+            execution=execution,
+        )
+    return Outcome(Result.UNAVAILABLE, notice=_(UNAVAILABLE), execution=execution)
 
 
 @dataclass(frozen=True)
@@ -332,7 +349,7 @@ def _comment_or_refusal(
     comment = str(post.get(COMMENT_FIELD) or "").strip()[:MAX_COMMENT]
     rule = execution.app.parsed.approval_policy.reason_rule(choice)
     if rule == approval.REQUIRED and not comment:
-        notice = REASON_REQUIRED[choice]
+        notice = _(REASON_REQUIRED[choice])
         return "", Outcome(
             Result.INVALID, notice=notice, execution=execution, rule="reason-required"
         )
@@ -353,7 +370,7 @@ def resume(
     when the policy does not let this person decide; invalid, with the fields, when a value
     is refused or a required comment is missing."""
     if not execution.awaits_decision:
-        return Outcome(Result.CONFLICT, notice=NOT_PAUSED, execution=execution)
+        return Outcome(Result.CONFLICT, notice=_(NOT_PAUSED), execution=execution)
     assert execution.kestra_id is not None  # awaiting a decision: Kestra has it
     refusal = _seat_or_refusal(execution, voter, timezone.now())
     if refusal is not None:
@@ -371,12 +388,12 @@ def resume(
     try:
         result = get_client().validate_resume(execution.kestra_id, values, ballot.files)
     except KestraError as exc:
-        return _kestra_failed(exc, execution, "Kestra refused the decision")
+        return _kestra_failed(exc, execution, _(KESTRA_REFUSED_DECISION))
     fields = forms.fields_from_validation(
         result, values, extra_errors=too_large, flow=forms.resume_flow(execution)
     )
     if forms.has_errors(fields):
-        return Outcome(Result.INVALID, fields, notice=FIX_FIELDS, execution=execution)
+        return Outcome(Result.INVALID, fields, notice=_(FIX_FIELDS), execution=execution)
     return _decide(app, execution, voter, ballot)
 
 
@@ -393,7 +410,7 @@ def cancel(
         refusal = policy.Refusal("not-allowed", policy.ACT_REFUSED)
         return _refused(refusal, execution)
     if not execution.is_cancellable:
-        return Outcome(Result.CONFLICT, notice=NOT_CANCELLABLE)
+        return Outcome(Result.CONFLICT, notice=_(NOT_CANCELLABLE))
     try:
         actions.execution_cancel(
             execution=execution,
@@ -401,9 +418,9 @@ def cancel(
             label=button_label(app, execution, "CancelExecutionButton"),
         )
     except actions.AlreadyOver:
-        return Outcome(Result.CONFLICT, notice=NOT_CANCELLABLE, execution=execution)
+        return Outcome(Result.CONFLICT, notice=_(NOT_CANCELLABLE), execution=execution)
     except KestraError as exc:
-        return _kestra_failed(exc, execution, "Kestra refused to cancel")
+        return _kestra_failed(exc, execution, _("Kestra refused to cancel"))
     return Outcome(execution=execution)
 
 
@@ -411,7 +428,7 @@ def request_changes(*, app: App, execution: Execution, voter: Voter, post: Query
     """Send the request back with a comment: a vote that, once it meets the policy, has
     Kestra kill the execution; the requester may then change it and submit it again."""
     if not execution.awaits_decision:
-        return Outcome(Result.CONFLICT, notice=NOT_PAUSED, execution=execution)
+        return Outcome(Result.CONFLICT, notice=_(NOT_PAUSED), execution=execution)
     return _vote_against(app, execution, voter, post, approval.CHANGES)
 
 
@@ -433,7 +450,7 @@ def delegate(*, execution: Execution, voter: Voter, post: QueryDict) -> Outcome:
     to = str(post.get("to") or "").strip()
     note = str(post.get("note") or "").strip()[:MAX_COMMENT]
     if not to:
-        return Outcome(Result.INVALID, notice="Name the person to hand this decision to.")
+        return Outcome(Result.INVALID, notice=_("Name the person to hand this decision to."))
     try:
         voting.delegation_create(
             execution_id=execution.pk,
@@ -448,7 +465,9 @@ def delegate(*, execution: Execution, voter: Voter, post: QueryDict) -> Outcome:
         return _refused(exc.refusal, execution)
     except voting.VoteTooLate as exc:
         return Outcome(Result.CONFLICT, notice=str(exc), execution=execution)
-    return Outcome(execution=execution, notice=f"The decision is handed to {to}.")
+    return Outcome(
+        execution=execution, notice=_("The decision is handed to %(name)s.") % {"name": to}
+    )
 
 
 @dataclass(frozen=True)
@@ -466,7 +485,7 @@ def _moved_on(execution: Execution, voter: Voter, ballot: _Ballot) -> Outcome | 
     try:
         current = get_client().execution(execution.kestra_id)
     except KestraError as exc:
-        return _kestra_failed(exc, execution, "Kestra refused the decision")
+        return _kestra_failed(exc, execution, _(KESTRA_REFUSED_DECISION))
     state = str(current.get("state", {}).get("current") or "")
     if state == stages.STATE_PAUSED:
         return None
@@ -478,7 +497,9 @@ def _moved_on(execution: Execution, voter: Voter, ballot: _Ballot) -> Outcome | 
         values=actions.masked(execution, ballot.values, ballot.files),
     )
     Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())
-    notice = f"Too late: Kestra has moved on ({state}). Your vote is kept as too late."
+    notice = _("Too late: Kestra has moved on (%(state)s). Your vote is kept as too late.") % {
+        "state": state
+    }
     return Outcome(Result.CONFLICT, notice=notice, execution=execution, rule="too-late")
 
 
@@ -533,11 +554,11 @@ def _send_verdict(
             )
     except actions.AlreadyOver:
         Vote.objects.filter(pk=cast.vote.pk).update(status=Vote.Status.TOO_LATE)
-        notice = "Too late: the request ended in Kestra. Your vote is kept as too late."
+        notice = _("Too late: the request ended in Kestra. Your vote is kept as too late.")
         return Outcome(Result.CONFLICT, notice=notice, execution=execution, rule="too-late")
     except KestraError as exc:
         voting.verdict_undo(cast=cast)
-        return _kestra_failed(exc, execution, "Kestra refused the decision")
+        return _kestra_failed(exc, execution, _(KESTRA_REFUSED_DECISION))
     return Outcome(execution=execution)
 
 
@@ -545,5 +566,28 @@ def progress(standing: Standing) -> str:
     """ "1 of 2 approvals so far." for the step under way."""
     tally = standing.tally
     steps = standing.policy.steps
-    where = f" in step {tally.step + 1} of {len(steps)}" if len(steps) > 1 else ""
-    return f"Your vote is recorded: {len(tally.approvals)} of {tally.needed} approvals{where}."
+    numbers = {
+        "approvals": len(tally.approvals),
+        "needed": tally.needed,
+        "step": tally.step + 1,
+        "steps": len(steps),
+    }
+    if len(steps) > 1:
+        return (
+            ngettext(
+                "Your vote is recorded: %(approvals)s of %(needed)s approval"
+                " in step %(step)s of %(steps)s.",
+                "Your vote is recorded: %(approvals)s of %(needed)s approvals"
+                " in step %(step)s of %(steps)s.",
+                tally.needed,
+            )
+            % numbers
+        )
+    return (
+        ngettext(
+            "Your vote is recorded: %(approvals)s of %(needed)s approval.",
+            "Your vote is recorded: %(approvals)s of %(needed)s approvals.",
+            tally.needed,
+        )
+        % numbers
+    )

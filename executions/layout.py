@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,40 +13,70 @@ from executions import expressions, stages
 # Properties holding Markdown: rendered with escaping, since a user's value may land in them.
 _MARKUP_PROPS = {("Markdown", "content"), ("Alert", "content")}
 _URL_PROPS = {("Button", "url"), ("RedirectTo", "url"), ("Image", "url")}
+# The built-in pages' text props: the portal's own words, translated where pages are drawn.
+_TEXT_PROPS = ("content", "text")
 # Where a stage's blocks come from (stage_origin), besides stages.FALLBACK.
 OWN_LAYOUT, BUILT_IN = "layout", "built-in"
+
+
+def gettext_noop(text: str) -> str:
+    """Marks the portal's own words for the catalogs (`make messages` reads this name):
+    the pure core imports no Django, so `resolve` translates them with the caller's
+    gettext."""
+    return text
+
 
 _BUILT_IN: dict[str, tuple[Block, ...]] = {
     stages.OPEN: (
         Block("CreateExecutionForm", {}),
-        Block("CreateExecutionButton", {"text": "Submit", "style": "INFO", "size": "DEFAULT"}),
+        Block(
+            "CreateExecutionButton",
+            {"text": gettext_noop("Submit"), "style": "INFO", "size": "DEFAULT"},
+        ),
     ),
     stages.CREATED: (
         Block(
             "Markdown",
-            {"content": "Thanks for submitting your request! It is queued and will start shortly."},
+            {
+                "content": gettext_noop(
+                    "Thanks for submitting your request! It is queued and will start shortly."
+                )
+            },
         ),
         Block("Loading", {}),
     ),
     stages.RUNNING: (
-        Block("Markdown", {"content": "Your request is running."}),
+        Block("Markdown", {"content": gettext_noop("Your request is running.")}),
         Block("Loading", {}),
         Block("Logs", {}),
     ),
     stages.PAUSE: (
-        Block("Markdown", {"content": "This request is waiting for a decision."}),
+        Block("Markdown", {"content": gettext_noop("This request is waiting for a decision.")}),
         Block("Inputs", {}),
         Block("ResumeExecutionForm", {}),
-        Block("ResumeExecutionButton", {"text": "Approve", "style": "SUCCESS", "size": "DEFAULT"}),
-        Block("CancelExecutionButton", {"text": "Reject", "style": "DANGER", "size": "DEFAULT"}),
+        Block(
+            "ResumeExecutionButton",
+            {"text": gettext_noop("Approve"), "style": "SUCCESS", "size": "DEFAULT"},
+        ),
+        Block(
+            "CancelExecutionButton",
+            {"text": gettext_noop("Reject"), "style": "DANGER", "size": "DEFAULT"},
+        ),
     ),
     stages.RESUME: (
-        Block("Markdown", {"content": "The request was resumed and is running again."}),
+        Block(
+            "Markdown", {"content": gettext_noop("The request was resumed and is running again.")}
+        ),
         Block("Loading", {}),
     ),
     stages.SUCCESS: (
         Block(
-            "Alert", {"content": "Your request completed.", "style": "SUCCESS", "showIcon": True}
+            "Alert",
+            {
+                "content": gettext_noop("Your request completed."),
+                "style": "SUCCESS",
+                "showIcon": True,
+            },
         ),
         Block("Inputs", {}),
         Block("Outputs", {}),
@@ -54,7 +84,11 @@ _BUILT_IN: dict[str, tuple[Block, ...]] = {
     stages.FAILURE: (
         Block(
             "Alert",
-            {"content": "Your request did not complete.", "style": "ERROR", "showIcon": True},
+            {
+                "content": gettext_noop("Your request did not complete."),
+                "style": "ERROR",
+                "showIcon": True,
+            },
         ),
         Block("Logs", {"filter": {"logLevel": "WARN"}}),
     ),
@@ -62,7 +96,7 @@ _BUILT_IN: dict[str, tuple[Block, ...]] = {
         Block(
             "Alert",
             {
-                "content": "Something went wrong with this request.",
+                "content": gettext_noop("Something went wrong with this request."),
                 "style": "ERROR",
                 "showIcon": True,
             },
@@ -135,9 +169,25 @@ def _resolve_block(block: Block, context: Mapping[str, Any]) -> ResolvedBlock:
 
 
 def resolve(
-    definition: AppDefinition, stage: str, context: Mapping[str, Any]
+    definition: AppDefinition,
+    stage: str,
+    context: Mapping[str, Any],
+    translate: Callable[[str], str] = str,
 ) -> list[ResolvedBlock]:
-    return [_resolve_block(block, context) for block in blocks_for_stage(definition, stage)]
+    """The stage's blocks rendered; a built-in page's words go through `translate` (the
+    reader's gettext), an app's own are as its author wrote them."""
+    blocks = blocks_for_stage(definition, stage)
+    if stage_origin(definition, stage) == BUILT_IN:
+        blocks = tuple(_translated(block, translate) for block in blocks)
+    return [_resolve_block(block, context) for block in blocks]
+
+
+def _translated(block: Block, translate: Callable[[str], str]) -> Block:
+    props = {
+        key: translate(value) if key in _TEXT_PROPS and isinstance(value, str) else value
+        for key, value in block.props.items()
+    }
+    return Block(block.type, props)
 
 
 def expression_context(

@@ -11,6 +11,7 @@ from django.core.files.storage import Storage, storages
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from apps_catalog.approval import ApprovalPolicy, Ballot, Tally, tally
 from apps_catalog.definition import parse_iso_duration
@@ -153,8 +154,8 @@ class Execution(models.Model):
         FAILED = stages.DELIVERY_FAILED, "Failed"
 
     class Origin(models.TextChoices):
-        PORTAL = "PORTAL", "Submitted in the portal"
-        DISCOVERED = "DISCOVERED", "Started outside the portal"
+        PORTAL = "PORTAL", _("Submitted in the portal")
+        DISCOVERED = "DISCOVERED", _("Started outside the portal")
 
     app = models.ForeignKey(App, on_delete=models.CASCADE, related_name="executions")
     token = models.CharField(max_length=22, unique=True, default=new_uid, editable=False)
@@ -162,24 +163,24 @@ class Execution(models.Model):
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.QUEUED)
     state = models.CharField(max_length=20, blank=True)
     stage = models.CharField(max_length=10, default=stages.CREATED)
-    inputs = models.JSONField(default=dict, blank=True, help_text="What the person submitted.")
+    inputs = models.JSONField(default=dict, blank=True, help_text=_("What the person submitted."))
     # SECRET values in clear: sealed while they wait, cleared at every final outcome, never
     # shown (the admin leaves it out).
     payload = SealedJSONField(
         purpose="execution-payload",
         default=dict,
         blank=True,
-        help_text="Form values still to deliver; cleared once delivered or given up.",
+        help_text=_("Form values still to deliver; cleared once delivered or given up."),
     )
     snapshot = models.JSONField(
-        default=dict, blank=True, help_text="Kestra's execution, as polled."
+        default=dict, blank=True, help_text=_("Kestra's execution, as polled.")
     )
     outputs = models.JSONField(default=dict, blank=True)
     log_count = models.PositiveIntegerField(
-        default=0, help_text="How many log lines are stored: pages ask every second."
+        default=0, help_text=_("How many log lines are stored: pages ask every second.")
     )
     task_outputs = models.JSONField(
-        default=dict, blank=True, help_text="Outputs of the task runs, by task id."
+        default=dict, blank=True, help_text=_("Outputs of the task runs, by task id.")
     )
     file_sizes = models.JSONField(
         default=dict,
@@ -189,7 +190,7 @@ class Execution(models.Model):
     resume_form = models.JSONField(
         default=dict,
         blank=True,
-        help_text="Kestra's validation of the paused task's onResume inputs, while PAUSED.",
+        help_text=_("Kestra's validation of the paused task's onResume inputs, while PAUSED."),
     )
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -199,17 +200,19 @@ class Execution(models.Model):
     # Who holds the lease: a token per claim, so a worker only writes back what it still holds.
     claim = models.CharField(max_length=32, blank=True, editable=False)
     watched_until = models.DateTimeField(
-        null=True, blank=True, help_text="Someone has the page open until then: poll every second."
+        null=True,
+        blank=True,
+        help_text=_("Someone has the page open until then: poll every second."),
     )
     poll_interval = models.FloatField(
-        default=0, help_text="Seconds between checks while nobody watches (grows while idle)."
+        default=0, help_text=_("Seconds between checks while nobody watches (grows while idle).")
     )
     poll_errors = models.PositiveIntegerField(
-        default=0, help_text="Polls in a row that failed; reset by a successful one."
+        default=0, help_text=_("Polls in a row that failed; reset by a successful one.")
     )
     origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.PORTAL)
     stage_since = models.DateTimeField(
-        null=True, blank=True, help_text="When the current stage began (Kestra's date if known)."
+        null=True, blank=True, help_text=_("When the current stage began (Kestra's date if known).")
     )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
@@ -221,24 +224,24 @@ class Execution(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="resubmissions",
-        help_text="The request sent back for changes that this one replaces.",
+        help_text=_("The request sent back for changes that this one replaces."),
     )
     # The pause under way, as the last poll read it: votes belong to one pause.
     pause_key = models.CharField(
-        max_length=64, blank=True, help_text="Kestra's id of the paused task run."
+        max_length=64, blank=True, help_text=_("Kestra's id of the paused task run.")
     )
     paused_at = models.DateTimeField(null=True, blank=True)
     pause_deadline = models.DateTimeField(
-        null=True, blank=True, help_text="When the Pause task stops waiting (its duration)."
+        null=True, blank=True, help_text=_("When the Pause task stops waiting (its duration).")
     )
     pause_behavior = models.CharField(
-        max_length=10, blank=True, help_text="What Kestra does then: RESUME, WARN, FAIL, CANCEL."
+        max_length=10, blank=True, help_text=_("What Kestra does then: RESUME, WARN, FAIL, CANCEL.")
     )
     verdict = models.CharField(
-        max_length=10, blank=True, help_text="The approval policy's verdict on this pause."
+        max_length=10, blank=True, help_text=_("The approval policy's verdict on this pause.")
     )
     votes_cast = models.PositiveIntegerField(
-        default=0, help_text="Votes and delegations so far: pages compare it to see a change."
+        default=0, help_text=_("Votes and delegations so far: pages compare it to see a change.")
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
@@ -473,32 +476,34 @@ class SubmissionFile(models.Model):
 
 
 VIA_LINK = "emailed link"  # decided through a signed link from a notification, not a login
-VIA_HELP = "How the person came when not through their own session (an emailed link)."
+VIA_HELP = _("How the person came when not through their own session (an emailed link).")
 
 
 class Decision(models.Model):
     """The record of an approval, a rejection or a cancellation: who, when, from where, what."""
 
     class Action(models.TextChoices):
-        RESUME = "RESUME", "Resumed (approved)"
-        CANCEL = "CANCEL", "Cancelled (rejected)"
-        CHANGES = "CHANGES", "Cancelled (sent back for changes)"
+        RESUME = "RESUME", _("Resumed (approved)")
+        CANCEL = "CANCEL", _("Cancelled (rejected)")
+        CHANGES = "CHANGES", _("Cancelled (sent back for changes)")
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="decisions")
     action = models.CharField(max_length=10, choices=Action.choices)
-    label = models.CharField(max_length=150, blank=True, help_text="The button's text.")
+    label = models.CharField(max_length=150, blank=True, help_text=_("The button's text."))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes.")
+    username = models.CharField(max_length=150, blank=True, help_text=_("Kept if the user goes."))
     session = models.CharField(
-        max_length=16, blank=True, help_text="A digest of an anonymous browser session."
+        max_length=16, blank=True, help_text=_("A digest of an anonymous browser session.")
     )
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
-    values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
-    reason = models.TextField(blank=True, help_text="The deciding vote's comment.")
+    values = models.JSONField(
+        default=dict, blank=True, help_text=_("What was sent; secrets masked.")
+    )
+    reason = models.TextField(blank=True, help_text=_("The deciding vote's comment."))
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -514,13 +519,13 @@ class Vote(models.Model):
     counted, or recorded as too late (the decision was made, or Kestra moved on)."""
 
     class Choice(models.TextChoices):
-        APPROVE = "APPROVE", "Approve"
-        REJECT = "REJECT", "Reject"
-        CHANGES = "CHANGES", "Request changes"
+        APPROVE = "APPROVE", _("Approve")
+        REJECT = "REJECT", _("Reject")
+        CHANGES = "CHANGES", _("Request changes")
 
     class Status(models.TextChoices):
-        COUNTED = "COUNTED", "Counted"
-        TOO_LATE = "TOO_LATE", "Too late"
+        COUNTED = "COUNTED", _("Counted")
+        TOO_LATE = "TOO_LATE", _("Too late")
 
     execution = models.ForeignKey(Execution, on_delete=models.CASCADE, related_name="votes")
     pause_key = models.CharField(max_length=64, blank=True)
@@ -530,16 +535,18 @@ class Vote(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
-    username = models.CharField(max_length=150, blank=True, help_text="Kept if the user goes.")
+    username = models.CharField(max_length=150, blank=True, help_text=_("Kept if the user goes."))
     session = models.CharField(
-        max_length=16, blank=True, help_text="A digest of an anonymous browser session."
+        max_length=16, blank=True, help_text=_("A digest of an anonymous browser session.")
     )
     seat = models.CharField(
-        max_length=150, blank=True, help_text="The approver who delegated this vote."
+        max_length=150, blank=True, help_text=_("The approver who delegated this vote.")
     )
     via = models.CharField(max_length=20, blank=True, help_text=VIA_HELP)
     comment = models.TextField(blank=True)
-    values = models.JSONField(default=dict, blank=True, help_text="What was sent; secrets masked.")
+    values = models.JSONField(
+        default=dict, blank=True, help_text=_("What was sent; secrets masked.")
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -629,7 +636,7 @@ class KestraRequestCount(models.Model):
 
     endpoint = models.CharField(max_length=40)
     status = models.CharField(max_length=12)
-    bucket = models.FloatField(help_text="The latency bucket's upper bound, in seconds.")
+    bucket = models.FloatField(help_text=_("The latency bucket's upper bound, in seconds."))
     count = models.PositiveBigIntegerField(default=0)
     seconds = models.FloatField(default=0.0)
 

@@ -15,6 +15,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url, site_url
@@ -89,6 +91,11 @@ class SampleApp:
     namespace: str
     flow_id: str
     thumbnail_src: str | None = None  # its thumbnail, as the page header shows it
+
+    @property
+    def shown_name(self) -> str:
+        """As App.shown_name: the definition is already in the reader's language."""
+        return self.display_name
 
 
 @dataclass(frozen=True)
@@ -234,8 +241,10 @@ def stage_previews(
     flow: Mapping[str, Any] | None,
     only: Sequence[str] = PREVIEW_STAGES,
 ) -> list[StagePreview]:
-    """Every stage's resolved blocks, with the data each block would show; base_url is the
-    site's address as the request reached it."""
+    """Every stage's resolved blocks, with the data each block would show, in the active
+    language as a visitor speaking it would see them; base_url is the site's address as the
+    request reached it."""
+    definition = definition.in_language(translation.get_language())
     url = app_url(uid, base_url)
     inputs, outputs = sample_inputs(flow), sample_outputs(flow)
     # The form holds the sample answers, and the OPEN stage's expressions read them, as a
@@ -264,15 +273,15 @@ def stage_previews(
 
 def _sample_fields() -> list[Field]:
     return [
-        Field(id="name", type="STRING", label="Name (sample field)"),
-        Field(id="quantity", type="INT", label="Quantity (sample field)", required=False),
+        Field(id="name", type="STRING", label=_("Name (sample field)")),
+        Field(id="quantity", type="INT", label=_("Quantity (sample field)"), required=False),
     ]
 
 
 def _resume_fields(stage: str) -> list[Field]:
     if stage != stages.PAUSE:
         return []
-    return [Field(id="comment", type="STRING", label="Comment (sample field)", required=False)]
+    return [Field(id="comment", type="STRING", label=_("Comment (sample field)"), required=False)]
 
 
 def render_stage_previews(
@@ -283,7 +292,9 @@ def render_stage_previews(
     flow: Mapping[str, Any] | None,
     notice: str = "",
 ) -> str:
-    """A whole HTML page showing every stage, for the admin to put in a sandboxed frame."""
+    """A whole HTML page showing every stage, for the admin to put in a sandboxed frame,
+    in the admin's language as a visitor speaking it would see the app."""
+    definition = definition.in_language(translation.get_language())
     thumbnail = thumbnail_src(namespace=definition.namespace, thumbnail=definition.thumbnail or "")
     app = SampleApp(
         uid, definition.display_name, definition.namespace, definition.flow_id, thumbnail

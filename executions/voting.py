@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts import policy
 from accounts.policy import Person, Refusal
@@ -22,7 +24,7 @@ from executions.actions import Actor
 from executions.models import Delegation, Execution, Standing, Vote
 from notifications import events
 
-TOO_LATE = "This request was decided a moment ago: your vote is recorded as too late."
+TOO_LATE = gettext_noop("This request was decided a moment ago: your vote is recorded as too late.")
 
 
 class VoteRefused(Exception):
@@ -95,7 +97,7 @@ def vote_cast(
             return_value = _count(execution, vote, user, session_key, now)
     # Raised once the transaction is over: a vote kept as too late stays kept.
     if return_value is None:
-        raise VoteTooLate(TOO_LATE)
+        raise VoteTooLate(_(TOO_LATE))
     if isinstance(return_value, Refusal):
         raise VoteRefused(return_value)
     return return_value
@@ -159,25 +161,30 @@ def delegation_create(
     with transaction.atomic():
         execution = _locked(execution_id)
         if not execution.awaits_decision:
-            raise VoteTooLate("This request is not waiting for a decision any more.")
+            raise VoteTooLate(_("This request is not waiting for a decision any more."))
         standing = execution.standing(now)
         if not standing.policy.delegation:
-            raise VoteRefused(Refusal("no-delegation", "This app's approvals are not delegated."))
+            raise VoteRefused(
+                Refusal("no-delegation", _("This app's approvals are not delegated."))
+            )
         seat = policy.decision_seat(
             user, execution, standing, session=actor.session, session_key=session_key
         )
         if isinstance(seat, Refusal):
             raise VoteRefused(seat)
         if seat.seat:
-            message = "This decision was delegated to you: it cannot be handed on."
+            message = _("This decision was delegated to you: it cannot be handed on.")
             raise VoteRefused(Refusal("delegated", message))
         delegate = get_user_model().objects.filter(username=to_username).first()
         if delegate is None:
             raise VoteRefused(
-                Refusal("delegate-not-eligible", f"No user is named {to_username!r}.")
+                Refusal(
+                    "delegate-not-eligible",
+                    _("No user is named %(name)s.") % {"name": repr(to_username)},
+                )
             )
         if delegate.pk == getattr(user, "pk", None):
-            raise VoteRefused(Refusal("delegate-not-eligible", "Choose someone other than you."))
+            raise VoteRefused(Refusal("delegate-not-eligible", _("Choose someone other than you.")))
         refusal = policy.may_delegate_to(delegate, execution, standing)
         if refusal is not None:
             raise VoteRefused(refusal)

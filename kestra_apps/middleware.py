@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from notifications.models import LANGUAGE_SESSION_KEY
 
@@ -28,7 +29,8 @@ class RefuseOversizedBodyMiddleware:
         limit = settings.PORTAL_MAX_UPLOAD_MB * 1024 * 1024 + FIELDS_ALLOWANCE
         if length.isdigit() and int(length) > limit:
             return HttpResponse(
-                f"The request is larger than the {settings.PORTAL_MAX_UPLOAD_MB} MB allowed.",
+                _("The request is larger than the %(size)s MB allowed.")
+                % {"size": settings.PORTAL_MAX_UPLOAD_MB},
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )
@@ -44,7 +46,7 @@ class RejectNullCharactersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path or self._in_parameters(request):
-            return HttpResponseBadRequest("The request holds a NUL character.")
+            return HttpResponseBadRequest(_("The request holds a NUL character."))
         return self.get_response(request)
 
     @staticmethod

@@ -21,10 +21,13 @@ from django.core.validators import validate_email
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts import policy
 from apps_catalog import notification_settings as events
 from apps_catalog.approval import APPROVED, CHANGES_REQUESTED
+from apps_catalog.models import App
 from executions import enqueue
 from executions.models import Decision, Delegation, Execution, Standing
 from notifications import links
@@ -152,7 +155,7 @@ def _write(
     link = execution_link(execution)
     personal = event in _ASKING and settings.NOTIFY_DECISION_LINKS
     context = _context(execution, event, standing, subject_of, link)
-    shared = _Message(event, context, settings.LANGUAGE_CODE)
+    shared = _Message(event, context, execution.app, settings.LANGUAGE_CODE)
     in_language = {settings.LANGUAGE_CODE: shared}
     base = f"{event}:{execution.pk}:{execution.pause_key}{extra}"
     now = timezone.now()
@@ -164,15 +167,15 @@ def _write(
         # Each person's message is in the language of their preferences.
         language = _language(recipient.user)
         if language not in in_language:
-            in_language[language] = _Message(event, context, language)
+            in_language[language] = _Message(event, context, execution.app, language)
         message, own_link = in_language[language], link
         if recipient.user is None and execution.app.is_public:
             # An anonymous requester opens it from any device with the signed link.
             own_link = signed_link(execution)
-            message = _Message(event, {**context, "link": own_link}, language)
+            message = _Message(event, {**context, "link": own_link}, execution.app, language)
         elif personal and recipient.user is not None:
             own = links.issue(execution, recipient.user)
-            message = _Message(event, {**context, "decide_link": own}, language)
+            message = _Message(event, {**context, "decide_link": own}, execution.app, language)
         for channel, address in _addresses(recipient):
             rows.append(
                 Notification(
@@ -211,11 +214,17 @@ def _write(
 
 
 class _Message:
-    """One event's subject, text and HTML, for one recipient's links."""
+    """One event's subject, text and HTML, for one recipient's links, in their language:
+    the portal's words and the app's name (its `translations:`)."""
 
-    def __init__(self, event: str, context: dict[str, object], language: str) -> None:
+    def __init__(self, event: str, context: dict[str, object], app: App, language: str) -> None:
         context = {**context, "link_hours": settings.NOTIFY_LINK_HOURS}
         with translation.override(language):
+            context["app"] = app.shown_name
+            if "by" in context and not context["by"]:
+                context["by"] = pgettext("an unnamed person", "someone")
+            if "approvals" in context:
+                context["progress"] = _("%(approvals)s of %(needed)s") % context
             subject = render_to_string(f"notifications/{event}_subject.txt", context)
             self.subject = subject.strip()[:200]
             self.text = render_to_string(f"notifications/{event}.txt", context)
@@ -254,21 +263,21 @@ def _context(
     link: str,
 ) -> dict[str, object]:
     context: dict[str, object] = {
-        "app": execution.app.display_name,
         "request": execution.public_id,
         "link": link,
         "state": execution.state,
         "deadline": execution.pause_deadline,
     }
     if standing is not None:
-        context["progress"] = f"{len(standing.tally.approvals)} of {standing.tally.needed}"
+        context["approvals"] = len(standing.tally.approvals)
+        context["needed"] = standing.tally.needed
     if isinstance(subject_of, Decision):
         verdict = {"RESUME": APPROVED, "CHANGES": CHANGES_REQUESTED}.get(
             subject_of.action, "REJECTED"
         )
         context["verdict"] = verdict
         context["reason"] = subject_of.reason
-        context["by"] = subject_of.username or "someone"
+        context["by"] = subject_of.username
     if isinstance(subject_of, Delegation):
         context["by"] = subject_of.from_username
         context["note"] = subject_of.note

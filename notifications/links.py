@@ -15,6 +15,8 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from executions.models import Execution
 from notifications.models import UsedLink
@@ -22,12 +24,17 @@ from notifications.models import UsedLink
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"  # `make run`, when PORTAL_BASE_URL is not set
 _SALT = "notifications.decision-link"
 
-NOT_VALID = "This link is not valid: it may have been cut short when it was copied."
-EXPIRED = "This link has expired. Open the request in the portal to decide."
-SOMEONE_ELSE = "This link was sent to someone else. Open the request in the portal instead."
-OVER = "This link was for a decision that is over."
-NO_ACCESS = "The app of this request is not open to you."
-USED = "This link has been used already. Open the request in the portal to see the decision."
+# Marked for the catalogs; LinkRefused says them in the language of the request.
+NOT_VALID = gettext_noop("This link is not valid: it may have been cut short when it was copied.")
+EXPIRED = gettext_noop("This link has expired. Open the request in the portal to decide.")
+SOMEONE_ELSE = gettext_noop(
+    "This link was sent to someone else. Open the request in the portal instead."
+)
+OVER = gettext_noop("This link was for a decision that is over.")
+NO_ACCESS = gettext_noop("The app of this request is not open to you.")
+USED = gettext_noop(
+    "This link has been used already. Open the request in the portal to see the decision."
+)
 
 
 def portal_url(path: str) -> str:
@@ -39,7 +46,7 @@ class LinkRefused(Exception):
     """Why a link does not act, with the status its page answers."""
 
     def __init__(self, message: str, status: int) -> None:
-        super().__init__(message)
+        super().__init__(_(message))
         self.status = status
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from apps_catalog.notification_settings import EVENTS
 from executions.models import Execution
@@ -22,13 +23,13 @@ CHAT_ADDRESS = "chat-address"
 
 class Notification(models.Model):
     class Channel(models.TextChoices):
-        EMAIL = "EMAIL", "Email"
-        CHAT = "CHAT", "Chat"
+        EMAIL = "EMAIL", _("Email")
+        CHAT = "CHAT", _("Chat")
 
     class Status(models.TextChoices):
-        PENDING = "PENDING", "Waiting to be sent"
-        SENT = "SENT", "Sent"
-        FAILED = "FAILED", "Given up"
+        PENDING = "PENDING", _("Waiting to be sent")
+        SENT = "SENT", _("Sent")
+        FAILED = "FAILED", _("Given up")
 
     # The event, the execution and the recipient: one message each, however often the
     # event is noticed (a poll retried, two workers).
@@ -42,7 +43,7 @@ class Notification(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     address = models.CharField(
-        max_length=254, help_text="An email address, or the name of a chat channel."
+        max_length=254, help_text=_("An email address, or the name of a chat channel.")
     )
     subject = models.CharField(max_length=200)
     text = models.TextField()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
@@ -22,7 +23,7 @@ from apps_catalog.models import App
 class TenantView(APIView):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         if kwargs.get("tenant") != settings.KESTRA_TENANT:
-            raise NotFound(f"No tenant {kwargs.get('tenant')!r} here.")
+            raise NotFound(_("No tenant %(tenant)s here.") % {"tenant": repr(kwargs.get("tenant"))})
         super().initial(request, *args, **kwargs)
 
 
@@ -37,5 +38,5 @@ def managed_app(uid: str) -> App:
     """Any app, enabled or not, for someone allowed to manage apps."""
     app = App.objects.filter(uid=uid).first()
     if app is None:
-        raise NotFound(f"No app {uid!r}.")
+        raise NotFound(_("No app %(uid)s.") % {"uid": repr(uid)})
     return app

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
@@ -53,14 +54,14 @@ def execution_file(request: Request, app: App) -> tuple[Execution, str]:
         or not execution.kestra_id
         or path not in presenters.known_files(execution)
     ):
-        raise NotFound("This execution has no such file.")
+        raise NotFound(_("This execution has no such file."))
     return execution, path
 
 
 def kestra_failure(exc: KestraError) -> Exception:
     if isinstance(exc, KestraNotFound):
-        return NotFound("The file is no longer in Kestra.")
-    return Problem(503, "Kestra cannot be reached right now; try again in a minute.")
+        return NotFound(_("The file is no longer in Kestra."))
+    return Problem(503, _("Kestra cannot be reached right now; try again in a minute."))
 
 
 class FileMetaView(RuntimeView):
@@ -156,7 +157,7 @@ class LogsDownloadView(RuntimeView):
             raise bad_request("executionId is required", "executionId")
         tracked = interactions.tracked_execution(app.uid, execution_id)
         if tracked is None:
-            raise NotFound("No such execution for this app.")
+            raise NotFound(_("No such execution for this app."))
         execution = execution_of(request, app, execution_id, tracked)
         min_level = request.query_params.get("minLevel", "")
         if min_level and min_level not in LOG_LEVELS:

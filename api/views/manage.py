@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import suppress
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import JSONParser
@@ -39,8 +40,10 @@ def save_source(source: str, app: App | None) -> App:
     form = AppSourceForm(data={"source": source}, instance=app or App())
     if not form.is_valid() or form.definition is None:
         issues = form.issues or [Issue("", None, str(m)) for m in form.errors.get("source", [])]
-        raise app_error("The app definition is not valid.", issue_errors(issues))
-    saved, _ = app_save_source(source=source, definition=form.definition, app=app, flow=form.flow)
+        raise app_error(_("The app definition is not valid."), issue_errors(issues))
+    saved, _created = app_save_source(
+        source=source, definition=form.definition, app=app, flow=form.flow
+    )
     return saved
 
 
@@ -124,7 +127,10 @@ def set_enabled(app: App, enabled: bool) -> App:
     try:
         app_set_enabled(app=app, enabled=enabled)
     except SourceEditError as exc:
-        raise app_error(f"App {app.app_id!r} cannot be changed by program: {exc}.") from exc
+        raise app_error(
+            _("App %(id)s cannot be changed by program: %(reason)s.")
+            % {"id": repr(app.app_id), "reason": exc}
+        ) from exc
     return app
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import QueryDict, StreamingHttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
@@ -52,15 +53,16 @@ ACTION_FIELD = "portal.action"
 
 
 def app_target(
-    app: App, read: Callable[[str], tokens.Target], token: str, what: str
+    app: App, read: Callable[[str], tokens.Target], token: str, missing: str
 ) -> tokens.Target:
-    """What a dispatch or stream token names, if it is a token of this app's; else 404."""
+    """What a dispatch or stream token names, if it is a token of this app's; else 404
+    saying `missing` (a whole sentence, so that it translates)."""
     try:
         target = read(token)
     except tokens.BadToken:
-        raise NotFound(f"No such {what}.") from None
+        raise NotFound(missing) from None
     if target.uid != app.uid:
-        raise NotFound(f"No such {what} for this app.")
+        raise NotFound(missing)
     return target
 
 
@@ -163,13 +165,15 @@ def refused(outcome: interactions.Outcome) -> Problem:
             403, outcome.notice, errors=[{"rule": outcome.rule, "message": outcome.notice}]
         )
     if outcome.result is interactions.Result.CONFLICT:
-        detail = f"The app is not in a state that accepts this request: {outcome.notice}"
+        detail = _("The app is not in a state that accepts this request: %(reason)s") % {
+            "reason": outcome.notice
+        }
         rule = [{"rule": outcome.rule, "message": outcome.notice}] if outcome.rule else []
         return app_error(detail, rule)
     if outcome.rule:
         comment = interactions.COMMENT_FIELD
         errors.append({"path": comment, "rule": outcome.rule, "message": outcome.notice})
-    return app_error(outcome.notice or "The request is not valid.", errors)
+    return app_error(outcome.notice or _("The request is not valid."), errors)
 
 
 class DispatchView(RuntimeView):
@@ -195,7 +199,9 @@ class DispatchView(RuntimeView):
     )
     def post(self, request: Request, tenant: str, uid: str, dispatch_token: str) -> Response:
         app = usable_app(request, uid)
-        target = app_target(app, tokens.read_dispatch, dispatch_token, "action")
+        target = app_target(
+            app, tokens.read_dispatch, dispatch_token, _("No such action for this app.")
+        )
         session = browser_session(request)
         if target.action == CREATE:
             refuse_new_submissions_when_closed(app)
@@ -224,12 +230,12 @@ class DispatchView(RuntimeView):
 
     def _create(self, request: Request, app: App, session: SessionBase | None) -> Response:
         if app.parsed.execution_id:
-            raise app_error("This app shows one execution and starts none.")
+            raise app_error(_("This app shows one execution and starts none."))
         allowed, wait = throttle.allow_submission(request)
         if not allowed:
             raise Problem(
                 429,
-                f"Too many submissions; try again in {wait} s.",
+                _("Too many submissions; try again in %(seconds)s s.") % {"seconds": wait},
                 headers={"Retry-After": str(wait)},
             )
         try:
@@ -259,7 +265,7 @@ class StreamView(RuntimeView):
     )
     def get(self, request: Request, tenant: str, uid: str, stream: str) -> StreamingHttpResponse:
         app = usable_app(request, uid)
-        target = app_target(app, tokens.read_stream, stream, "stream")
+        target = app_target(app, tokens.read_stream, stream, _("No such stream for this app."))
         if not target.execution_id:
             refuse_new_submissions_when_closed(app)
         execution = execution_of(request, app, target.execution_id) if target.execution_id else None
@@ -268,5 +274,5 @@ class StreamView(RuntimeView):
         response = open_stream(request._request, events)
         if response is None:
             retry = {"Retry-After": str(RETRY_SECONDS)}
-            raise Problem(429, "Too many open streams; close one first.", headers=retry)
+            raise Problem(429, _("Too many open streams; close one first."), headers=retry)
         return response

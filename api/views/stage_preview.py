@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -48,12 +49,14 @@ class StagePreviewView(TenantView):
     def post(self, request: Request, tenant: str) -> Response:
         stage = request.query_params.get("state") or stages.OPEN
         if stage not in STAGES:
-            raise bad_request(f"state must be one of {', '.join(STAGES)}", "state")
+            raise bad_request(
+                _("state must be one of %(states)s") % {"states": ", ".join(STAGES)}, "state"
+            )
         try:
             definition = parse_app(yaml_source(request))
         except DefinitionError as error:
             raise app_error(
-                "The app definition is not valid.", issue_errors(error.issues)
+                _("The app definition is not valid."), issue_errors(error.issues)
             ) from error
         (preview,) = stage_previews(
             definition,

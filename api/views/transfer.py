@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -86,9 +87,14 @@ def _yaml_files(name: str, content: bytes) -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(content)) as archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_ZIP_MEMBERS:
-            raise Problem(413, f"The ZIP holds more than {MAX_ZIP_MEMBERS} files.")
+            raise Problem(
+                413, _("The ZIP holds more than %(count)s files.") % {"count": MAX_ZIP_MEMBERS}
+            )
         if sum(m.file_size for m in members) > MAX_IMPORT_BYTES:
-            raise Problem(413, f"The ZIP unpacks to more than {MAX_IMPORT_BYTES} bytes.")
+            raise Problem(
+                413,
+                _("The ZIP unpacks to more than %(count)s bytes.") % {"count": MAX_IMPORT_BYTES},
+            )
         return [
             (m.filename, archive.read(m))
             for m in sorted(members, key=lambda m: m.filename)
@@ -133,7 +139,10 @@ class ImportView(TenantView):
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["fileUpload"]
         if upload.size > MAX_IMPORT_BYTES:
-            raise Problem(413, f"The upload is larger than {MAX_IMPORT_BYTES} bytes.")
+            raise Problem(
+                413,
+                _("The upload is larger than %(count)s bytes.") % {"count": MAX_IMPORT_BYTES},
+            )
         report = ImportReport()
         for name, content in _yaml_files(upload.name or "fileUpload", upload.read()):
             _import_file(report, name, content)

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps_catalog.models import App, app_url, site_url
@@ -59,10 +60,11 @@ def _render_open(
 def _open_blocks_html(
     request: HttpRequest, app: App, fields: list[forms.Field], *, cached: bool = True
 ) -> str:
-    """The OPEN stage's blocks as HTML. Everyone opening an app in one language sees the same
-    form until the app, its flow's inputs or the address it is reached at change, so the HTML
-    is kept a minute under a digest of exactly those and the language; forms shown with
-    answers or errors are not, nor is one filled in again for a resubmission (`cached=False`)."""
+    """The OPEN stage's blocks as HTML. Everyone opening an app in one language sees the
+    same form until the app, its flow's inputs or the address it is reached at change, so
+    the HTML is kept a minute under a digest of exactly those and the language; forms
+    shown with answers or errors are not, nor is one filled in again for a resubmission
+    (`cached=False`)."""
     url = app_url(app.uid, site_url(request))
     fresh = request.method == "GET" and cached
     key = ""
@@ -87,7 +89,7 @@ def app_page(request: HttpRequest, app: App) -> HttpResponse:
     execution_id = app.parsed.execution_id
     if execution_id:
         if request.method != "GET":
-            return HttpResponse("This app shows one execution and starts none.", status=405)
+            return HttpResponse(_("This app shows one execution and starts none."), status=405)
         tracked = interactions.tracked_execution(app.uid, execution_id)
         execution = execution_or_answer(request, app, execution_id, tracked)
         if isinstance(execution, HttpResponse):

@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts import policy
 from apps_catalog.models import App, site_url
@@ -102,7 +103,7 @@ def execution_or_answer(
             tracked=tracked,
         )
     except interactions.ExecutionNotFound:
-        raise Http404("No such execution for this app") from None
+        raise Http404(_("No such execution for this app")) from None
     except interactions.KestraPageUnavailable:
         return render(request, "errors/kestra_unavailable.html", status=503)
 

@@ -16,6 +16,7 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps_catalog.models import App, site_url
@@ -74,13 +75,13 @@ def _file_view(view: FileView) -> Callable[..., HttpResponseBase]:
     def wrapper(request: HttpRequest, app: App, execution: Execution) -> HttpResponseBase:
         path = request.GET.get("path", "")
         if not path:
-            return HttpResponseBadRequest("The path of the file is missing.")
+            return HttpResponseBadRequest(_("The path of the file is missing."))
         if path not in presenters.known_files(execution) or not execution.kestra_id:
-            raise Http404("This execution has no such file")
+            raise Http404(_("This execution has no such file"))
         try:
             return view(request, app, execution, path)
         except KestraRejected:
-            raise Http404("The file is no longer in Kestra") from None
+            raise Http404(_("The file is no longer in Kestra")) from None
         except KestraUnavailable:
             return render(request, "errors/kestra_unavailable.html", status=503)
 

@@ -372,7 +372,7 @@ def test_disable_and_enable_write_disabled_into_the_source(client, admin, catalo
     assert report.source == app_yaml("report", access="PUBLIC", tags="[Finance, Reporting]") + (
         "disabled: true\n"
     )
-    assert "1 app(s) disabled." in messages_of(response)
+    assert "1 app disabled." in messages_of(response)
 
     client.post(LIST, {"action": "enable", "_selected_action": [report.pk, old.pk]})
 

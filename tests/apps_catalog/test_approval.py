@@ -9,6 +9,7 @@ import pytest
 from apps_catalog import approval
 from apps_catalog.approval import ApprovalPolicy, Approvers, Ballot, Step, tally
 from apps_catalog.definition import AppDefinition, DefinitionError, parse_app
+from executions.approval_status import describe_policy
 
 HEAD = """\
 id: vm
@@ -35,7 +36,7 @@ def test_an_app_without_a_policy_keeps_kestras_behaviour():
     policy = definition.approval_policy
     assert policy.self_approval == approval.SELF_ALLOWED
     assert not policy.written
-    assert policy.describe() == []
+    assert describe_policy(policy) == []
 
 
 def test_one_line_forbids_self_approval_with_the_safe_defaults():
@@ -44,7 +45,7 @@ def test_one_line_forbids_self_approval_with_the_safe_defaults():
     assert policy.self_approval == approval.SELF_FORBIDDEN
     assert policy.reason_rule(approval.REJECT) == approval.REQUIRED
     assert policy.reason_rule(approval.APPROVE) == approval.OPTIONAL
-    assert policy.describe() == [
+    assert describe_policy(policy) == [
         "The person who made the request may not decide on it.",
         "Approvers: anyone who may act on this app; one approval is needed.",
     ]
@@ -84,7 +85,7 @@ approval:
     assert policy.escalate_to == Approvers(("boss",), ("Directors",))
     assert not policy.delegation
     assert AppDefinition.from_dict(definition.to_dict()) == definition
-    assert policy.describe()[1:3] == [
+    assert describe_policy(policy)[1:3] == [
         "Step 1 (Team lead): Approvers: the group Leads; one approval is needed.",
         "Step 2 (Finance): Approvers: carol and dan; every one of them approves.",
     ]

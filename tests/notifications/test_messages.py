@@ -35,6 +35,11 @@ def page(app, execution: Execution, action: str = "") -> str:
     return f"/apps/{app.uid}/executions/{execution.kestra_id}/{action}"
 
 
+def subject(message) -> str:
+    """The Subject header as a person reads it (non-ASCII words come encoded)."""
+    return str(make_header(decode_header(message["Subject"]))).strip()
+
+
 def bodies(message) -> tuple[str, str]:
     text = html = ""
     for part in message.walk():
@@ -245,6 +250,43 @@ def test_a_pause_started_in_kestra_is_told_once_adopted_and_polled(kestra, hr, s
     assert sending.send_due() == 4  # rita, mona, nick and pat are HR: all may decide
     assert sending.send_due() == 0
     assert len(smtp.mailbox.to("pat@example.com")) == 1
+
+
+def test_each_person_reads_their_message_in_their_saved_language(
+    kestra, hr, smtp, webhook, settings
+):
+    settings.CHAT_CHANNELS = {"hr-team": webhook.url("team")}
+    Preference.objects.create(user=hr["mona"], language="fr")
+    Preference.objects.create(user=hr["pat"], language="not-a-language")
+    app = vacation_app(
+        "approval:\n  approvers: {users: [mona, nick, pat]}\nnotifications: {chat: [hr-team]}\n"
+        "translations:\n  fr: {displayName: Demandes de congés}\n"
+    )
+    submitted(kestra, signed_in(hr["rita"]), app)
+    sending.send_due()
+
+    subjects = {rcpt[0]: subject(message) for rcpt, message in smtp.mailbox.messages}
+    assert subjects["mona@example.com"].startswith("Demandes de congés")
+    # No language saved, or one the portal does not speak: the portal's LANGUAGE_CODE.
+    for person in ("nick", "pat"):
+        assert subjects[f"{person}@example.com"] == (
+            "Vacation requests: a request waits for your decision"
+        )
+    (team,) = [body for path, body in webhook.received if path == "/team"]
+    assert team["title"] == "Vacation requests: a request waits for your decision"
+
+
+def test_without_a_saved_language_messages_are_in_the_portals_language(kestra, hr, smtp, settings):
+    settings.LANGUAGE_CODE = "fr"
+    app = vacation_app(
+        "approval:\n  approvers: {users: [nick]}\n"
+        "translations:\n  fr: {displayName: Demandes de congés}\n"
+    )
+    submitted(kestra, signed_in(hr["rita"]), app)
+    sending.send_due()
+
+    ((_, message),) = smtp.mailbox.messages
+    assert subject(message).startswith("Demandes de congés")
 
 
 def test_each_approver_hears_in_the_language_of_their_preferences(kestra, hr, smtp):

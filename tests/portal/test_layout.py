@@ -107,3 +107,18 @@ def test_a_block_shows_a_task_outputs_values_map_key():
     # part of an address would lead somewhere else: the button keeps its text, not its link
     assert (button.props["text"], button.props["url"]) == ("Open Ada", None)
     assert len(button.errors) == 1
+
+
+def test_a_built_in_pages_words_are_translated_and_an_apps_own_words_are_not():
+    definition = _data_request()  # its own RUNNING stage; no PAUSE stage: the built-in page
+    loud = str.upper  # a stand-in for the reader's gettext
+
+    running = layout.resolve(
+        definition, "RUNNING", _context(definition, inputs={"dataset": "stores"}), translate=loud
+    )
+    pause = layout.resolve(definition, "PAUSE", _context(definition), translate=loud)
+
+    assert running[0].props["content"] == "## Preparing your stores extract..."
+    assert pause[0].props["content"] == "THIS REQUEST IS WAITING FOR A DECISION."
+    buttons = {b.type: b.props["text"] for b in pause if "text" in b.props}
+    assert buttons == {"ResumeExecutionButton": "APPROVE", "CancelExecutionButton": "REJECT"}
