@@ -36,7 +36,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core import signing
 from django.db import connection
-from django.db.models import Field, Model, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,6 +51,7 @@ from apps_catalog.models import (
     AppGroupObjectPermission,
     AppQuerySet,
     AppUserObjectPermission,
+    quoted_column,
 )
 from executions.models import Execution, Standing, session_digest, voter_key
 
@@ -194,11 +195,7 @@ def _granted_sql() -> str:
     quote = connection.ops.quote_name
     members = get_user_model().groups.through
     direct, via_group = AppUserObjectPermission, AppGroupObjectPermission
-
-    def column(model: type[Model], name: str) -> str:
-        field = model._meta.get_field(name)
-        assert isinstance(field, Field) and field.column  # a concrete field: it has a column
-        return quote(field.column)
+    column = quoted_column
 
     use = _USE_SQL.format(
         p_id=column(Permission, "id"),

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +22,14 @@ from apps_catalog.ids import new_uid
 PARSED_VERSIONS_KEPT = 256
 _PARSED: dict[tuple[int, datetime], AppDefinition] = {}
 _PARSED_LOCK = threading.Lock()
+
+
+def quoted_column(model: type[models.Model], name: str) -> str:
+    """The quoted column of a model's concrete field, for SQL written once from the models'
+    metadata where the ORM would build it again on every request of a busy page."""
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field) and field.column  # a concrete field: it has a column
+    return connection.ops.quote_name(field.column)
 
 
 def site_url(request: HttpRequest) -> str:

@@ -28,6 +28,8 @@ from bench.loadgen import Result, hammer  # noqa: E402
 from bench.report import Figure, add_json_argument, emit, ms  # noqa: E402
 
 MIN_SHARE = 0.5  # of the plain page's requests per second
+# Pages with a target of their own (issue 22): the execution page, asked most while it runs.
+MIN_SHARES = {"execution page, 20 clients": 0.7}
 PLAIN = "plain Django page (baseline)"
 
 
@@ -49,6 +51,7 @@ def bench_env(data_dir: str, kestra_url: str = "http://127.0.0.1:9") -> dict[str
 
 SETUP = """
 import django; django.setup()
+from accounts.policy import execution_link
 from apps_catalog.services import app_save_source
 from executions.models import Execution, ExecutionLog
 app, _ = app_save_source(source=open("examples/apps/data_request.yml").read())
@@ -56,7 +59,7 @@ execution = Execution.objects.create(app=app, kestra_id="bench1", delivery="DELI
     state="RUNNING", stage="RUNNING", snapshot={"inputs": {"dataset": "stores"}}, log_count=40)
 ExecutionLog.objects.bulk_create(ExecutionLog(execution=execution, position=i, level="INFO",
     task_id=f"task{i}", message=f"message {i}") for i in range(40))
-print(app.uid)
+print(app.uid, execution_link(execution))
 """
 
 
@@ -65,16 +68,20 @@ def migrate(env: dict[str, str]) -> None:
     subprocess.run(command, cwd=ROOT, env=env, check=True)  # noqa: S603
 
 
-def _prepare(env: dict[str, str]) -> str:
+def _prepare(env: dict[str, str]) -> tuple[str, str]:
+    """The app's uid, and the execution's signed link: the app is public and the clients
+    did not submit the execution, so they open it as a link in a message lets them."""
     migrate(env)
     out = subprocess.run(  # noqa: S603
         [sys.executable, "-c", SETUP], cwd=ROOT, env=env, check=True, capture_output=True, text=True
     )
-    return out.stdout.strip().splitlines()[-1]
+    uid, link = out.stdout.strip().splitlines()[-1].split()
+    return uid, link
 
 
 def load_figure(name: str, result: Result, baseline: Result) -> Figure:
     share = result.rps / baseline.rps if baseline.rps else 0.0
+    least = MIN_SHARES.get(name, MIN_SHARE)
     return Figure(
         f"{name}: req/s (p50, p95)",
         f"{result.rps:,.0f} ({ms(result.median)}, {ms(result.percentile(0.95))})"
@@ -82,19 +89,20 @@ def load_figure(name: str, result: Result, baseline: Result) -> Figure:
         f"plain Django page: {baseline.rps:,.0f} ({ms(baseline.median)},"
         f" {ms(baseline.percentile(0.95))})",
         f"{share:.2f}x",
-        f"at least {MIN_SHARE:g}x req/s",
-        share >= MIN_SHARE and not result.errors,
+        f"at least {least:g}x req/s",
+        share >= least and not result.errors,
     )
 
 
-def _urls(base: str, uid: str) -> dict[str, str]:
-    live = f"{base}/apps/{uid}/executions/bench1/live/"
+def _urls(base: str, uid: str, link: str) -> dict[str, str]:
+    page = f"{base}/apps/{uid}/executions/bench1/"
+    live = f"{page}live/?link={link}"
     version = requests.get(live, timeout=5).headers["X-Live-Version"]
     return {
         PLAIN: f"{base}/bench/plain/",
         "app page (form), 20 clients": f"{base}/apps/{uid}/",
-        "execution page, 20 clients": live[: -len("live/")],
-        "live part, unchanged (204)": f"{live}?v={version}",
+        "execution page, 20 clients": f"{page}?link={link}",
+        "live part, unchanged (204)": f"{live}&v={version}",
         "live part, changed": live,
     }
 
@@ -106,9 +114,9 @@ def measure(seconds: float, clients: int) -> tuple[dict[str, Result], float, flo
         server = None
         try:
             env = bench_env(data_dir, kestra_url)
-            uid = _prepare(env)
+            uid, link = _prepare(env)
             server, base = harness.start_gunicorn(env)
-            urls = _urls(base, uid)
+            urls = _urls(base, uid, link)
             for url in urls.values():
                 hammer(url, clients=clients, seconds=1, ok=(200, 204))  # warm up
             idle = harness.tree_rss_mib(server.pid)

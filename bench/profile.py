@@ -105,9 +105,9 @@ def main() -> None:
         server = None
         try:
             env = bench_env(data_dir, kestra_url)
-            uid = _prepare(env)
+            uid, link = _prepare(env)
             server, base = harness.start_gunicorn(env, workers=1)
-            url = _urls(base, uid)[PAGES[args.page]]
+            url = _urls(base, uid, link)[PAGES[args.page]]
             hammer(url, clients=20, seconds=1)  # warm up
             worker = harness.children(server.pid)[0]
             load = threading.Thread(

@@ -17,6 +17,8 @@ SQLite database and file broker in a temporary folder (or DATABASE_URL/CELERY_BR
     state six times in about eight seconds, each followed by a client that asks the live
     endpoint at the interval the page gives, as the page's script does. A delay runs from
     the date Kestra gives a state to the moment the client holds a page showing its stage.
+
+A count of 0 leaves its part out: `--sustained 0 --watched 0` measures the POST alone.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from bench.report import (  # noqa: E402
 )
 from tests import tracking  # noqa: E402
 
-OVERHEAD_TARGET = 2.0
+OVERHEAD_TARGET = 1.5  # issue 22 (was 2x)
 PROPAGATION_TARGET = 1.5  # seconds, p95
 INPUTS = {"dataset": "stores", "since": "2025-01-01", "rows": "10"}
 
@@ -431,9 +433,12 @@ def run(args: argparse.Namespace) -> list[Figure]:
             ).start()
             assert worker.process is not None
             portal = Portal(base, kestra, apps, server.pid, worker.process.pid)
-            found = measure_overhead(portal, args.single)
-            found += measure_sustained(portal, args.sustained, args.clients)
-            found += measure_propagation(portal, args.watched)
+            # A count of 0 leaves its part out (`--sustained 0 --watched 0`: the POST alone).
+            found = measure_overhead(portal, args.single) if args.single else []
+            if args.sustained:
+                found += measure_sustained(portal, args.sustained, args.clients)
+            if args.watched:
+                found += measure_propagation(portal, args.watched)
             return found
         finally:
             if worker is not None:

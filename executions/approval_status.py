@@ -116,11 +116,19 @@ def resubmission_chain(execution: Execution) -> list[Execution]:
     while earlier is not None and len(chain) < MAX_CHAIN:
         chain.insert(0, earlier)
         earlier = earlier.resubmission_of
-    later = execution.resubmissions.order_by("created").first()
+    later = _resubmission(execution)
     while later is not None and len(chain) < MAX_CHAIN:
         chain.append(later)
-        later = later.resubmissions.order_by("created").first()
+        later = _resubmission(later)
     return chain if len(chain) > 1 else []
+
+
+def _resubmission(execution: Execution) -> Execution | None:
+    """The first request submitted again in place of this one, if any. Its id is asked
+    first: nearly every execution page has none, and a one-column query costs a fraction of
+    reading a whole execution."""
+    first = execution.resubmissions.order_by("created").values_list("pk", flat=True).first()
+    return None if first is None else Execution.objects.filter(pk=first).first()
 
 
 def _step_name(rules: approval.ApprovalPolicy, index: int) -> str:

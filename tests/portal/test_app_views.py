@@ -203,3 +203,44 @@ def test_an_open_execution_page_marks_the_execution_as_watched(client, data_requ
     client.get(f"/apps/{data_request_app.uid}/executions/{execution.kestra_id}/live/")
     execution.refresh_from_db()
     assert execution.watched_until is not None and execution.watched_until > timezone.now()
+
+
+def _page(client, app, execution) -> str:
+    response = client.get(f"/apps/{app.uid}/executions/{execution.public_id}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_both_requests_of_a_resubmission_show_the_history_with_a_link_to_the_other(
+    client, data_request_app
+):
+    session = own_session(client)
+    first = Execution.objects.create(app=data_request_app, kestra_id="first", session_key=session)
+    again = Execution.objects.create(
+        app=data_request_app, kestra_id="again", session_key=session, resubmission_of=first
+    )
+    for shown, other in ((first, again), (again, first)):
+        page = _page(client, data_request_app, shown)
+        assert "Request history:" in page
+        assert f'/apps/{data_request_app.uid}/executions/{other.public_id}/"' in page
+
+
+def test_a_request_never_resubmitted_shows_no_history_at_a_fixed_number_of_queries(
+    client, data_request_app, django_assert_num_queries
+):
+    execution = Execution.objects.create(
+        app=data_request_app,
+        kestra_id="alone",
+        delivery="DELIVERED",
+        state="RUNNING",
+        stage="RUNNING",  # its page shows the logs
+        session_key=own_session(client),
+    )
+    _page(client, data_request_app, execution)  # the session's first write, caches
+    # session, the execution with its app, its logs, whether it was submitted again
+    with django_assert_num_queries(4) as queries:
+        assert "Request history:" not in _page(client, data_request_app, execution)
+    # Whole executions (all their columns) are read once: the page asks for the id of a
+    # resubmission, not for one.
+    whole = [q for q in queries.captured_queries if '"executions_execution"."payload"' in q["sql"]]
+    assert len(whole) == 1
