@@ -69,6 +69,7 @@ class Identity(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["issuer", "subject"], name="one_account_per_identity")
         ]
+        verbose_name = _("identity")
         verbose_name_plural = _("identities")
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AppsCatalogConfig(AppConfig):
     name = "apps_catalog"
-    verbose_name = "Apps"
+    verbose_name = _("Apps")

@@ -104,6 +104,8 @@ class Tag(models.Model):
     name = models.CharField(max_length=100, unique=True)
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -151,6 +153,8 @@ class App(models.Model):
     objects = AppQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("app")
+        verbose_name_plural = _("apps")
         ordering = ["display_name"]
         constraints = [
             models.UniqueConstraint(

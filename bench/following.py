@@ -21,7 +21,6 @@ import os
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -37,10 +36,9 @@ from bench.tracking import (  # noqa: E402
     _apps,
     _keep_watching,
     _reset,
-    _setup_django,
-    _start_emulator,
     _start_running,
     _start_worker,
+    against_emulator,
     measure_latency,
     measure_requests,
 )
@@ -204,22 +202,7 @@ def main() -> None:
     add_json_argument(parser)
     args = parser.parse_args()
 
-    data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or ROOT / "var" / "bench-following")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    _setup_django(data_dir)
-    from django.conf import settings
-
-    from executions.kestra import client as kestra_client
-
-    with tempfile.TemporaryDirectory() as flows:
-        server, counting, url = _start_emulator(Path(flows))
-        settings.KESTRA_URL = url
-        kestra_client._versions.clear()
-        try:
-            found = measure(counting, url, args)
-        finally:
-            server.shutdown()
-    emit(found, args.json)
+    emit(against_emulator("bench-following", measure, args), args.json)
 
 
 if __name__ == "__main__":

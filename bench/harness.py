@@ -5,6 +5,7 @@ workers and readers, shared with the tests, are in tests/tracking.py.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
@@ -59,11 +60,16 @@ def start_emulator(flows_dir: Path, port: int | None = None) -> tuple[subprocess
 
 
 def start_gunicorn(
-    env: Mapping[str, str], *, workers: int = 2
+    env: Mapping[str, str], *, workers: int = 2, asgi: bool = False
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """The portal under gunicorn, as in production; answers once /bench/plain/ does."""
+    """The portal under gunicorn, as in production (`asgi`: uvicorn workers, the README's
+    command); answers once /bench/plain/ does."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "kestra_apps.wsgi", "-w", str(workers)]
+    command = [sys.executable, "-m", "gunicorn", "-w", str(workers)]
+    if asgi:
+        command += ["kestra_apps.asgi:application", "-k", "uvicorn_worker.UvicornWorker"]
+    else:
+        command += ["kestra_apps.wsgi"]
     command += ["-b", f"{HOST}:{port}", "--log-level", "warning"]
     process = subprocess.Popen(command, cwd=ROOT, env=dict(env))  # noqa: S603
     url = f"http://{HOST}:{port}"
@@ -121,6 +127,17 @@ def tree_rss_mib(pid: int) -> float:
         total += _rss_kib(current)
         pending += children(current)
     return total / 1024
+
+
+def tree_fds(pid: int) -> int:
+    """Open file descriptors of a process and all its descendants."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        with contextlib.suppress(OSError):
+            total += len(list(Path(f"/proc/{current}/fd").iterdir()))
+        pending += children(current)
+    return total
 
 
 class PeakMemory:

@@ -55,6 +55,7 @@ PARTS = [
         300,
     ),
     Part("following", "bench/following.py", ("--watched", "20", "--window", "30"), 300),
+    Part("live", "bench/live.py", ("--watched", "20", "--rounds", "5", "--streams", "500"), 420),
     Part("emulator", "bench/emulator.py", ("--duration", "5"), 120),
     Part("expressions", "bench/expressions.py", ("--rounds", "2000"), 120),
 ]

@@ -384,7 +384,17 @@ def main() -> None:
     add_json_argument(parser)
     args = parser.parse_args()
 
-    data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or ROOT / "var" / "bench-tracking")
+    emit(against_emulator("bench-tracking", measure, args), args.json)
+
+
+def against_emulator(
+    name: str,
+    measure: Callable[[CountingApp, str, argparse.Namespace], list[Figure]],
+    args: argparse.Namespace,
+) -> list[Figure]:
+    """Django set up on its own data folder (var/`name`, or PORTAL_DATA_DIR), an emulator
+    that counts its requests on a fresh folder of flows, and `measure` run against both."""
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR") or ROOT / "var" / name)
     data_dir.mkdir(parents=True, exist_ok=True)
     _setup_django(data_dir)
     from django.conf import settings
@@ -396,10 +406,9 @@ def main() -> None:
         settings.KESTRA_URL = kestra_url
         kestra_client._versions.clear()
         try:
-            found = measure(counting, kestra_url, args)
+            return measure(counting, kestra_url, args)
         finally:
             server.shutdown()
-    emit(found, args.json)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from executions import forms, stages
+from executions import forms, live, stages
 from executions.kestra import get_client
 from executions.kestra.client import FileField
 from executions.models import Decision, Execution, session_digest
@@ -101,6 +101,7 @@ def execution_cancel(
     execution.state = stages.STATE_KILLING
     execution.refresh_stage()
     execution.save(update_fields=["state", "stage", "updated"])
+    live.publish(execution.pk, execution.shown_version)
     Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())
 
 
@@ -130,4 +131,5 @@ def execution_resume(
     execution.resume_form = {}
     execution.refresh_stage()
     execution.save(update_fields=["state", "resume_form", "stage", "updated"])
+    live.publish(execution.pk, execution.shown_version)
     Execution.objects.filter(pk=execution.pk).poll_soon(timezone.now())

@@ -7,6 +7,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from executions.models import Decision, Execution, ExecutionQuerySet
@@ -95,8 +96,12 @@ class DecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("who"))
     def who(self, decision: Decision) -> str:
-        who = decision.username or f"anonymous session {decision.session}"
-        return f"{who} (via {decision.via})" if decision.via else who
+        who = decision.username or gettext("anonymous session %(session)s") % {
+            "session": decision.session
+        }
+        if decision.via:
+            return gettext("%(who)s (via %(via)s)") % {"who": who, "via": decision.via}
+        return who
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

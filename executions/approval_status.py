@@ -53,7 +53,11 @@ class DecisionStatus:
 
     @property
     def progress(self) -> str:
-        return f"{len(self.approvals)} of {self.needed} approval{'s' if self.needed != 1 else ''}"
+        return ngettext(
+            "%(approvals)s of %(needed)s approval",
+            "%(approvals)s of %(needed)s approvals",
+            self.needed,
+        ) % {"approvals": len(self.approvals), "needed": self.needed}
 
 
 def decision_status(

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExecutionsConfig(AppConfig):
     name = "executions"
-    verbose_name = "Executions"
+    verbose_name = _("Executions")
 
     def ready(self) -> None:
         from celery.signals import worker_process_shutdown

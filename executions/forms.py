@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -344,12 +345,56 @@ def fields_from_validation(
             value = submitted[input_id]
             if definition.get("type") == "MULTISELECT":
                 value = _json_list(value)
-        errors = [str(e.get("message")) for e in entry.get("errors") or [] if e.get("message")]
+        errors = [
+            kestra_message(str(e.get("message")))
+            for e in entry.get("errors") or []
+            if e.get("message")
+        ]
         if extra_errors and input_id in extra_errors:
             errors = [extra_errors[input_id], *errors]
         shown = errors if show_errors else []
         fields.append(_field(definition, value, shown, groups.get(input_id)))
     return fields
+
+
+# Kestra's validation messages (English only), in the reader's language: the few that
+# forms meet most, found by their shape; the values quoted in them stay as Kestra wrote them.
+_KESTRA_MESSAGES: list[tuple[re.Pattern[str], Callable[[], str]]] = [
+    (re.compile(r"missing required input"), lambda: _("missing required input")),
+    (
+        re.compile(r"Invalid value for input `(?P<id>[^`]*)`\. Cause: (?P<cause>.*)", re.S),
+        lambda: _("Invalid value for input `%(id)s`. Cause: %(cause)s"),
+    ),
+    (
+        re.compile(r"it must match the pattern `(?P<p>.*)`", re.S),
+        lambda: _("it must match the pattern `%(p)s`"),
+    ),
+    (
+        re.compile(r"it must be more than `(?P<n>.*)`", re.S),
+        lambda: _("it must be more than `%(n)s`"),
+    ),
+    (
+        re.compile(r"it must be less than `(?P<n>.*)`", re.S),
+        lambda: _("it must be less than `%(n)s`"),
+    ),
+    (
+        re.compile(r"it must match the values `(?P<values>.*)`", re.S),
+        lambda: _("it must match the values `%(values)s`"),
+    ),
+]
+
+
+def kestra_message(text: str) -> str:
+    """One of Kestra's validation messages as the reader reads it: a known shape in their
+    language (its cause too), anything else as Kestra wrote it."""
+    for pattern, translated in _KESTRA_MESSAGES:
+        found = pattern.fullmatch(text)
+        if found is not None:
+            parts = found.groupdict()
+            if "cause" in parts:
+                parts["cause"] = kestra_message(parts["cause"])
+            return translated() % parts
+    return text
 
 
 def resume_flow(execution: Execution) -> dict[str, Any]:

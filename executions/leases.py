@@ -16,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from executions import live
 from executions.models import Execution, next_action_at, next_interval
 
 logger = logging.getLogger(__name__)
@@ -132,15 +133,21 @@ def write_back(
     final: bool = False,
     interval: float = 0.0,
     watched_at: datetime | None = None,
+    shown_before: str = "",
     keep: bool = False,
 ) -> bool:
     """Store what the worker learnt, set when to act next (`models.next_action_at`, from
     `final`, `interval` and `watched_at`) and let go of the claim, only if it is still ours.
-    `keep`: hold on to it for another lease instead (a follower keeps following)."""
+    `keep`: hold on to it for another lease instead (a follower keeps following).
+    Pages showing the execution hear of it on commit (executions.live) when `fields` were
+    written and what they show differs from `shown_before` (its `shown_version` when read)."""
     clock.finish()
     now = timezone.now()
     execution.settle_stage(stage_before=stage_before, now=now)
     values: dict[str, Any] = {name: getattr(execution, name) for name in fields}
+    execution.next_action_at = next_action_at(
+        now=now, final=final, interval=interval, watched_at=watched_at
+    )
     rows = Execution.objects.filter(pk=execution.pk)
     if keep:
         until = now + timedelta(seconds=tracking_config().lease_seconds)
@@ -151,11 +158,11 @@ def write_back(
         **values,
         stage=execution.stage,
         stage_since=execution.stage_since,
-        next_action_at=next_action_at(
-            now=now, final=final, interval=interval, watched_at=watched_at
-        ),
+        next_action_at=execution.next_action_at,
         updated=now,
     )
     if not written:
         logger.warning("tracking lost claim %s on execution %s", clock.claim, execution.pk)
+    elif fields and execution.shown_version != shown_before:
+        live.publish(execution.pk, execution.shown_version)
     return bool(written)

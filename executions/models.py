@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -249,6 +250,8 @@ class Execution(models.Model):
     objects = ExecutionQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("execution")
+        verbose_name_plural = _("executions")
         ordering = ["-created"]
         indexes = [models.Index(fields=["stage", "stage_since"], name="execution_stage_since")]
 
@@ -349,6 +352,30 @@ class Execution(models.Model):
             claim=claim,
             lease_until=until,
         )
+
+    @property
+    def shown_version(self) -> str:
+        """A fingerprint of everything an execution's page and the API's view show of it:
+        the version the live channel passes on with each change (executions.live), and
+        with the app and the viewer's rights, the page's version (views.common.live_version)."""
+        history = self.snapshot.get("state", {}).get("histories") or []
+        shown = [
+            self.stage,
+            self.state,
+            self.delivery,
+            self.error,
+            len(history),
+            self.outputs,
+            self.task_outputs,
+            self.resume_form,
+            self.log_count,
+            self.verdict,
+            self.votes_cast,
+            self.pause_deadline,
+            self.is_settled,
+        ]
+        encoded = json.dumps(shown, sort_keys=True, default=str).encode()
+        return hashlib.sha256(encoded).hexdigest()[:16]
 
     @property
     def fingerprint(self) -> tuple[str, int]:
@@ -507,6 +534,8 @@ class Decision(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
         ordering = ["-created"]
 
     def __str__(self) -> str:
@@ -649,3 +678,16 @@ class KestraRequestCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.endpoint} {self.status} ≤{self.bucket}s: {self.count}"
+
+
+class LiveChange(models.Model):
+    """One saved change to an execution, for the web processes to pass on to the pages
+    that show it, when LIVE_CHANNEL is "database" (executions.live): they read the rows
+    after the last one they saw; rows older than a minute are deleted."""
+
+    execution_id = models.BigIntegerField()
+    version = models.CharField(max_length=32, blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.execution_id} {self.version}"

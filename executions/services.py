@@ -389,6 +389,7 @@ def execution_poll(*, execution_id: int, claim: str = "", pushed: Pushed | None 
     execution = Execution.objects.select_related("app").get(pk=execution_id)
     stage_before = execution.stage
     pause_before = execution.pause_key
+    shown_before = execution.shown_version
     try:
         changed = _refresh_from_kestra(get_client(), execution, clock, pushed)
     except leases.LeaseRunningOut:
@@ -426,6 +427,7 @@ def execution_poll(*, execution_id: int, claim: str = "", pushed: Pushed | None 
             final=final,
             interval=execution.poll_interval,
             watched_at=clock.started + timedelta(seconds=config.poll_seconds),
+            shown_before=shown_before,
             keep=pushed is not None and outcome == "polled" and not final,
         )
         if written:

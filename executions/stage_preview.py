@@ -59,7 +59,6 @@ PREVIEW_UID = "preview"  # stands for the uid of an app not saved yet
 SAMPLE_EXECUTION_ID = "7nXqSampleExecution1"
 _SAMPLE_START = datetime(2025, 6, 2, 9, 30, tzinfo=UTC)
 _SAMPLE_BY_TYPE: dict[str, Any] = {
-    "STRING": "Sample text",
     "EMAIL": "ada@example.com",
     "URI": "https://example.com/",
     "SECRET": "******",
@@ -78,8 +77,6 @@ _SAMPLE_BY_TYPE: dict[str, Any] = {
     "ION": {"key": "value"},
 }
 SAMPLE_FILE_SIZE = 2048  # bytes, shown as Kestra's file metadata would give it
-_DEFAULT_INPUTS = {"name": "Ada Lovelace", "quantity": 42, "notes": "Sample text"}
-_DEFAULT_OUTPUTS = {"result": "Sample output", "rows": 128}
 
 
 @dataclass(frozen=True)
@@ -203,7 +200,7 @@ def sample_value(input_definition: Mapping[str, Any]) -> Any:
         return [_sample_record(input_definition.get("columns"))]
     if kind == "OBJECT":
         return _sample_record(input_definition.get("properties"))
-    return _SAMPLE_BY_TYPE.get(kind, "Sample text")
+    return _SAMPLE_BY_TYPE[kind] if kind in _SAMPLE_BY_TYPE else _("Sample text")
 
 
 def _sample_record(parts: Any) -> dict[str, Any]:
@@ -213,23 +210,23 @@ def _sample_record(parts: Any) -> dict[str, Any]:
 def sample_inputs(flow: Mapping[str, Any] | None) -> dict[str, Any]:
     inputs = flow_inputs(flow or {})
     if not inputs:
-        return dict(_DEFAULT_INPUTS)
+        return {"name": "Ada Lovelace", "quantity": 42, "notes": _("Sample text")}
     return {str(item.get("id")): sample_value(item) for item in inputs if item.get("id")}
 
 
 def sample_outputs(flow: Mapping[str, Any] | None) -> dict[str, Any]:
     outputs = (flow or {}).get("outputs") or []
     if not outputs:
-        return dict(_DEFAULT_OUTPUTS)
+        return {"result": _("Sample output"), "rows": 128}
     return {str(item.get("id")): sample_value(item) for item in outputs if item.get("id")}
 
 
 def sample_logs() -> list[SampleLog]:
     return [
-        SampleLog("INFO", "start", "Starting the request", _SAMPLE_START),
-        SampleLog("DEBUG", "fetch", "Fetched 128 rows", _SAMPLE_START + timedelta(seconds=2)),
-        SampleLog("WARN", "fetch", "3 rows had no e-mail address", _SAMPLE_START),
-        SampleLog("ERROR", "notify", "Sample error message", _SAMPLE_START),
+        SampleLog("INFO", "start", _("Starting the request"), _SAMPLE_START),
+        SampleLog("DEBUG", "fetch", _("Fetched 128 rows"), _SAMPLE_START + timedelta(seconds=2)),
+        SampleLog("WARN", "fetch", _("3 rows had no e-mail address"), _SAMPLE_START),
+        SampleLog("ERROR", "notify", _("Sample error message"), _SAMPLE_START),
     ]
 
 

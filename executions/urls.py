@@ -1,6 +1,6 @@
 from django.urls import path
 
-from executions.views import app, approvals, execution, requests
+from executions.views import app, approvals, execution, requests, stream
 
 app_name = "executions"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:uid>/validate/", app.app_validate, name="validate"),
     path(EXECUTION, execution.execution_page, name="execution"),
     path(f"{EXECUTION}live/", execution.execution_live, name="live"),
+    path(f"{EXECUTION}stream/", stream.execution_stream, name="stream"),
     path(f"{EXECUTION}files/", execution.execution_file, name="file"),
     path(f"{EXECUTION}files/preview/", execution.execution_file_preview, name="file_preview"),
     path(f"{EXECUTION}logs/", execution.execution_logs, name="logs"),

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_noop
 
 from accounts import policy
 from accounts.policy import Person, Refusal
+from executions import live
 from executions.actions import Actor
 from executions.models import Delegation, Execution, Standing, Vote
 from notifications import events
@@ -119,6 +120,7 @@ def _count(
     Execution.objects.filter(pk=execution.pk).update(
         verdict=after.tally.verdict, votes_cast=F("votes_cast") + 1
     )
+    live.publish(execution.pk)
     return Cast(vote, after.tally.verdict, after)
 
 
@@ -143,6 +145,7 @@ def verdict_undo(*, cast: Cast) -> None:
             Execution.objects.filter(pk=execution.pk).update(
                 verdict="", votes_cast=F("votes_cast") + 1
             )
+            live.publish(execution.pk)
 
 
 def delegation_create(
@@ -197,5 +200,6 @@ def delegation_create(
             note=note,
         )
         Execution.objects.filter(pk=execution.pk).update(votes_cast=F("votes_cast") + 1)
+        live.publish(execution.pk)
         events.delegated(delegation)
     return delegation

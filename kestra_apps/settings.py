@@ -313,6 +313,16 @@ DELIVERY_BACKOFF_MAX_SECONDS = envfloat("DELIVERY_BACKOFF_MAX_SECONDS", 60.0)
 # 204 costing no rendering). With watched executions polled every EXECUTION_POLL_SECONDS,
 # a change reaches the browser within about the sum of the two.
 LIVE_POLL_SECONDS = envfloat("LIVE_POLL_SECONDS", 0.5)
+# How a saved change reaches the open execution pages and API streams (server-sent events,
+# docs/architecture.md "Live pages"): "postgres" (LISTEN/NOTIFY on the portal's database), a
+# redis:// URL (pub/sub), or "database" (a table the web processes read every
+# LIVE_CHANNEL_POLL_SECONDS: works on SQLite, for `make run`). Default: postgres on
+# PostgreSQL, else database.
+LIVE_CHANNEL = envstr(
+    "LIVE_CHANNEL",
+    "postgres" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "database",
+)
+LIVE_CHANNEL_POLL_SECONDS = envfloat("LIVE_CHANNEL_POLL_SECONDS", 0.1)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")

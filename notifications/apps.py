@@ -3,6 +3,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.contrib.auth.signals import user_logged_in
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 def _language_into_session(sender: object, request: HttpRequest, user: Any, **kwargs: Any) -> None:
@@ -13,6 +14,7 @@ def _language_into_session(sender: object, request: HttpRequest, user: Any, **kw
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
+    verbose_name = _("Notifications")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

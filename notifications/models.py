@@ -59,6 +59,8 @@ class Notification(models.Model):
     created = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created"]
 
     def __str__(self) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from kestra_apps.processes import celery_worker_command, database_url
 from tests.idp.provider import idp, idp_client, test_idp  # noqa: F401 - the test identity provider
@@ -190,6 +193,63 @@ def worker(kestra: str) -> Iterator[Worker]:
     worker.start()
     yield worker
     worker.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class AsgiSite:
+    """The portal as the README says to run it in production (gunicorn, one uvicorn
+    worker) on the test database, with `env` on top of this process's environment."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "DATABASE_URL": database_url(), "SECURE_COOKIES": "false"}
+        self.env.update(env)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> str:
+        command = [
+            sys.executable, "-m", "gunicorn", "kestra_apps.asgi:application",
+            "-k", "uvicorn_worker.UvicornWorker", "-w", "1", "-b", f"127.0.0.1:{self.port}",
+            "--graceful-timeout", "1",
+        ]  # fmt: skip
+        self.process = subprocess.Popen(  # noqa: S603
+            command, cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(f"{self.url}/accounts/login/", timeout=5)
+                return self.url
+            except requests.RequestException:
+                alive = self.process.poll() is None
+                assert alive and time.monotonic() < deadline, "the site did not start"
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+@pytest.fixture
+def asgi_site() -> Iterator[Callable[..., str]]:
+    """Starts the portal under ASGI: `asgi_site(API_STREAMS_MAX="0", ...)` → its URL."""
+    started: list[AsgiSite] = []
+
+    def start(**env: str) -> str:
+        site = AsgiSite(env)
+        started.append(site)
+        return site.start()
+
+    yield start
+    for site in started:
+        site.stop()
 
 
 @pytest.fixture

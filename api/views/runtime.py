@@ -33,7 +33,7 @@ from api.lookups import (
 from api.media import EventStreamRenderer
 from api.problems import Problem, app_error
 from api.serializers import AppResponseSerializer
-from api.streams import RETRY_SECONDS, LayoutStream, open_stream
+from api.streams import LayoutStream
 from api.views.base import RuntimeView
 from apps_catalog import approval
 from apps_catalog.models import App
@@ -41,6 +41,7 @@ from executions import actions, forms, interactions, throttle
 from executions.blocks import CREATE, RESUME
 from executions.kestra import KestraError
 from executions.models import Execution
+from kestra_apps.streams import RETRY_SECONDS, open_stream
 
 EXECUTION_PARAM = OpenApiParameter(
     "executionId", str, description="Show the app on this execution instead of its form"

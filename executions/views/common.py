@@ -24,6 +24,7 @@ from apps_catalog.models import App, site_url
 from executions import actions, approval_status, forms, interactions, stages
 from executions.blocks import app_stage_blocks
 from executions.models import Execution
+from kestra_apps import streams
 
 AppView = Callable[..., HttpResponseBase]
 LINK = "link"  # the query parameter of a signed link to an execution (policy.execution_link)
@@ -176,28 +177,12 @@ def render_execution(
     # Errors shown now stay until the execution itself changes: the version ignores them.
     context["version"] = live_version(app, execution, context["can_act"])
     context["live_interval_ms"] = round(settings.LIVE_POLL_SECONDS * 1000)
+    context["streamed"] = streams.served(request)
     return render(request, "executions/execution.html", context, status=status)
 
 
 def live_version(app: App, execution: Execution, can_act: bool) -> str:
     """A fingerprint of everything the live part shows, computed without rendering it, so
     the browser's once-a-second question "anything new?" is answered cheaply."""
-    history = execution.snapshot.get("state", {}).get("histories") or []
-    shown = [
-        app.updated.isoformat(),
-        execution.stage,
-        execution.state,
-        execution.delivery,
-        execution.error,
-        len(history),
-        execution.outputs,
-        execution.task_outputs,
-        execution.resume_form,
-        execution.log_count,
-        execution.verdict,
-        execution.votes_cast,
-        execution.pause_deadline,
-        can_act,
-    ]
-    encoded = json.dumps(shown, sort_keys=True, default=str).encode()
-    return hashlib.sha256(encoded).hexdigest()[:16]
+    shown = [app.updated.isoformat(), execution.shown_version, can_act]
+    return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]

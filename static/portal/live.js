@@ -1,12 +1,15 @@
-// Keeps an execution page current: asks the portal for the page's live part every
-// data-interval milliseconds (LIVE_POLL_SECONDS) and swaps it in when it changed, until the
-// execution reaches a final stage. What the person has typed or chosen there and not sent
-// yet (a comment on a vote, say) is carried over into the new part.
+// Keeps an execution page current until the execution reaches a final stage: the portal
+// sends the page's live part as server-sent events each time it changes (data-stream-url,
+// only where the portal streams); where it does not, or the stream is refused or breaks,
+// the page asks for the live part every data-interval milliseconds (LIVE_POLL_SECONDS)
+// instead. Either way the new part is swapped in, and what the person has typed or chosen
+// there and not sent yet (a comment on a vote, say) is carried over into it.
 (function () {
   "use strict";
   var live = document.getElementById("live");
   if (!live) { return; }
   var url = live.getAttribute("data-live-url");
+  var streamUrl = live.getAttribute("data-stream-url");
   var version = live.getAttribute("data-version");
   var redirectTimer = null;
   var INTERVAL_MS = parseInt(live.getAttribute("data-interval"), 10) || 1000;
@@ -66,6 +69,16 @@
     });
   }
 
+  function show(html, newVersion, final) {
+    version = newVersion || version;
+    var kept = edits();
+    live.innerHTML = html;
+    restore(kept);
+    live.dispatchEvent(new CustomEvent("portal:fields", {bubbles: true}));
+    live.setAttribute("data-final", final ? "1" : "0");
+    armRedirect();
+  }
+
   function tick() {
     if (typing()) { window.setTimeout(tick, INTERVAL_MS); return; }
     fetch(url + "?v=" + encodeURIComponent(version), {credentials: "same-origin", cache: "no-store"})
@@ -73,13 +86,7 @@
         var final = response.headers.get("X-Live-Final") === "1";
         if (response.status === 200) {
           return response.text().then(function (html) {
-            version = response.headers.get("X-Live-Version") || version;
-            var kept = edits();
-            live.innerHTML = html;
-            restore(kept);
-            live.dispatchEvent(new CustomEvent("portal:fields", {bubbles: true}));
-            live.setAttribute("data-final", final ? "1" : "0");
-            armRedirect();
+            show(html, response.headers.get("X-Live-Version"), final);
             return final;
           });
         }
@@ -91,6 +98,53 @@
       });
   }
 
+  function poll() {
+    live.setAttribute("data-updates", "poll");
+    window.setTimeout(tick, INTERVAL_MS);
+  }
+
+  // The newest event waits while the person types in the live part, as a poll would.
+  var pending = null;
+  function showWhenFree() {
+    if (!pending) { return; }
+    if (typing()) { window.setTimeout(showWhenFree, INTERVAL_MS); return; }
+    var data = pending;
+    pending = null;
+    show(data.html, data.version, data.final);
+  }
+
+  var source = null;
+  function stream() {
+    live.setAttribute("data-updates", "stream");
+    source = new EventSource(streamUrl + "?v=" + encodeURIComponent(version));
+    source.addEventListener("live", function (event) {
+      var waiting = pending !== null;
+      pending = JSON.parse(event.data);
+      if (pending.final) { source.close(); }
+      if (!waiting) { showWhenFree(); }
+    });
+    // The stream's time is up: a new one, from the version shown now.
+    source.addEventListener("reopen", function () { source.close(); stream(); });
+    // Refused (too many open streams, not streamed here) or broken: ask instead.
+    source.addEventListener("error", function () {
+      source.close();
+      if (live.getAttribute("data-final") !== "1" && !(pending && pending.final)) { poll(); }
+    });
+  }
+
+  // A browser opens few connections to one site over HTTP/1.1 (six in Chromium), and each
+  // stream holds one: a hidden tab gives its stream up and opens a new one when shown again.
+  document.addEventListener("visibilitychange", function () {
+    if (!source || live.getAttribute("data-updates") !== "stream") { return; }
+    if (document.hidden) {
+      source.close();
+    } else if (source.readyState === EventSource.CLOSED && live.getAttribute("data-final") !== "1") {
+      stream();
+    }
+  });
+
   armRedirect();
-  if (live.getAttribute("data-final") !== "1") { window.setTimeout(tick, INTERVAL_MS); }
+  if (live.getAttribute("data-final") !== "1") {
+    if (streamUrl && window.EventSource) { stream(); } else { poll(); }
+  }
 })();

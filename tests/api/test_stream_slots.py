@@ -8,10 +8,10 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import policy
-from api import streams
 from api.tokens import stream_token
 from apps_catalog.services import app_save_source
 from executions.models import Execution
+from kestra_apps import streams
 
 pytestmark = pytest.mark.django_db(transaction=True)  # responses closed mid-test close connections
 

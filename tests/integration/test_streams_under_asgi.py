@@ -5,14 +5,9 @@ was, and a client past its share of streams is told to come back later (429)."""
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import requests
@@ -22,8 +17,6 @@ from accounts import policy
 from api.tokens import stream_token
 from apps_catalog.services import app_save_source
 from executions.models import Execution
-from kestra_apps.processes import database_url
-from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -42,45 +35,14 @@ layout:
 STREAMS = 50
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
-def site(kestra) -> Iterator[str]:
-    """The portal as the README says to run it in production, on the test database."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url(),
-        "KESTRA_URL": kestra,
-        "API_STREAM_SECONDS": "60",
-        "API_STREAM_POLL_SECONDS": "0.5",
-        "API_STREAMS_PER_CLIENT": str(STREAMS),
-        "SECURE_COOKIES": "false",
-    }
-    command = [
-        sys.executable, "-m", "gunicorn", "kestra_apps.asgi:application",
-        "-k", "uvicorn_worker.UvicornWorker", "-w", "1", "-b", f"127.0.0.1:{port}",
-        "--graceful-timeout", "1",
-    ]  # fmt: skip
-    process = subprocess.Popen(  # noqa: S603
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+def site(kestra, asgi_site) -> str:
+    return asgi_site(
+        KESTRA_URL=kestra,
+        API_STREAM_SECONDS="60",
+        API_STREAM_POLL_SECONDS="0.5",
+        API_STREAMS_PER_CLIENT=str(STREAMS),
     )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            requests.get(f"{url}/accounts/login/", timeout=5)
-            break
-        except requests.RequestException:
-            assert process.poll() is None and time.monotonic() < deadline, "the site did not start"
-            time.sleep(0.2)
-    yield url
-    process.terminate()
-    process.wait(10)
 
 
 def page_times(url: str, count: int = 15) -> float:

@@ -49,6 +49,7 @@ PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|%d")
 PRODUCT_NAMES = {"Kestra", "Kestra Apps", "Apprise", "Axes", "YAML", "JSON", "Markdown"}
 KESTRA_WORDS = {"FALLBACK", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "CREATED", "RUNNING"}
 KESTRA_WORDS |= {"PAUSED", "SUCCESS", "FAILED", "KILLED", "WARNING", "QUEUED", "RESTARTED"}
+KESTRA_WORDS |= {"start", "fetch", "notify"}  # the admin preview's sample task ids
 
 
 def _catalog(locale: str, domain: str) -> polib.POFile:

@@ -21,7 +21,8 @@ import pytest
 from django.contrib import auth
 from django.contrib.auth.models import Group
 from django.core import signing
-from django.test import Client
+from django.http import Http404
+from django.test import AsyncRequestFactory, Client
 from django.utils import timezone
 
 from accounts import policy
@@ -30,6 +31,7 @@ from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
 from executions.models import VIA_LINK, Decision, Delegation, Execution, Vote
+from executions.views.stream import execution_stream
 from notifications import links
 from notifications.models import Preference
 from tests import approval_personas, kestra_http
@@ -53,6 +55,7 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PRIVATE", "view execution"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "download a file"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "download the logs"): [LOGIN, "404", "ok", "ok", "404", "ok"],
+    ("PRIVATE", "follow execution (events)"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "resume"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "cancel"): [LOGIN, "404", "ok", "ok", "404", "ok"],
     ("PRIVATE", "see its thumbnail"): ["404", "404", "ok", "ok", "404", "ok"],
@@ -63,6 +66,8 @@ MATRIX: dict[tuple[str, str], list[str]] = {
     ("PUBLIC", "view execution"): ["404", "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "download a file"): ["404", "404", "ok", "ok", "404", "ok"],
     ("PUBLIC", "download the logs"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "follow execution (events)"): ["404", "404", "ok", "ok", "404", "ok"],
+    ("PUBLIC", "follow own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view own (same browser)"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view through its signed link"): ["ok", "ok", "ok", "ok", "ok", "ok"],
     ("PUBLIC", "view through a tampered link"): ["404", "404", "ok", "ok", "404", "ok"],
@@ -558,6 +563,29 @@ def _download_logs(world, client, app, expected):
         assert response["Content-Disposition"].startswith("attachment;")
 
 
+def _follow(world, client, app, expected, submitter: Client | None = None):
+    """The page's event stream, asked as under ASGI (where pages stream) by this browser;
+    the stream is closed unread: what it sends is tests/integration/test_live_pages.py."""
+    execution = _paused_execution(world, app, submitter)
+    url = f"/apps/{app.uid}/executions/{execution.kestra_id}/stream/"
+    request = AsyncRequestFactory().get(url)
+    request.user = auth.get_user(client)
+    request.session = client.session
+    try:
+        response = execution_stream(request, uid=app.uid, execution_id=execution.kestra_id)
+    except Http404:  # turned into the 404 page by Django's handler, which is left out here
+        assert expected == "404"
+        return
+    assert _answer(response) == expected
+    if expected == "ok":
+        assert response["Content-Type"] == "text/event-stream"
+    response.close()
+
+
+def _follow_own(world, client, app, expected):
+    _follow(world, client, app, expected, submitter=client)
+
+
 def _resume(world, client, app, expected, submitter: Client | None = None):
     execution = _paused_execution(world, app, submitter)
     kestra, kestra_id = world["kestra"], execution.kestra_id
@@ -664,6 +692,8 @@ ACTIONS = {
     "view through a tampered link": _view_tampered,
     "download a file": _download,
     "download the logs": _download_logs,
+    "follow execution (events)": _follow,
+    "follow own (same browser)": _follow_own,
     "resume": _resume,
     "cancel": _cancel,
     "resume someone else's": _resume,

@@ -223,12 +223,16 @@ class Command(BaseCommand):
         kestra = urlsplit(settings.KESTRA_URL)
         emulator = [sys.executable, "-m", "kestra_emulator", "--flows", str(flows)]
         emulator += ["--host", kestra.hostname or "127.0.0.1", "--port", str(kestra.port or 8080)]
+        # Under ASGI, as in production: execution pages then get their changes as events.
+        host, _, port = web.rpartition(":")
+        server = [sys.executable, "-m", "uvicorn", "kestra_apps.asgi:application"]
+        server += ["--host", host or "127.0.0.1", "--port", port]
         return [
             Child("Kestra emulator", emulator),
             Child("Celery worker", celery_worker_command(beat=True), restart=True),
             # Watched executions through Kestra's event streams (docs/tracking.md).
             Child("follower", [sys.executable, "manage.py", "follow_executions"], restart=True),
-            Child("web server", [sys.executable, "manage.py", "runserver", web, "--noreload"]),
+            Child("web server", server),
         ]
 
     def _wait_until_ready(self, web: str, stopping: threading.Event) -> None:
