@@ -58,9 +58,9 @@ resilience-nodes: $(STAMP)
 	$(BIN)/python bench/resilience_nodes.py
 
 # Not a CI step: tens of minutes. MODULE=path/to/module.py runs one of [tool.mutmut] only_mutate;
-# CHILDREN=1 tests one mutant at a time (default: one per core). The sign-in tests it runs
-# need the test identity provider's Node packages, as in .ci/run.
-mutate: $(STAMP) tests/idp/node_modules
+# CHILDREN=1 tests one mutant at a time (default: one per core). The tests it runs need the
+# compiled translations, and the sign-in tests the test identity provider's Node packages.
+mutate: catalogs tests/idp/node_modules
 	PORTAL_DATA_DIR=$(CURDIR)/var/mutate $(BIN)/python bench/mutate.py $(MODULE) \
 		$(if $(CHILDREN),--children $(CHILDREN))
 

@@ -377,8 +377,12 @@ def test_values_are_shown_as_text_and_chosen_values_outside_the_offer_are_others
     assert fields[3].selected == ["a", "zz"] and fields[3].others == ["zz"]
     typed = forms.fields_from_validation(result, {"tags": "not json"})
     assert typed[3].selected == ["not json"]
-    one = forms.fields_from_validation(result, {"tags": '"a"'})[3]  # one choice, not a list
-    assert (one.value, one.selected) == ('["a"]', ["a"])
+    tags = {"inputs": [result["inputs"][3]["input"]]}
+    for one in (  # one choice sent as a JSON text, not a list
+        forms.fields_from_validation(result, {"tags": '"a"'})[3],
+        forms.fields_from_flow(tags, {"tags": '"a"'})[0],
+    ):
+        assert (one.value, one.selected) == ('["a"]', ["a"])
 
 
 @pytest.mark.django_db

@@ -422,10 +422,11 @@ def test_an_end_without_a_verdict_sets_no_labels(kestra, app):
     "error", [KestraUnavailable("timed out"), KestraRejected(400, "bad request")]
 )
 def test_a_failed_poll_keeps_nothing_of_it_counts_the_failure_and_polls_again(
-    kestra, app, error, caplog
+    kestra, app, error, caplog, settings
 ):
     caplog.set_level("INFO")
-    execution = _delivered(app, poll_errors=1)
+    settings.EXECUTION_POLL_SECONDS, settings.EXECUTION_POLL_MAX_SECONDS = 1, 60
+    execution = _delivered(app, poll_errors=1, poll_interval=4.0)
     kestra.answer = _state("SUCCESS")
     kestra.down["logs"] = error  # the state was read, the logs not
 
@@ -435,6 +436,7 @@ def test_a_failed_poll_keeps_nothing_of_it_counts_the_failure_and_polls_again(
     assert (stored.state, stored.poll_errors, stored.error) == ("RUNNING", 2, str(error))
     assert stored.delivery == "DELIVERED" and stored.next_action_at is not None
     assert _holds(caplog) == [("poll", "failed")]
+    assert stored.poll_interval == 8.0  # a failure backs off as a poll that found nothing
 
 
 def test_kestra_losing_the_execution_fails_it_after_enough_answers_not_found(kestra, app, settings):
