@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,6 +47,7 @@ class AppSourceForm(forms.ModelForm):
     """
 
     source = forms.CharField(
+        label=capfirst(App._meta.get_field("source").verbose_name),
         widget=YamlEditor(),
         strip=False,  # stored exactly as written, trailing newline included
         help_text=gettext_lazy("The app in Kestra's Apps YAML. Errors are marked at their line."),
