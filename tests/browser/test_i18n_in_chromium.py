@@ -123,8 +123,8 @@ def test_a_request_and_its_approval_in_french_then_japanese(live_server, hr, in_
     assert verdict != "Approved", "the verdict is in English"
 
     # Switching to Japanese keeps the choice across pages, and in her preferences
-    mona.locator("#language-choice").select_option("ja")
-    mona.wait_for_load_state()
+    with mona.expect_navigation():
+        mona.locator("#language-choice").select_option("ja")
     assert mona.locator("html").get_attribute("lang") == "ja"
     mona.goto(f"{live_server.url}/apps/requests/")
     assert mona.locator("html").get_attribute("lang") == "ja"
