@@ -257,7 +257,7 @@ def test_each_person_reads_their_message_in_their_saved_language(
 ):
     settings.CHAT_CHANNELS = {"hr-team": webhook.url("team")}
     Preference.objects.create(user=hr["mona"], language="fr")
-    Preference.objects.create(user=hr["pat"], language="not-a-language")
+    Preference.objects.create(user=hr["pat"], language="xx")
     app = vacation_app(
         "approval:\n  approvers: {users: [mona, nick, pat]}\nnotifications: {chat: [hr-team]}\n"
         "translations:\n  fr: {displayName: Demandes de congés}\n"
