@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -49,6 +51,13 @@ def running(kestra_id: str) -> Execution:
     )  # fmt: skip
 
 
+def in_own_loop(coroutine: Coroutine[Any, Any, None]) -> None:
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the rest of the session."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
+
+
 def listening(hub: live.Hub, body: Callable[[], Awaitable[None]]) -> None:
     """Run `body` once `hub` listens (within 5 s) in an event loop of its own."""
 
@@ -60,7 +69,7 @@ def listening(hub: live.Hub, body: Callable[[], Awaitable[None]]) -> None:
                 await asyncio.sleep(0.02)
             await body()
 
-    asyncio.run(main())
+    in_own_loop(main())
 
 
 @pytest.mark.parametrize("channel", channels())
@@ -102,7 +111,7 @@ def test_news_of_the_version_a_stream_already_shows_does_not_wake_it():
         waiter.wake("")  # a change of unknown version (a vote) always wakes it
         assert await waiter.wait(0.05)
 
-    asyncio.run(body())
+    in_own_loop(body())
 
 
 def test_a_channel_that_cannot_be_reached_neither_breaks_the_worker_nor_listens(settings, caplog):
@@ -118,7 +127,7 @@ def test_a_channel_that_cannot_be_reached_neither_breaks_the_worker_nor_listens(
             await asyncio.sleep(1.0)
             assert not hub.up
 
-    asyncio.run(main())
+    in_own_loop(main())
 
 
 def test_old_changes_are_deleted_from_the_table(settings):
