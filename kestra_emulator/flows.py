@@ -54,7 +54,8 @@ def labels_as_list(raw: Any) -> list[dict[str, str]]:
 
 @dataclass
 class FlowRepository:
-    """Reads ``*.yml``/``*.yaml`` files on every lookup so that edited flows take effect.
+    """Reads ``*.yml``/``*.yaml`` files on every lookup so that edited flows take effect (a file
+    is parsed again only when its text changed).
 
     A flow whose source changed gets the next revision, as saving a flow in Kestra does;
     its stubs (``<stem>.stubs.yml``, see `stubs`) are read again without a new revision.
@@ -62,6 +63,8 @@ class FlowRepository:
 
     folder: Path
     _known: dict[tuple[str, str], Flow] = field(default_factory=dict)
+    # Each file's text and what it parsed to: a file is parsed again only when it changed.
+    _parsed: dict[Path, tuple[str, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def get(self, namespace: str, flow_id: str) -> Flow | None:
@@ -82,7 +85,7 @@ class FlowRepository:
                 continue  # a namespace file, not a flow
             try:
                 source = path.read_text(encoding="utf-8")
-                definition = yamlutil.load(source)
+                definition = self._parse(path, source)
             except (OSError, yaml.YAMLError):
                 continue  # a broken file must not take the other flows down
             if not isinstance(definition, dict) or "id" not in definition:
@@ -98,6 +101,14 @@ class FlowRepository:
             elif previous.stubs != stubs:
                 # A new Flow: executions already running keep the one they started with.
                 self._known[key] = dataclasses.replace(previous, stubs=stubs)
+
+    def _parse(self, path: Path, source: str) -> Any:
+        known = self._parsed.get(path)
+        if known is not None and known[0] == source:
+            return known[1]
+        definition = yamlutil.load(source)
+        self._parsed[path] = (source, definition)
+        return definition
 
 
 def input_to_json(definition: dict[str, Any]) -> dict[str, Any]:
