@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -30,6 +30,32 @@ def quoted_column(model: type[models.Model], name: str) -> str:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field) and field.column  # a concrete field: it has a column
     return connection.ops.quote_name(field.column)
+
+
+class ModelColumns:
+    """A model's concrete columns for SQL written once (`alias`: its table's name in that
+    query), and its instances made again from those columns of a row, each value converted
+    as the ORM converts it (JSON decoded, dates parsed)."""
+
+    def __init__(self, model: type[models.Model], alias: str) -> None:
+        fields = model._meta.concrete_fields
+        self.model = model
+        self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
+        self.width = len(fields)
+        self._names = [f.attname for f in fields]
+        self._columns = [f.get_col(alias) for f in fields]
+        self._converters = [
+            connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            for column in self._columns
+        ]
+
+    def instance(self, values: Sequence[Any]) -> Any:
+        """The model's instance from these columns' values, in the order of `sql`."""
+        converted = list(values)
+        for index, converters in enumerate(self._converters):
+            for converter in converters:
+                converted[index] = converter(converted[index], self._columns[index], connection)
+        return self.model.from_db(connection.alias, self._names, converted)
 
 
 def site_url(request: HttpRequest) -> str:

@@ -130,7 +130,9 @@ def resubmission_chain(execution: Execution) -> list[Execution]:
 def _resubmission(execution: Execution) -> Execution | None:
     """The first request submitted again in place of this one, if any. Its id is asked
     first: nearly every execution page has none, and a one-column query costs a fraction of
-    reading a whole execution."""
+    reading a whole execution; none at all when the row was read with the answer."""
+    if execution.resubmitted is False:
+        return None
     first = execution.resubmissions.order_by("created").values_list("pk", flat=True).first()
     return None if first is None else Execution.objects.filter(pk=first).first()
 

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import cache
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.files.uploadedfile import UploadedFile
+from django.db import connection
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
@@ -24,7 +26,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from accounts import policy
 from apps_catalog import approval
-from apps_catalog.models import App
+from apps_catalog.models import App, ModelColumns, quoted_column
 from executions import actions, forms, layout, services, stages, voting
 from executions.adoption import execution_adopt
 from executions.kestra import (
@@ -118,12 +120,52 @@ def tracked_execution(uid: str, execution_id: str) -> Execution | None:
     """The execution tracked under the app with this uid, read with that app in one query;
     None when the portal does not track it (yet). No access rule is applied here: that is
     accounts.policy.app_for's, the app's included."""
-    found = (
-        Execution.objects.select_related("app")
-        .filter(_named(execution_id), app__uid=uid)
-        .order_by()[:1]
+    execution_columns, app_columns = _tracked_columns()
+    with connection.cursor() as cursor:
+        cursor.execute(_tracked_sql(), [execution_id, execution_id, uid])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    execution: Execution = execution_columns.instance(row[: execution_columns.width])
+    execution.app = app_columns.instance(row[execution_columns.width : -1])
+    execution.resubmitted = bool(row[-1])
+    return execution
+
+
+@cache
+def _tracked_columns() -> tuple[ModelColumns, ModelColumns]:
+    return ModelColumns(Execution, "e"), ModelColumns(App, "a")
+
+
+@cache
+def _tracked_sql() -> str:
+    """tracked_execution's query, written once from the models' metadata: the ORM took
+    longer to build and compile it than the database to run it, on the page asked most
+    while an execution runs. With the execution and its app, whether a request replaced it
+    (approval_status.resubmission_chain asks; nearly every page has none)."""
+    execution, app = _tracked_columns()
+    return _TRACKED_SQL.format(
+        execution=execution.sql,
+        app=app.sql,
+        table=connection.ops.quote_name(Execution._meta.db_table),
+        app_table=connection.ops.quote_name(App._meta.db_table),
+        pk=quoted_column(Execution, "id"),
+        app_id=quoted_column(Execution, "app"),
+        app_pk=quoted_column(App, "id"),
+        uid=quoted_column(App, "uid"),
+        kestra_id=quoted_column(Execution, "kestra_id"),
+        token=quoted_column(Execution, "token"),
+        replaced_by=quoted_column(Execution, "resubmission_of"),
     )
-    return next(iter(found), None)
+
+
+# Filled in with quoted table and column names only; the execution's name and the app's uid
+# are parameters.
+_TRACKED_SQL = (
+    "SELECT {execution}, {app}, EXISTS(SELECT 1 FROM {table} r WHERE r.{replaced_by} = e.{pk})"
+    " FROM {table} e INNER JOIN {app_table} a ON a.{app_pk} = e.{app_id}"
+    " WHERE (e.{kestra_id} = %s OR e.{token} = %s) AND a.{uid} = %s LIMIT 1"
+)
 
 
 # The signed links to executions (policy.execution_link) this browser session opened: the

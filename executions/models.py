@@ -227,6 +227,9 @@ class Execution(models.Model):
         related_name="resubmissions",
         help_text=_("The request sent back for changes that this one replaces."),
     )
+    # Whether a request replaced this one (resubmission_of it), when the row was read with
+    # that answer (interactions.tracked_execution); None: not known, ask.
+    resubmitted: bool | None = None
     # The pause under way, as the last poll read it: votes belong to one pause.
     pause_key = models.CharField(
         max_length=64, blank=True, help_text=_("Kestra's id of the paused task run.")
