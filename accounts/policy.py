@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from typing import Literal
 
@@ -108,13 +109,13 @@ def can_use(user: Person, app: App) -> bool:
     return app.is_available() and _may_use(user, app)
 
 
-def usable_apps(user: Person, *, dates: bool = True) -> AppQuerySet:
-    """The apps this person may use now (can_use as a queryset); `dates=False`: whatever
-    their expiration dates."""
-    apps = App.objects.available(dates=dates)
+def usable_apps(user: Person, now: datetime | None = None, *, dates: bool = True) -> AppQuerySet:
+    """The apps this person may use at `now` (can_use as a queryset); `dates=False`:
+    whatever their expiration dates."""
+    apps = App.objects.available(now, dates=dates)
     if user.is_superuser:
         return apps
-    return apps.filter(Q(access=App.Access.PUBLIC) | granted(user))
+    return apps.filter(public_or_granted(user))
 
 
 def may_issue_token(issuer: Person, holder: User) -> bool:
@@ -136,9 +137,9 @@ def may_issue_token(issuer: Person, holder: User) -> bool:
     )
 
 
-def catalog(user: Person) -> AppQuerySet:
-    """The catalog: the apps this person may use that are listed in it."""
-    return usable_apps(user).filter(catalog=True)
+def catalog(user: Person, now: datetime | None = None) -> AppQuerySet:
+    """The catalog: the apps this person may use (at `now`) that are listed in it."""
+    return usable_apps(user, now).filter(catalog=True)
 
 
 def app_for(user: Person, uid: str, *, known: App | None = None, started: bool = False) -> App:
@@ -175,6 +176,29 @@ def granted(user: Person, *, app: str = "pk") -> Q:
         return Q(pk__in=[])
     params = (user.pk, USE_CODENAME, USE_CODENAME, user.pk)
     return Q(**{f"{app}__in": RawSQL(_granted_sql(), params)})  # noqa: S611 - values are parameters
+
+
+def public_or_granted(user: Person) -> Q:
+    """The public apps and those granted to the user, as one list of ids: the database
+    then reads only those apps (by id, public ones through the index on `access`), where
+    `public OR granted` made it read every app."""
+    if not user.is_authenticated:
+        return Q(access=App.Access.PUBLIC)
+    params = (App.Access.PUBLIC.value, user.pk, USE_CODENAME, USE_CODENAME, user.pk)
+    return Q(pk__in=RawSQL(_public_or_granted_sql(), params))  # noqa: S611 - values are parameters
+
+
+@cache
+def _public_or_granted_sql() -> str:
+    return _PUBLIC_SQL.format(
+        app=connection.ops.quote_name(App._meta.db_table),
+        id=quoted_column(App, "id"),
+        access=quoted_column(App, "access"),
+        granted=_granted_sql(),
+    )
+
+
+_PUBLIC_SQL = "SELECT {id} FROM {app} WHERE {access} = %s UNION {granted}"
 
 
 # The apps granted through a user permission, or a group permission of one of the user's

@@ -151,8 +151,10 @@ class App(models.Model):
     flow_id = models.CharField(_("flow id"), max_length=100)
     display_name = models.CharField(_("display name"), max_length=150)
     description = models.TextField(_("description"), blank=True)
+    # Indexed: the apps a person may use are the public ones and those granted to them
+    # (accounts.policy.public_or_granted), looked up by id rather than read all.
     access = models.CharField(
-        _("access"), max_length=10, choices=Access.choices, default=Access.PRIVATE
+        _("access"), max_length=10, choices=Access.choices, default=Access.PRIVATE, db_index=True
     )
     catalog = models.BooleanField(_("catalog"), default=True)
     enabled = models.BooleanField(_("enabled"), default=True)

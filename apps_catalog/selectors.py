@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from datetime import UTC, datetime
+from functools import cache, lru_cache
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 from django.db.models import Count, Q, QuerySet, TextField
 from django.db.models.functions import Cast
+from django.utils import timezone
 
 from apps_catalog.models import App, app_url, quoted_column, shown_texts
 from apps_catalog.thumbnails import ThumbnailReader
+
+Person = User | AnonymousUser
 
 # The catalog's order, the same on the web page and in the API: by name, ties by creation.
 CATALOG_ORDER = ("display_name", "pk")
@@ -104,8 +109,58 @@ class CatalogListing:
 def catalog_listing(apps: QuerySet[App]) -> CatalogListing:
     """These apps' CatalogListing: one query, so the rules that chose the apps are built
     and run once."""
+    return _listing(*_listing_rows(apps).query.sql_with_params())
+
+
+# Who and when, in the unsearched catalog's query as compiled once (catalog_listing_of):
+# values no person and no moment of the catalog can have.
+STAND_IN_PK = -424_242
+STAND_IN_NOW = datetime(2000, 1, 1, 0, 0, 0, 424_242, tzinfo=UTC)
+Catalog = Callable[[Person, datetime], QuerySet[App]]
+
+
+def catalog_listing_of(
+    user: Person,
+    catalog: Catalog,
+    *,
+    tags: Sequence[str] = (),
+    text: str = "",
+    namespace: str = "",
+) -> CatalogListing:
+    """The CatalogListing of the apps in this person's `catalog` (accounts.policy.catalog)
+    found by catalog_search. The unsearched catalog, the page asked most, has its query
+    compiled once per kind of person (anonymous, signed in, superuser), with stand-ins for
+    the person and the time that are then replaced by theirs: Django took longer to build
+    and compile it than the database to run it."""
+    now = timezone.now()
+    if tags or text or namespace:
+        found = catalog_search(catalog(user, now), tags=tags, text=text, namespace=namespace)
+        return catalog_listing(found)
+    sql, params = _unsearched_sql(catalog, user.is_authenticated, user.is_superuser)
+    stand_in_now = connection.ops.adapt_datetimefield_value(STAND_IN_NOW)
+    real_now = connection.ops.adapt_datetimefield_value(now)
+    bound = [
+        user.pk if value == STAND_IN_PK else real_now if value == stand_in_now else value
+        for value in params
+    ]
+    return _listing(sql, bound)
+
+
+@lru_cache(maxsize=16)
+def _unsearched_sql(catalog: Catalog, authenticated: bool, superuser: bool) -> tuple[str, tuple]:
+    person = User(pk=STAND_IN_PK, is_superuser=superuser) if authenticated else AnonymousUser()
+    return _listing_rows(catalog(person, STAND_IN_NOW)).query.sql_with_params()
+
+
+def _listing_rows(apps: QuerySet[App]) -> QuerySet[App, tuple[int, str, str]]:
     as_text = Cast("tag_names", TextField())
-    rows = list(apps.order_by(*CATALOG_ORDER).values_list("pk", as_text, "namespace"))
+    return apps.order_by(*CATALOG_ORDER).values_list("pk", as_text, "namespace")
+
+
+def _listing(sql: str, params: Sequence[Any]) -> CatalogListing:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
     tag_lists = _json_values(text for _pk, text, _ns in rows)
     return CatalogListing(
         ids=[pk for pk, _text, _ns in rows],

@@ -40,7 +40,8 @@ def catalog_queries(client: Any, params: dict[str, Any]) -> int:
 
 
 def _fill_plain_page(granted: list[Any]) -> None:
-    """The cards of the plain page: the granted apps with their tags, in memory."""
+    """The cards of the plain page: the granted apps with their tags, in memory, and the
+    namespaces to choose from."""
     from apps_catalog.models import App
     from apps_catalog.selectors import CatalogCard
     from apps_catalog.thumbnails import web_url
@@ -59,6 +60,7 @@ def _fill_plain_page(granted: list[Any]) -> None:
         for a in apps.order_by("display_name")
     ]
     views.CATALOG_TAGS[:] = sorted({tag for card in views.CATALOG_CARDS for tag in card.tags})
+    views.CATALOG_NAMESPACES[:] = sorted({app.namespace for app in apps})
 
 
 def _timed(client: Any, url: str, params: dict[str, Any]) -> float:

@@ -20,11 +20,13 @@ def plain(request: HttpRequest) -> HttpResponse:
 # Filled by bench/catalog.py with the cards the catalog shows its user.
 CATALOG_CARDS: list[Any] = []  # apps_catalog.selectors.CatalogCard
 CATALOG_TAGS: list[str] = []
+CATALOG_NAMESPACES: list[str] = []
 
 
 @login_required
 def plain_catalog(request: HttpRequest) -> HttpResponse:
-    """The catalog's template and pager over cards from a list in memory."""
+    """The catalog's template and pager over cards from a list in memory, with the same tag
+    and namespace choices."""
     from apps_catalog.views import PAGE_SIZE
 
     page = Paginator(CATALOG_CARDS, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -34,6 +36,7 @@ def plain_catalog(request: HttpRequest) -> HttpResponse:
         "tags": [],
         "q": "",
         "all_tags": CATALOG_TAGS,
+        "all_namespaces": CATALOG_NAMESPACES,
         "filters": "",
     }
     return render(request, "apps_catalog/catalog.html", context)

@@ -84,6 +84,22 @@ def test_each_person_sees_exactly_the_available_apps_they_may_use(
     assert listed(response) == expected
 
 
+def test_people_in_turn_each_see_their_own_apps_from_the_query_compiled_once(
+    client, apps, member, grantee, outsider
+):
+    """The unsearched catalog's query is compiled once per kind of person, then given each
+    person and the time: the next person never sees the last one's apps, an expired app
+    stays out."""
+    for person, expected in [
+        (member, {"public_app", "group_app"}),
+        (grantee, {"public_app", "direct_app"}),
+        (outsider, {"public_app"}),
+        (member, {"public_app", "group_app"}),
+    ]:
+        client.force_login(person)
+        assert listed(client.get(CATALOG)) == expected
+
+
 def test_a_card_shows_name_markdown_description_tags_and_thumbnail(client, outsider):
     save(
         app_yaml(
