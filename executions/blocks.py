@@ -27,6 +27,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -467,7 +468,7 @@ def log_html(lines: Iterable[LogLine]) -> SafeString:
         for line in lines
     ]
     if not items:
-        return SafeString('<li class="muted">No logs yet.</li>')
+        return format_html('<li class="muted">{}</li>', _("No logs yet."))
     return mark_safe("".join(items))  # noqa: S308  every value above is escaped
 
 

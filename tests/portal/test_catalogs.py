@@ -31,9 +31,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.translation import get_language_info, to_language
 
+from accounts.policy import execution_link
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.adoption import execution_adopt
+from executions.models import Execution
 from kestra_apps.management.commands.update_catalogs import catalog_locales
 from tests import kestra_http
 from tests.conftest import EXAMPLES, ROOT
@@ -188,13 +190,30 @@ def pages(kestra, approver, admin):
     execution_page = reverse(
         "executions:execution", kwargs={"uid": app.uid, "execution_id": execution.public_id}
     )
-    content = _strings(yaml.safe_load(source))
+    # An execution just started, with no log line yet, opened by its signed link.
+    data_source = (EXAMPLES / "apps" / "data_request.yml").read_text()
+    data_app, _ = app_save_source(source=data_source)
+    quiet = Execution.objects.create(
+        app=data_app,
+        kestra_id="quiet",
+        delivery="DELIVERED",
+        state="RUNNING",
+        stage="RUNNING",
+        snapshot={"inputs": {"dataset": "stores"}},
+    )
+    quiet_page = reverse(
+        "executions:execution", kwargs={"uid": data_app.uid, "execution_id": quiet.public_id}
+    )
+    content = _strings(yaml.safe_load(source)) | _strings(yaml.safe_load(data_source))
     for flow in (EXAMPLES / "flows").glob("*.yml"):
         content |= _strings(yaml.safe_load(flow.read_text()))
     content |= {
         app.uid,
         execution.public_id,
         kestra_id,
+        data_app.uid,
+        quiet.public_id,
+        "Preparing your stores extract...",  # the app's own words, its expression rendered
         approver.username,
         approver.email,
         admin.username,
@@ -206,6 +225,13 @@ def pages(kestra, approver, admin):
         ("app form", person, "get", f"/apps/{app.uid}/", None),
         ("app form with errors", person, "post", f"/apps/{app.uid}/", {}),
         ("execution awaiting approval", person, "get", execution_page, None),
+        (
+            "execution with no logs yet",
+            person,
+            "get",
+            f"{quiet_page}?link={execution_link(quiet)}",
+            None,
+        ),
         ("approvals", person, "get", "/apps/approvals/", None),
         ("my requests", person, "get", "/apps/requests/", None),
         ("preferences", person, "get", "/notifications/", None),
