@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -173,7 +172,6 @@ def render_execution(
 ) -> HttpResponse:
     context = live_context(request, app, execution, fields)
     context["notice"] = notice
-    context["live"] = render_to_string("executions/_live.html", context, request=request)
     # Errors shown now stay until the execution itself changes: the version ignores them.
     context["version"] = live_version(app, execution, context["can_act"])
     context["live_interval_ms"] = round(settings.LIVE_POLL_SECONDS * 1000)
