@@ -4,6 +4,7 @@ until a final stage or API_STREAM_SECONDS; the loop and the caps are kestra_apps
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 from django.core.serializers.json import DjangoJSONEncoder
 
@@ -15,8 +16,10 @@ from kestra_apps.streams import EventStream
 
 
 class LayoutStream(EventStream):
-    """An event each time the view changes. Reads the portal's database only; a stream
-    counts as someone watching, so the worker follows that execution as for an open page."""
+    """An event each time the view changes, while the caller may still open the app and
+    the execution (`still_open`; else the stream ends). Reads the portal's database only;
+    a stream counts as someone watching, so the worker follows that execution as for an
+    open page."""
 
     def __init__(
         self,
@@ -24,9 +27,11 @@ class LayoutStream(EventStream):
         execution: Execution | None,
         viewer: Viewer,
         fields: list[forms.Field] | None,
+        still_open: Callable[[Execution | None], bool],
     ) -> None:
         super().__init__(execution.pk if execution is not None else None)
         self.app, self.execution, self.viewer, self.fields = app, execution, viewer, fields
+        self.still_open = still_open
         self.last = ""
 
     def step(self) -> tuple[str, bool]:
@@ -43,6 +48,8 @@ class LayoutStream(EventStream):
         )
         chunk = ""
         if body != self.last:
+            if not self.still_open(execution):
+                return "", True
             self.last = body
             chunk = self.event("layout", body)
         else:

@@ -210,6 +210,34 @@ def execution_for(
     return execution
 
 
+def still_open(
+    app: App,
+    execution: Execution | None,
+    *,
+    user: User | AnonymousUser,
+    session: SessionBase,
+    link: str = "",
+) -> bool:
+    """Whether this person may still open the app and this execution of it, as when their
+    stream opened (policy.app_for, execution_for): a stream asks again before it sends a
+    change, so access taken away while it is open (the app disabled or made private, a
+    grant removed) ends it rather than go on showing the execution."""
+    try:
+        current = policy.app_for(user, app.uid, started=True)
+        if execution is not None:
+            execution_for(
+                current,
+                execution.public_id,
+                user=user,
+                session=session,
+                link=link,
+                tracked=execution,
+            )
+    except (policy.AccessRefused, ExecutionNotFound):
+        return False
+    return True
+
+
 def _untracked_execution(app: App, execution_id: str) -> Execution:
     """An execution the portal does not track under this app: adopted from Kestra when no
     app tracks it yet, else ExecutionNotFound; KestraPageUnavailable while Kestra is down."""

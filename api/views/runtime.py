@@ -271,7 +271,16 @@ class StreamView(RuntimeView):
             refuse_new_submissions_when_closed(app)
         execution = execution_of(request, app, target.execution_id) if target.execution_id else None
         fields = open_fields(app)[0] if execution is None else None
-        events = LayoutStream(app, execution, viewer_for(request, app, execution), fields)
+        link = request.query_params.get(LINK_PARAM.name, "")
+
+        def still_open(current: Execution | None) -> bool:
+            return interactions.still_open(
+                app, current, user=request.user, session=request.session, link=link
+            )
+
+        events = LayoutStream(
+            app, execution, viewer_for(request, app, execution), fields, still_open
+        )
         response = open_stream(request._request, events)
         if response is None:
             retry = {"Retry-After": str(RETRY_SECONDS)}

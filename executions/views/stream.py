@@ -11,15 +11,22 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
 
 from apps_catalog.models import App
-from executions import services
+from executions import interactions, services
 from executions.models import Execution
-from executions.views.common import can_act_on, execution_view, live_context, live_version
+from executions.views.common import (
+    LINK,
+    can_act_on,
+    execution_view,
+    live_context,
+    live_version,
+)
 from kestra_apps import streams
 
 
 class LiveStream(streams.EventStream):
     """A `live` event ({html, version, final}) when the page's version changes, from the
-    version the page holds; a `reopen` event when API_STREAM_SECONDS are up first."""
+    version the page holds, while the person may still open the execution (else the
+    stream ends); a `reopen` event when API_STREAM_SECONDS are up first."""
 
     def __init__(self, request: HttpRequest, app: App, execution: Execution, version: str):
         super().__init__(execution.pk)
@@ -34,6 +41,8 @@ class LiveStream(streams.EventStream):
         version = live_version(self.app, execution, can_act_on(self.request, execution))
         chunk = ""
         if version != self.version:
+            if not self._still_open(execution):
+                return "", True
             self.version = version
             context = live_context(self.request, self.app, execution)
             html = render_to_string("executions/_live.html", context, request=self.request)
@@ -43,6 +52,16 @@ class LiveStream(streams.EventStream):
         if not done and self.timed_out:
             chunk, done = chunk + self.event("reopen", "{}"), True
         return chunk or self.keep_alive(), done
+
+    def _still_open(self, execution: Execution) -> bool:
+        request = self.request
+        return interactions.still_open(
+            self.app,
+            execution,
+            user=request.user,
+            session=request.session,
+            link=request.GET.get(LINK, ""),
+        )
 
 
 def _refused(status: int, reason: str) -> HttpResponse:
