@@ -35,7 +35,7 @@ from apps_catalog.blocks import BLOCKS, LOG_LEVELS
 from apps_catalog.definition import AppDefinition
 from apps_catalog.models import app_url
 from executions import layout
-from executions.forms import MASK, Field, flow_inputs
+from executions.forms import MASK, Field, flow_inputs, option_labels
 from executions.layout import ResolvedBlock
 from executions.presenters import FILE_SCHEME, columns_of, file_name
 
@@ -62,6 +62,18 @@ class Value:
     label: str = ""  # the flow's displayName for the key, when it gives one
     type: str = ""  # the flow's type for it (DATE, BOOLEAN...): how the value is shown
     size: int | None = None  # a file's size in bytes, when Kestra gave it
+    # A SELECT's or MULTISELECT's labels by value (forms.option_labels).
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def shown(self) -> Any:
+        """The value as a person picked it: a labelled option's label (each one of a
+        MULTISELECT's list), else the value."""
+        if not self.labels:
+            return self.value
+        if isinstance(self.value, list):
+            return [self.labels.get(str(item), item) for item in self.value]
+        return self.labels.get(str(self.value), self.value)
 
     @property
     def table(self) -> dict[str, Any] | None:
@@ -123,6 +135,7 @@ class Described:
     label: str = ""
     type: str = ""
     description: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)  # an option's label by value
 
     @classmethod
     def of(cls, definition: Mapping[str, Any]) -> Described:
@@ -130,6 +143,7 @@ class Described:
             label=str(definition.get("displayName") or ""),
             type=str(definition.get("type") or "").upper(),
             description=str(definition.get("description") or ""),
+            labels=option_labels(definition),
         )
 
 
@@ -180,6 +194,7 @@ def described_value(
         label=described.label,
         type=described.type,
         size=size,
+        labels=described.labels,
         **file,
     )
 
@@ -407,6 +422,8 @@ def _value_json(value: Value, target: ApiTarget) -> dict[str, Any]:
     item: dict[str, Any] = {"key": value.key, "value": value.value}
     if value.label:
         item["displayName"] = value.label
+    if value.shown != value.value:
+        item["valueLabel"] = value.shown
     if value.type:
         item["type"] = value.type
     if value.description:

@@ -273,17 +273,23 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def option_labels(definition: Mapping[str, Any]) -> dict[str, str]:
+    """A SELECT's or MULTISELECT's labels by value, for the options written as
+    `{label, value}`: what a person picks in the form, and reads back in an Inputs block."""
+    return {
+        _as_text(v.get("value")): str(v["label"])
+        for v in definition.get("values") or []
+        if isinstance(v, dict) and v.get("label") not in (None, "")
+    }
+
+
 def _field(
     definition: Mapping[str, Any], value: Any, errors: list[str], group: Group | None = None
 ) -> Field:
     input_type = str(definition.get("type", "STRING"))
     options = definition.get("values") or []
     values = [_as_text(v.get("value") if isinstance(v, dict) else v) for v in options]
-    labels = {
-        _as_text(v.get("value")): str(v["label"])
-        for v in options
-        if isinstance(v, dict) and v.get("label") not in (None, "")
-    }
+    labels = option_labels(definition)
     if input_type == "MULTISELECT" and isinstance(value, str):
         value = _json_list(value) if value else []
     selected = [_as_text(v) for v in value] if isinstance(value, list) else [_as_text(value)]

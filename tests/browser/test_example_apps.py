@@ -171,8 +171,9 @@ def test_a_quote_from_a_flow_written_for_kestra_with_labelled_choices_and_displa
     outputs = page.locator("section[aria-label=Outputs]")
     assert outputs.locator("dt").all_inner_texts() == ["Total (EUR)"]
     assert outputs.locator("dd").inner_text().strip() == "840"
-    inputs = page.locator("section[aria-label=Inputs]").locator("dt").all_inner_texts()
-    assert inputs == ["Product", "Quantity"]
+    inputs = page.locator("section[aria-label=Inputs]")
+    assert inputs.locator("dt").all_inner_texts() == ["Product", "Quantity"]
+    assert [v.strip() for v in inputs.locator("dd").all_inner_texts()] == ["Standing desk", "2"]
     logs = page.locator("section[aria-label=Logs]")
     assert "Quote: 2 x desk = 840 EUR" in logs.inner_text(), "the value behind the label was sent"
 

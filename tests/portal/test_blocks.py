@@ -266,6 +266,36 @@ def test_inputs_show_the_flows_display_names_and_values_by_their_type():
 
 
 @pytest.mark.django_db
+def test_inputs_show_a_labelled_choice_by_its_label_and_the_api_gives_both():
+    app, _ = app_save_source(source=_source("Inputs").replace("{exclude: [quantity]}", "{}"))
+    choices = [{"label": "Standing desk", "value": "desk"}, {"label": "Chair", "value": "chair"}]
+    app.flow_snapshot = {
+        "inputs": [
+            {"id": "product", "type": "SELECT", "displayName": "Product", "values": choices},
+            {"id": "extras", "type": "MULTISELECT", "values": [*choices, "lamp"]},
+            {"id": "plain", "type": "SELECT", "values": ["desk", "chair"]},
+        ]
+    }
+    app.save(update_fields=["flow_snapshot"])
+    execution = _execution(app, "SUCCESS")
+    chosen = {"product": "desk", "extras": ["chair", "lamp"], "plain": "desk"}
+    Execution.objects.filter(pk=execution.pk).update(inputs=chosen, snapshot={})
+    execution.refresh_from_db()
+
+    page = _page(
+        app_stage_blocks(app, "SUCCESS", execution, BASE).html(), app, "SUCCESS", execution
+    )
+    values = [html.unescape(v) for v in re.findall(r'<span class="value">(.*?)</span>', page)]
+    assert values == ["Standing desk", "Chair, lamp", "desk"]
+
+    (block,) = app_response(app, execution, Viewer(BASE, can_act=True))["layout"]["blocks"]
+    product, extras, plain = block["values"]
+    assert (product["value"], product["valueLabel"]) == ("desk", "Standing desk")
+    assert (extras["value"], extras["valueLabel"]) == (["chair", "lamp"], ["Chair", "lamp"])
+    assert plain["value"] == "desk" and "valueLabel" not in plain
+
+
+@pytest.mark.django_db
 def test_inputs_of_form_groups_objects_and_tables_show_as_people_read_them():
     app, _ = app_save_source(source=_source("Inputs").replace("{exclude: [quantity]}", "{}"))
     app.flow_snapshot = {
