@@ -6,6 +6,7 @@ The dialect is read from `GET /api/v1/configs`, never guessed: a 2.x server answ
 
 from __future__ import annotations
 
+import base64
 import functools
 import threading
 import time
@@ -84,6 +85,18 @@ _versions: dict[str, tuple[Dialect, float]] = {}
 _versions_lock = threading.Lock()
 
 
+def authorization(*, username: str, password: str, token: str) -> dict[str, str]:
+    """How the portal signs in to Kestra, for its calls and its streams alike: Basic with a
+    user name (its password as UTF-8, as Kestra reads it), else Bearer with a token, else
+    nothing."""
+    if username:
+        pair = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        return {"Authorization": f"Basic {pair}"}
+    if token:
+        return {"Authorization": f"Bearer {token}"}
+    return {}
+
+
 class KestraClient:
     def __init__(
         self,
@@ -99,10 +112,9 @@ class KestraClient:
         self.tenant = tenant
         self.timeout = timeout
         self.session = requests.Session()
-        if username:
-            self.session.auth = (username, password)
-        elif token:
-            self.session.headers["Authorization"] = f"Bearer {token}"
+        self.session.headers.update(
+            authorization(username=username, password=password, token=token)
+        )
 
     # transport
 

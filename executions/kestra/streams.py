@@ -17,7 +17,7 @@ from urllib.parse import quote
 import httpx
 from django.conf import settings
 
-from executions.kestra.client import tell_observers
+from executions.kestra.client import authorization, tell_observers
 from executions.kestra.errors import KestraRejected, KestraUnavailable, error_message
 
 NOT_IMPLEMENTED = 501
@@ -49,10 +49,10 @@ class KestraStreams:
         quiet_seconds: float = 60.0,
         max_streams: int = 1000,
     ) -> None:
-        headers = {"Accept": "text/event-stream"}
-        auth = httpx.BasicAuth(username, password) if username else None
-        if token and not username:
-            headers["Authorization"] = f"Bearer {token}"
+        headers = {
+            "Accept": "text/event-stream",
+            **authorization(username=username, password=password, token=token),
+        }
         self.tenant = tenant
         self._requests: list[tuple[str, str, float]] = []
         # A stream quiet for `quiet_seconds` counts as dropped (a silently dead connection).
@@ -60,7 +60,6 @@ class KestraStreams:
         limits = httpx.Limits(max_connections=max_streams, max_keepalive_connections=0)
         self.http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
-            auth=auth,
             headers=headers,
             timeout=timeout,
             limits=limits,

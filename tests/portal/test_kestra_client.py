@@ -20,7 +20,9 @@ import requests
 from executions.kestra import client as client_module
 from executions.kestra.client import Dialect, KestraClient
 from executions.kestra.errors import KestraNotFound, KestraRejected, KestraUnavailable
+from executions.kestra.streams import KestraStreams
 from kestra_emulator.server import Emulator, create_app, start_in_thread
+from tests.portal.test_live_channel import in_own_loop
 
 TERMINAL = {"SUCCESS", "WARNING", "FAILED", "KILLED", "CANCELLED"}
 VERSIONS = {"1.3": "1.3.14", "2.0": "2.0.1"}
@@ -665,6 +667,8 @@ class HeaderRecorder:
     [
         ({"token": "t0k3n"}, "Bearer t0k3n"),
         ({"username": "admin", "password": "s3cret"}, "Basic YWRtaW46czNjcmV0"),
+        # A password outside ASCII, as UTF-8 (base64 of "admin:pässwört")
+        ({"username": "admin", "password": "pässwört"}, "Basic YWRtaW46cMOkc3N3w7ZydA=="),
         ({}, None),
     ],
 )
@@ -682,8 +686,18 @@ def test_it_sends_the_configured_authorization_header(
         client = KestraClient(base_url=base_url, tenant="main", **credentials)
         client.dialect()
         client.flow("test", "hello")
-        client.create_execution("test", "hello", {"name": "Ann"})
+        created = client.create_execution("test", "hello", {"name": "Ann"})
         assert recorder.seen == [expected] * 3  # configs, flow, create
+
+        streams = KestraStreams(base_url=base_url, tenant="main", **credentials)
+
+        async def follow() -> None:
+            async for _event in streams.execution(created["id"]):
+                break
+            await streams.close()
+
+        in_own_loop(follow())
+        assert recorder.seen[3:] == [expected]  # the follow stream signs in as the calls do
     finally:
         server.shutdown()
         emulator.shutdown()
