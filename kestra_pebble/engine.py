@@ -33,10 +33,18 @@ class _RenderError(PebbleError):
 class Template:
     """One parsed and compiled template."""
 
-    __slots__ = ("source", "steps", "body", "single")
+    __slots__ = ("source", "steps", "body", "single", "blocks")
 
-    def __init__(self, source: str, steps: list[Exec], single: Eval | None) -> None:
+    def __init__(
+        self,
+        source: str,
+        steps: list[Exec],
+        single: Eval | None,
+        blocks: Mapping[str, Exec],
+    ) -> None:
         self.source = source
+        self.blocks = blocks
+        """Its `block` tags' bodies by name, for the `block` function."""
         self.steps = steps
         """The top-level text, prints and tags, each of which a lenient render may skip."""
         self.body = sequence(steps)
@@ -73,7 +81,7 @@ class Engine:
             isinstance(node, Text) and not node.text.strip() for node in nodes if node not in prints
         )
         single = compiler.expression(prints[0].expression) if len(prints) == 1 and blank else None
-        return Template(source, steps, single)
+        return Template(source, steps, single, compiler.blocks)
 
     def render(
         self, source: str, context: Mapping[str, Any], *, escape: Escape | None = None
@@ -97,7 +105,7 @@ class Engine:
             template = self.parse(source)
         except PebbleError as error:
             return _REGIONS.sub("", source), [str(error)]
-        frame = self._frame(context, escape, None)
+        frame = self._frame(template, context, escape, None)
         out: list[str] = []
         errors: list[str] = []
         for step in template.steps:
@@ -118,11 +126,15 @@ class Engine:
         single = template.single
         if single is None:
             return self._render(source, context, None)
-        frame = self._frame(context, None, None)
+        frame = self._frame(template, context, None, None)
         return self._run(template, lambda: single(frame))
 
     def _frame(
-        self, context: Mapping[str, Any], escape: Escape | None, parent: Frame | None
+        self,
+        template: Template,
+        context: Mapping[str, Any],
+        escape: Escape | None,
+        parent: Frame | None,
     ) -> Frame:
         return Frame(
             dict(context),
@@ -130,6 +142,7 @@ class Engine:
             escape=escape,
             render=lambda source, inner, caller: self._render(source, inner, None, caller),
             parent=parent,
+            blocks=template.blocks,
         )
 
     def _render(
@@ -140,7 +153,7 @@ class Engine:
         parent: Frame | None = None,
     ) -> str:
         template = self.parse(source)
-        frame = self._frame(context, escape, parent)
+        frame = self._frame(template, context, escape, parent)
         out: list[str] = []
         self._run(template, lambda: template.body(frame, out))
         return "".join(out)

@@ -20,6 +20,7 @@ from .parser import (
     FILTERED,
     Attribute,
     Binary,
+    Block,
     Expr,
     FilterBlock,
     FilterCall,
@@ -72,11 +73,26 @@ class NotFound(PebbleError):
         self.line = line
 
 
+class Rendered(str):
+    """Text the template rendered itself (`block`), its own printed values escaped already:
+    printed as it is, as Pebble prints a SafeString."""
+
+
 class Frame:
     """One render in progress: the variables in scope, the limits and what was spent. It
     is the `env` filters and functions receive."""
 
-    __slots__ = ("vars", "limits", "depth", "root", "size", "iterations", "escape", "_render")
+    __slots__ = (
+        "vars",
+        "limits",
+        "depth",
+        "root",
+        "size",
+        "iterations",
+        "escape",
+        "blocks",
+        "_render",
+    )
 
     def __init__(
         self,
@@ -86,8 +102,10 @@ class Frame:
         escape: Escape | None,
         render: Callable[[str, Mapping[str, Any], Frame], str],
         parent: Frame | None = None,
+        blocks: Mapping[str, Exec] | None = None,
     ) -> None:
         self.vars = variables
+        self.blocks = blocks or {}
         self.limits = limits
         self.depth: int = parent.depth + 1 if parent else 0
         # A template that `render`s another shares its output and loop budgets with it, so
@@ -116,6 +134,13 @@ class Frame:
                 f"Templates render other templates more than {self.limits.max_depth} deep"
             )
         return self._render(source, context, self)
+
+    def block(self, name: str) -> str:
+        out: list[str] = []
+        body = self.blocks.get(name)
+        if body is not None:
+            body(self, out)
+        return Rendered("".join(out))
 
     def spend(self, text: str) -> None:
         root = self.root
@@ -239,6 +264,8 @@ class Compiler:
         self.source = source
         self.filters = filters
         self.functions = functions
+        # The template's blocks by name, the last of a name kept (Pebble's registerBlock).
+        self.blocks: dict[str, Exec] = {}
 
     def fail(self, message: str, line: int) -> PebbleError:
         return PebbleError(f"{message} ({self.source}:{line})")
@@ -259,6 +286,8 @@ class Compiler:
             return self._for(node)
         if isinstance(node, FilterBlock):
             return self._filter_block(node)
+        if isinstance(node, Block):
+            return self._block(node)
         assert isinstance(node, Set)
         return self._set(node.name, self.expression(node.expression))
 
@@ -277,7 +306,7 @@ class Compiler:
             if value is None:
                 return
             text = value if type(value) is str else to_text(value)
-            if frame.escape is not None:
+            if frame.escape is not None and not isinstance(value, Rendered):
                 text = frame.escape(text)
             frame.spend(text)
             out.append(text)
@@ -351,6 +380,15 @@ class Compiler:
             text = value if type(value) is str else to_text(value)
             frame.spend(text)
             out.append(text)
+
+        return write
+
+    def _block(self, node: Block) -> Exec:
+        self.blocks[node.name] = self.body(node.body)
+        blocks, name = self.blocks, node.name
+
+        def write(frame: Frame, out: list[str]) -> None:
+            blocks[name](frame, out)
 
         return write
 

@@ -1,9 +1,8 @@
-"""Kestra's functions, as Pebble core (`max`, `min`, `range`) and Kestra (`now`,
+"""Kestra's functions, as Pebble core (`max`, `min`, `range`, `block`) and Kestra (`now`,
 `fromJson`, `render`...) define them. Each is called as `f(env, *args, **kwargs)`; see
 registry.py. The backend functions (`secret`, `kv`, `read`, `fileURI`, `appLink`) belong
-to the callers, who add them to this table's copy.
-
-`block` is not here: it renders the template's own blocks, which only the engine holds.
+to the callers, who add them to this table's copy. `block` asks the engine, which holds
+the template's blocks (`env.block`).
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from kestra_pebble import dates
 from kestra_pebble import ion as ion_text
 from kestra_pebble.arguments import pebble_arguments
 from kestra_pebble.errors import PebbleError
-from kestra_pebble.java import class_name
+from kestra_pebble.java import class_name, java_string, long_value
 from kestra_pebble.registry import Env, Function
 
 FUNCTIONS: dict[str, Function] = {}
@@ -135,12 +134,19 @@ def min_(env: Env, *values: Any) -> Any:
     return _extreme(values, "LESS_THAN")
 
 
+@_function("block")
+def block(env: Env, name: Any = None) -> str:
+    """The template's block of that name rendered again ("" when there is none), as
+    Pebble's BlockFunction writes it."""
+    return env.block(java_string(name))
+
+
 @_function("range")
 def range_(env: Env, start: Any = None, end: Any = None, increment: Any = None) -> list[Any]:
     step = 1 if increment is None else increment
     if isinstance(step, bool) or not isinstance(step, int | float):
         raise PebbleError(f"The increment of the range function must be a number {step}")
-    step = int(step)
+    step = long_value(step)
     if step == 0:
         raise PebbleError("The increment of the range function must be different than 0")
     numbers = isinstance(start, int | float) and isinstance(end, int | float)
@@ -153,8 +159,8 @@ def range_(env: Env, start: Any = None, end: Any = None, increment: Any = None) 
         raise PebbleError(
             "Arguments of range function must be of type Number or String with a length of 1"
         )
-    low = ord(start) if characters else int(start)
-    high = ord(end) if characters else int(end)
+    low = ord(start) if characters else long_value(start)
+    high = ord(end) if characters else long_value(end)
     count = max(0, (high - low) // step + 1)
     if count > env.max_items:
         raise PebbleError(

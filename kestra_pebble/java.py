@@ -124,6 +124,18 @@ def cast_int(value: Any, what: str) -> int:
     raise PebbleError(f"class {class_name(value)} cannot be cast to class java.lang.Long")
 
 
+def long_value(number: int | float) -> int:
+    """`Number.longValue()`: a fraction cut off, NaN 0, beyond a long's range its bound
+    (infinities included)."""
+    if number != number:  # NaN
+        return 0
+    if number >= _LONG_BOUND:
+        return _LONG_BOUND - 1
+    if number <= -_LONG_BOUND:
+        return -_LONG_BOUND
+    return int(number)
+
+
 def is_java_whitespace(char: str) -> bool:
     """`Character.isWhitespace`: Unicode spaces and the ASCII separators, but not the
     no-break spaces nor NEL."""

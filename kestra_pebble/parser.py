@@ -7,9 +7,9 @@ Expressions are parsed by precedence climbing over Pebble's operator table (its
 `'a' ~ 'b' | upper` is `AB`; `??` binds tighter still, so `a ?? b | date` filters the
 coalesced value. The ternary `? :` wraps a whole expression.
 
-The tags are `if` / `elseif` / `else` / `endif`, `for` / `else` / `endfor`, `set` and
-`filter` / `endfilter`; `raw` (and its other name, `verbatim`) and comments are handled by
-the lexer.
+The tags are `if` / `elseif` / `else` / `endif`, `for` / `else` / `endfor`, `set`,
+`filter` / `endfilter` and `block` / `endblock`; `raw` (and its other name, `verbatim`)
+and comments are handled by the lexer.
 """
 
 from __future__ import annotations
@@ -187,6 +187,15 @@ class FilterBlock(Node):
     chain: Expr  # the filters, applied to Variable(FILTERED)
 
 
+@dataclass(slots=True)
+class Block(Node):
+    """`{% block name %}…{% endblock %}`: shows the block of that name, the one defined
+    last (Pebble keeps one per name), which `block("name")` shows again."""
+
+    name: str
+    body: list[Node]
+
+
 def _depth(*children: Expr) -> int:
     return 1 + max((child.depth for child in children), default=0)
 
@@ -285,6 +294,8 @@ class Parser:
             return self._for(line)
         if name == "filter":
             return self._filter_block(line)
+        if name == "block":
+            return self._block(line)
         if name == "set":
             variable = self._new_variable()
             self.expect(lexer.PUNCTUATION, "=")
@@ -334,6 +345,22 @@ class Parser:
         body, _ = self.body(("endfilter",))
         self.expect(lexer.TAG_CLOSE)
         return FilterBlock(line, body, chain)
+
+    def _block(self, line: int) -> Block:
+        """Pebble's BlockTokenParser: the name a name or a string; `endblock` may repeat
+        it."""
+        token = self.current
+        if token.kind not in (lexer.NAME, lexer.STRING):
+            self.expect(lexer.NAME)
+        self.advance()
+        name = str(token.value)
+        self.expect(lexer.TAG_CLOSE)
+        body, _ = self.body(("endblock",))
+        ending = self.current
+        if ending.kind in (lexer.NAME, lexer.STRING) and ending.value == name:
+            self.advance()
+        self.expect(lexer.TAG_CLOSE)
+        return Block(line, name, body)
 
     def _new_variable(self) -> str:
         token = self.expect(lexer.NAME)

@@ -31,6 +31,10 @@ class Env(Protocol):
     def render(self, source: str, context: Mapping[str, Any]) -> str:
         """Render another template with the same limits, one level deeper (`render`)."""
 
+    def block(self, name: str) -> str:
+        """The template's block of that name, rendered here; "" when it has none
+        (`block`)."""
+
 
 Filter = Callable[..., Any]
 Function = Callable[..., Any]

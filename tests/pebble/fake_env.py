@@ -25,3 +25,6 @@ class FakeEnv:
     def render(self, source: str, context: Mapping[str, Any]) -> str:
         self.renders += 1
         return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: str(context[m.group(1)]), source)
+
+    def block(self, name: str) -> str:
+        return ""

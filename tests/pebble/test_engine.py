@@ -44,7 +44,13 @@ def _join(env: Any, value: Any, separator: str = "", *, last: str | None = None)
 
 
 FILTERS = {"upper": _upper, "default": _default, "length": _length, "join": _join}
-FUNCTIONS = {"range": _range, "render": _render}
+
+
+def _block(env: Any, name: str) -> Any:
+    return env.block(name)
+
+
+FUNCTIONS = {"range": _range, "render": _render, "block": _block}
 
 CONTEXT = {
     "inputs": {"resource_type": "Cloud VM", "n": 7, "name": "Ada", "blank": None},
@@ -264,6 +270,14 @@ def test_escape_applies_to_printed_values_and_not_to_the_template(engine: Engine
         engine.render("<p>{{ comment }}</p>", context, escape=html.escape)
         == "<p>&lt;b&gt;bold&lt;/b&gt; &amp; co</p>"
     )
+
+
+def test_a_block_shown_again_is_escaped_once_as_it_was_the_first_time(engine: Engine) -> None:
+    """`block("x")` gives the template's own text, its values escaped already: printed as
+    it is, as Pebble prints a SafeString."""
+    source = '{% block "x" %}<i>{{ comment }}</i>{% endblock %} {{ block("x") }}'
+    once = "<i>&lt;b&gt; &amp; co</i>"
+    assert engine.render(source, {"comment": "<b> & co"}, escape=html.escape) == f"{once} {once}"
 
 
 def test_a_template_is_parsed_once(engine: Engine) -> None:
