@@ -21,8 +21,8 @@ from django.db import connection
 from django.db.models import Q
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, ngettext
 
 from accounts import policy
 from apps_catalog import approval
@@ -360,6 +360,7 @@ def submit(
         user=user,
         session_key=(session.session_key or "") if session is not None else "",
         resubmission_of=resubmits,
+        language=get_language() or "",
     )
     return Outcome(Result.CREATED, execution=execution)
 

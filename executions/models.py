@@ -219,6 +219,15 @@ class Execution(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     session_key = models.CharField(max_length=64, blank=True)
+    language = models.CharField(
+        _("language"),
+        max_length=15,
+        blank=True,
+        help_text=_(
+            "The language the request was made in: messages to a requester without an"
+            " account are written in it."
+        ),
+    )
     resubmission_of = models.ForeignKey(
         "self",
         null=True,

@@ -65,8 +65,11 @@ def execution_submit(
     user: User | AnonymousUser | None = None,
     session_key: str = "",
     resubmission_of: Execution | None = None,
+    language: str = "",
 ) -> Execution:
-    """Store a submission, then hand it to a worker for delivery once the transaction commits."""
+    """Store a submission, then hand it to a worker for delivery once the transaction commits.
+    `language`: the one the request was made in (the requester's messages without an
+    account to hold a preference are written in it)."""
     now = timezone.now()
     execution = Execution.objects.create(
         app=app,
@@ -75,6 +78,7 @@ def execution_submit(
         payload=values,
         submitted_by=user if user is not None and user.is_authenticated else None,
         session_key=session_key,
+        language=language,
         next_action_at=now,
         stage_since=now,
     )

@@ -165,7 +165,7 @@ def _write(
         if event in muted:
             continue
         # Each person's message is in the language of their preferences.
-        language = _language(recipient.user)
+        language = _language(recipient.user, execution)
         if language not in in_language:
             in_language[language] = _Message(event, context, execution.app, language)
         message, own_link = in_language[language], link
@@ -231,9 +231,11 @@ class _Message:
             self.html = render_to_string(f"notifications/{event}.html", context)
 
 
-def _language(user: User | None) -> str:
-    """The language a person chose in their preferences, else the portal's."""
-    return (preferred_language(user) if user else "") or settings.LANGUAGE_CODE
+def _language(user: User | None, execution: Execution) -> str:
+    """The language a person chose in their preferences; for a requester without an
+    account, the one they made the request in; else the portal's."""
+    chosen = preferred_language(user) if user else execution.language
+    return chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
 
 
 def _muted(user: User | None) -> list[str]:

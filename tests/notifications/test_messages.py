@@ -221,6 +221,23 @@ def test_an_anonymous_requester_hears_only_through_the_input_the_app_names(
         assert "visitor@example.org" not in bodies(received[0])[0]  # no submitted values
 
 
+def test_an_anonymous_requester_hears_in_the_language_they_made_the_request_in(kestra, smtp):
+    source = PUBLIC_FEEDBACK + "notifications: {requesterEmail: email}\n"
+    app, _ = app_save_source(source=source + "translations:\n  fr: {displayName: Avis}\n")
+    visitor = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    form = {"input.email": "visitor@example.org", "input.rating": "5"}
+    assert visitor.post(f"/apps/{app.uid}/", form).status_code == 302
+    execution = Execution.objects.get()
+    services.execution_deliver(execution_id=execution.pk)
+    execution.refresh_from_db()
+    kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
+    services.execution_poll(execution_id=execution.pk)
+    sending.send_due()
+
+    (message,) = smtp.mailbox.to("visitor@example.org")
+    assert subject(message) == "Avis : votre demande est terminée"
+
+
 def test_an_anonymous_requesters_link_opens_the_request_in_any_browser(kestra, smtp):
     app, _ = app_save_source(source=PUBLIC_FEEDBACK + "notifications: {requesterEmail: email}\n")
     visitor = Client()
