@@ -10,6 +10,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from executions import presenters
 from executions.models import Decision, Execution, ExecutionQuerySet
 
 # Picks the rows of one choice, as of the time given.
@@ -79,7 +80,7 @@ class ExecutionAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, execution: Execution) -> str:
-        return execution.error[:120]
+        return presenters.failure_text(execution)[:120]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

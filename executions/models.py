@@ -154,6 +154,15 @@ class Execution(models.Model):
         DELIVERED = stages.DELIVERY_DELIVERED, "Delivered"
         FAILED = stages.DELIVERY_FAILED, "Failed"
 
+    class Failure(models.TextChoices):
+        """Why the portal gave up on an execution; shown in the reader's language
+        (presenters.failure_text), with Kestra's own words (`error`) where it gave any."""
+
+        KEYS_CHANGED = "KEYS_CHANGED", _("Its form values can no longer be read")
+        UNREACHABLE = "UNREACHABLE", _("Kestra could not be reached")
+        REJECTED = "REJECTED", _("Kestra rejected the submission")
+        LOST = "LOST", _("Kestra no longer knows it")
+
     class Origin(models.TextChoices):
         PORTAL = "PORTAL", _("Submitted in the portal")
         DISCOVERED = "DISCOVERED", _("Started outside the portal")
@@ -194,6 +203,13 @@ class Execution(models.Model):
         help_text=_("Kestra's validation of the paused task's onResume inputs, while PAUSED."),
     )
     error = models.TextField(blank=True)
+    failure = models.CharField(
+        _("failure"),
+        max_length=20,
+        choices=Failure.choices,
+        blank=True,
+        help_text=_("Why the portal gave up on it, when it did."),
+    )
     attempts = models.PositiveIntegerField(default=0)
     next_action_at = models.DateTimeField(null=True, blank=True, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
@@ -447,10 +463,12 @@ class Execution(models.Model):
         self.error = ""
         self.apply_snapshot(kestra_execution)
 
-    def give_up(self, error: str) -> None:
-        """Delivery is over without Kestra having it: the form values are dropped."""
+    def give_up(self, failure: Failure, error: str = "") -> None:
+        """Delivery is over without Kestra having it: the form values are dropped. `error`:
+        Kestra's words, when it gave any."""
         self.delivery = self.Delivery.FAILED
         self.payload = {}
+        self.failure = failure
         self.error = error
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from executions.models import Execution
 
@@ -104,3 +106,23 @@ def _table(rows: list[dict[str, Any]], truncated: bool) -> FilePreview:
     columns = columns_of(rows)
     body = [[row.get(c, "") for c in columns] for row in rows[:PREVIEW_ROWS]]
     return FilePreview("table", columns, body, truncated=truncated or len(rows) > PREVIEW_ROWS)
+
+
+def failure_text(execution: Execution) -> str:
+    """Why the execution failed, for the person reading, in their language: the portal's
+    reason when it gave up (with Kestra's words, if any), else what Kestra said."""
+    failure, said = execution.failure, execution.error
+    if failure == Execution.Failure.KEYS_CHANGED:
+        return _("The form values can no longer be read: SECRET_KEY has changed.")
+    if failure == Execution.Failure.UNREACHABLE:
+        attempts = execution.attempts
+        return ngettext(
+            "Kestra could not be reached after %(attempts)s attempt.",
+            "Kestra could not be reached after %(attempts)s attempts.",
+            attempts,
+        ) % {"attempts": attempts}
+    if failure == Execution.Failure.REJECTED:
+        return _("Kestra rejected the submission: %(reason)s") % {"reason": said}
+    if failure == Execution.Failure.LOST:
+        return _("Kestra no longer knows this execution: %(reason)s") % {"reason": said}
+    return said

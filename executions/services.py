@@ -182,9 +182,9 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
         return None
     config = leases.tracking_config()
     stage_before = execution.stage
-    fields = ["kestra_id", "delivery", "payload", "error", "snapshot", "state"]
+    fields = ["kestra_id", "delivery", "payload", "error", "failure", "snapshot", "state"]
     if execution.payload is None:
-        execution.give_up("The form values can no longer be read: SECRET_KEY has changed.")
+        execution.give_up(Execution.Failure.KEYS_CHANGED)
         if leases.write_back(
             execution, clock, stage_before=stage_before, fields=fields, final=True
         ):
@@ -200,7 +200,7 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
     except KestraUnavailable as exc:
         gave_up = execution.attempts >= config.delivery_max_attempts
         if gave_up:
-            execution.give_up(f"Kestra could not be reached after {execution.attempts} attempts.")
+            execution.give_up(Execution.Failure.UNREACHABLE)
         else:
             execution.error = str(exc)
         if leases.write_back(
@@ -215,7 +215,7 @@ def execution_deliver(*, execution_id: int, claim: str = "") -> Execution | None
         leases.log_hold("deliver", [execution_id], clock, "unavailable")
         return None
     except KestraRejected as exc:
-        execution.give_up(f"Kestra rejected the submission: {exc.message}")
+        execution.give_up(Execution.Failure.REJECTED, exc.message)
         if leases.write_back(
             execution, clock, stage_before=stage_before, fields=fields, final=True
         ):
@@ -359,6 +359,7 @@ POLL_FIELDS = [
     "poll_interval",
     "poll_errors",
     "delivery",
+    "failure",
 ]
 
 
@@ -370,7 +371,7 @@ def _poll_failed(execution: Execution, exc: Exception, config: leases.TrackingCo
         # A 404 right after creation is normal on an eventually consistent 2.x server;
         # many in a row mean Kestra no longer has it.
         execution.delivery = Execution.Delivery.FAILED
-        execution.error = f"Kestra no longer knows this execution: {exc}"
+        execution.failure = Execution.Failure.LOST
     execution.poll_interval = config.unwatched_interval(execution.poll_interval, changed=False)
 
 

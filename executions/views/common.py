@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from accounts import policy
 from apps_catalog.models import App, site_url
-from executions import actions, approval_status, forms, interactions, stages
+from executions import actions, approval_status, forms, interactions, presenters, stages
 from executions.blocks import app_stage_blocks
 from executions.models import Execution
 from kestra_apps import streams
@@ -158,6 +158,7 @@ def live_context(
             execution, request.user, session_key=session_key, now=timezone.now()
         ),
         "chain": approval_status.resubmission_chain(execution),
+        "failure": presenters.failure_text(execution) if execution.stage == stages.ERROR else "",
     }
 
 

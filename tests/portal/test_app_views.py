@@ -244,3 +244,41 @@ def test_a_request_never_resubmitted_shows_no_history_at_a_fixed_number_of_queri
     # read.
     whole = [q for q in queries.captured_queries if '"payload"' in q["sql"]]
     assert len(whole) == 1
+
+
+@pytest.mark.parametrize(
+    ("language", "failure", "error", "shown"),
+    [
+        (
+            "en",
+            "REJECTED",
+            "email: not an address",
+            "Kestra rejected the submission: email: not an address",
+        ),
+        (
+            "fr",
+            "REJECTED",
+            "email: not an address",
+            "Kestra a refusé la demande : email: not an address",
+        ),
+        ("fr", "UNREACHABLE", "", "Kestra n’a pas pu être joint après 3 tentatives."),
+        ("en", "", "Kestra's own words", "Kestra&#x27;s own words"),
+    ],
+)
+def test_a_failed_request_says_why_in_the_readers_language(
+    client, data_request_app, language, failure, error, shown
+):
+    execution = Execution.objects.create(
+        app=data_request_app,
+        delivery="FAILED",
+        stage="ERROR",
+        failure=failure,
+        error=error,
+        attempts=3,
+        session_key=own_session(client),
+    )
+    response = client.get(
+        f"/apps/{data_request_app.uid}/executions/{execution.public_id}/",
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert f'<div class="alert alert-error" role="alert">{shown}</div>' in response.content.decode()

@@ -16,6 +16,7 @@ from django.test import Client
 from apps_catalog.services import app_save_source
 from executions import services
 from executions.models import Execution
+from executions.presenters import failure_text
 from tests import kestra_http
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +80,7 @@ def test_a_delivery_given_up_forgets_the_form_values(settings, sealed_app) -> No
     execution = _queued(sealed_app, item="laptop", passphrase=PASSPHRASE)
     services.execution_deliver(execution_id=execution.pk)
     execution.refresh_from_db()
-    assert execution.delivery == "FAILED" and "could not be reached" in execution.error
+    assert execution.delivery == "FAILED" and "could not be reached" in failure_text(execution)
     assert execution.payload == {} and _stored_column(execution) == ""
 
 
@@ -87,7 +88,7 @@ def test_a_submission_kestra_rejects_forgets_the_form_values(sealed_app) -> None
     execution = _queued(sealed_app, passphrase=PASSPHRASE)  # the item is required
     services.execution_deliver(execution_id=execution.pk)
     execution.refresh_from_db()
-    assert execution.delivery == "FAILED" and "rejected" in execution.error
+    assert execution.delivery == "FAILED" and "rejected" in failure_text(execution)
     assert execution.payload == {} and _stored_column(execution) == ""
 
 
@@ -98,7 +99,8 @@ def test_values_sealed_with_a_key_since_replaced_fail_the_delivery_plainly(
     settings.SECRET_KEY = "another-key-" + "x" * 50
     assert services.execution_deliver(execution_id=execution.pk) is None
     execution.refresh_from_db()
-    assert execution.delivery == "FAILED" and "SECRET_KEY has changed" in execution.error
+    assert execution.delivery == "FAILED"
+    assert "SECRET_KEY has changed" in failure_text(execution)
     assert execution.kestra_id is None
 
 

@@ -17,6 +17,7 @@ from apps_catalog.services import app_save_source
 from executions import enqueue, forms, services
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, KestraUnavailable
 from executions.models import Execution, ExecutionLog, Vote
+from executions.presenters import failure_text
 from kestra_apps import logs
 from notifications.models import Notification
 from tests.approvals import vacation_app
@@ -274,7 +275,7 @@ def test_kestra_down_keeps_the_submission_for_a_later_attempt_then_gives_up(
 
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.payload == {}
-    assert stored.error == "Kestra could not be reached after 2 attempts."
+    assert failure_text(stored) == "Kestra could not be reached after 2 attempts."
     assert stored.next_action_at is None
     assert _holds(caplog) == [("deliver", "unavailable")] * 2
 
@@ -288,7 +289,7 @@ def test_a_submission_kestra_rejects_fails_with_kestras_reason(kestra, app, capl
 
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.payload == {}
-    assert stored.error == "Kestra rejected the submission: email: not an address"
+    assert failure_text(stored) == "Kestra rejected the submission: email: not an address"
     assert _holds(caplog) == [("deliver", "rejected")]
 
 
@@ -452,7 +453,7 @@ def test_kestra_losing_the_execution_fails_it_after_enough_answers_not_found(kes
     services.execution_poll(execution_id=execution.pk)
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.next_action_at is None
-    assert stored.error == "Kestra no longer knows this execution: no such execution"
+    assert failure_text(stored) == "Kestra no longer knows this execution: no such execution"
 
 
 def test_a_new_pause_tells_those_who_may_decide_once_and_the_end_tells_the_requester(kestra):

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps_catalog.services import app_save_source
 from executions import services, tracking
 from executions.models import Execution
+from executions.presenters import failure_text
 from tests.conftest import EXAMPLES, import_example
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +135,7 @@ def test_delivery_gives_up_after_the_last_attempt(kestra, faults, settings, data
     services.execution_deliver(execution_id=execution.pk)
     execution.refresh_from_db()
     assert (execution.delivery, execution.stage) == ("FAILED", "ERROR")
-    assert execution.next_action_at is None and "after 2 attempts" in execution.error
+    assert execution.next_action_at is None and "after 2 attempts" in failure_text(execution)
 
 
 def test_one_search_checks_every_unwatched_execution_of_a_flow(kestra, kestra_calls):

@@ -19,6 +19,7 @@ from django.utils import timezone
 from executions import services, uploads
 from executions.kestra import get_client
 from executions.models import Execution, StoredFile, SubmissionFile
+from executions.presenters import failure_text
 from tests.conftest import import_example
 
 pytestmark = pytest.mark.django_db
@@ -83,7 +84,7 @@ def test_a_submission_kestra_refuses_leaves_no_file(kestra, it_ticket):
     services.execution_deliver(execution_id=execution.pk)
 
     execution.refresh_from_db()
-    assert execution.delivery == "FAILED" and "rejected" in execution.error
+    assert execution.delivery == "FAILED" and "rejected" in failure_text(execution)
     assert (SubmissionFile.objects.count(), StoredFile.objects.count()) == (0, 0)
 
 
