@@ -459,7 +459,10 @@ def resume(
     try:
         result = get_client().validate_resume(execution.kestra_id, values, ballot.files)
     except KestraError as exc:
-        return _kestra_failed(exc, execution, _(KESTRA_REFUSED_DECISION))
+        # Refused because Kestra moved on since it was asked just above (another
+        # approver's verdict landed, the pause ran out): too late, as that ask would say.
+        moved_on = _moved_on(execution, voter, ballot) if isinstance(exc, KestraRejected) else None
+        return moved_on or _kestra_failed(exc, execution, _(KESTRA_REFUSED_DECISION))
     fields = forms.fields_from_validation(
         result, values, extra_errors=too_large, flow=forms.resume_flow(execution)
     )

@@ -585,6 +585,30 @@ def test_a_decision_kestra_cannot_take_says_why_and_counts_no_vote(
     assert not Vote.objects.exists() and not Decision.objects.exists()
 
 
+def test_a_vote_refused_because_kestra_moved_on_meanwhile_is_kept_as_too_late(kestra, requester):
+    """Another approver's verdict lands between the ask "still paused?" and the validation:
+    Kestra refuses the validation, and the vote is too late, as if the ask had seen it."""
+    execution = _paused(requester)
+    real_execution = kestra.execution
+    answers = iter(["PAUSED", "SUCCESS"])
+
+    def execution_state(kestra_id: str) -> dict:
+        kestra.state = next(answers)
+        return real_execution(kestra_id)
+
+    kestra.execution = execution_state
+    kestra.down["validate_resume"] = KestraRejected(409, "not paused, can't resume it")
+
+    outcome = _approve(execution, make_user("mona", groups=[APPROVERS]), approved="true")
+
+    assert (outcome.result, outcome.rule) == (Result.CONFLICT, "too-late")
+    assert outcome.notice == (
+        "Too late: Kestra has moved on (SUCCESS). Your vote is kept as too late."
+    )
+    assert Vote.objects.get().status == Vote.Status.TOO_LATE
+    assert "resume" not in kestra.names()
+
+
 def test_a_verdict_kestra_cannot_take_is_undone_so_it_can_be_made_again(kestra, requester):
     execution = _paused(requester)
     kestra.down["resume"] = KestraUnavailable("down")
