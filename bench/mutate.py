@@ -62,13 +62,21 @@ def mutant_pattern(module: str) -> str:
     return module.removesuffix(".py").replace("/", ".") + ".*"
 
 
-def run(chosen: list[str], children: int) -> float:
-    """One mutmut run over the chosen modules; its wall time in seconds. Naming the modules'
-    mutants makes mutmut test each of them again rather than keep an earlier result."""
+def not_killed(module: str) -> list[str]:
+    """The module's mutants that the last run did not kill, by a test or by mypy."""
+    meta = json.loads((ROOT / "mutants" / f"{module}.meta").read_text())
+    caught = _KILLED | _TYPE_CHECK
+    return sorted(name for name, code in meta["exit_code_by_key"].items() if code not in caught)
+
+
+def run(names: list[str], children: int) -> float:
+    """One mutmut run over the named mutants (patterns such as `executions.throttle.*`); its
+    wall time in seconds. Naming them makes mutmut test each again rather than keep an
+    earlier result."""
     started = time.monotonic()
     command = [str(MUTMUT), "run", "--max-children", str(children)]
     try:
-        subprocess.run(command + [mutant_pattern(m) for m in chosen], cwd=ROOT, check=True)  # noqa: S603
+        subprocess.run(command + names, cwd=ROOT, check=True)  # noqa: S603
     finally:
         remove_test_databases()
     return time.monotonic() - started
@@ -143,13 +151,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("module", nargs="?", help="one of [tool.mutmut] only_mutate")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="test again only the mutants the last run left alive (once tests are written)",
+    )
     args = parser.parse_args()
     listed = modules()
     if args.module and args.module not in listed:
         parser.error(f"{args.module} is not in [tool.mutmut] only_mutate: {', '.join(listed)}")
     migrate_template()
     chosen = [args.module] if args.module else listed
-    wall = run(chosen, args.children)
+    if args.again:
+        names = [name for module in chosen for name in not_killed(module)]
+    else:
+        names = [mutant_pattern(module) for module in chosen]
+    wall = run(names, args.children) if names else 0.0
     scores = [read_score(module) for module in chosen]
     print()
     print(report(scores, wall))
