@@ -113,19 +113,22 @@ def django_db_keepdb(request: pytest.FixtureRequest) -> bool:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Under `make mutate`, run the tests in the order mutmut gives them, the quickest first,
-    and the permission matrices last.
+    and for a mutant the permission matrices last.
 
     pytest-django moves every test that uses no database to the end; a mutant that a
     millisecond test kills would otherwise wait for each database test that covers it. The
     matrices' several hundred cells reach almost every function through the views, at a
     fraction of a second each: among the quickest, they would hold back by a minute a mutant
-    that a direct test kills."""
+    that a direct test kills. (Only for a mutant: mutmut runs the whole suite, then the clean
+    run, in its own process; with the matrices ending the first, the second's first test found
+    no permissions in its new database.)"""
     if "MUTANT_UNDER_TEST" not in os.environ:
         return
     order = {arg: index for index, arg in enumerate(config.args)}
+    mutant = "__mutmut_" in os.environ["MUTANT_UNDER_TEST"]
     items.sort(
         key=lambda item: (
-            item.path.name == "test_permission_matrix.py",
+            mutant and item.path.name == "test_permission_matrix.py",
             order.get(item.nodeid, len(order)),
         )
     )
