@@ -41,6 +41,16 @@ def _compiled_catalogs() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _portal_language() -> None:
+    """Every test starts in the portal's language: a request in French leaves French active
+    in the thread, and a later test (in mutmut's order, say) would read its messages in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     """Tests submit many forms and checks of their values from one address (the limits have
     tests of their own), and make many users, whose slow password hashing is no subject of
