@@ -58,11 +58,12 @@ resilience-nodes: $(STAMP)
 	$(BIN)/python bench/resilience_nodes.py
 
 # Not a CI step: tens of minutes. MODULE=path/to/module.py runs one of [tool.mutmut] only_mutate;
-# CHILDREN=1 tests one mutant at a time (default: one per core). The tests it runs need the
-# compiled translations, and the sign-in tests the test identity provider's Node packages.
+# CHILDREN=1 tests one mutant at a time (default: one per core); AGAIN=1 tests again only the
+# mutants the last run left alive. The tests it runs need the compiled translations, and the
+# sign-in tests the test identity provider's Node packages.
 mutate: catalogs tests/idp/node_modules
 	PORTAL_DATA_DIR=$(CURDIR)/var/mutate $(BIN)/python bench/mutate.py $(MODULE) \
-		$(if $(CHILDREN),--children $(CHILDREN))
+		$(if $(CHILDREN),--children $(CHILDREN)) $(if $(AGAIN),--again)
 
 tests/idp/node_modules: tests/idp/package-lock.json
 	npm ci --prefix tests/idp --no-audit --no-fund --loglevel=error

@@ -1,13 +1,14 @@
 """Mutation testing of the modules that hold the rules: `make mutate [MODULE=path/to/module.py]`.
 
-Runs mutmut 3 (configured in pyproject.toml, [tool.mutmut]) over each module listed in its
-`only_mutate`, or over the one given, one module at a time so that each gets its own time,
-then prints per module the mutants killed out of the total, the score and the time taken,
-and names every mutant that was not killed (`.venv/bin/mutmut show NAME` prints its diff).
-docs/testing.md keeps the scores and says why each remaining survivor is equivalent.
+Runs mutmut 3 (configured in pyproject.toml, [tool.mutmut]) once over every module listed in
+its `only_mutate`, or over the one given: one collection of which tests cover which function,
+one clean run of those tests, then every mutant. Then prints per module the mutants killed out
+of the total (by a test, or refused by mypy before any test ran), the score and the time its
+mutants took, and names every mutant that was not killed (`.venv/bin/mutmut show NAME` prints
+its diff). docs/testing.md keeps the scores and says why each remaining survivor is equivalent.
 
-mutmut keeps its work in mutants/: a first run collects which tests cover which function
-(a few minutes), later runs reuse it and test every mutant of the chosen modules again.
+mutmut keeps its work in mutants/: the collection of which tests cover which function is made
+once and reused; every run tests every mutant of the chosen modules again.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ TARGET = 90.0
 
 # mutmut's exit codes of a mutant's test run, as its `results` command reads them.
 _KILLED = {1, 3}
+_TYPE_CHECK = {37}  # the mutated code fails mypy ([tool.mutmut] type_check_command): no test ran
 _SURVIVED = {0}
 _NO_TESTS = {5, 33}
 
@@ -37,6 +39,7 @@ class Score:
     module: str
     seconds: float
     killed: int = 0
+    refused_by_mypy: int = 0
     total: int = 0
     survivors: list[str] = field(default_factory=list)
     untested: list[str] = field(default_factory=list)
@@ -44,7 +47,8 @@ class Score:
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.killed / self.total if self.total else 100.0
+        caught = self.killed + self.refused_by_mypy
+        return 100.0 * caught / self.total if self.total else 100.0
 
 
 def modules() -> list[str]:
@@ -58,14 +62,24 @@ def mutant_pattern(module: str) -> str:
     return module.removesuffix(".py").replace("/", ".") + ".*"
 
 
-def run(module: str, children: int) -> Score:
+def not_killed(module: str) -> list[str]:
+    """The module's mutants that the last run did not kill, by a test or by mypy."""
+    meta = json.loads((ROOT / "mutants" / f"{module}.meta").read_text())
+    caught = _KILLED | _TYPE_CHECK
+    return sorted(name for name, code in meta["exit_code_by_key"].items() if code not in caught)
+
+
+def run(names: list[str], children: int) -> float:
+    """One mutmut run over the named mutants (patterns such as `executions.throttle.*`); its
+    wall time in seconds. Naming them makes mutmut test each again rather than keep an
+    earlier result."""
     started = time.monotonic()
-    command = [str(MUTMUT), "run", "--max-children", str(children), mutant_pattern(module)]
+    command = [str(MUTMUT), "run", "--max-children", str(children)]
     try:
-        subprocess.run(command, cwd=ROOT, check=True)  # noqa: S603
+        subprocess.run(command + names, cwd=ROOT, check=True)  # noqa: S603
     finally:
         remove_test_databases()
-    return read_score(module, time.monotonic() - started)
+    return time.monotonic() - started
 
 
 def migrate_template() -> None:
@@ -90,13 +104,16 @@ def remove_test_databases() -> None:
             path.unlink(missing_ok=True)
 
 
-def read_score(module: str, seconds: float) -> Score:
+def read_score(module: str) -> Score:
+    """The module's results as mutmut recorded them; its time is the sum of its mutants' runs."""
     meta = json.loads((ROOT / "mutants" / f"{module}.meta").read_text())
-    score = Score(module=module, seconds=seconds)
+    score = Score(module=module, seconds=sum(meta["durations_by_key"].values()))
     for name, exit_code in sorted(meta["exit_code_by_key"].items()):
         score.total += 1
         if exit_code in _KILLED:
             score.killed += 1
+        elif exit_code in _TYPE_CHECK:
+            score.refused_by_mypy += 1
         elif exit_code in _SURVIVED:
             score.survivors.append(name)
         elif exit_code in _NO_TESTS:
@@ -106,17 +123,19 @@ def read_score(module: str, seconds: float) -> Score:
     return score
 
 
-def report(scores: list[Score]) -> str:
+def report(scores: list[Score], wall: float) -> str:
     width = max(len(s.module) for s in scores)
-    lines = [f"{'module':<{width}}  killed / total      %    time", ""]
+    lines = [
+        f"{'module':<{width}}  by tests + by mypy / total      %   mutant runs",
+        "",
+    ]
     for s in scores:
         mark = "" if s.percent >= TARGET else f"  below {TARGET:.0f}%"
         lines.append(
-            f"{s.module:<{width}}  {s.killed:>6} / {s.total:<5} {s.percent:5.1f}  "
-            f"{s.seconds / 60:5.1f} min{mark}"
+            f"{s.module:<{width}}  {s.killed:>8} + {s.refused_by_mypy:<7} / {s.total:<5} "
+            f"{s.percent:5.1f}  {s.seconds / 60:5.1f} min{mark}"
         )
-    total = sum(s.seconds for s in scores)
-    lines.append(f"{'total':<{width}}  {'':>14} {'':5}  {total / 60:5.1f} min")
+    lines.append(f"{'whole run (wall clock)':<{width}}  {'':>27} {'':5}  {wall / 60:5.1f} min")
     for s in scores:
         for title, names in (
             ("survived", s.survivors),
@@ -132,14 +151,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("module", nargs="?", help="one of [tool.mutmut] only_mutate")
     parser.add_argument("--children", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="test again only the mutants the last run left alive (once tests are written)",
+    )
     args = parser.parse_args()
     listed = modules()
     if args.module and args.module not in listed:
         parser.error(f"{args.module} is not in [tool.mutmut] only_mutate: {', '.join(listed)}")
     migrate_template()
-    scores = [run(module, args.children) for module in ([args.module] if args.module else listed)]
+    chosen = [args.module] if args.module else listed
+    if args.again:
+        names = [name for module in chosen for name in not_killed(module)]
+    else:
+        names = [mutant_pattern(module) for module in chosen]
+    wall = run(names, args.children) if names else 0.0
+    scores = [read_score(module) for module in chosen]
     print()
-    print(report(scores))
+    print(report(scores, wall))
     return 0 if all(s.percent >= TARGET for s in scores) else 1
 
 

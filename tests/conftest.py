@@ -41,6 +41,16 @@ def _compiled_catalogs() -> None:
 
 
 @pytest.fixture(autouse=True)
+def _portal_language() -> None:
+    """Every test starts in the portal's language: a request in French leaves French active
+    in the thread, and a later test (in mutmut's order, say) would read its messages in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     """Tests submit many forms and checks of their values from one address (the limits have
     tests of their own), and make many users, whose slow password hashing is no subject of
@@ -112,14 +122,26 @@ def django_db_keepdb(request: pytest.FixtureRequest) -> bool:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under `make mutate`, run the tests in the order mutmut gives them, the quickest first.
+    """Under `make mutate`, run the tests in the order mutmut gives them, the quickest first,
+    and for a mutant the permission matrices last.
 
     pytest-django moves every test that uses no database to the end; a mutant that a
-    millisecond test kills would otherwise wait for each database test that covers it."""
+    millisecond test kills would otherwise wait for each database test that covers it. The
+    matrices' several hundred cells reach almost every function through the views, at a
+    fraction of a second each: among the quickest, they would hold back by a minute a mutant
+    that a direct test kills. (Only for a mutant: mutmut runs the whole suite, then the clean
+    run, in its own process; with the matrices ending the first, the second's first test found
+    no permissions in its new database.)"""
     if "MUTANT_UNDER_TEST" not in os.environ:
         return
     order = {arg: index for index, arg in enumerate(config.args)}
-    items.sort(key=lambda item: order.get(item.nodeid, len(order)))
+    mutant = "__mutmut_" in os.environ["MUTANT_UNDER_TEST"]
+    items.sort(
+        key=lambda item: (
+            mutant and item.path.name == "test_permission_matrix.py",
+            order.get(item.nodeid, len(order)),
+        )
+    )
 
 
 @pytest.fixture(scope="session")

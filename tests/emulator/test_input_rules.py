@@ -251,6 +251,47 @@ def test_the_type_is_read_in_any_case_and_defaults_to_string():
     assert refused("COLOUR", "red") == "Unsupported input type `COLOUR`"
 
 
+# --- rows and objects ---------------------------------------------------------------------------
+
+COLUMNS = [{"id": "item"}, {"id": "urgent", "type": "bool", "required": False}, {"id": "n"}]
+
+
+def test_a_column_without_a_type_is_text_and_an_optional_cell_may_be_left_out():
+    rows = parse("TABLE", '[{"item": 7, "n": "x"}]', columns=COLUMNS)
+    assert rows == [{"item": "7", "n": "x"}], "the cell after a missing optional one is read"
+    assert parse("OBJECT", '{"item": "pen", "urgent": "true", "n": "1"}', properties=COLUMNS) == {
+        "item": "pen",
+        "urgent": True,
+        "n": "1",
+    }
+
+
+@pytest.mark.parametrize("empty", ['""', "[]", "null"])
+def test_an_empty_required_cell_is_missing(empty):
+    text = f'[{{"item": {empty}, "n": "x"}}]'
+    assert refused("TABLE", text, columns=COLUMNS) == "row 1: `item` is missing"
+
+
+def test_a_row_that_is_not_an_object_is_named():
+    assert refused("TABLE", '[{"item": "a", "n": "b"}, 3]', columns=COLUMNS) == (
+        "row 2 must be an object"
+    )
+
+
+def test_a_field_of_a_type_a_record_cannot_hold_is_refused_by_name():
+    columns = [{"id": "scan", "type": "FILE"}]
+    assert refused("TABLE", '[{"scan": "x"}]', columns=columns) == (
+        "field `scan` cannot be of type FILE"
+    )
+
+
+def test_the_row_bounds_are_inclusive():
+    rows = {"min": 1, "max": 1}
+    assert parse("TABLE", '[{"item": "a", "n": "b"}]', columns=COLUMNS, rows=rows) == [
+        {"item": "a", "n": "b"}
+    ]
+
+
 # --- files ------------------------------------------------------------------------------------
 
 

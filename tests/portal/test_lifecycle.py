@@ -157,6 +157,19 @@ def test_a_claim_is_renewed_only_while_it_is_still_ours(app):
     assert _reloaded(theirs).lease_until == now + SECOND
 
 
+def test_a_held_write_lands_only_while_the_claim_is_ours_and_holds_on(app):
+    now = timezone.now()
+    later = now + 30 * SECOND
+    ours = _row(app, kestra_id="ours", claim="mine", lease_until=now)
+    ran_out = _row(app, kestra_id="ran-out", claim="mine", lease_until=now - SECOND)
+    theirs = _row(app, kestra_id="theirs", claim="theirs", lease_until=now + SECOND)
+    assert Execution.objects.all().write_held("mine", now=now, until=later, error="boom") == 1
+    ours, ran_out, theirs = _reloaded(ours), _reloaded(ran_out), _reloaded(theirs)
+    assert (ours.error, ours.lease_until) == ("boom", later)
+    assert (ran_out.error, ran_out.lease_until) == ("", now - SECOND)
+    assert (theirs.error, theirs.lease_until) == ("", now + SECOND)
+
+
 def test_release_writes_and_lets_go_only_under_our_claim(app):
     now = timezone.now()
     ours = _row(app, kestra_id="ours", claim="mine", lease_until=now + SECOND)
