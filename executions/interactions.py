@@ -216,7 +216,7 @@ def still_open(
     *,
     user: User | AnonymousUser,
     session: SessionBase,
-    link: str = "",
+    link: str,
 ) -> bool:
     """Whether this person may still open the app and this execution of it, as when their
     stream opened (policy.app_for, execution_for): a stream asks again before it sends a
@@ -225,14 +225,7 @@ def still_open(
     try:
         current = policy.app_for(user, app.uid, started=True)
         if execution is not None:
-            execution_for(
-                current,
-                execution.public_id,
-                user=user,
-                session=session,
-                link=link,
-                tracked=execution,
-            )
+            execution_for(current, execution.public_id, user=user, session=session, link=link)
     except (policy.AccessRefused, ExecutionNotFound):
         return False
     return True

@@ -276,6 +276,7 @@ def test_kestra_down_keeps_the_submission_for_a_later_attempt_then_gives_up(
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.payload == {}
     assert failure_text(stored) == "Kestra could not be reached after 2 attempts."
+    assert stored.error == ""  # the last attempt's error, shown in the admin, is cleared
     assert stored.next_action_at is None
     assert _holds(caplog) == [("deliver", "unavailable")] * 2
 

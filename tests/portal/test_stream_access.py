@@ -88,6 +88,20 @@ def test_a_page_stream_opened_by_a_signed_link_ends_once_the_app_is_disabled():
     assert stream.step() == ("", True)
 
 
+def test_a_page_stream_goes_on_past_the_apps_end_date():
+    """The end date stops new submissions only: an execution that started stays open, its
+    stream included (as its page)."""
+    execution = running("PUBLIC", "streamaccess00000004")
+    stream = page_stream(execution, AnonymousUser(), link=policy.execution_link(execution))
+
+    App.objects.filter(pk=execution.app.pk).update(
+        expiration_end=timezone.now() - timezone.timedelta(days=1)
+    )
+    save_state(execution.pk, "SUCCESS")
+    chunk, done = stream.step()
+    assert "event: live" in chunk and 'data-stage=\\"SUCCESS\\"' in chunk and done
+
+
 @pytest.mark.parametrize(
     "taken_away",
     [{"enabled": False}, {"access": App.Access.PRIVATE}],
