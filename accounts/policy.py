@@ -174,8 +174,7 @@ def granted(user: Person, *, app: str = "pk") -> Q:
     permission tables."""
     if not user.is_authenticated:
         return Q(pk__in=[])
-    params = (user.pk, USE_CODENAME, USE_CODENAME, user.pk)
-    return Q(**{f"{app}__in": RawSQL(_granted_sql(), params)})  # noqa: S611 - values are parameters
+    return Q(**{f"{app}__in": RawSQL(_granted_sql(), _granted_params(user))})  # noqa: S611 - values are parameters
 
 
 def public_or_granted(user: Person) -> Q:
@@ -184,8 +183,13 @@ def public_or_granted(user: Person) -> Q:
     `public OR granted` made it read every app."""
     if not user.is_authenticated:
         return Q(access=App.Access.PUBLIC)
-    params = (App.Access.PUBLIC.value, user.pk, USE_CODENAME, USE_CODENAME, user.pk)
+    params = (App.Access.PUBLIC.value, *_granted_params(user))
     return Q(pk__in=RawSQL(_public_or_granted_sql(), params))  # noqa: S611 - values are parameters
+
+
+def _granted_params(user: Person) -> tuple[object, ...]:
+    """The values of `_GRANTED_SQL`'s placeholders, in its order."""
+    return (user.pk, USE_CODENAME, USE_CODENAME, user.pk)
 
 
 @cache
