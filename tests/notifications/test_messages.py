@@ -197,14 +197,9 @@ PUBLIC_FEEDBACK = (
 )
 
 
-@pytest.mark.parametrize(
-    ("extra", "told"), [("notifications: {requesterEmail: email}\n", 1), ("", 0)]
-)
-def test_an_anonymous_requester_hears_only_through_the_input_the_app_names(
-    kestra, smtp, extra, told
-):
-    app, _ = app_save_source(source=PUBLIC_FEEDBACK + extra)
-    visitor = Client()
+def _requested_to_the_end(kestra, app, visitor: Client) -> Execution:
+    """The visitor's request of the open form, delivered, done in Kestra, polled, and its
+    messages sent."""
     form = {"input.email": "visitor@example.org", "input.rating": "5"}
     assert visitor.post(f"/apps/{app.uid}/", form).status_code == 302
     execution = Execution.objects.get()
@@ -213,6 +208,18 @@ def test_an_anonymous_requester_hears_only_through_the_input_the_app_names(
     kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
     services.execution_poll(execution_id=execution.pk)
     sending.send_due()
+    return execution
+
+
+@pytest.mark.parametrize(
+    ("extra", "told"), [("notifications: {requesterEmail: email}\n", 1), ("", 0)]
+)
+def test_an_anonymous_requester_hears_only_through_the_input_the_app_names(
+    kestra, smtp, extra, told
+):
+    app, _ = app_save_source(source=PUBLIC_FEEDBACK + extra)
+    visitor = Client()
+    _requested_to_the_end(kestra, app, visitor)
 
     received = smtp.mailbox.to("visitor@example.org")
     assert len(received) == told
@@ -225,14 +232,7 @@ def test_an_anonymous_requester_hears_in_the_language_they_made_the_request_in(k
     source = PUBLIC_FEEDBACK + "notifications: {requesterEmail: email}\n"
     app, _ = app_save_source(source=source + "translations:\n  fr: {displayName: Avis}\n")
     visitor = Client(HTTP_ACCEPT_LANGUAGE="fr")
-    form = {"input.email": "visitor@example.org", "input.rating": "5"}
-    assert visitor.post(f"/apps/{app.uid}/", form).status_code == 302
-    execution = Execution.objects.get()
-    services.execution_deliver(execution_id=execution.pk)
-    execution.refresh_from_db()
-    kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
-    services.execution_poll(execution_id=execution.pk)
-    sending.send_due()
+    _requested_to_the_end(kestra, app, visitor)
 
     (message,) = smtp.mailbox.to("visitor@example.org")
     assert subject(message) == "Avis : votre demande est terminée"
@@ -241,14 +241,7 @@ def test_an_anonymous_requester_hears_in_the_language_they_made_the_request_in(k
 def test_an_anonymous_requesters_link_opens_the_request_in_any_browser(kestra, smtp):
     app, _ = app_save_source(source=PUBLIC_FEEDBACK + "notifications: {requesterEmail: email}\n")
     visitor = Client()
-    form = {"input.email": "visitor@example.org", "input.rating": "5"}
-    assert visitor.post(f"/apps/{app.uid}/", form).status_code == 302
-    execution = Execution.objects.get()
-    services.execution_deliver(execution_id=execution.pk)
-    execution.refresh_from_db()
-    kestra_http.wait_for(kestra, execution.kestra_id, {"SUCCESS"})
-    services.execution_poll(execution_id=execution.pk)
-    sending.send_due()
+    execution = _requested_to_the_end(kestra, app, visitor)
 
     page = f"/apps/{app.uid}/executions/{execution.kestra_id}/"
     assert Client().get(page).status_code == 404  # another device, without the link
