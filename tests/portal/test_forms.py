@@ -249,6 +249,25 @@ def test_a_resume_form_is_grouped_by_the_paused_tasks_forms_in_the_api_too():
     assert field_json(fields[0])["form"] == "decision" and "form" not in field_json(fields[1])
 
 
+@pytest.mark.django_db
+def test_an_approvers_form_opens_without_the_errors_of_the_empty_check():
+    """The stored form is Kestra's check of no values at all: its complaints about required
+    fields are not the approver's mistakes."""
+    from executions.models import Execution
+
+    app = import_example("data_request")
+    required = {"input": {"id": "reason", "type": "STRING", "required": True}, "enabled": True}
+    execution = Execution.objects.create(
+        app=app,
+        state="PAUSED",
+        resume_form={"inputs": [{**required, "errors": [{"message": "Missing required input"}]}]},
+    )
+
+    (field,) = forms.resume_fields(execution)
+
+    assert field.id == "reason" and field.errors == []
+
+
 def test_a_secret_is_masked_wherever_kestra_sends_it_back():
     secrets = {"hush-hush", "7"}
     value = {

@@ -511,6 +511,29 @@ def test_watching_marks_the_execution_and_renews_the_mark_only_when_it_runs_low(
     assert Execution.objects.get(pk=execution.pk).watched_until > marked
 
 
+def test_the_mark_is_renewed_as_soon_as_the_renewal_margin_is_reached(app, settings, monkeypatch):
+    settings.EXECUTION_WATCH_SECONDS = 30
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    execution = _delivered(app)
+    execution.watched_until = now + timedelta(seconds=30 - services.WATCH_RENEW_SECONDS)
+
+    services.execution_watch(execution=execution)
+
+    assert Execution.objects.get(pk=execution.pk).watched_until == now + timedelta(seconds=30)
+
+
+def test_a_watch_ending_this_very_moment_counts_as_nobody_watching(app, settings, monkeypatch):
+    settings.EXECUTION_WATCH_SECONDS = 30
+    now = timezone.now()
+    monkeypatch.setattr(timezone, "now", lambda: now)
+    execution = _delivered(app, next_action_at=now + timedelta(minutes=5), watched_until=now)
+
+    services.execution_watch(execution=execution)
+
+    assert Execution.objects.get(pk=execution.pk).next_action_at == now  # polled at once
+
+
 @pytest.mark.parametrize(
     "fields",
     [
