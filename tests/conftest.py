@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import apprise.apprise as apprise_module
 import pytest
 import requests
 
@@ -30,6 +31,20 @@ from tests.personas import (  # noqa: F401 - the personas, as fixtures for every
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+
+
+def _fresh_apprise_pools() -> None:
+    """Apprise sends through thread pools it keeps for the whole process. A process forked
+    after it sent something (mutmut forks one per mutant, after running the tests once) has
+    the pools without their threads: what a test sends waits for Apprise's time limit,
+    over a minute, and is not sent. The child starts without pools; Apprise makes them again."""
+    apprise_module._shared_executor = None
+    apprise_module._shared_executor_lock = threading.Lock()
+    apprise_module._coordinator_executor = None
+    apprise_module._coordinator_executor_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_fresh_apprise_pools)
 
 
 @pytest.fixture(scope="session", autouse=True)
