@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -449,12 +450,25 @@ class KestraClient:
         return response.iter_content(chunk_size=64 * 1024), dict(response.headers)
 
 
+_kept = threading.local()
+
+
 def get_client() -> KestraClient:
-    return KestraClient(
-        base_url=settings.KESTRA_URL,
-        tenant=settings.KESTRA_TENANT,
-        username=settings.KESTRA_USERNAME,
-        password=settings.KESTRA_PASSWORD,
-        token=settings.KESTRA_API_TOKEN,
-        timeout=settings.KESTRA_TIMEOUT,
-    )
+    """The client for the configured Kestra, kept per thread: its calls reuse their
+    connections (and, over HTTPS, their TLS sessions) instead of opening one per call. A
+    process forked from this one (a Celery worker) or changed settings get a new one."""
+    config: dict[str, Any] = {
+        "base_url": settings.KESTRA_URL,
+        "tenant": settings.KESTRA_TENANT,
+        "username": settings.KESTRA_USERNAME,
+        "password": settings.KESTRA_PASSWORD,
+        "token": settings.KESTRA_API_TOKEN,
+        "timeout": settings.KESTRA_TIMEOUT,
+    }
+    pid, kept_pid = os.getpid(), getattr(_kept, "pid", None)
+    if kept_pid != pid or _kept.config != config:
+        if kept_pid == pid:  # changed settings; a forked child leaves the parent's alone
+            _kept.client.session.close()
+        _kept.client, _kept.pid, _kept.config = KestraClient(**config), pid, config
+    client: KestraClient = _kept.client
+    return client

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -701,3 +703,52 @@ def test_it_sends_the_configured_authorization_header(
     finally:
         server.shutdown()
         emulator.shutdown()
+
+
+class KeepAliveKestra(BaseHTTPRequestHandler):
+    """Answers every GET with a version, keeping the connection open as Kestra does (the
+    emulator's Werkzeug server closes each one); counts the connections it was opened."""
+
+    protocol_version = "HTTP/1.1"
+    connections: list[int] = []
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections.append(self.client_address[1])
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = b'{"version": "2.0.1"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_the_portals_calls_share_one_connection_until_the_settings_change(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each call opening its own connection costs Kestra a connection and the portal a
+    handshake (a TLS one over HTTPS); the client is kept per thread and process instead."""
+    monkeypatch.setattr(KeepAliveKestra, "connections", [])
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAliveKestra)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.KESTRA_URL = f"http://127.0.0.1:{server.server_port}"
+    try:
+        for _ in range(3):
+            assert client_module.get_client().ping(timeout=2) == "2.0.1"
+        assert len(KeepAliveKestra.connections) == 1
+
+        settings.KESTRA_TIMEOUT = 3.0
+        assert client_module.get_client().ping(timeout=2) == "2.0.1"
+        assert len(KeepAliveKestra.connections) == 2  # a new client, the old one closed
+
+        kept = client_module.get_client()
+        monkeypatch.setattr(client_module.os, "getpid", lambda: -1)  # as in a forked child
+        assert client_module.get_client() is not kept
+        assert kept.session.adapters["http://"].poolmanager.pools  # the parent's, left open
+    finally:
+        server.shutdown()
