@@ -6,6 +6,7 @@ the logs, the outputs, the labels that say who decided), and when the next step 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from apps_catalog import approval
 from apps_catalog.services import app_save_source
-from executions import enqueue, forms, services
+from executions import enqueue, forms, leases, services
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, KestraUnavailable
 from executions.models import Execution, ExecutionLog, Vote
 from executions.presenters import failure_text
@@ -292,6 +293,39 @@ def test_a_submission_kestra_rejects_fails_with_kestras_reason(kestra, app, capl
     assert stored.delivery == "FAILED" and stored.payload == {}
     assert failure_text(stored) == "Kestra rejected the submission: email: not an address"
     assert _holds(caplog) == [("deliver", "rejected")]
+
+
+def test_a_delivery_whose_lease_ran_out_calls_kestra_not_and_leaves_it_queued(
+    kestra, app, caplog, monkeypatch
+):
+    """A worker that stalled after its claim (a pause, a slow disk) would call Kestra past
+    its lease, when another worker may hold the execution: it lets go instead."""
+    caplog.set_level("INFO")
+    spent = classmethod(lambda cls, claim, config, now: cls(claim, now, time.monotonic() - 1))
+    monkeypatch.setattr(leases.LeaseClock, "start", spent)
+    execution = _submitted(app)
+
+    assert services.execution_deliver(execution_id=execution.pk) is None
+
+    assert kestra.calls == []
+    stored = Execution.objects.get(pk=execution.pk)
+    assert (stored.delivery, stored.kestra_id, stored.claim) == ("QUEUED", None, "")
+    assert stored.payload == {"email": "ada@example.org", "code": "hush-hush"}
+    assert _holds(caplog) == [("deliver", "lease-ran-out")]
+
+
+def test_a_submission_that_can_no_longer_be_read_fails_and_says_so_in_the_log(
+    kestra, app, caplog, settings
+):
+    caplog.set_level("INFO")
+    execution = _submitted(app)
+    settings.SECRET_KEY = "another-key-" + "x" * 50  # its values were sealed with the old one
+
+    assert services.execution_deliver(execution_id=execution.pk) is None
+
+    assert kestra.calls == []
+    assert Execution.objects.get(pk=execution.pk).delivery == "FAILED"
+    assert _holds(caplog) == [("deliver", "unreadable")]
 
 
 # -- poll -----------------------------------------------------------------------------------
