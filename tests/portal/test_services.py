@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from apps_catalog import approval
 from apps_catalog.services import app_save_source
-from executions import enqueue, forms, leases, services
+from executions import enqueue, forms, leases, services, tracking
 from executions.kestra import KestraError, KestraNotFound, KestraRejected, KestraUnavailable
 from executions.models import Execution, ExecutionLog, Vote
 from executions.presenters import failure_text
@@ -292,7 +292,58 @@ def test_a_submission_kestra_rejects_fails_with_kestras_reason(kestra, app, capl
     stored = Execution.objects.get(pk=execution.pk)
     assert stored.delivery == "FAILED" and stored.payload == {}
     assert failure_text(stored) == "Kestra rejected the submission: email: not an address"
+    assert stored.next_action_at is None  # never handed out again
     assert _holds(caplog) == [("deliver", "rejected")]
+
+
+def test_deliveries_handed_out_together_each_count_their_own_attempts(kestra, app):
+    first, second = _submitted(app), _submitted(app)
+    due = tracking.executions_claim_due()
+    assert sorted(due.deliveries) == sorted([first.pk, second.pk])  # under one claim
+
+    services.execution_deliver(execution_id=first.pk, claim=due.claim)
+
+    # One attempt more would make its delivery look for an earlier one first.
+    assert Execution.objects.get(pk=first.pk).attempts == 1
+    assert Execution.objects.get(pk=second.pk).attempts == 0
+
+
+def test_an_execution_another_worker_took_over_is_neither_counted_nor_sent(
+    kestra, app, monkeypatch
+):
+    execution = _submitted(app)
+    hold = leases.hold
+
+    def held_then_taken(*args: Any, **kwargs: Any) -> leases.LeaseClock | None:
+        clock = hold(*args, **kwargs)
+        Execution.objects.filter(pk=execution.pk).update(claim="another-worker")
+        return clock
+
+    monkeypatch.setattr(leases, "hold", held_then_taken)
+
+    assert services.execution_deliver(execution_id=execution.pk) is None
+
+    assert kestra.calls == []
+    stored = Execution.objects.get(pk=execution.pk)
+    assert (stored.attempts, stored.claim, stored.delivery) == (0, "another-worker", "QUEUED")
+
+
+def test_a_delivery_whose_claim_was_lost_during_the_call_is_not_reported_delivered(
+    kestra, app, monkeypatch
+):
+    """The worker that took over writes what it finds; this one neither writes nor starts
+    the first poll, which it would do for a delivery it reports."""
+    execution = _submitted(app)
+    create = kestra.create_execution
+
+    def created_while_taken(*args: Any, **kwargs: Any) -> dict:
+        Execution.objects.filter(pk=execution.pk).update(claim="another-worker")
+        return create(*args, **kwargs)
+
+    monkeypatch.setattr(kestra, "create_execution", created_while_taken)
+
+    assert services.execution_deliver(execution_id=execution.pk) is None
+    assert Execution.objects.get(pk=execution.pk).kestra_id is None  # not written by this one
 
 
 def test_a_delivery_whose_lease_ran_out_calls_kestra_not_and_leaves_it_queued(
@@ -324,7 +375,8 @@ def test_a_submission_that_can_no_longer_be_read_fails_and_says_so_in_the_log(
     assert services.execution_deliver(execution_id=execution.pk) is None
 
     assert kestra.calls == []
-    assert Execution.objects.get(pk=execution.pk).delivery == "FAILED"
+    stored = Execution.objects.get(pk=execution.pk)
+    assert stored.delivery == "FAILED" and stored.next_action_at is None
     assert _holds(caplog) == [("deliver", "unreadable")]
 
 
