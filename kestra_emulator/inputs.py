@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -273,7 +273,7 @@ def _record(fields: list[dict[str, Any]], value: Any, where: str) -> dict[str, A
     out: dict[str, Any] = {}
     for spec in fields:
         key = str(spec.get("id"))
-        if str(spec.get("type", "STRING")).upper() not in RECORD_FIELD_TYPES:
+        if input_kind(spec) not in RECORD_FIELD_TYPES:
             raise InvalidValue(f"field `{key}` cannot be of type {spec.get('type')}")
         raw = value.get(key)
         if raw is None or raw == "" or raw == []:
@@ -338,8 +338,13 @@ _PARSERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
 }
 
 
+def input_kind(definition: Mapping[str, Any]) -> str:
+    """An input's (or a record field's) type as Kestra names it; STRING when left out."""
+    return str(definition.get("type") or "").upper() or "STRING"
+
+
 def parse_typed(definition: dict[str, Any], text: str) -> Any:
-    kind = str(definition.get("type", "STRING")).upper()
+    kind = input_kind(definition)
     parser = _PARSERS.get(kind)
     if parser is None:
         raise InvalidValue(f"Unsupported input type `{kind}`")
@@ -431,29 +436,35 @@ class InputResolver:
 
     def _fill_value(self, result: InputResult) -> None:
         definition, input_id = result.definition, result.id
-        kind = str(definition.get("type", "STRING")).upper()
-        raw = self._submitted_text(input_id, kind)
+        kind = input_kind(definition)
         upload = self.uploads.get(input_id) if kind == "FILE" else None
-        if upload is None and raw is None and definition.get("defaults") is not None:
+        if upload is not None:
+            self._fill_upload(result, upload)
+            return
+        raw = self._submitted_text(input_id, kind)
+        if raw is None and definition.get("defaults") is not None:
             raw = self._default_text(result)
-        auto_first = kind == "SELECT" and definition.get("autoSelectFirst")
-        if upload is None and raw is None and auto_first:
+        if raw is None and kind == "SELECT" and definition.get("autoSelectFirst"):
             options = _option_values(definition)
             raw = options[0] if options else None
-        if upload is None and raw is None:
+        if raw is None:
             if definition.get("required", True):
                 result.errors.append("missing required input")
             return
         try:
-            if upload is not None:
-                _check_file(definition, upload)
-                result.value = self.file_uri(input_id, upload.filename)
-                result.upload = upload
-            else:
-                result.value = parse_typed(definition, raw or "")
+            result.value = parse_typed(definition, raw)
         except InvalidValue as exc:
-            result.value = raw if upload is None else None
+            result.value = raw
             result.errors.append(str(exc))
+
+    def _fill_upload(self, result: InputResult, upload: Upload) -> None:
+        try:
+            _check_file(result.definition, upload)
+        except InvalidValue as exc:
+            result.errors.append(str(exc))
+            return
+        result.value = self.file_uri(result.id, upload.filename)
+        result.upload = upload
 
     def _submitted_text(self, input_id: str, kind: str) -> str | None:
         parts = [p for p in self.submitted.get(input_id, []) if p != ""]
