@@ -133,12 +133,20 @@ def create_directly(kestra: str) -> Callable[[], None]:
     return create
 
 
-def _timed(call: Callable[[], Any], count: int) -> list[float]:
-    times = []
+Timed = tuple[Callable[[], Any], Callable[[], Any]]  # a call, then what to wait for, untimed
+
+
+def _timed_in_turn(calls: list[Timed], count: int) -> list[list[float]]:
+    """Each call `count` times, taking turns (a, b, a, b, ...), each followed by what it
+    leaves the machine to do (untimed), so that every call meets the same machine: the
+    executions still running, no worker still busy with the call before."""
+    times: list[list[float]] = [[] for _ in calls]
     for _ in range(count):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
+        for (call, settle), taken in zip(calls, times, strict=True):
+            started = time.perf_counter()
+            call()
+            taken.append(time.perf_counter() - started)
+            settle()
     return times
 
 
@@ -189,10 +197,16 @@ def _all_final() -> bool:
 def measure_overhead(portal: Portal, count: int) -> list[Figure]:
     direct = create_directly(portal.kestra)
     visitor = Visitor(portal, "data_request", INPUTS)
-    _timed(direct, 5)
-    _timed(visitor.submit, 5)  # warm up both
-    direct_times = _timed(direct, count)
-    portal_times = _timed(visitor.submit, count)
+    before = _last_pk()
+    submitted = [0]
+
+    def delivered() -> None:
+        submitted[0] += 1
+        _wait(lambda: _delivered_after(before) >= submitted[0], "the submission's delivery")
+
+    calls: list[Timed] = [(direct, lambda: None), (visitor.submit, delivered)]
+    _timed_in_turn(calls, 5)  # warm up both
+    direct_times, portal_times = _timed_in_turn(calls, count)
     _wait(_all_final, "the single submissions to end")
     value, base = median(portal_times), median(direct_times)
     return [
