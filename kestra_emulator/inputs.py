@@ -54,7 +54,7 @@ class InputResult:
 
     @property
     def id(self) -> str:
-        return str(self.definition.get("id") or self.definition.get("name"))
+        return input_name(self.definition)
 
     def to_json(self, *, dialect: str) -> dict[str, Any]:
         out: dict[str, Any] = {"input": input_to_json(self.definition), "enabled": self.enabled}
@@ -338,6 +338,11 @@ _PARSERS: dict[str, Callable[[dict[str, Any], str], Any]] = {
 }
 
 
+def input_name(definition: Mapping[str, Any]) -> str:
+    """An input's id; 1.x flows may still call it `name`."""
+    return str(definition.get("id") or definition.get("name"))
+
+
 def input_kind(definition: Mapping[str, Any]) -> str:
     """An input's (or a record field's) type as Kestra names it; STRING when left out."""
     return str(definition.get("type") or "").upper() or "STRING"
@@ -383,7 +388,7 @@ class InputResolver:
     _done: dict[str, InputResult] = field(default_factory=dict)
 
     def resolve_all(self) -> list[InputResult]:
-        by_id = {str(d.get("id") or d.get("name")): d for d in expand_forms(self.definitions)}
+        by_id = {input_name(d): d for d in expand_forms(self.definitions)}
         return [self._resolve(input_id, by_id, ()) for input_id in by_id]
 
     def _resolve(
@@ -491,12 +496,12 @@ def expand_forms(definitions: list[dict[str, Any]]) -> list[dict[str, Any]]:
     as Kestra expands them before resolving."""
     out: list[dict[str, Any]] = []
     for definition in definitions:
-        if str(definition.get("type", "")).upper() != "FORM":
+        if input_kind(definition) != "FORM":
             out.append(definition)
             continue
-        form_id = definition.get("id") or definition.get("name")
+        form_id = input_name(definition)
         for child in definition.get("inputs") or []:
-            out.append({**child, "id": f"{form_id}.{child.get('id') or child.get('name')}"})
+            out.append({**child, "id": f"{form_id}.{input_name(child)}"})
     return out
 
 
