@@ -27,9 +27,13 @@ _PARSED_LOCK = threading.Lock()
 def quoted_column(model: type[models.Model], name: str) -> str:
     """The quoted column of a model's concrete field, for SQL written once from the models'
     metadata where the ORM would build it again on every request of a busy page."""
+    return connection.ops.quote_name(concrete_field(model, name).column)
+
+
+def concrete_field(model: type[models.Model], name: str) -> models.Field:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field) and field.column  # a concrete field: it has a column
-    return connection.ops.quote_name(field.column)
+    return field
 
 
 class ModelColumns:
@@ -37,8 +41,16 @@ class ModelColumns:
     query), and its instances made again from those columns of a row, each value converted
     as the ORM converts it (JSON decoded, dates parsed)."""
 
-    def __init__(self, model: type[models.Model], alias: str) -> None:
-        fields = model._meta.concrete_fields
+    def __init__(
+        self, model: type[models.Model], alias: str, names: Sequence[str] | None = None
+    ) -> None:
+        """`names`: these fields only, in this order (values() reads them); else every
+        concrete field (instance() needs them all)."""
+        fields = (
+            model._meta.concrete_fields
+            if names is None
+            else [concrete_field(model, name) for name in names]
+        )
         self.model = model
         self.sql = ", ".join(f"{alias}.{connection.ops.quote_name(f.column)}" for f in fields)
         self.width = len(fields)
@@ -49,13 +61,17 @@ class ModelColumns:
             for column in self._columns
         ]
 
-    def instance(self, values: Sequence[Any]) -> Any:
-        """The model's instance from these columns' values, in the order of `sql`."""
-        converted = list(values)
+    def values(self, row: Sequence[Any]) -> list[Any]:
+        """These columns' values of a row, in the order of `sql`, as the ORM reads them."""
+        converted = list(row)
         for index, converters in enumerate(self._converters):
             for converter in converters:
                 converted[index] = converter(converted[index], self._columns[index], connection)
-        return self.model.from_db(connection.alias, self._names, converted)
+        return converted
+
+    def instance(self, row: Sequence[Any]) -> Any:
+        """The model's instance from these columns' values, in the order of `sql`."""
+        return self.model.from_db(connection.alias, self._names, self.values(row))
 
 
 def site_url(request: HttpRequest) -> str:

@@ -57,8 +57,12 @@ from executions.models import Execution, ExecutionLog
 app, _ = app_save_source(source=open("examples/apps/data_request.yml").read())
 execution = Execution.objects.create(app=app, kestra_id="bench1", delivery="DELIVERED",
     state="RUNNING", stage="RUNNING", snapshot={"inputs": {"dataset": "stores"}}, log_count=40)
+from datetime import timedelta
+from django.utils import timezone
+start = timezone.now()
 ExecutionLog.objects.bulk_create(ExecutionLog(execution=execution, position=i, level="INFO",
-    task_id=f"task{i}", message=f"message {i}") for i in range(40))
+    task_id=f"task{i}", message=f"message {i}", timestamp=start + timedelta(seconds=i))
+    for i in range(40))
 print(app.uid, execution_link(execution))
 """
 
