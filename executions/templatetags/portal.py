@@ -7,9 +7,12 @@ from typing import Any
 import markdown as markdown_lib
 import nh3
 from django import template
+from django.conf import settings
 from django.utils import formats
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, get_language_info
 
 from apps_catalog.models import App
 from apps_catalog.thumbnails import thumbnail_url
@@ -21,6 +24,24 @@ register = template.Library()
 def app_thumbnail(app: App) -> str | None:
     """Where the app page's header shows the app's thumbnail; None for none."""
     return thumbnail_url(uid=app.uid, namespace=app.namespace, thumbnail=app.thumbnail)
+
+
+@register.simple_tag
+def language_options() -> SafeString:
+    """The language switcher's choices, each language in its own name, the page's language
+    selected. Every page shows them: made once per language, where a loop in the layout
+    cost a third of the layout's time."""
+    return _language_options(get_language(), tuple(code for code, _name in settings.LANGUAGES))
+
+
+@lru_cache(maxsize=64)
+def _language_options(current: str, codes: tuple[str, ...]) -> SafeString:
+    names = [(code, get_language_info(code)["name_local"]) for code in codes]
+    return format_html_join(
+        "",
+        '<option value="{}" lang="{}"{}>{}</option>',
+        ((code, code, " selected" if code == current else "", name) for code, name in names),
+    )
 
 
 @register.filter

@@ -111,3 +111,22 @@ def test_the_switcher_goes_back_to_the_page_it_was_used_on():
     )
     assert response.status_code == 302
     assert response["Location"] == "http://testserver/apps/requests/?page=2"
+
+
+def _switcher_choices(response) -> list[tuple[str, str, bool]]:
+    """The switcher's options: (code, name shown, selected)."""
+    found = re.findall(
+        r'<option value="([^"]+)" lang="[^"]+"( selected)?>([^<]+)</option>',
+        response.content.decode(),
+    )
+    return [(code, name, bool(selected)) for code, selected, name in found]
+
+
+def test_the_switcher_names_each_language_in_itself_and_selects_the_pages_own():
+    french = _switcher_choices(Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="fr"))
+    assert [code for code, _name, chosen in french if chosen] == ["fr"]
+    assert ("de", "Deutsch", False) in french and ("ja", "日本語", False) in french
+    assert [code for code, _name, _chosen in french] == ["en", "fr", "de", "es", "pt-br", "ja"]
+    japanese = _switcher_choices(Client().get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ja"))
+    assert [code for code, _name, chosen in japanese if chosen] == ["ja"]
+    assert [(code, name) for code, name, _ in japanese] == [(c, n) for c, n, _ in french]
