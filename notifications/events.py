@@ -218,7 +218,9 @@ class _Message:
     the portal's words and the app's name (its `translations:`)."""
 
     def __init__(self, event: str, context: dict[str, object], app: App, language: str) -> None:
-        context = {**context, "link_hours": settings.NOTIFY_LINK_HOURS}
+        hours = settings.NOTIFY_LINK_HOURS
+        # The plural is chosen by a whole number (gettext's): 72.0 as 72, 0.5 as 0 (hours).
+        context = {**context, "link_hours": hours, "link_hours_plural": round(hours)}
         with translation.override(language):
             context["app"] = app.shown_name
             if "by" in context and not context["by"]:

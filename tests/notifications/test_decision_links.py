@@ -131,3 +131,17 @@ def test_the_requester_may_not_approve_their_own_request_through_a_link(kestra, 
     assert refused.status_code == 403
     assert counted(execution) == []
     assert kestra_http.execution(kestra, execution.kestra_id)["state"]["current"] == "PAUSED"
+
+
+@pytest.mark.parametrize(
+    ("hours", "said"),
+    [(72.0, "within 72 hours"), (1.0, "within 1 hour"), (1.5, "within 1.5 hours")],
+)
+def test_the_message_says_how_long_the_link_lasts_in_words_that_agree(
+    kestra, hr, smtp, settings, hours, said
+):
+    settings.NOTIFY_LINK_HOURS = hours
+    paused_with_links(kestra, hr, smtp)
+    (message,) = smtp.mailbox.to("mona@example.com")
+    text, html = bodies(message)
+    assert said in text and said in html
