@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -72,6 +72,17 @@ class ModelColumns:
     def instance(self, row: Sequence[Any]) -> Any:
         """The model's instance from these columns' values, in the order of `sql`."""
         return self.model.from_db(connection.alias, self._names, self.values(row))
+
+
+def search_text_of(
+    *, texts: Iterable[str], tags: Iterable[str], translations: Mapping[str, Mapping[str, str]]
+) -> str:
+    """What a catalog search looks for its words in: the app's name, description, id and
+    namespace (`texts`), its tags, and its name and description in every language it is
+    translated into, each casefolded (so that "électricité" finds "Électricité" in any
+    database), one per line (so that no word is found across two of them)."""
+    translated = [text for texts_of in translations.values() for text in texts_of.values()]
+    return "\n".join(text.casefold() for text in [*texts, *tags, *translated] if text)
 
 
 def site_url(request: HttpRequest) -> str:
@@ -185,6 +196,9 @@ class App(models.Model):
     # The name and description in the YAML's other languages (`translations:` without the
     # content), language -> {displayName, description}: a card is still read from one row.
     name_translations = models.JSONField(default=dict, editable=False)
+    # What a catalog search's words are looked for in (search_text_of): set with the texts
+    # by app_save_source.
+    search_text = models.TextField(default="", editable=False)
     source = models.TextField(
         _("source"), help_text=_("The YAML definition, stored exactly as written.")
     )

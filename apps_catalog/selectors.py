@@ -57,8 +57,8 @@ def catalog_search(
     apps: QuerySet[App], *, tags: Sequence[str] = (), text: str = "", namespace: str = ""
 ) -> QuerySet[App]:
     """The apps in `namespace` (and below it) that carry every one of `tags` and match
-    every word of `text` somewhere in their name, description, id, namespace or tags
-    (case-insensitive)."""
+    every word of `text` somewhere in their name, description, id, namespace or tags, or
+    their name or description in another language (case-insensitive: App.search_text)."""
     apps = in_namespace(apps, namespace)
     wanted = sorted({tag for tag in tags if tag})
     if wanted:
@@ -73,14 +73,7 @@ def catalog_search(
         )
         apps = apps.filter(pk__in=tagged)
     for word in text.split():
-        with_tag = App.tags.through.objects.filter(tag__name__icontains=word).values("app_id")
-        apps = apps.filter(
-            Q(display_name__icontains=word)
-            | Q(description__icontains=word)
-            | Q(app_id__icontains=word)
-            | Q(namespace__icontains=word)
-            | Q(pk__in=with_tag)
-        )
+        apps = apps.filter(search_text__contains=word.casefold())
     return apps
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps_catalog.definition import AppDefinition, Translation, parse_app
-from apps_catalog.models import USE_CODENAME, App, Tag
+from apps_catalog.models import USE_CODENAME, App, Tag, search_text_of
 from apps_catalog.sources import approval_names, with_disabled
 
 # Namespaces and ids are already limited to these characters by the parser; the pattern
@@ -39,6 +39,11 @@ def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.enabled = not definition.disabled
     app.thumbnail = definition.thumbnail or ""
     app.tag_names = sorted(set(definition.tags))
+    app.search_text = search_text_of(
+        texts=[app.display_name, app.description, app.app_id, app.namespace],
+        tags=app.tag_names,
+        translations=app.name_translations,
+    )
     app.expiration_start = definition.expiration_start
     app.expiration_end = definition.expiration_end
 

@@ -28,32 +28,40 @@ def catalog_user() -> Any:
     return make_user("many", groups=GROUPS)
 
 
+def _app(index: int, tag_names: list[str]) -> Any:
+    """App `index`, as app_save_source would have stored it, for a bulk create."""
+    from apps_catalog.ids import new_uid
+    from apps_catalog.models import App, search_text_of
+
+    texts = [f"Report {index}", _description(index), f"app_{index}", f"team{index % 40}"]
+    return App(
+        uid=new_uid(),
+        app_id=texts[2],
+        namespace=texts[3],
+        flow_id="flow",
+        display_name=texts[0],
+        description=texts[1],
+        access=App.Access.PRIVATE,
+        thumbnail="https://example.com/t.png" if index % 2 else "",
+        tag_names=tag_names,
+        search_text=search_text_of(texts=texts, tags=tag_names, translations={}),
+        source="(bulk-created for the benchmark)",
+        definition={},
+    )
+
+
 def add_apps(start: int, stop: int) -> list[Any]:
     """Apps `start` to `stop - 1`, private, with up to three of the 100 tags each; every
     fourth granted to one of the two groups in turn. Returns the granted ones."""
     from django.contrib.auth.models import Group, Permission
 
-    from apps_catalog.ids import new_uid
     from apps_catalog.models import App, AppGroupObjectPermission, Tag
 
     tags = list(Tag.objects.order_by("name")) or Tag.objects.bulk_create(
         Tag(name=f"tag-{i:03}") for i in range(TAGS)
     )
     apps = App.objects.bulk_create(
-        App(
-            uid=new_uid(),
-            app_id=f"app_{i}",
-            namespace=f"team{i % 40}",
-            flow_id="flow",
-            display_name=f"Report {i}",
-            description=_description(i),
-            access=App.Access.PRIVATE,
-            thumbnail="https://example.com/t.png" if i % 2 else "",
-            tag_names=[tags[t].name for t in _tag_indexes(i)],
-            source="(bulk-created for the benchmark)",
-            definition={},
-        )
-        for i in range(start, stop)
+        _app(i, [tags[t].name for t in _tag_indexes(i)]) for i in range(start, stop)
     )
     App.tags.through.objects.bulk_create(
         App.tags.through(app_id=app.pk, tag_id=tags[t].pk)

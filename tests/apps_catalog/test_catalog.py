@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from importlib import import_module
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import remove_perm
@@ -197,6 +199,41 @@ def test_text_search_looks_at_name_description_id_namespace_and_tags(
     client.force_login(admin)
 
     assert listed(client.get(CATALOG, {"q": query})) == expected
+
+
+def test_text_search_ignores_case_and_accents_case_alike_in_every_alphabet(client, admin):
+    save(app_yaml("power", displayName="Électricité Überblick", tags="[Ärger]"))
+    save(app_yaml("plain", displayName="Electricite"))
+    client.force_login(admin)
+
+    assert listed(client.get(CATALOG, {"q": "électricité"})) == {"power"}
+    assert listed(client.get(CATALOG, {"q": "ÉLECTRICITÉ überBLICK"})) == {"power"}
+    assert listed(client.get(CATALOG, {"q": "ärger"})) == {"power"}  # a tag
+    assert listed(client.get(CATALOG, {"q": "electricite"})) == {"plain"}
+
+
+def test_a_saved_change_is_what_a_search_finds(client, admin):
+    app = save(app_yaml("report", displayName="Quarterly report", tags="[Finance]"))
+    client.force_login(admin)
+    assert listed(client.get(CATALOG, {"q": "quarterly finance"})) == {"report"}
+
+    app_save_source(source=app_yaml("report", displayName="Monthly report"), app=app)
+
+    assert listed(client.get(CATALOG, {"q": "quarterly"})) == set()
+    assert listed(client.get(CATALOG, {"q": "finance"})) == set()
+    assert listed(client.get(CATALOG, {"q": "monthly"})) == {"report"}
+
+
+def test_apps_saved_before_the_search_column_existed_are_found_after_the_migration(client, admin):
+    save(app_yaml("older", displayName="Older one", tags="[Legacy]"))
+    App.objects.update(search_text="")  # as the column's addition left existing rows
+    client.force_login(admin)
+    assert listed(client.get(CATALOG, {"q": "legacy"})) == set()
+
+    migration = import_module("apps_catalog.migrations.0007_search_text")
+    migration.fill_search_text(django_apps, None)
+
+    assert listed(client.get(CATALOG, {"q": "older legacy"})) == {"older"}
 
 
 def test_search_and_tags_combine_and_survive_paging(client, admin, monkeypatch):

@@ -204,6 +204,28 @@ def test_the_catalog_shows_a_french_visitor_the_french_name_and_others_the_one_w
 
 
 @pytest.mark.django_db
+def test_a_search_finds_an_app_by_its_name_or_description_in_any_language_it_has(
+    client, leave, outsider
+):
+    """A French colleague's word finds it for anyone, as its own name does."""
+    client.force_login(outsider)
+
+    def found(words: str, **headers: str) -> list[str]:
+        api = client.get("/api/v1/main/apps/catalog", {"q": words}, **headers).json()
+        page = client.get("/apps/", {"q": words}, **headers).content.decode()
+        names = [app["name"] for app in api["results"]]
+        assert (leave.uid in page) == bool(names)
+        return names
+
+    assert found("congés", **ENGLISH) == ["Time off"]
+    assert found("CONGÉS", **FRENCH) == ["Congés"]
+    assert found("urlaub") == ["Time off"]
+    assert found("jours congé") == ["Time off"]  # every word, each anywhere
+    assert found("time off", **FRENCH) == ["Congés"]
+    assert found("vacances") == []
+
+
+@pytest.mark.django_db
 def test_the_app_page_shows_a_french_visitor_the_french_text(client, kestra, leave):
     french = client.get(leave.get_absolute_url(), **FRENCH).content.decode()
     english = client.get(leave.get_absolute_url(), **ENGLISH).content.decode()
