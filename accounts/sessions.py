@@ -14,7 +14,7 @@ from django.contrib.sessions.models import Session
 from django.db import connection
 from django.utils import timezone
 
-from apps_catalog.models import ModelColumns, quoted_column
+from apps_catalog.models import ModelColumns
 
 # Filled in with quoted table and column names only; the key and the time are parameters.
 _SESSION_SQL = "SELECT {columns} FROM {table} s WHERE s.{key} = %s AND s.{expires} > %s"
@@ -46,9 +46,4 @@ def _columns() -> ModelColumns:
 
 @cache
 def _session_sql() -> str:
-    return _SESSION_SQL.format(
-        columns=_columns().sql,
-        table=connection.ops.quote_name(Session._meta.db_table),
-        key=quoted_column(Session, "session_key"),
-        expires=quoted_column(Session, "expire_date"),
-    )
+    return _columns().query(_SESSION_SQL, key="session_key", expires="expire_date")

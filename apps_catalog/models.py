@@ -61,6 +61,16 @@ class ModelColumns:
             for column in self._columns
         ]
 
+    def query(self, template: str, **fields: str) -> str:
+        """SQL written from `template` with quoted names only: {columns} these columns,
+        {table} the model's table, each other placeholder the column of the field it names
+        (values stay parameters)."""
+        return template.format(
+            columns=self.sql,
+            table=connection.ops.quote_name(self.model._meta.db_table),
+            **{key: quoted_column(self.model, name) for key, name in fields.items()},
+        )
+
     def values(self, row: Sequence[Any]) -> list[Any]:
         """These columns' values of a row, in the order of `sql`, as the ORM reads them."""
         converted = list(row)

@@ -256,12 +256,7 @@ _LOGS_SQL = (
 
 @cache
 def _logs_sql() -> str:
-    return _LOGS_SQL.format(
-        columns=_log_columns().sql,
-        table=connection.ops.quote_name(ExecutionLog._meta.db_table),
-        execution=quoted_column(ExecutionLog, "execution"),
-        position=quoted_column(ExecutionLog, "position"),
-    )
+    return _log_columns().query(_LOGS_SQL, execution="execution", position="position")
 
 
 class ExecutionRun:
