@@ -121,9 +121,8 @@ class LogFilter:
             for name, values in kept.items()
             if values
         ]
-        return " AND ".join(tests) or "1 = 1", [
-            value for values in kept.values() for value in values
-        ]
+        params = [value for values in kept.values() for value in values]
+        return " AND ".join(tests) or "1 = 1", params
 
     def admits(self, line: LogLine) -> bool:
         """The filter in memory, for lines that are not stored."""
@@ -625,10 +624,11 @@ def shown_logs(
     to those `asked` for: the API's download gives no line its page would not show."""
     if not shown:
         return []
-    conditions = [*(log_filter.condition() for log_filter in shown), asked.condition()]
-    either = " OR ".join(f"({test})" for test, _values in conditions[:-1])
-    condition = f"({either}) AND {conditions[-1][0]}"
-    return _stored_lines(execution, condition, [v for _test, values in conditions for v in values])
+    shown_conditions = [log_filter.condition() for log_filter in shown]
+    either = " OR ".join(f"({test})" for test, _values in shown_conditions)
+    params = [value for _test, values in shown_conditions for value in values]
+    narrowed, narrowed_params = asked.condition()
+    return _stored_lines(execution, f"({either}) AND {narrowed}", [*params, *narrowed_params])
 
 
 def stage_blocks(
