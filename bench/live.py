@@ -10,7 +10,11 @@ from the commit to the page holding the new part. Baseline, same run: the same p
 every stream refused, so they ask /live/ every LIVE_POLL_SECONDS as before. Then again with
 a CPU burner on every core. Last, `--streams` execution streams are held open from raw
 sockets: the server's memory and file descriptors, and a page's answer time for another
-visitor, before and while they are open.
+visitor, before and while they are open. Then end to end, as `make run` runs it: the
+emulator, a Celery worker with its beat and the follower; `--watched` submissions of a flow
+changing stage six times in about five seconds, each page opened in Chromium as its visitor
+is sent to it; a delay runs from the date Kestra gives a state to the page showing its
+stage. Baseline, same run: the worker alone, before the follower starts.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -150,6 +155,87 @@ def state_delays(
     return delays, mode
 
 
+RECORD_STAGES = """
+() => {
+  window.__shown = [];
+  const live = document.getElementById('live');
+  const note = () => {
+    const stage = live.querySelector('[data-stage]');
+    window.__shown.push([Date.now() / 1000, stage ? stage.dataset.stage : '']);
+  };
+  note();
+  new MutationObserver(note).observe(live, {childList: true});
+}
+"""
+
+
+def _stage_changes(snapshot: dict[str, Any]) -> list[tuple[float, str]]:
+    """When Kestra's state history changed the stage a page shows: (Kestra's date, stage)."""
+    from django.utils.dateparse import parse_datetime
+
+    from executions.stages import stage_for
+
+    changes: list[tuple[float, str]] = []
+    states: list[str] = []
+    for entry in snapshot.get("state", {}).get("histories") or []:
+        states.append(str(entry.get("state")))
+        stage = stage_for(delivery="DELIVERED", state=states[-1], history=states)
+        date = parse_datetime(str(entry.get("date") or ""))
+        if date is not None and (not changes or changes[-1][1] != stage):
+            changes.append((date.timestamp(), stage))
+    return changes
+
+
+def _shown_after(changes: list[tuple[float, str]], shown: list[list[Any]]) -> list[float]:
+    """For each change of stage after the first, in order: how long after Kestra's date the
+    page first showed that stage (a change the page never showed is left out)."""
+    delays, start = [], 0
+    for date, stage in changes[1:]:
+        for index in range(start, len(shown)):
+            if shown[index][1] == stage and shown[index][0] >= date - 0.002:
+                delays.append(max(0.0, shown[index][0] - date))
+                start = index + 1
+                break
+    return delays
+
+
+def kestra_to_browser(base: str, app: Any, count: int, *, loaded: bool) -> list[float]:
+    """Delays from the date Kestra gives each state to the page in Chromium showing its
+    stage, for `count` submissions of the seven-state flow, each page opened as its visitor
+    is sent to it after submitting (the worker delivers, the follower follows)."""
+    from playwright.sync_api import sync_playwright
+
+    from accounts import policy
+    from executions import services
+    from executions.models import Execution
+
+    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    with sync_playwright() as playwright, burner(loaded):
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        opened = []
+        for _ in range(count):
+            execution = services.execution_submit(app=app, values={}, shown={})
+            page = browser.new_context().new_page()
+            path = f"/apps/{app.uid}/executions/{execution.public_id}/"
+            page.goto(f"{base}{path}?link={policy.execution_link(execution)}")
+            page.evaluate(RECORD_STAGES)
+            opened.append((execution.pk, page))
+        pks = [pk for pk, _ in opened]
+        deadline = time.monotonic() + 60
+        while Execution.objects.filter(pk__in=pks, stage="SUCCESS").count() < count:
+            assert time.monotonic() < deadline, "the executions did not all end within 60 s"
+            time.sleep(0.25)
+        time.sleep(1.0)  # the last changes reach the pages
+        delays = []
+        for pk, page in opened:
+            snapshot = Execution.objects.get(pk=pk).snapshot
+            delays += _shown_after(_stage_changes(snapshot), page.evaluate("window.__shown"))
+        browser.close()
+    return delays
+
+
 async def _hold(
     host: str, port: int, path: str, opened: asyncio.Event, stop: asyncio.Event
 ) -> bool:
@@ -222,13 +308,54 @@ def open_streams(base: str, path: str, count: int, server_pid: int) -> list[Figu
     ]
 
 
-def delay_figure(name: str, delays: list[float], baseline: list[float], target: float) -> Figure:
+def from_kestra(base: str, data_dir: Path, count: int) -> list[Figure]:
+    """Kestra's state date → the browser, end to end: the emulator, a Celery worker with its
+    beat and the follower (`manage.py follow_executions`), as `make run` starts them.
+    Baseline, same run: the worker alone (no follower), which polls what pages watch."""
+    from apps_catalog.services import app_save_source
+    from bench.following import _start_follower, _stop
+    from bench.tracking import APP as FLOW_APP
+    from bench.tracking import FLOWS, _start_worker
+
+    flows = data_dir / "flows"
+    flows.mkdir()
+    (flows / "bench.steps.yml").write_text(FLOWS["bench.steps.yml"])
+    emulator, kestra_url = harness.start_emulator(flows)
+    os.environ["KESTRA_URL"] = kestra_url
+    worker = follower = None
+    try:
+        app = app_save_source(source=FLOW_APP.format(flow="steps"))[0]
+        worker = _start_worker(kestra_url, data_dir)
+        polled = kestra_to_browser(base, app, count, loaded=False)
+        follower = _start_follower(kestra_url)
+        quiet = kestra_to_browser(base, app, count, loaded=False)
+        loaded = kestra_to_browser(base, app, count, loaded=True)
+    finally:
+        for process in (follower, worker):
+            if process is not None:
+                _stop(process)
+        harness.stop(emulator)
+    name = f"state delay, Kestra's state date → browser ({count} submissions, following)"
+    without = "without the follower"
+    return [
+        delay_figure(name, quiet, polled, QUIET_TARGET, without),
+        delay_figure(f"{name}, a CPU burner on every core", loaded, polled, LOADED_TARGET, without),
+    ]
+
+
+def delay_figure(
+    name: str,
+    delays: list[float],
+    baseline: list[float],
+    target: float,
+    baseline_is: str = "polling /live/",
+) -> Figure:
     p50, p95 = statistics.median(delays), percentile(delays, 0.95)
     base95 = percentile(baseline, 0.95)
     return Figure(
         f"{name}: p50 (p95), {len(delays)} changes",
         f"{ms(p50)} ({ms(p95)})",
-        f"{ms(statistics.median(baseline))} ({ms(base95)}) polling /live/",
+        f"{ms(statistics.median(baseline))} ({ms(base95)}) {baseline_is}",
         f"{p95 / base95:.2f}x" if base95 else "",
         f"p95 ≤ {target:g} s",
         p95 <= target,
@@ -279,6 +406,7 @@ def main() -> None:
             )
             stream = executions[0][1].replace("/?", "/stream/?")
             figures += open_streams(base, stream, args.streams, server.pid)
+            figures += from_kestra(base, Path(data_dir), args.watched)
         finally:
             harness.stop(refusing)
             harness.stop(server)
