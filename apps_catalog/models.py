@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import operator
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -84,15 +84,14 @@ class ModelColumns:
         return self.model.from_db(connection.alias, self._names, self.values(row))
 
 
-def search_text_of(
-    *, texts: Iterable[str], tags: Iterable[str], translations: Mapping[str, Mapping[str, str]]
-) -> str:
-    """What a catalog search looks for its words in: the app's name, description, id and
-    namespace (`texts`), its tags, and its name and description in every language it is
-    translated into, each casefolded (so that "électricité" finds "Électricité" in any
-    database), one per line (so that no word is found across two of them)."""
-    translated = [text for texts_of in translations.values() for text in texts_of.values()]
-    return "\n".join(text.casefold() for text in [*texts, *tags, *translated] if text)
+def search_text_of(app: App) -> str:
+    """What a catalog search looks for its words in, read from the app's own columns: its
+    name, description, id, namespace and tags, and its name and description in every
+    language it is translated into; each casefolded (so that "électricité" finds
+    "Électricité" in any database), one per line (so that no word is found across two)."""
+    translated = [text for texts in app.name_translations.values() for text in texts.values()]
+    texts = [app.display_name, app.description, app.app_id, app.namespace, *app.tag_names]
+    return "\n".join(text.casefold() for text in [*texts, *translated] if text)
 
 
 def site_url(request: HttpRequest) -> str:

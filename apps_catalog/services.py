@@ -39,11 +39,7 @@ def _apply(app: App, definition: AppDefinition, source: str) -> None:
     app.enabled = not definition.disabled
     app.thumbnail = definition.thumbnail or ""
     app.tag_names = sorted(set(definition.tags))
-    app.search_text = search_text_of(
-        texts=[app.display_name, app.description, app.app_id, app.namespace],
-        tags=app.tag_names,
-        translations=app.name_translations,
-    )
+    app.search_text = search_text_of(app)
     app.expiration_start = definition.expiration_start
     app.expiration_end = definition.expiration_end
 

@@ -33,21 +33,21 @@ def _app(index: int, tag_names: list[str]) -> Any:
     from apps_catalog.ids import new_uid
     from apps_catalog.models import App, search_text_of
 
-    texts = [f"Report {index}", _description(index), f"app_{index}", f"team{index % 40}"]
-    return App(
+    app = App(
         uid=new_uid(),
-        app_id=texts[2],
-        namespace=texts[3],
+        app_id=f"app_{index}",
+        namespace=f"team{index % 40}",
         flow_id="flow",
-        display_name=texts[0],
-        description=texts[1],
+        display_name=f"Report {index}",
+        description=_description(index),
         access=App.Access.PRIVATE,
         thumbnail="https://example.com/t.png" if index % 2 else "",
         tag_names=tag_names,
-        search_text=search_text_of(texts=texts, tags=tag_names, translations={}),
         source="(bulk-created for the benchmark)",
         definition={},
     )
+    app.search_text = search_text_of(app)
+    return app
 
 
 def add_apps(start: int, stop: int) -> list[Any]:

@@ -9,9 +9,7 @@ def fill_search_text(apps, schema_editor):
     """Existing apps: what a search looks in, from the columns app_save_source had set."""
     App = apps.get_model("apps_catalog", "App")
     for app in App.objects.iterator(chunk_size=500):
-        texts = [app.display_name, app.description, app.app_id, app.namespace]
-        found = search_text_of(texts=texts, tags=app.tag_names, translations=app.name_translations)
-        App.objects.filter(pk=app.pk).update(search_text=found)
+        App.objects.filter(pk=app.pk).update(search_text=search_text_of(app))
 
 
 class Migration(migrations.Migration):
