@@ -107,6 +107,14 @@ def setup(count: int) -> tuple[str, list[tuple[int, str]]]:
     return app.uid, found
 
 
+def _chromium(playwright: Any) -> Any:
+    """Headless Chromium (CHROMIUM_PATH, else Debian's)."""
+    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
+    return playwright.chromium.launch(
+        executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+    )
+
+
 def state_delays(
     base: str, executions: list[tuple[int, str]], rounds: int, *, loaded: bool
 ) -> tuple[list[float], str]:
@@ -117,11 +125,8 @@ def state_delays(
     from executions.models import Execution
     from tests.live_changes import save_state
 
-    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = _chromium(playwright)
         pages = []
         for _, path in executions:
             # A visitor each: a browser opens at most six connections to one site over
@@ -209,11 +214,8 @@ def kestra_to_browser(base: str, app: Any, count: int, *, loaded: bool) -> list[
     from executions import services
     from executions.models import Execution
 
-    chromium = os.environ.get("CHROMIUM_PATH") or "/usr/bin/chromium"
     with sync_playwright() as playwright, burner(loaded):
-        browser = playwright.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
+        browser = _chromium(playwright)
         opened = []
         for _ in range(count):
             execution = services.execution_submit(app=app, values={}, shown={})
