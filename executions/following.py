@@ -1,9 +1,10 @@
 """Following watched executions through Kestra's event streams, instead of polling them.
 
 `manage.py follow_executions` runs a `Follower`: one asyncio process that, every
-FOLLOW_SCAN_SECONDS, reads which executions someone watches (the mark `execution_watch`
-sets: an open page, an API stream, a tracking view) and follows each of them through two
-streams, `GET /executions/{id}/follow` and `GET /logs/{id}/follow`.
+FOLLOW_SCAN_SECONDS and whenever the live channel tells of a change to an execution it
+does not follow (a delivery, say), reads which executions someone watches (the mark
+`execution_watch` sets: an open page, an API stream, a tracking view) and follows each of
+them through two streams, `GET /executions/{id}/follow` and `GET /logs/{id}/follow`.
 
 - It takes a watched execution with the same claim as a worker (`leases`), under one claim
   token of its own, and renews that lease while it follows: the hand-out of due work skips
@@ -24,7 +25,6 @@ streams, `GET /executions/{id}/follow` and `GET /logs/{id}/follow`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -40,7 +40,7 @@ from django.db import close_old_connections
 from django.db.models import F
 from django.utils import timezone
 
-from executions import leases, request_counts, services
+from executions import leases, live, request_counts, services
 from executions.kestra import KestraError, KestraUnavailable
 from executions.kestra.streams import KestraStreams, StreamRefused, get_streams
 from executions.models import Execution
@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 NOT_FOUND = 404
 DATABASE_THREADS = 4
+SCAN_GAP_SECONDS = 0.05  # scans woken by the live channel: at most this often
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,14 @@ def _let_go(claim: str, execution_id: int | None = None) -> int:
 # --- the streams ----------------------------------------------------------------------------
 
 
+async def _either(first: asyncio.Event, second: asyncio.Event, timeout: float) -> None:
+    """Until one of the two is set, or `timeout` seconds have passed."""
+    waits = [asyncio.ensure_future(first.wait()), asyncio.ensure_future(second.wait())]
+    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    for wait in waits:
+        wait.cancel()
+
+
 @dataclass
 class _Seen:
     """What one execution's streams pushed so far."""
@@ -156,11 +165,20 @@ class Follower:
     async def run(self, stop: asyncio.Event) -> None:
         self.streams = get_streams(2 * self.config.max_streams)
         logger.info("following watched executions claim=%s", self.claim)
+        news = asyncio.Event()
+
+        def heard(execution_id: int) -> None:
+            if execution_id not in self.tasks:
+                news.set()  # maybe one just delivered that a page watches: scan now
+
         try:
-            while not stop.is_set():
-                await self.scan()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.config.scan_seconds)
+            async with live.HUB.hearing(heard):
+                while not stop.is_set():
+                    scanned = time.monotonic()
+                    await self.scan()
+                    await _either(stop, news, self.config.scan_seconds)
+                    news.clear()
+                    await asyncio.sleep(scanned + SCAN_GAP_SECONDS - time.monotonic())
         finally:
             for task in self.tasks.values():
                 task.cancel()

@@ -10,7 +10,9 @@ id and `Execution.shown_version`) goes out on the channel LIVE_CHANNEL names:
   process reads every LIVE_CHANNEL_POLL_SECONDS (one query per process, not per page).
 
 Each web process under ASGI runs one listener (`HUB`) in its event loop; an open stream
-waits on it for its execution (`Hub.watching`) and reads the database only when told. While
+waits on it for its execution (`Hub.watching`) and reads the database only when told. The
+follower (executions.following) hears every change the same way (`Hub.hearing`), to take
+a watched execution the moment it is delivered. While
 the channel is down (`Hub.up` false) streams read every API_STREAM_POLL_SECONDS instead, so
 nothing stalls; the listener connects again by itself.
 """
@@ -22,7 +24,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from functools import lru_cache, partial
 
@@ -109,6 +111,7 @@ class Hub:
 
     def __init__(self) -> None:
         self._waiting: defaultdict[int, set[Waiter]] = defaultdict(set)
+        self._hearing: set[Callable[[int], None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.up = False  # listening now: news arrives without reading the database
@@ -129,6 +132,16 @@ class Hub:
                 if not self._waiting[execution_id]:
                     del self._waiting[execution_id]
 
+    @contextlib.asynccontextmanager
+    async def hearing(self, listener: Callable[[int], None]) -> AsyncIterator[None]:
+        """`listener(execution_id)` is called for every change heard, while inside."""
+        self._start()
+        self._hearing.add(listener)
+        try:
+            yield
+        finally:
+            self._hearing.discard(listener)
+
     @property
     def watched(self) -> int:
         return sum(len(waiters) for waiters in self._waiting.values())
@@ -136,6 +149,8 @@ class Hub:
     def deliver(self, execution_id: int, version: str) -> None:
         for waiter in self._waiting.get(execution_id, ()):
             waiter.wake(version)
+        for listener in self._hearing:
+            listener(execution_id)
 
     def _start(self) -> None:
         loop = asyncio.get_running_loop()

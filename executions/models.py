@@ -129,10 +129,10 @@ class ExecutionQuerySet(models.QuerySet["Execution"]):
         """Write `values` and let go, only where `claim` still holds; how many rows."""
         return self.filter(claim=claim).update(**values, lease_until=None, claim="")
 
-    def mark_watched(self, *, now: datetime, until: datetime, was_watched: bool) -> int:
-        """Someone has the page open until `until`. When nobody watched before, the next
-        poll comes forward to now (never later than it was)."""
-        if was_watched:
+    def mark_watched(self, *, now: datetime, until: datetime, poll_now: bool) -> int:
+        """Someone has the page open until `until`. With `poll_now` (nobody watched a
+        delivered execution before) the next poll comes forward to now (never later)."""
+        if not poll_now:
             return self.update(watched_until=until)
         return self.update(
             watched_until=until,

@@ -458,8 +458,10 @@ def execution_watch(*, execution: Execution) -> None:
 
     Called on every live refresh of the page; writes only when the mark is about to run
     out (once every few seconds), and brings the next poll forward when nobody watched.
+    A submission not delivered yet is marked too, its delivery left when it was: the
+    follower (executions.following) then takes it the moment it is delivered.
     """
-    if execution.is_settled or execution.delivery != Execution.Delivery.DELIVERED:
+    if execution.is_settled:
         return
     config = leases.tracking_config()
     now = timezone.now()
@@ -468,6 +470,7 @@ def execution_watch(*, execution: Execution) -> None:
         return
     was_watched = execution.watched_until is not None and execution.watched_until > now
     execution.watched_until = now + timedelta(seconds=config.watch_seconds)
+    delivered = execution.delivery == Execution.Delivery.DELIVERED
     Execution.objects.filter(pk=execution.pk).mark_watched(
-        now=now, until=execution.watched_until, was_watched=was_watched
+        now=now, until=execution.watched_until, poll_now=delivered and not was_watched
     )

@@ -113,19 +113,32 @@ def kestra(settings, kestra_server: Kestra) -> Iterator[Kestra]:
     set_faults(kestra_server.url, **NO_FAULTS, refuse_streams=0)
 
 
-@pytest.fixture
-def processes(kestra: Kestra, tmp_path) -> Iterator[tuple[TrackingWorker, FollowerProcess]]:
+def _started(
+    kestra: Kestra, folder, **follower_env: str
+) -> Iterator[tuple[TrackingWorker, FollowerProcess]]:
     """A Celery worker with the beat (delivery, polling) and the follower."""
     from kestra_apps.celery import app
 
     app.control.purge()
-    worker = TrackingWorker("worker", kestra.url, beat=True, folder=tmp_path)
-    follower = FollowerProcess("follower", kestra.url, folder=tmp_path, **FOLLOWER_ENV)
+    worker = TrackingWorker("worker", kestra.url, beat=True, folder=folder)
+    env = {**FOLLOWER_ENV, **follower_env}
+    follower = FollowerProcess("follower", kestra.url, folder=folder, **env)
     started = [worker, follower]
     worker.start()
     follower.start()
     yield worker, follower
     stop_workers(started)
+
+
+@pytest.fixture
+def processes(kestra: Kestra, tmp_path) -> Iterator[tuple[TrackingWorker, FollowerProcess]]:
+    yield from _started(kestra, tmp_path)
+
+
+@pytest.fixture
+def rarely_scanning(kestra: Kestra, tmp_path) -> Iterator[tuple[TrackingWorker, FollowerProcess]]:
+    """The same, with the follower's own scan once a minute (after its first one)."""
+    yield from _started(kestra, tmp_path, FOLLOW_SCAN_SECONDS="60")
 
 
 @pytest.fixture
@@ -199,6 +212,27 @@ def test_a_watched_execution_is_followed_not_polled(kestra, processes, app):
     polls_meanwhile = [h for h in _of(holds(worker), execution, "poll") if h.start > first_follow]
     assert polls_meanwhile == [], "a followed execution is not polled"
     assert len(follows) >= 2, "written as pushed: while it runs, and at its end"
+    assert overlaps(holds(worker, follower)) == []
+
+
+def test_an_execution_watched_before_its_delivery_is_followed_as_soon_as_it_is_delivered(
+    kestra, rarely_scanning, app
+):
+    """The follower hears of the delivery on the live channel: it does not wait for its
+    next scan (a minute away here) to follow what a page opened at submission watches."""
+    worker, follower = rarely_scanning
+    time.sleep(0.5)  # the follower's first scan is over
+    execution = services.execution_submit(app=app, values={"name": "early"}, shown={})
+    services.execution_watch(execution=execution)  # the page the visitor is sent to
+
+    _until(
+        execution,
+        "the follower to follow it",
+        lambda _: _following(follower, execution)(),
+        timeout=10,
+    )
+    _until(execution, "its end", lambda row: row.stage == "SUCCESS")
+    _all_there(execution, "early")
     assert overlaps(holds(worker, follower)) == []
 
 

@@ -190,7 +190,7 @@ def test_a_first_watcher_brings_the_next_poll_forward_never_back(app):
     sooner = _row(app, kestra_id="sooner", next_action_at=now - SECOND)
     never = _row(app, kestra_id="never")
     rows = Execution.objects.filter(pk__in=[later.pk, sooner.pk, never.pk])
-    assert rows.mark_watched(now=now, until=until, was_watched=False) == 3
+    assert rows.mark_watched(now=now, until=until, poll_now=True) == 3
     assert [_reloaded(e).next_action_at for e in (later, sooner, never)] == [
         now,
         now - SECOND,
@@ -203,7 +203,7 @@ def test_renewing_a_watch_leaves_the_next_poll_alone(app):
     now = timezone.now()
     execution = _row(app, next_action_at=now + 60 * SECOND, watched_until=now + SECOND)
     rows = Execution.objects.filter(pk=execution.pk)
-    rows.mark_watched(now=now, until=now + 10 * SECOND, was_watched=True)
+    rows.mark_watched(now=now, until=now + 10 * SECOND, poll_now=False)
     execution = _reloaded(execution)
     assert execution.next_action_at == now + 60 * SECOND
     assert execution.watched_until == now + 10 * SECOND

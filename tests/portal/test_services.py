@@ -623,13 +623,34 @@ def test_a_watch_ending_this_very_moment_counts_as_nobody_watching(app, settings
 @pytest.mark.parametrize(
     "fields",
     [
-        {"delivery": Execution.Delivery.QUEUED, "kestra_id": None},
         {"state": "SUCCESS", "stage": "SUCCESS", "next_action_at": None},
+        {
+            "delivery": Execution.Delivery.FAILED,
+            "kestra_id": None,
+            "state": "",
+            "stage": "ERROR",
+            "next_action_at": None,
+        },
     ],
 )
-def test_nothing_is_watched_before_delivery_or_once_settled(app, fields):
+def test_nothing_is_watched_once_settled(app, fields):
     execution = _delivered(app, **fields)
 
     services.execution_watch(execution=execution)
 
     assert Execution.objects.get(pk=execution.pk).watched_until is None
+
+
+def test_a_submission_waiting_for_delivery_is_watched_but_not_delivered_sooner(app):
+    """Marked, so the follower takes it the moment it is delivered; its delivery, waiting
+    out a back-off, keeps its time."""
+    retry_at = timezone.now() + timedelta(minutes=2)
+    execution = _delivered(
+        app, delivery=Execution.Delivery.QUEUED, kestra_id=None, next_action_at=retry_at
+    )
+
+    services.execution_watch(execution=execution)
+
+    stored = Execution.objects.get(pk=execution.pk)
+    assert stored.watched_until > timezone.now()
+    assert stored.next_action_at == retry_at
