@@ -331,8 +331,12 @@ def _follow_events(emu: Emulator, execution: Execution) -> Iterator[bytes]:
     last, idle_since = snapshot, time.monotonic()
     while time.monotonic() - idle_since < FOLLOW_IDLE_TIMEOUT_S:
         with engine.lock:
-            engine.changed.wait(timeout=1)
+            # A change made while the last frame was being sent has been notified already:
+            # wait for the next one only when there is none.
             snapshot, stopped = execution.to_json(dialect=emu.dialect), execution.stopped
+            if snapshot == last and not stopped:
+                engine.changed.wait(timeout=1)
+                snapshot, stopped = execution.to_json(dialect=emu.dialect), execution.stopped
         if stopped:
             yield frame("end", snapshot)
             return

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 import requests
+
+from kestra_emulator.api_executions import _follow_events
 
 from .conftest import Kestra
 
@@ -56,6 +59,26 @@ def test_follow_keeps_the_stream_open_while_paused(kestra: Kestra) -> None:
     reader.join(5)
     assert not reader.is_alive()
     assert frames[-1][0] == "end" and frames[-1][1]["state"]["current"] == "SUCCESS"
+
+
+def test_a_change_made_while_a_frame_is_sent_is_sent_at_once(kestra: Kestra) -> None:
+    """Not at the stream's next wake-up: here none would come, the execution waits paused
+    (Kestra pushes every change as it happens)."""
+    created = kestra.create("approval")
+    kestra.wait_for(created["id"], {"PAUSED"})
+    engine = kestra.emulator.engine
+    execution = engine.get(created["id"])
+    frames = _follow_events(kestra.emulator, execution)
+    assert next(frames).startswith(b"id: start")
+    assert b'"PAUSED"' in next(frames)
+    with engine.lock:  # the stream is between two frames, waiting for nothing
+        execution.labels = [*execution.labels, {"key": "team", "value": "ops"}]
+        engine.changed.notify_all()
+
+    started = time.monotonic()
+    changed = next(frames)
+    assert time.monotonic() - started < 0.5
+    assert changed.startswith(b"id: progress") and b'"team"' in changed
 
 
 def test_follow_of_an_unknown_execution_is_404(kestra: Kestra) -> None:
