@@ -11,10 +11,12 @@ every stream refused, so they ask /live/ every LIVE_POLL_SECONDS as before. Then
 a CPU burner on every core. Last, `--streams` execution streams are held open from raw
 sockets: the server's memory and file descriptors, and a page's answer time for another
 visitor, before and while they are open. Then end to end, as `make run` runs it: the
-emulator, a Celery worker with its beat and the follower; `--watched` submissions of a flow
-changing stage six times in about five seconds, each page opened in Chromium as its visitor
-is sent to it; a delay runs from the date Kestra gives a state to the page showing its
-stage. Baseline, same run: the worker alone, before the follower starts.
+emulator, the portal, a Celery worker with its beat and the follower; `--watched` visitors,
+each with the form open in Chromium, submit a flow changing stage six times in about five
+seconds, one after the other, and land on its page; a delay runs from the date Kestra gives
+a state (or from the page opening, for a state given before) to the page showing its stage.
+A first submission, not counted, warms the processes up. Baseline, same run: the worker
+alone, before the follower starts.
 """
 
 from __future__ import annotations
@@ -160,17 +162,20 @@ def state_delays(
     return delays, mode
 
 
+# Installed in every page before its own scripts: the stage the live part shows, noted at
+# the page's first paint and at each change (the first note is when the page opened).
 RECORD_STAGES = """
-() => {
-  window.__shown = [];
+document.addEventListener('DOMContentLoaded', () => {
   const live = document.getElementById('live');
+  if (!live) { return; }
+  window.__shown = [];
   const note = () => {
     const stage = live.querySelector('[data-stage]');
     window.__shown.push([Date.now() / 1000, stage ? stage.dataset.stage : '']);
   };
   note();
   new MutationObserver(note).observe(live, {childList: true});
-}
+});
 """
 
 
@@ -192,50 +197,71 @@ def _stage_changes(snapshot: dict[str, Any]) -> list[tuple[float, str]]:
 
 
 def _shown_after(changes: list[tuple[float, str]], shown: list[list[Any]]) -> list[float]:
-    """For each change of stage after the first, in order: how long after Kestra's date the
-    page first showed that stage (a change the page never showed is left out)."""
+    """For each change of stage after the first, in order: how long after Kestra's date (or
+    after the page opened, for a change made before) the page first showed that stage (a
+    change the page never showed is left out)."""
     delays, start = [], 0
+    opened = shown[0][0]
     for date, stage in changes[1:]:
         for index in range(start, len(shown)):
             if shown[index][1] == stage and shown[index][0] >= date - 0.002:
-                delays.append(max(0.0, shown[index][0] - date))
+                delays.append(max(0.0, shown[index][0] - max(date, opened)))
                 start = index + 1
                 break
     return delays
 
 
+def _submit(page: Any) -> None:
+    """Send the form the page shows, as its visitor would, and land on the execution."""
+    page.click("button.block[type=submit]")
+    page.wait_for_url("**/executions/**")
+    page.wait_for_function("window.__shown !== undefined")
+
+
 def kestra_to_browser(base: str, app: Any, count: int, *, loaded: bool) -> list[float]:
     """Delays from the date Kestra gives each state to the page in Chromium showing its
-    stage, for `count` submissions of the seven-state flow, each page opened as its visitor
-    is sent to it after submitting (the worker delivers, the follower follows)."""
+    stage, for `count` visitors each submitting the seven-state flow's form and landing on
+    its page (the worker delivers, the follower follows). Each visitor's browser is open on
+    the form before the first submission, and a first submission warms the processes up."""
     from playwright.sync_api import sync_playwright
 
-    from accounts import policy
-    from executions import services
     from executions.models import Execution
 
-    with sync_playwright() as playwright, burner(loaded):
+    with sync_playwright() as playwright:
         browser = _chromium(playwright)
-        opened = []
-        for _ in range(count):
-            execution = services.execution_submit(app=app, values={}, shown={})
-            page = browser.new_context().new_page()
-            path = f"/apps/{app.uid}/executions/{execution.public_id}/"
-            page.goto(f"{base}{path}?link={policy.execution_link(execution)}")
-            page.evaluate(RECORD_STAGES)
-            opened.append((execution.pk, page))
-        pks = [pk for pk, _ in opened]
-        deadline = time.monotonic() + 60
-        while Execution.objects.filter(pk__in=pks, stage="SUCCESS").count() < count:
-            assert time.monotonic() < deadline, "the executions did not all end within 60 s"
-            time.sleep(0.25)
-        time.sleep(1.0)  # the last changes reach the pages
+        pages = []
+        for _ in range(count + 1):
+            # A visitor each, with motion reduced: the spinners of 20 headless pages would
+            # be drawn on the server's own cores, where no visitor's browser runs.
+            context = browser.new_context(reduced_motion="reduce")
+            context.add_init_script(RECORD_STAGES)
+            page = context.new_page()
+            page.goto(f"{base}/apps/{app.uid}/")
+            pages.append(page)
+        _submit(pages[0])
+        runs = Execution.objects.filter(app=app)
+        warm_up = runs.latest("pk")
+        _wait_until_ended(runs)
+        with burner(loaded):
+            for page in pages[1:]:
+                _submit(page)
+            measured = runs.filter(pk__gt=warm_up.pk)
+            _wait_until_ended(measured)
+            time.sleep(1.0)  # the last changes reach the pages
         delays = []
-        for pk, page in opened:
-            snapshot = Execution.objects.get(pk=pk).snapshot
-            delays += _shown_after(_stage_changes(snapshot), page.evaluate("window.__shown"))
+        for execution, page in zip(measured.order_by("pk"), pages[1:], strict=True):
+            delays += _shown_after(
+                _stage_changes(execution.snapshot), page.evaluate("window.__shown")
+            )
         browser.close()
     return delays
+
+
+def _wait_until_ended(executions: Any) -> None:
+    deadline = time.monotonic() + 60
+    while executions.exclude(stage="SUCCESS").exists():
+        assert time.monotonic() < deadline, "the executions did not all end within 60 s"
+        time.sleep(0.25)
 
 
 async def _hold(
@@ -310,10 +336,11 @@ def open_streams(base: str, path: str, count: int, server_pid: int) -> list[Figu
     ]
 
 
-def from_kestra(base: str, data_dir: Path, count: int) -> list[Figure]:
-    """Kestra's state date → the browser, end to end: the emulator, a Celery worker with its
-    beat and the follower (`manage.py follow_executions`), as `make run` starts them.
-    Baseline, same run: the worker alone (no follower), which polls what pages watch."""
+def from_kestra(env: dict[str, str], data_dir: Path, count: int) -> list[Figure]:
+    """Kestra's state date → the browser, end to end: the emulator, the portal (gunicorn), a
+    Celery worker with its beat and the follower (`manage.py follow_executions`), as
+    `make run` starts them. Baseline, same run: the worker alone (no follower), which polls
+    what pages watch."""
     from apps_catalog.services import app_save_source
     from bench.following import _start_follower, _stop
     from bench.tracking import APP as FLOW_APP
@@ -324,6 +351,7 @@ def from_kestra(base: str, data_dir: Path, count: int) -> list[Figure]:
     (flows / "bench.steps.yml").write_text(FLOWS["bench.steps.yml"])
     emulator, kestra_url = harness.start_emulator(flows)
     os.environ["KESTRA_URL"] = kestra_url
+    server, base = harness.start_gunicorn({**env, "KESTRA_URL": kestra_url}, workers=1, asgi=True)
     worker = follower = None
     try:
         app = app_save_source(source=FLOW_APP.format(flow="steps"))[0]
@@ -336,6 +364,7 @@ def from_kestra(base: str, data_dir: Path, count: int) -> list[Figure]:
         for process in (follower, worker):
             if process is not None:
                 _stop(process)
+        harness.stop(server)
         harness.stop(emulator)
     name = f"state delay, Kestra's state date → browser ({count} submissions, following)"
     without = "without the follower"
@@ -408,7 +437,7 @@ def main() -> None:
             )
             stream = executions[0][1].replace("/?", "/stream/?")
             figures += open_streams(base, stream, args.streams, server.pid)
-            figures += from_kestra(base, Path(data_dir), args.watched)
+            figures += from_kestra(env, Path(data_dir), args.watched)
         finally:
             harness.stop(refusing)
             harness.stop(server)

@@ -324,7 +324,7 @@ LIVE_CHANNEL = envstr(
     "LIVE_CHANNEL",
     "postgres" if DATABASES["default"]["ENGINE"].endswith("postgresql") else "database",
 )
-LIVE_CHANNEL_POLL_SECONDS = envfloat("LIVE_CHANNEL_POLL_SECONDS", 0.1)
+LIVE_CHANNEL_POLL_SECONDS = envfloat("LIVE_CHANNEL_POLL_SECONDS", 0.05)
 PORTAL_MAX_UPLOAD_MB = envint("PORTAL_MAX_UPLOAD_MB", 100)
 # Submissions per client (IP address) to any form: "count/period" with s, m, h or d; 0 = off.
 SUBMISSION_RATE_LIMIT = envstr("SUBMISSION_RATE_LIMIT", "20/m")
