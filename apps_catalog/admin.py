@@ -19,6 +19,7 @@ from accounts import policy
 from apps_catalog.definition import AppDefinition, DefinitionError, parse_app
 from apps_catalog.forms import AppSourceForm, issue_dicts, normalise_newlines
 from apps_catalog.models import App, Tag
+from apps_catalog.selectors import catalog_search
 from apps_catalog.services import app_save_source, app_set_enabled
 from apps_catalog.sources import SourceEditError
 from executions import stage_preview
@@ -86,6 +87,16 @@ class AppAdmin(GuardedModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: App | None = None) -> Any:
         # A new app has nothing parsed to show yet, and its uid is only drawn on save.
         return self.fieldsets if obj is not None else self.fieldsets[:1]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[App], search_term: str
+    ) -> tuple[QuerySet[App], bool]:
+        """The fields as written (the flow id too), or the catalog's own search: its name
+        and description in every language the app has, whatever the case."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        if not search_term.strip():
+            return found, duplicates
+        return found | catalog_search(queryset, text=search_term), duplicates
 
     @admin.display(description=_("tags"))
     def tag_list(self, app: App) -> str:

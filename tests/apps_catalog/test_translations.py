@@ -226,6 +226,22 @@ def test_a_search_finds_an_app_by_its_name_or_description_in_any_language_it_has
 
 
 @pytest.mark.django_db
+def test_the_admin_finds_an_app_by_its_name_in_another_language_and_by_its_flow(
+    client, leave, manager
+):
+    """As the catalog does: a manager searching the admin's app list meets the same apps."""
+    client.force_login(manager)
+
+    def found(words: str) -> bool:
+        page = client.get("/admin/apps_catalog/app/", {"q": words}).content.decode()
+        return f"/admin/apps_catalog/app/{leave.pk}/change/" in page
+
+    assert found("CONGÉS") and found("urlaub") and found("jours congé")
+    assert found(leave.flow_id)  # the fields as written, as before
+    assert not found("vacances")
+
+
+@pytest.mark.django_db
 def test_the_app_page_shows_a_french_visitor_the_french_text(client, kestra, leave):
     french = client.get(leave.get_absolute_url(), **FRENCH).content.decode()
     english = client.get(leave.get_absolute_url(), **ENGLISH).content.decode()
