@@ -12,9 +12,9 @@ id and `Execution.shown_version`) goes out on the channel LIVE_CHANNEL names:
 Each web process under ASGI runs one listener (`HUB`) in its event loop; an open stream
 waits on it for its execution (`Hub.watching`) and reads the database only when told. The
 follower (executions.following) hears every change the same way (`Hub.hearing`), to take
-a watched execution the moment it is delivered. While
-the channel is down (`Hub.up` false) streams read every API_STREAM_POLL_SECONDS instead, so
-nothing stalls; the listener connects again by itself.
+a watched execution the moment it is delivered. While the channel is down (`Hub.up`
+false) streams read every API_STREAM_POLL_SECONDS instead, so nothing stalls; the
+listener connects again by itself.
 """
 
 from __future__ import annotations
