@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import requests
@@ -114,7 +115,7 @@ def kestra(settings, kestra_server: Kestra) -> Iterator[Kestra]:
 
 
 def _started(
-    kestra: Kestra, folder, **follower_env: str
+    kestra: Kestra, folder: Path, **follower_env: str
 ) -> Iterator[tuple[TrackingWorker, FollowerProcess]]:
     """A Celery worker with the beat (delivery, polling) and the follower."""
     from kestra_apps.celery import app
