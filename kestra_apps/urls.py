@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 from django.views.i18n import JavaScriptCatalog
@@ -16,6 +17,8 @@ urlpatterns = [
     # The djangojs catalog of the active language, for static/portal/*.js (docs/i18n.md).
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("branding.css", views.branding_css, name="branding_css"),
+    # Browsers ask for it on every page that names no icon (the admin, the API's pages).
+    path("favicon.ico", RedirectView.as_view(url=static("portal/icon.svg"), permanent=True)),
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("metrics", views.metrics_scrape, name="metrics"),

@@ -182,3 +182,20 @@ def test_a_logo_from_another_site_may_be_loaded_by_the_pages():
 
     assert started.returncode == 0, started.stderr
     assert "'https://cdn.acme.example'" in started.stdout
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_the_icon_browsers_ask_for_is_the_portals_whoever_asks(
+    client, django_user_model, signed_in
+):
+    if signed_in:
+        client.force_login(django_user_model.objects.create_user("ada"))
+
+    asked = client.get("/favicon.ico")
+
+    assert asked.status_code == 301
+    icon = client.get(asked["Location"])
+    assert icon.status_code == 200
+    assert icon["Content-Type"] == "image/svg+xml"
+    assert b"<svg" in b"".join(icon.streaming_content)
