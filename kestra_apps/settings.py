@@ -69,8 +69,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that it holds what a view leaves for after its response (the workers' wake-up).
-    "kestra_apps.after_response.AfterResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "kestra_apps.middleware.RefuseOversizedBodyMiddleware",
     "kestra_apps.middleware.RejectNullCharactersMiddleware",
