@@ -513,15 +513,21 @@ def secret_values(
     }
     for run in snapshot.get("taskRunList") or []:
         task_id = str(run.get("taskId") or "")
-        task = find_task(flow.get("tasks") or [], task_id)
         outputs = run.get("outputs") or task_outputs.get(task_id) or {}
         on_resume = outputs.get("onResume") or {}
-        found |= {
-            _at(on_resume, str(d.get("id")))
-            for d in flow_inputs({"inputs": (task or {}).get("onResume")})
-            if d.get("type") == "SECRET"
-        }
+        found |= {_at(on_resume, input_id) for input_id in secret_answers(flow, task_id)}
     return {value for value in found if value}
+
+
+def secret_answers(flow: Mapping[str, Any], task_id: str) -> list[str]:
+    """The ids of the task's SECRET onResume inputs: its outputs echo their values, which
+    only a read of them from Kestra gives (what is stored is masked)."""
+    task = find_task(flow.get("tasks") or [], task_id)
+    return [
+        str(d.get("id"))
+        for d in flow_inputs({"inputs": (task or {}).get("onResume")})
+        if d.get("type") == "SECRET"
+    ]
 
 
 def _at(values: Any, dotted_id: str) -> str:

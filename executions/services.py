@@ -258,11 +258,34 @@ def _store_new_logs(execution: Execution, entries: list[dict[str, Any]]) -> None
     Execution.objects.filter(pk=execution.pk).update(log_count=len(entries))
 
 
+def _task_run(run: Mapping[str, Any]) -> tuple[str, str]:
+    """A task run's id and state: what tells that it changed."""
+    return run.get("id", ""), run.get("state", {}).get("current", "")
+
+
 def _task_runs(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
-    return [
-        (run.get("id", ""), run.get("state", {}).get("current", ""))
-        for run in snapshot.get("taskRunList") or []
-    ]
+    return [_task_run(run) for run in snapshot.get("taskRunList") or []]
+
+
+def _final_outputs(
+    execution: Execution, snapshot: dict[str, Any], flow: dict[str, Any]
+) -> dict[str, Any]:
+    """The stored task outputs that cannot have changed since they were read, by task run
+    id: each task's last run, ended when they were read and the same now. Kestra 2.x is not
+    asked for them again (a request per task run each time one changes). A task with SECRET
+    onResume inputs is read again: what is stored is masked, and masking needs the values."""
+    now = set(_task_runs(snapshot))
+    runs = execution.snapshot.get("taskRunList") or []
+    last_runs = {str(run.get("taskId") or ""): run for run in runs}
+    known = {}
+    for task_id, outputs in execution.task_outputs.items():
+        run = last_runs.get(task_id)
+        if run is None or forms.secret_answers(flow, task_id):
+            continue
+        run_id, state = _task_run(run)
+        if state in stages.TERMINAL_STATES and (run_id, state) in now:
+            known[run_id] = outputs
+    return known
 
 
 @dataclass(frozen=True)
@@ -292,10 +315,11 @@ def _refresh_from_kestra(
     ended = str((snapshot.get("state") or {}).get("current") or "") in stages.TERMINAL_STATES
     changed_runs = _task_runs(snapshot) != before
     clock.check()
-    task_outputs = client.task_outputs(snapshot) if changed_runs else {}
+    flow = forms.flow_definition(execution.app)
+    known = _final_outputs(execution, snapshot, flow) if changed_runs else {}
+    task_outputs = client.task_outputs(snapshot, known) if changed_runs else {}
     # SECRET values Kestra sends back (inputs, onResume values in task outputs, a log line
     # that prints one) are masked before anything of them is stored.
-    flow = forms.flow_definition(execution.app)
     secrets = forms.secret_values(flow, snapshot, task_outputs)
     execution.apply_snapshot(forms.masked(snapshot, secrets))
     if changed_runs:

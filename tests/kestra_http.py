@@ -190,7 +190,30 @@ tasks:
       budget {{ outputs.wait.onResume.decision.budget }},
       note {{ outputs.wait.onResume.followup.note ?? 'none' }}
 """
+# A secret decided on at the pause, echoed by a task that ends after a second of work.
+RELAY_FLOW = """id: relay
+namespace: test
+tasks:
+  - id: first
+    type: io.kestra.plugin.core.debug.Return
+    format: one
+  - id: wait
+    type: io.kestra.plugin.core.flow.Pause
+    onResume:
+      - id: passphrase
+        type: SECRET
+  - id: second
+    type: io.kestra.plugin.core.debug.Return
+    format: two
+  - id: work
+    type: io.kestra.plugin.core.flow.Sleep
+    duration: PT1S
+  - id: echo
+    type: io.kestra.plugin.core.debug.Return
+    format: "said {{ outputs.wait.onResume.passphrase }}"
+"""
 FLOWS = {
+    "test.relay.yml": RELAY_FLOW,
     "test.grouped_approval.yml": GROUPED_FLOW,
     "test.sealed_order.yml": SEALED_FLOW,
     "test.link.yml": LINK_FLOW,

@@ -318,8 +318,12 @@ class KestraClient:
         return dict(body or {})
 
     @_endpoint_name
-    def task_outputs(self, execution: Mapping[str, Any]) -> dict[str, Any]:
-        """Outputs of the execution's task runs by task id (the last run of a task wins)."""
+    def task_outputs(
+        self, execution: Mapping[str, Any], known: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Outputs of the execution's task runs by task id (the last run of a task wins).
+        `known`: outputs read before, by task run id, that 2.x does not ask for again (one
+        request per task run otherwise)."""
         if not self.dialect().v2:
             return {
                 run["taskId"]: run["outputs"]
@@ -330,8 +334,10 @@ class KestraClient:
         runs = self._json("GET", self._api("outputs", "tasks", execution_id)) or []
         outputs: dict[str, Any] = {}
         for run in runs:
-            path = self._api("outputs", "tasks", execution_id, run["taskRunId"])
-            values = self._json("GET", path)
+            values = (known or {}).get(run["taskRunId"])
+            if values is None:
+                path = self._api("outputs", "tasks", execution_id, run["taskRunId"])
+                values = self._json("GET", path)
             if values:
                 outputs[run["taskId"]] = values
         return outputs

@@ -84,7 +84,7 @@ class Kestra:
         self._call("execution", kestra_id)
         return self.answer
 
-    def task_outputs(self, snapshot: dict) -> dict:
+    def task_outputs(self, snapshot: dict, known: dict | None = None) -> dict:
         self._call("task_outputs")
         return {"wait": {"said": "the code is hush-hush"}}
 

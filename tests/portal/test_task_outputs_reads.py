@@ -1,0 +1,112 @@
+"""Task outputs from Kestra 2.x, which serves them one task run per request: a poll (or a
+pushed change) asks only for those of the runs that changed since the last read, never
+again for a run that had ended then, except a pause's whose SECRET answers the masking
+needs. The emulator over HTTP in the 2.0 dialect; requests counted as the metrics count
+them (the Kestra client's observers)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+import requests
+from django.utils import timezone
+
+from apps_catalog.services import app_save_source
+from executions import services
+from executions.adoption import execution_adopt
+from executions.kestra import client
+from executions.models import Execution
+from tests import kestra_http
+from tests.tracking import wait_until
+
+pytestmark = pytest.mark.django_db
+
+PASSPHRASE = kestra_http.PASSPHRASE
+
+
+@pytest.fixture
+def asked() -> Iterator[Counter[str]]:
+    """The portal's requests to Kestra, by endpoint, while the test runs."""
+    counts: Counter[str] = Counter()
+
+    def observer(endpoint: str, status: str, seconds: float) -> None:
+        counts[endpoint] += 1
+
+    client.observe_requests(observer)
+    yield counts
+    client._observers.remove(observer)
+
+
+def _poll(execution: Execution) -> None:
+    """A poll of the execution, due now (as the hand-out or the follower would make it)."""
+    Execution.objects.filter(pk=execution.pk).update(next_action_at=timezone.now())
+    assert services.execution_poll(execution_id=execution.pk) in {"polled", "final"}
+    execution.refresh_from_db()
+
+
+def _tracked_at_pause(kestra: str) -> Execution:
+    app, _ = app_save_source(source=kestra_http.app_on("relay"))
+    kestra_id = kestra_http.start_paused(kestra, "test", "relay", {})
+    execution = execution_adopt(app=app, kestra_id=kestra_id)
+    assert execution is not None
+    _poll(execution)  # reads `first`'s outputs
+    assert execution.task_outputs == {"first": {"value": "one"}}
+    return execution
+
+
+def _resume(kestra: str, execution: Execution) -> None:
+    answer = requests.post(
+        f"{kestra}/api/v1/main/executions/{execution.kestra_id}/actions/resume",
+        files={"passphrase": (None, PASSPHRASE)},
+        timeout=5,
+    )
+    answer.raise_for_status()
+
+
+def _task_state(kestra: str, execution: Execution, task_id: str) -> str:
+    runs = kestra_http.execution(kestra, execution.kestra_id or "")["taskRunList"]
+    return next((r["state"]["current"] for r in runs if r["taskId"] == task_id), "")
+
+
+def _stored_anywhere(execution: Execution) -> str:
+    execution.refresh_from_db()
+    lines = [log.message for log in execution.logs.all()]
+    return f"{execution.snapshot}{execution.task_outputs}{execution.outputs}{lines}"
+
+
+def test_a_poll_asks_only_for_the_outputs_of_task_runs_that_changed(
+    own_kestra, asked: Counter[str]
+) -> None:
+    execution = _tracked_at_pause(own_kestra)
+    _resume(own_kestra, execution)
+    assert kestra_http.wait_for(own_kestra, execution.kestra_id or "", {"SUCCESS"}) == "SUCCESS"
+    asked.clear()
+
+    _poll(execution)
+
+    # The list of runs with outputs, then wait's, second's and echo's: not first's again.
+    assert asked["task_outputs"] == 4
+    outputs = execution.task_outputs
+    assert list(outputs) == ["first", "wait", "second", "echo"]
+    assert (outputs["first"], outputs["second"]) == ({"value": "one"}, {"value": "two"})
+    assert outputs["wait"]["onResume"] == {"passphrase": "******"}
+    assert outputs["echo"] == {"value": "said ******"}
+
+
+def test_a_secret_answer_is_masked_where_a_task_echoes_it_after_the_pause_ended(
+    own_kestra,
+) -> None:
+    execution = _tracked_at_pause(own_kestra)
+    _resume(own_kestra, execution)
+    wait_until(lambda: _task_state(own_kestra, execution, "work") == "RUNNING", 10, "work runs")
+    _poll(execution)  # the pause has ended; echo has not run yet
+    assert execution.task_outputs["wait"]["onResume"] == {"passphrase": "******"}
+    assert "echo" not in execution.task_outputs
+    assert kestra_http.wait_for(own_kestra, execution.kestra_id or "", {"SUCCESS"}) == "SUCCESS"
+
+    _poll(execution)
+
+    assert execution.task_outputs["echo"] == {"value": "said ******"}
+    assert PASSPHRASE not in _stored_anywhere(execution)
