@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -185,6 +186,21 @@ def own_kestra(settings, own_emulator: str) -> str:
     """Point the portal at that emulator for this test."""
     settings.KESTRA_URL = own_emulator
     return own_emulator
+
+
+@pytest.fixture
+def kestra_calls(monkeypatch) -> Counter[str]:
+    """Every request the portal makes to Kestra while the test runs, by method and path
+    (`GET /executions/{id}`)."""
+    calls: Counter[str] = Counter()
+    original = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls[f"{method} {url.split('/api/v1/main', 1)[-1].split('?', 1)[0]}"] += 1
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counting)
+    return calls
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Kestra is the emulator over HTTP; the streams themselves: tests/integration/test
 from __future__ import annotations
 
 import time
-from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -19,20 +18,6 @@ from executions.models import Execution
 pytestmark = pytest.mark.django_db
 
 CLAIM = "follower-claim"
-
-
-@pytest.fixture
-def kestra_calls(monkeypatch) -> Counter[str]:
-    """Every request the portal makes to Kestra, by method and path."""
-    calls: Counter[str] = Counter()
-    original = requests.Session.request
-
-    def counting(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
-        calls[f"{method} {url.split('/api/v1/main', 1)[-1].split('?', 1)[0]}"] += 1
-        return original(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", counting)
-    return calls
 
 
 def _delivered(app) -> Execution:

@@ -4,7 +4,6 @@ watchers, discovery, and the operators' summary. Kestra is the emulator over HTT
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -36,21 +35,6 @@ def faults(kestra: str) -> Iterator[str]:
         json={"fail_rate": 0, "fail_after_create_rate": 0, "unreachable": False, "latency_ms": 0},
         timeout=5,
     )
-
-
-@pytest.fixture
-def kestra_calls(monkeypatch) -> Counter[str]:
-    """Every request the portal makes to Kestra, by path."""
-    calls: Counter[str] = Counter()
-    original = requests.Session.request
-
-    def counting(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def]
-        path = url.split("/api/v1/main", 1)[-1].split("?", 1)[0]
-        calls[f"{method} {path}"] += 1
-        return original(self, method, url, *args, **kwargs)
-
-    monkeypatch.setattr(requests.Session, "request", counting)
-    return calls
 
 
 def _submit(app, **values: str) -> Execution:
