@@ -200,7 +200,7 @@ class Follower:
             await self._db(_renew, self.claim)
             self.renew_at = time.monotonic() + leases.tracking_config().lease_seconds / 4
         assert self.streams is not None
-        self.streams.tell_observers()
+        await self._db(self.streams.tell_observers)  # an observer writes to the database
         for pk, task in list(self.tasks.items()):
             if task.done():
                 del self.tasks[pk]

@@ -29,6 +29,7 @@ from tests.personas import (  # noqa: F401 - the personas, as fixtures for every
     outsider,
     viewer,
 )
+from tests.tracking import TEST_PROCESS_ONLY, product_environ
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -218,7 +219,7 @@ class Worker:
 
     def __init__(self, kestra_url: str) -> None:
         self.env = {
-            **os.environ,
+            **product_environ(),
             "DATABASE_URL": database_url(),
             "KESTRA_URL": kestra_url,
             "PYTHONUNBUFFERED": "1",
@@ -282,7 +283,7 @@ class AsgiSite:
     def __init__(self, env: dict[str, str]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "DATABASE_URL": database_url(), "SECURE_COOKIES": "false"}
+        self.env = {**product_environ(), "DATABASE_URL": database_url(), "SECURE_COOKIES": "false"}
         self.env.update(env)
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -341,7 +342,7 @@ def import_example(name: str):
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the
 # live server fixture are still synchronous and safe here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ.setdefault(TEST_PROCESS_ONLY, "true")
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -26,6 +26,16 @@ from kestra_apps.processes import celery_worker_command, database_url
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Set in the test process for Playwright's sync API (tests/conftest.py), never for the
+# product's own processes: they run with Django's async safety checks, as in production.
+TEST_PROCESS_ONLY = "DJANGO_ALLOW_ASYNC_UNSAFE"
+
+
+def product_environ() -> dict[str, str]:
+    """This process's environment, for a process of the product's (server, worker, follower)."""
+    return {key: value for key, value in os.environ.items() if key != TEST_PROCESS_ONLY}
+
+
 # Short intervals so that fault scenarios run in seconds; the product's defaults are longer.
 WORKER_ENV = {
     "EXECUTION_POLL_SECONDS": "1",
@@ -118,7 +128,7 @@ class TrackingWorker:
         self.beat = beat
         self.folder = folder
         self.env = {
-            **os.environ,
+            **product_environ(),
             **intervals,
             **env,
             "DATABASE_URL": database_url(),

@@ -143,6 +143,12 @@ def rarely_scanning(kestra: Kestra, tmp_path) -> Iterator[tuple[TrackingWorker, 
 
 
 @pytest.fixture
+def counting_at_once(kestra: Kestra, tmp_path) -> Iterator[tuple[TrackingWorker, FollowerProcess]]:
+    """The same, with the Kestra request counts (metrics) written at every request."""
+    yield from _started(kestra, tmp_path, METRICS_FLUSH_SECONDS="0")
+
+
+@pytest.fixture
 def app():
     from apps_catalog.services import app_save_source
 
@@ -280,3 +286,19 @@ def test_a_kestra_that_does_not_stream_is_polled(kestra, processes, app, status)
     assert _of(found, execution, "follow") == [], "nothing was written from a stream"
     assert len(_of(found, execution, "poll")) >= 3, "watched: polled every second"
     assert "follow refused by Kestra" in follower.tail(200)
+
+
+def test_the_follower_counts_its_streams_and_keeps_following(kestra, counting_at_once, app):
+    """The streams it opens are counted in the request metrics, written from a thread: from
+    the event loop, the write that was due stopped the process (Django refuses database
+    calls there), every open stream with it."""
+    from executions.models import KestraRequestCount
+
+    worker, follower = counting_at_once
+    execution = _submit_and_watch(app, "counted")
+    _until(execution, "the follower to follow it", lambda _: _following(follower, execution)())
+    _until(execution, "its end", lambda row: row.stage == "SUCCESS")
+    _all_there(execution, "counted")
+    assert follower.process is not None and follower.process.poll() is None, follower.tail(30)
+    counted = KestraRequestCount.objects.filter(endpoint__startswith="follow_", status="200")
+    assert set(counted.values_list("endpoint", flat=True)) == {"follow_execution", "follow_logs"}

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tracking import product_environ
+
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +69,7 @@ def test_images_load_from_the_configured_sites_too():
 
 def test_production_settings_pass_the_deployment_checks(tmp_path):
     env = {
-        **os.environ,
+        **product_environ(),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "apps.example.org",
@@ -78,7 +80,6 @@ def test_production_settings_pass_the_deployment_checks(tmp_path):
         "PORTAL_DATA_DIR": str(tmp_path),
     }
     env.pop("SECURE_COOKIES", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright in this process only
     result = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
