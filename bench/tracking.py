@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import PeakMemory, tree_rss_mib  # noqa: E402
 from bench.report import Figure, add_json_argument, emit  # noqa: E402
 from kestra_apps.processes import database_url  # noqa: E402
+from tests.tracking import product_environ  # noqa: E402
 
 LATENCY_TARGET = 1.5  # seconds, p95
 
@@ -140,7 +141,7 @@ def _start_worker(kestra_url: str, data_dir: Path) -> subprocess.Popen[str]:
     from kestra_apps.processes import celery_worker_command
 
     env = {
-        **os.environ,
+        **product_environ(),
         "KESTRA_URL": kestra_url,
         "DATABASE_URL": database_url(),
         "LOG_LEVEL": "WARNING",
