@@ -30,6 +30,16 @@ def start(kestra: str, namespace: str, flow_id: str, inputs: dict[str, str]) -> 
     return str(response.json()["id"])
 
 
+def resume(kestra: str, kestra_id: str, values: dict[str, str]) -> None:
+    """Resume the paused execution in Kestra (2.x's path) with these onResume values."""
+    response = requests.post(
+        f"{kestra}/api/v1/main/executions/{kestra_id}/actions/resume",
+        files={key: (None, value) for key, value in values.items()},
+        timeout=5,
+    )
+    response.raise_for_status()
+
+
 def execution(kestra: str, kestra_id: str) -> dict[str, Any]:
     response = requests.get(f"{kestra}/api/v1/main/executions/{kestra_id}", timeout=5)
     response.raise_for_status()

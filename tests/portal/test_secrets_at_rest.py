@@ -117,7 +117,7 @@ def test_values_sealed_before_a_key_rotation_are_still_delivered(
     )
 
 
-def _stored_anywhere(execution: Execution) -> str:
+def stored_anywhere(execution: Execution) -> str:
     """Everything the database holds of the execution: its row and its log lines."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM executions_execution WHERE id = %s", [execution.pk])
@@ -138,7 +138,7 @@ def test_a_secret_input_kestra_sends_back_is_masked_before_it_is_stored(
     services.execution_poll(execution_id=execution.pk)
     execution.refresh_from_db()
     assert execution.state == "SUCCESS"
-    assert PASSPHRASE not in _stored_anywhere(execution)
+    assert PASSPHRASE not in stored_anywhere(execution)
     assert execution.snapshot["inputs"]["passphrase"] == "******"
 
 
@@ -158,4 +158,4 @@ def test_a_secret_decided_on_that_kestra_echoes_is_masked_before_it_is_stored(ow
     services.execution_poll(execution_id=execution.pk)
     execution.refresh_from_db()
     assert execution.state == "SUCCESS"
-    assert PASSPHRASE not in _stored_anywhere(execution)
+    assert PASSPHRASE not in stored_anywhere(execution)

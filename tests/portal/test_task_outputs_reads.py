@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import requests
 from django.utils import timezone
 
 from apps_catalog.services import app_save_source
@@ -16,6 +15,7 @@ from executions import services
 from executions.adoption import execution_adopt
 from executions.models import Execution
 from tests import kestra_http
+from tests.portal.test_secrets_at_rest import stored_anywhere
 from tests.tracking import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -40,31 +40,16 @@ def _tracked_at_pause(kestra: str) -> Execution:
     return execution
 
 
-def _resume(kestra: str, execution: Execution) -> None:
-    answer = requests.post(
-        f"{kestra}/api/v1/main/executions/{execution.kestra_id}/actions/resume",
-        files={"passphrase": (None, PASSPHRASE)},
-        timeout=5,
-    )
-    answer.raise_for_status()
-
-
 def _task_state(kestra: str, execution: Execution, task_id: str) -> str:
     runs = kestra_http.execution(kestra, execution.kestra_id or "")["taskRunList"]
     return next((r["state"]["current"] for r in runs if r["taskId"] == task_id), "")
-
-
-def _stored_anywhere(execution: Execution) -> str:
-    execution.refresh_from_db()
-    lines = [log.message for log in execution.logs.all()]
-    return f"{execution.snapshot}{execution.task_outputs}{execution.outputs}{lines}"
 
 
 def test_a_poll_asks_only_for_the_outputs_of_task_runs_that_changed(
     own_kestra, kestra_calls: Counter[str]
 ) -> None:
     execution = _tracked_at_pause(own_kestra)
-    _resume(own_kestra, execution)
+    kestra_http.resume(own_kestra, execution.kestra_id or "", {"passphrase": PASSPHRASE})
     assert kestra_http.wait_for(own_kestra, execution.kestra_id or "", {"SUCCESS"}) == "SUCCESS"
     kestra_calls.clear()
 
@@ -86,7 +71,7 @@ def test_a_secret_answer_is_masked_where_a_task_echoes_it_after_the_pause_ended(
     own_kestra,
 ) -> None:
     execution = _tracked_at_pause(own_kestra)
-    _resume(own_kestra, execution)
+    kestra_http.resume(own_kestra, execution.kestra_id or "", {"passphrase": PASSPHRASE})
     wait_until(lambda: _task_state(own_kestra, execution, "work") == "RUNNING", 10, "work runs")
     _poll(execution)  # the pause has ended; echo has not run yet
     assert execution.task_outputs["wait"]["onResume"] == {"passphrase": "******"}
@@ -96,4 +81,4 @@ def test_a_secret_answer_is_masked_where_a_task_echoes_it_after_the_pause_ended(
     _poll(execution)
 
     assert execution.task_outputs["echo"] == {"value": "said ******"}
-    assert PASSPHRASE not in _stored_anywhere(execution)
+    assert PASSPHRASE not in stored_anywhere(execution)

@@ -16,6 +16,7 @@ from apps_catalog.services import app_save_source
 from executions import services, tracking
 from executions.models import Execution
 from executions.presenters import failure_text
+from tests import kestra_http
 from tests.conftest import EXAMPLES, import_example
 
 pytestmark = pytest.mark.django_db
@@ -142,11 +143,7 @@ def test_one_search_checks_every_unwatched_execution_of_a_flow(kestra, kestra_ca
     assert first.poll_interval == 2.0  # nothing changed: twice as long before the next check
 
     # Approved in Kestra: the next check sees it and hands that one over for a full poll.
-    requests.post(
-        f"{kestra}/api/v1/main/executions/{first.kestra_id}/actions/resume",
-        files={"approved": (None, "true"), "comment": (None, "ok")},
-        timeout=5,
-    )
+    kestra_http.resume(kestra, first.kestra_id or "", {"approved": "true", "comment": "ok"})
     _make_due(*executions)
     claimed = tracking.executions_claim_due()
     changed = tracking.executions_check_flow(
