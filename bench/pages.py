@@ -5,7 +5,9 @@
 Starts the emulator (the example flows) and gunicorn (2 workers) on a fresh SQLite database
 in a temporary folder, with the data request app and one running execution holding 40 log
 lines, then loads each URL from 20 loopback clients. The web process's memory (gunicorn and
-its workers) is read before the load and at its peak during it.
+its workers) is read before the load and at its peak during it. Next to the portal's pages,
+for scale: the plain page inside the portal's layout, which every page has before any work
+of its own.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ MIN_SHARE = 0.5  # of the plain page's requests per second
 # Pages with a target of their own (issue 22): the execution page, asked most while it runs.
 MIN_SHARES = {"execution page, 20 clients": 0.7}
 PLAIN = "plain Django page (baseline)"
+IN_LAYOUT = "plain page inside the portal's layout, 20 clients"
+# Shown for scale next to the pages that have a target, with none of their own: the live
+# part, what every open page asks each second, and the plain page inside the portal's
+# layout, what the header, navigation and language switcher of every page cost before any
+# of a page's own work.
+FOR_SCALE = ("live part", IN_LAYOUT)
 
 
 def bench_env(data_dir: str, kestra_url: str = "http://127.0.0.1:9") -> dict[str, str]:
@@ -104,6 +112,7 @@ def _urls(base: str, uid: str, link: str) -> dict[str, str]:
     version = requests.get(live, timeout=5).headers["X-Live-Version"]
     return {
         PLAIN: f"{base}/bench/plain/",
+        IN_LAYOUT: f"{base}/bench/plain-in-layout/",
         "app page (form), 20 clients": f"{base}/apps/{uid}/",
         "execution page, 20 clients": f"{page}?link={link}",
         "live part, unchanged (204)": f"{live}&v={version}",
@@ -139,11 +148,7 @@ def measure(seconds: float, clients: int) -> tuple[dict[str, Result], float, flo
 def figures(results: dict[str, Result], idle: float, peak: float, clients: int) -> list[Figure]:
     baseline = results[PLAIN]
     found = [load_figure(name, r, baseline) for name, r in results.items() if name != PLAIN]
-    # The live part is what every open page asks each second: no target of its own, shown
-    # for scale next to the pages that have one.
-    found = [
-        replace(f, target="", met=None) if f.name.startswith("live part") else f for f in found
-    ]
+    found = [replace(f, target="", met=None) if f.name.startswith(FOR_SCALE) else f for f in found]
     found.append(
         Figure(
             f"web process memory (gunicorn, 2 workers), {clients} clients",

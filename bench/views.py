@@ -13,8 +13,17 @@ from django.shortcuts import render
 
 def plain(request: HttpRequest) -> HttpResponse:
     """A plain Django page of the same shape: a template over a few dozen rows."""
-    rows = [{"level": "INFO", "task": f"task{i}", "message": f"message {i}"} for i in range(40)]
-    return render(request, "plain.html", {"rows": rows})
+    return render(request, "plain.html", {"rows": _rows()})
+
+
+def plain_in_layout(request: HttpRequest) -> HttpResponse:
+    """The same rows inside the portal's layout (base.html: its header, navigation, language
+    switcher and scripts), with none of a portal page's own work."""
+    return render(request, "plain_in_layout.html", {"rows": _rows()})
+
+
+def _rows() -> list[dict[str, str]]:
+    return [{"level": "INFO", "task": f"task{i}", "message": f"message {i}"} for i in range(40)]
 
 
 # Filled by bench/catalog.py with the cards the catalog shows its user.
