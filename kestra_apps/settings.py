@@ -107,7 +107,9 @@ TEMPLATES: list[dict[str, Any]] = [
 DATABASES = {
     "default": dj_database_url.parse(
         envstr("DATABASE_URL", f"sqlite:///{DATA_DIR / 'db.sqlite3'}"),
-        conn_max_age=60,
+        # Seconds a process keeps its connection between requests and tasks; 0 under ASGI
+        # (kestra_apps/asgi.py), where every request has a connection of its own.
+        conn_max_age=envint("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }

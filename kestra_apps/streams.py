@@ -18,6 +18,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
 from django.http import HttpRequest, StreamingHttpResponse
 
 from executions import live, throttle
@@ -99,8 +100,21 @@ class EventStream:
                 return
             time.sleep(settings.API_STREAM_POLL_SECONDS)
 
+    def read_and_release(self) -> tuple[str, bool]:
+        """`step`, then the database connections it opened closed again (see __aiter__)."""
+        try:
+            return self.step()
+        finally:
+            connections.close_all()
+
     async def __aiter__(self) -> AsyncIterator[str]:
-        read = sync_to_async(self.step, thread_sensitive=False)
+        # Django keeps a database connection per request until the response is closed: held
+        # while a stream waits (minutes, between changes), 100 open pages took every
+        # connection PostgreSQL allows by default, and the site, the workers and the
+        # follower with them. The request's own (its view, its middleware) is closed here,
+        # in the thread that opened it, and each read closes the one it opened.
+        await sync_to_async(connections.close_all)()
+        read = sync_to_async(self.read_and_release, thread_sensitive=False)
         async with live.HUB.watching(self.execution_id) as waiter:
             while True:
                 chunk, done = await read()

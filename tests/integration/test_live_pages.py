@@ -1,7 +1,8 @@
 """Execution pages under ASGI (gunicorn with a uvicorn worker, as in production): a state
 the worker saves reaches an open page's event stream at once over the live channel; with
 the channel down the stream reads by itself and the final state still arrives; past the
-caps a page's stream is refused (429) and the page asks /live/ instead.
+caps a page's stream is refused (429) and the page asks /live/ instead; neither pages nor
+open streams keep database connections.
 
 Runs on the channels this machine has (tests/portal/test_live_channel.py: the table always,
 PostgreSQL and Redis when DATABASE_URL and CELERY_BROKER_URL name them)."""
@@ -16,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -24,9 +26,11 @@ from django.utils import timezone
 from accounts import policy
 from apps_catalog.services import app_save_source
 from executions.models import Execution
-from tests.conftest import free_port
+from kestra_apps.processes import database_url
+from tests.conftest import AsgiSite, free_port
 from tests.live_changes import save_state
 from tests.portal.test_live_channel import channels
+from tests.tracking import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -192,3 +196,69 @@ def test_a_stream_whose_time_is_up_asks_the_page_to_open_a_new_one(asgi_site):
     again = watcher.open()  # as live.js does: a new stream from the version it shows
     assert again.status_code == 200
     again.close()
+
+
+SITE_NAME = "live-pages-site"  # its connections' application name, on PostgreSQL
+
+
+def database_connections(site: AsgiSite) -> int:
+    """The connections to the test database the site's processes hold open now: on
+    PostgreSQL those under its application name, on SQLite the descriptors on the file (one
+    per connection)."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s", [SITE_NAME]
+            )
+            return int(cursor.fetchone()[0])
+    database = Path(connection.settings_dict["NAME"]).resolve()
+    assert site.process is not None
+    master = site.process.pid
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    pids = [master, *map(int, children)]
+    held = 0
+    for pid in pids:
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                held += descriptor.resolve() == database
+    return held
+
+
+@pytest.fixture
+def counted_site() -> Iterator[AsgiSite]:
+    """The portal under ASGI whose database connections `database_connections` counts."""
+    url = database_url()
+    if url.startswith("postgres"):
+        url += f"?application_name={SITE_NAME}"
+    site = AsgiSite({"DATABASE_URL": url, "API_STREAMS_PER_CLIENT": "30"})
+    site.start()
+    yield site
+    site.stop()
+
+
+def test_pages_served_leave_no_database_connection_open(counted_site):
+    execution = running("livepage000000000006")
+    for _ in range(30):
+        assert Watcher(counted_site.url, execution).offered
+    # A closed connection's server process may take a moment to leave pg_stat_activity.
+    wait_until(lambda: database_connections(counted_site) == 0, 3, "no connection held")
+
+
+def test_open_page_streams_hold_no_database_connection_while_they_wait(counted_site):
+    """Held for a stream's life, 100 open pages took every connection PostgreSQL allows by
+    default, and the whole site with them."""
+    executions = [running(f"livepage0000000001{n:02d}") for n in range(20)]
+    watchers = [Watcher(counted_site.url, execution) for execution in executions]
+    streams = [watcher.open() for watcher in watchers]
+    assert [stream.status_code for stream in streams] == [200] * 20
+    time.sleep(1.0)  # each stream has read once and waits
+    # The live channel's reader, and one read at most.
+    wait_until(lambda: database_connections(counted_site) <= 2, 3, "no connection held")
+
+    saved = save_state(executions[-1].pk, "SUCCESS")
+    name, data = next(Watcher.events(streams[-1]))
+    assert name == "live" and data["final"] and time.time() - saved < 1.0
+    for stream in streams:
+        stream.close()
