@@ -123,17 +123,17 @@ class Visitor:
         return response.headers["Location"]
 
 
-def create_directly(kestra: str, then: str = "") -> Callable[[], None]:
-    """What a client without the portal does: one create call with the same inputs (`then`
-    "/validate": Kestra's validation of them instead, as the form's POST asks it)."""
+def create_directly(kestra: str, *, validate: bool = False) -> Callable[[], None]:
+    """What a client without the portal does: one create call with the same inputs; with
+    `validate`, Kestra's validation of them instead, the call the form's POST makes."""
     session = requests.Session()
-    url = f"{kestra}/api/v1/main/executions/demo/data_request{then}"
+    url = f"{kestra}/api/v1/main/executions/demo/data_request" + ("/validate" if validate else "")
     files = {name: (None, value) for name, value in INPUTS.items()}
 
-    def create() -> None:
+    def call() -> None:
         session.post(url, files=files, timeout=30).raise_for_status()
 
-    return create
+    return call
 
 
 Timed = tuple[Callable[[], Any], Callable[[], Any]]  # a call, then what to wait for, untimed
@@ -213,7 +213,7 @@ def measure_overhead(portal: Portal, count: int) -> list[Figure]:
     calls: list[Timed] = [
         (direct, lambda: None),
         (visitor.submit, delivered),
-        (create_directly(portal.kestra, "/validate"), lambda: None),
+        (create_directly(portal.kestra, validate=True), lambda: None),
         (plain, lambda: None),
     ]
     _timed_in_turn(calls, 5)  # warm up each
